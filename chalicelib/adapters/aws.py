@@ -1,0 +1,36 @@
+"""boto3 clients, created lazily and cached.
+
+Nothing here runs at import time: moto's `mock_aws` only sees clients made after it
+starts, and a Lambda cold start should not pay for clients a route never uses.
+`reset_clients()` drops the cache (tests, and the local stack after it repoints
+`AWS_ENDPOINT_URL`)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+_clients: dict[str, Any] = {}
+_lock = threading.Lock()
+
+
+def client(service: str) -> Any:
+    found = _clients.get(service)
+    if found is not None:
+        return found
+    with _lock:
+        found = _clients.get(service)
+        if found is None:
+            import boto3
+            from botocore.config import Config
+
+            found = boto3.session.Session().client(
+                service, config=Config(retries={"mode": "standard", "max_attempts": 4})
+            )
+            _clients[service] = found
+        return found
+
+
+def reset_clients() -> None:
+    with _lock:
+        _clients.clear()

@@ -1,0 +1,247 @@
+"""The single-table key design of Leadline: every entity, key, index and access pattern.
+
+One table (`LEADLINE_TABLE_NAME`), keys `PK` / `SK` (strings), a TTL attribute `ttl`
+(epoch seconds), and overloaded sparse GSIs `GSI1`..`GSI7`, each keyed
+`GSI<n>PK` / `GSI<n>SK` and projecting ALL. The table and indexes are defined once in
+`infra/resources.json`; the local stack and the tests create them from that file.
+Nothing above `adapters/dynamodb/` ever sees a PK, an SK or an index name.
+
+Times in keys are `clock.iso()` strings (UTC, milliseconds, `Z`) so they sort
+lexically; ids are ULID-based (`ids.new_id`) and sort by creation time.
+
+Entities and their keys
+-----------------------
+| entity              | PK                                  | SK                        | indexes (PK / SK)                                                    |
+|---------------------|-------------------------------------|---------------------------|----------------------------------------------------------------------|
+| group               | GROUP#{group_id}                    | GROUP                     |                                                                      |
+| account (store)     | ACCOUNT#{account_id}                | ACCOUNT                   | GSI1 GROUP#{g}#ACCOUNTS / {account_id}                               |
+| sms number lookup   | SMSNUMBER#{e164}                    | LOOKUP                    |                                                                      |
+| messenger page      | PAGE#{page_id}                      | LOOKUP                    |                                                                      |
+| provider api key    | APIKEY#{sha256(key)}                | LOOKUP                    |                                                                      |
+| routing config      | ACCOUNT#{account_id}                | ROUTING                   |                                                                      |
+| round-robin cursor  | ACCOUNT#{account_id}                | ROTATION#{rule_index}     |                                                                      |
+| user                | USER#{user_id}                      | USER                      | GSI1 GROUP#{g}#USERS / {email}                                       |
+| email lookup        | EMAIL#{email}                       | LOOKUP                    |                                                                      |
+| notification        | USER#{user_id}                      | NOTIFICATION#{ntf_id}     |                                                                      |
+| score event         | USER#{user_id}                      | SCORE#{at}#{event_id}     |                                                                      |
+| lead                | LEAD#{lead_id}                      | LEAD                      | GSI1 ACCOUNT#{a}#LEADS / {last_activity_at}#{lead_id}                 |
+|                     |                                     |                           | GSI2 ACCOUNT#{a}#FOLDER#{status or dead} / {last_activity_at}#{lead_id}|
+|                     |                                     |                           | GSI3 ACCOUNT#{a}#AWAITING / {awaiting_since}#{lead_id}   (sparse)     |
+|                     |                                     |                           | GSI4 ACCOUNT#{a}#FLAG#{done|appointments|showed|scheduled}            |
+|                     |                                     |                           |      / {last_activity_at}#{lead_id}; one flag per item, see below     |
+|                     |                                     |                           | GSI5 ACCOUNT#{a}#AGENT#{user_id} / {last_activity_at}#{lead_id}       |
+| lead flag marker    | LEAD#{lead_id}                      | FLAG#{flag}               | GSI4 ACCOUNT#{a}#FLAG#{flag} / {last_activity_at}#{lead_id}           |
+| timeline event      | LEAD#{lead_id}                      | EVENT#{event_id}          | (messages: GSI7 DUE#MESSAGE / {send_at}#{message_id} while scheduled) |
+| contact key         | ACCOUNT#{a}#CONTACT#{kind}#{value}  | CONTACT                   |   kind: phone (E.164), email (lower), messenger (PSID)                |
+| provider message id | PROVIDERMSG#{provider}#{sid}        | LOOKUP                    |   -> lead_id, message_id (status callbacks)                          |
+| webhook dedup       | DEDUP#{source}#{id}                 | DEDUP                     |   ttl 7 days                                                          |
+| offer               | OFFER#{offer_id}                    | OFFER                     | GSI6 USER#{agent}#OFFERS / {expires_at}#{offer_id}  (sparse: pending) |
+|                     |                                     |                           | GSI7 DUE#OFFER / {expires_at}#{offer_id}            (sparse: pending) |
+| lead waiting opening| LEAD#{lead_id}                      | WAITING                   | GSI7 DUE#OPENING / {opens_at}#{lead_id}                               |
+| appointment         | APPOINTMENT#{appointment_id}        | APPOINTMENT               | GSI1 ACCOUNT#{a}#APPOINTMENTS / {at}#{appointment_id}                 |
+| saved reply         | SAVEDREPLY#{saved_reply_id}         | SAVEDREPLY                | GSI1 ACCOUNT#{a}#SAVEDREPLIES / {title}#{saved_reply_id}              |
+| report event        | ACCOUNT#{a}#REPORT#{yyyy-mm-dd}     | {at}#{event_id}           |   one partition per store and day (UTC day of the event)              |
+| idempotency record  | IDEMPOTENCY#{function}              | {hash of the payload}     |   Powertools idempotency, ttl                                         |
+
+Folder flags: a lead is in at most one status folder (GSI2) but may be in several flag
+folders at once (done, appointments, showed, scheduled). Each flag is its own small
+item under the lead's partition (`FLAG#{flag}`) carrying the lead's summary, so every
+flag folder is one sparse Query. The flags are written in the same transaction as the
+lead change that sets them, and rewritten with the lead's `last_activity_at`.
+
+Access patterns (each one GetItem or Query; never a Scan)
+---------------------------------------------------------
+| # | pattern                                         | how                                                         |
+|---|-------------------------------------------------|-------------------------------------------------------------|
+| 1 | group by id                                     | GetItem GROUP#{g} / GROUP                                    |
+| 2 | account by id                                   | GetItem ACCOUNT#{a} / ACCOUNT                                |
+| 3 | accounts of a group                             | Query GSI1 GROUP#{g}#ACCOUNTS                                |
+| 4 | account by SMS number / page id / api key       | GetItem SMSNUMBER# / PAGE# / APIKEY# lookup                  |
+| 5 | user by id (every authenticated request)        | GetItem USER#{u} / USER                                      |
+| 6 | user by email (login, mentions, bootstrap)      | GetItem EMAIL#{email} / LOOKUP, then #5                      |
+| 7 | users of a group (admin list, routing pool)     | Query GSI1 GROUP#{g}#USERS                                   |
+| 8 | routing config / rotation of a store            | GetItem ACCOUNT#{a} / ROUTING, ROTATION#{i}                  |
+| 9 | lead by id                                      | GetItem LEAD#{l} / LEAD                                      |
+|10 | inbox of a store, newest activity first         | Query GSI1 ACCOUNT#{a}#LEADS, ScanIndexForward=false         |
+|11 | status folder (hot, warm, cold, follow_up, sold, dead, new) | Query GSI2 ACCOUNT#{a}#FOLDER#{status}, desc       |
+|12 | awaiting folder, longest waiting first          | Query GSI3 ACCOUNT#{a}#AWAITING, asc                         |
+|13 | done / appointments / showed / scheduled folder | Query GSI4 ACCOUNT#{a}#FLAG#{flag}, desc                     |
+|14 | leads assigned to an agent (restricted agents, assigned_to filter) | Query GSI5 ACCOUNT#{a}#AGENT#{u}, desc    |
+|15 | all stores of the caller                        | #10-#14 once per store, merged by sort key (cursor per store) |
+|16 | filters source / campaign / label / q           | the folder's Query + FilterExpression on lead attributes     |
+|17 | timeline of a lead, oldest first                | Query LEAD#{l}, SK begins_with EVENT#                        |
+|18 | message by id (cancel, status)                  | GetItem LEAD#{l} / EVENT#{message_id}                        |
+|19 | message by provider sid (delivery callback)     | GetItem PROVIDERMSG#{provider}#{sid} / LOOKUP, then #18      |
+|20 | open lead of a contact (coalescing, inbound)    | GetItem ACCOUNT#{a}#CONTACT#{kind}#{value} / CONTACT         |
+|21 | webhook / message dedup                         | PutItem DEDUP#... with attribute_not_exists(PK)              |
+|22 | offer by id (accept / decline / timer)          | GetItem OFFER#{o} / OFFER                                    |
+|23 | an agent's pending offers                       | Query GSI6 USER#{u}#OFFERS                                   |
+|24 | due offers / due scheduled messages / leads waiting for opening (sweeps) | Query GSI7 DUE#{kind}, SK <= now     |
+|25 | notifications of a user, newest first           | Query USER#{u}, SK begins_with NOTIFICATION#, desc           |
+|26 | score events of a user in a date range          | Query USER#{u}, SK between SCORE#{from} and SCORE#{to}       |
+|27 | appointments of a store                         | Query GSI1 ACCOUNT#{a}#APPOINTMENTS                          |
+|28 | saved replies of a store                        | Query GSI1 ACCOUNT#{a}#SAVEDREPLIES                          |
+|29 | report events of a store for a day              | Query ACCOUNT#{a}#REPORT#{day}                               |
+
+Races and their conditions
+--------------------------
+- email, SMS number, page id, contact keys, dedup keys: `attribute_not_exists(PK)`.
+- lead changes by routing: `routing_version = :expected` on the lead, in one transaction
+  with the offer (`state = pending`), the score event and the timeline event.
+- locks: `attribute_not_exists(locked_by) OR locked_by = :me OR lock_expires_at < :now`.
+- scheduled messages: `status = scheduled` when firing or cancelling.
+"""
+
+from __future__ import annotations
+
+GSI_COUNT = 7
+
+
+def gsi(n: int) -> tuple[str, str, str]:
+    """(index name, partition attribute, sort attribute) of GSI n."""
+    return f"GSI{n}", f"GSI{n}PK", f"GSI{n}SK"
+
+
+# -- tenancy ------------------------------------------------------------------------
+
+def group_key(group_id: str) -> dict[str, str]:
+    return {"PK": f"GROUP#{group_id}", "SK": "GROUP"}
+
+
+def account_key(account_id: str) -> dict[str, str]:
+    return {"PK": f"ACCOUNT#{account_id}", "SK": "ACCOUNT"}
+
+
+def group_accounts_pk(group_id: str) -> str:
+    return f"GROUP#{group_id}#ACCOUNTS"
+
+
+def user_key(user_id: str) -> dict[str, str]:
+    return {"PK": f"USER#{user_id}", "SK": "USER"}
+
+
+def group_users_pk(group_id: str) -> str:
+    return f"GROUP#{group_id}#USERS"
+
+
+def email_lookup_key(email: str) -> dict[str, str]:
+    return {"PK": f"EMAIL#{email}", "SK": "LOOKUP"}
+
+
+def sms_number_lookup_key(e164: str) -> dict[str, str]:
+    return {"PK": f"SMSNUMBER#{e164}", "SK": "LOOKUP"}
+
+
+def page_lookup_key(page_id: str) -> dict[str, str]:
+    return {"PK": f"PAGE#{page_id}", "SK": "LOOKUP"}
+
+
+def api_key_lookup_key(key_hash: str) -> dict[str, str]:
+    return {"PK": f"APIKEY#{key_hash}", "SK": "LOOKUP"}
+
+
+def routing_key(account_id: str) -> dict[str, str]:
+    return {"PK": f"ACCOUNT#{account_id}", "SK": "ROUTING"}
+
+
+def rotation_key(account_id: str, rule_index: int) -> dict[str, str]:
+    return {"PK": f"ACCOUNT#{account_id}", "SK": f"ROTATION#{rule_index}"}
+
+
+def notification_key(user_id: str, notification_id: str) -> dict[str, str]:
+    return {"PK": f"USER#{user_id}", "SK": f"NOTIFICATION#{notification_id}"}
+
+
+def score_event_key(user_id: str, at: str, event_id: str) -> dict[str, str]:
+    return {"PK": f"USER#{user_id}", "SK": f"SCORE#{at}#{event_id}"}
+
+
+# -- leads --------------------------------------------------------------------------
+
+def lead_key(lead_id: str) -> dict[str, str]:
+    return {"PK": f"LEAD#{lead_id}", "SK": "LEAD"}
+
+
+def lead_flag_key(lead_id: str, flag: str) -> dict[str, str]:
+    return {"PK": f"LEAD#{lead_id}", "SK": f"FLAG#{flag}"}
+
+
+def timeline_event_key(lead_id: str, event_id: str) -> dict[str, str]:
+    return {"PK": f"LEAD#{lead_id}", "SK": f"EVENT#{event_id}"}
+
+
+def lead_waiting_key(lead_id: str) -> dict[str, str]:
+    return {"PK": f"LEAD#{lead_id}", "SK": "WAITING"}
+
+
+def account_leads_pk(account_id: str) -> str:
+    return f"ACCOUNT#{account_id}#LEADS"
+
+
+def account_folder_pk(account_id: str, folder: str) -> str:
+    return f"ACCOUNT#{account_id}#FOLDER#{folder}"
+
+
+def account_awaiting_pk(account_id: str) -> str:
+    return f"ACCOUNT#{account_id}#AWAITING"
+
+
+def account_flag_pk(account_id: str, flag: str) -> str:
+    return f"ACCOUNT#{account_id}#FLAG#{flag}"
+
+
+def account_agent_pk(account_id: str, user_id: str) -> str:
+    return f"ACCOUNT#{account_id}#AGENT#{user_id}"
+
+
+def activity_sk(at: str, lead_id: str) -> str:
+    return f"{at}#{lead_id}"
+
+
+def contact_key(account_id: str, kind: str, value: str) -> dict[str, str]:
+    return {"PK": f"ACCOUNT#{account_id}#CONTACT#{kind}#{value}", "SK": "CONTACT"}
+
+
+def provider_message_key(provider: str, sid: str) -> dict[str, str]:
+    return {"PK": f"PROVIDERMSG#{provider}#{sid}", "SK": "LOOKUP"}
+
+
+def dedup_key(source: str, dedup_id: str) -> dict[str, str]:
+    return {"PK": f"DEDUP#{source}#{dedup_id}", "SK": "DEDUP"}
+
+
+# -- routing, timers ----------------------------------------------------------------
+
+def offer_key(offer_id: str) -> dict[str, str]:
+    return {"PK": f"OFFER#{offer_id}", "SK": "OFFER"}
+
+
+def agent_offers_pk(user_id: str) -> str:
+    return f"USER#{user_id}#OFFERS"
+
+
+def due_pk(kind: str) -> str:
+    """kind: OFFER, MESSAGE, OPENING."""
+    return f"DUE#{kind}"
+
+
+# -- conversations, reports ----------------------------------------------------------
+
+def appointment_key(appointment_id: str) -> dict[str, str]:
+    return {"PK": f"APPOINTMENT#{appointment_id}", "SK": "APPOINTMENT"}
+
+
+def account_appointments_pk(account_id: str) -> str:
+    return f"ACCOUNT#{account_id}#APPOINTMENTS"
+
+
+def saved_reply_key(saved_reply_id: str) -> dict[str, str]:
+    return {"PK": f"SAVEDREPLY#{saved_reply_id}", "SK": "SAVEDREPLY"}
+
+
+def account_saved_replies_pk(account_id: str) -> str:
+    return f"ACCOUNT#{account_id}#SAVEDREPLIES"
+
+
+def report_day_pk(account_id: str, day: str) -> str:
+    return f"ACCOUNT#{account_id}#REPORT#{day}"

@@ -1,0 +1,207 @@
+"""Groups, accounts (stores) and users. Keys: see keys.py (patterns 1-7)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from chalicelib.adapters.dynamodb import keys
+from chalicelib.adapters.dynamodb.table import ConditionFailed, Table, TransactionCancelled
+from chalicelib.domain.accounts import Account, Group
+from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.users import User
+
+_NEW = "attribute_not_exists(PK)"
+
+
+def api_key_hash(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def _strip(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in ("PK", "SK", "type") and not k.startswith("GSI")}
+
+
+class GroupRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def get(self, group_id: str) -> Group | None:
+        item = self.table.get(keys.group_key(group_id))
+        return Group.model_validate(_strip(item)) if item else None
+
+
+class AccountRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def _item(self, account: Account) -> dict[str, Any]:
+        _, gpk, gsk = keys.gsi(1)
+        return {**keys.account_key(account.account_id), "type": "account", **account.model_dump(),
+                gpk: keys.group_accounts_pk(account.group_id), gsk: account.account_id}
+
+    def _lookup_puts(self, account: Account) -> list[dict[str, Any]]:
+        ops = [{"Put": {"Item": {**keys.api_key_lookup_key(api_key_hash(account.api_key)),
+                                  "account_id": account.account_id},
+                        "ConditionExpression": _NEW}}]
+        if account.sms_number:
+            ops.append({"Put": {"Item": {**keys.sms_number_lookup_key(account.sms_number),
+                                         "account_id": account.account_id},
+                                "ConditionExpression": _NEW}})
+        if account.messenger_page_id:
+            ops.append({"Put": {"Item": {**keys.page_lookup_key(account.messenger_page_id),
+                                         "account_id": account.account_id},
+                                "ConditionExpression": _NEW}})
+        return ops
+
+    def create(self, account: Account, group: Group | None = None) -> None:
+        ops: list[dict[str, Any]] = []
+        if group is not None:
+            ops.append({"Put": {"Item": {**keys.group_key(group.group_id), "type": "group", **group.model_dump()},
+                                "ConditionExpression": _NEW}})
+        ops.append({"Put": {"Item": self._item(account), "ConditionExpression": _NEW}})
+        ops.extend(self._lookup_puts(account))
+        try:
+            self.table.transact(ops)
+        except TransactionCancelled as exc:
+            raise _taken(exc, ops) from exc
+
+    def replace(self, before: Account, after: Account) -> None:
+        """Write `after`, moving the SMS number / page lookups, conditional on `before` being current."""
+        ops: list[dict[str, Any]] = [{"Put": {
+            "Item": self._item(after),
+            "ConditionExpression": "updated_at = :seen",
+            "ExpressionAttributeValues": {":seen": before.updated_at},
+        }}]
+        for attr, key_fn in (("sms_number", keys.sms_number_lookup_key), ("messenger_page_id", keys.page_lookup_key)):
+            old, new = getattr(before, attr), getattr(after, attr)
+            if old == new:
+                continue
+            if old:
+                ops.append({"Delete": {"Key": key_fn(old)}})
+            if new:
+                ops.append({"Put": {"Item": {**key_fn(new), "account_id": after.account_id},
+                                    "ConditionExpression": _NEW}})
+        try:
+            self.table.transact(ops)
+        except TransactionCancelled as exc:
+            raise _taken(exc, ops) from exc
+
+    def get(self, account_id: str) -> Account | None:
+        item = self.table.get(keys.account_key(account_id))
+        return Account.model_validate(_strip(item)) if item else None
+
+    def require(self, account_id: str) -> Account:
+        account = self.get(account_id)
+        if account is None:
+            raise NotFound("account not found")
+        return account
+
+    def list_for_group(self, group_id: str) -> list[Account]:
+        return [Account.model_validate(_strip(i)) for i in self.table.query(keys.group_accounts_pk(group_id), index=1)]
+
+    def ids_for_group(self, group_id: str) -> frozenset[str]:
+        return frozenset(a.account_id for a in self.list_for_group(group_id))
+
+    def _lookup(self, key: dict[str, str]) -> Account | None:
+        item = self.table.get(key)
+        return self.get(item["account_id"]) if item else None
+
+    def by_sms_number(self, e164: str) -> Account | None:
+        return self._lookup(keys.sms_number_lookup_key(e164))
+
+    def by_page_id(self, page_id: str) -> Account | None:
+        return self._lookup(keys.page_lookup_key(page_id))
+
+    def by_api_key(self, api_key: str) -> Account | None:
+        return self._lookup(keys.api_key_lookup_key(api_key_hash(api_key)))
+
+
+def _taken(exc: TransactionCancelled, ops: list[dict[str, Any]]) -> Conflict:
+    """Name the unique value another record already holds."""
+    for reason, op in zip(exc.reasons, ops, strict=False):
+        if reason != "ConditionalCheckFailed":
+            continue
+        pk = (op.get("Put") or {}).get("Item", {}).get("PK", "")
+        for prefix, field in (("SMSNUMBER#", "sms_number"), ("PAGE#", "messenger_page_id"), ("EMAIL#", "email")):
+            if pk.startswith(prefix):
+                return Conflict(f"{field} is already in use", code="already_exists",
+                                details=[{"field": field, "message": "is already in use"}])
+        if "updated_at" in str((op.get("Put") or {}).get("ConditionExpression", "")):
+            return Conflict("the record changed meanwhile; read it again and retry", code="conflict")
+    return Conflict("the change lost a race with another one", code="conflict")
+
+
+class UserRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def _item(self, user: User) -> dict[str, Any]:
+        _, gpk, gsk = keys.gsi(1)
+        item = {**keys.user_key(user.user_id), "type": "user", **user.model_dump(mode="json")}
+        if not user.deleted:
+            item.update({gpk: keys.group_users_pk(user.group_id), gsk: user.email})
+        return item
+
+    def create(self, user: User) -> None:
+        ops = [
+            {"Put": {"Item": {**keys.email_lookup_key(user.email), "user_id": user.user_id},
+                     "ConditionExpression": _NEW}},
+            {"Put": {"Item": self._item(user), "ConditionExpression": _NEW}},
+        ]
+        try:
+            self.table.transact(ops)
+        except TransactionCancelled as exc:
+            raise _taken(exc, ops) from exc
+
+    def create_with_group(self, user: User, group: Group) -> None:
+        ops = [
+            {"Put": {"Item": {**keys.group_key(group.group_id), "type": "group", **group.model_dump()},
+                     "ConditionExpression": _NEW}},
+            {"Put": {"Item": {**keys.email_lookup_key(user.email), "user_id": user.user_id},
+                     "ConditionExpression": _NEW}},
+            {"Put": {"Item": self._item(user), "ConditionExpression": _NEW}},
+        ]
+        try:
+            self.table.transact(ops)
+        except TransactionCancelled as exc:
+            raise _taken(exc, ops) from exc
+
+    def replace(self, before: User, after: User) -> None:
+        ops: list[dict[str, Any]] = [{"Put": {
+            "Item": self._item(after), "ConditionExpression": "updated_at = :seen",
+            "ExpressionAttributeValues": {":seen": before.updated_at},
+        }}]
+        if before.email != after.email:
+            ops.append({"Delete": {"Key": keys.email_lookup_key(before.email)}})
+            if not after.deleted:
+                ops.append({"Put": {"Item": {**keys.email_lookup_key(after.email), "user_id": after.user_id},
+                                    "ConditionExpression": _NEW}})
+        elif after.deleted and not before.deleted:
+            ops.append({"Delete": {"Key": keys.email_lookup_key(before.email)}})
+        try:
+            self.table.transact(ops)
+        except TransactionCancelled as exc:
+            raise _taken(exc, ops) from exc
+
+    def set_available(self, user_id: str, available: bool, now: str) -> User:
+        try:
+            item = self.table.update(
+                keys.user_key(user_id), "SET available = :a, updated_at = :now",
+                condition="attribute_exists(PK) AND deleted = :no",
+                values={":a": available, ":now": now, ":no": False},
+            )
+        except ConditionFailed as exc:
+            raise NotFound("user not found") from exc
+        return User.model_validate(_strip(item))
+
+    def get(self, user_id: str) -> User | None:
+        item = self.table.get(keys.user_key(user_id))
+        return User.model_validate(_strip(item)) if item else None
+
+    def by_email(self, email: str) -> User | None:
+        item = self.table.get(keys.email_lookup_key(email))
+        return self.get(item["user_id"]) if item else None
+
+    def list_for_group(self, group_id: str) -> list[User]:
+        return [User.model_validate(_strip(i)) for i in self.table.query(keys.group_users_pk(group_id), index=1)]

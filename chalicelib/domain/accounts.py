@@ -1,0 +1,42 @@
+"""Stores (accounts) and groups."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from chalicelib.domain.business_hours import DEFAULT_BUSINESS_HOURS, BusinessHours
+
+
+class Group(BaseModel):
+    group_id: str
+    name: str
+    created_at: str
+
+
+class Account(BaseModel):
+    account_id: str
+    group_id: str
+    name: str
+    timezone: str
+    kind: Literal["sales", "service"] = "sales"
+    business_hours: dict[str, list[list[str]]] = Field(default_factory=lambda: dict(DEFAULT_BUSINESS_HOURS))
+    holidays: list[str] = Field(default_factory=list)
+    sms_number: str | None = None
+    messenger_page_id: str | None = None
+    crm_email: str | None = None
+    escalation_email: str | None = None
+    address: str | None = None
+    directions_url: str | None = None
+    credit_app_url: str | None = None
+    voucher_url: str | None = None
+    campaign_notes: str | None = None
+    coalesce_window_days: int = 30
+    api_key: str = ""
+    created_at: str
+    updated_at: str
+
+    @property
+    def hours(self) -> BusinessHours:
+        return BusinessHours(self.timezone, self.business_hours, frozenset(self.holidays))

@@ -1,0 +1,63 @@
+"""Who may see and do what. Roles and accounts come from the user record, never the token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from chalicelib.domain.errors import Forbidden, NotFound
+
+
+class Role(StrEnum):
+    GROUP_ADMIN = "group_admin"
+    ADMIN = "admin"
+    MANAGER = "manager"
+    AGENT = "agent"
+
+    @property
+    def rank(self) -> int:
+        return {Role.AGENT: 0, Role.MANAGER: 1, Role.ADMIN: 2, Role.GROUP_ADMIN: 3}[self]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller, as the user record describes them."""
+
+    user_id: str
+    group_id: str
+    role: Role
+    account_ids: frozenset[str]
+    restricted: bool = False
+    email: str = ""
+    name: str = ""
+    # For a group_admin: every account of the group (filled by the authenticator).
+    group_account_ids: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def visible_account_ids(self) -> frozenset[str]:
+        return self.group_account_ids if self.role is Role.GROUP_ADMIN else self.account_ids
+
+    def can_see_account(self, group_id: str, account_id: str) -> bool:
+        return group_id == self.group_id and account_id in self.visible_account_ids
+
+    def require_account(self, group_id: str, account_id: str) -> None:
+        """404, not 403: a store the caller cannot see does not exist for them."""
+        if not self.can_see_account(group_id, account_id):
+            raise NotFound("account not found")
+
+    def require_role(self, minimum: Role) -> None:
+        if self.role.rank < minimum.rank:
+            raise Forbidden(f"needs the {minimum.value} role or higher")
+
+    @property
+    def is_manager_or_above(self) -> bool:
+        return self.role.rank >= Role.MANAGER.rank
+
+    @property
+    def sees_only_own_leads(self) -> bool:
+        return self.role is Role.AGENT and self.restricted
+
+    def can_see_lead(self, group_id: str, account_id: str, assigned_to: str | None) -> bool:
+        if not self.can_see_account(group_id, account_id):
+            return False
+        return not self.sees_only_own_leads or assigned_to == self.user_id

@@ -1,0 +1,72 @@
+"""People and the rules for who may create or change whom."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from chalicelib.domain.errors import Forbidden, NotFound
+from chalicelib.domain.tenancy import Principal, Role
+
+
+class NotifyPreferences(BaseModel):
+    in_app: bool = True
+    email: bool = False
+    sms: bool = False
+
+
+class User(BaseModel):
+    user_id: str
+    group_id: str
+    email: str
+    name: str
+    role: Role
+    account_ids: list[str] = Field(default_factory=list)
+    phone: str | None = None
+    restricted: bool = False
+    teams: list[str] = Field(default_factory=list)
+    notify: NotifyPreferences = Field(default_factory=NotifyPreferences)
+    available: bool = True
+    deleted: bool = False
+    created_at: str
+    updated_at: str
+
+    def principal(self, group_account_ids: frozenset[str] = frozenset()) -> Principal:
+        return Principal(
+            user_id=self.user_id, group_id=self.group_id, role=self.role,
+            account_ids=frozenset(self.account_ids), restricted=self.restricted,
+            email=self.email, name=self.name, group_account_ids=group_account_ids,
+        )
+
+
+def can_view_user(actor: Principal, user: User) -> bool:
+    if user.group_id != actor.group_id or user.deleted:
+        return False
+    if Role.GROUP_ADMIN in (actor.role, user.role) or actor.user_id == user.user_id:
+        return True
+    return bool(set(user.account_ids) & actor.account_ids)
+
+
+def check_can_grant(actor: Principal, role: Role, account_ids: list[str]) -> None:
+    """May `actor` give someone this role over these accounts?"""
+    actor.require_role(Role.ADMIN)
+    if role.rank > actor.role.rank:
+        raise Forbidden(f"an {actor.role.value} cannot grant the {role.value} role")
+    if role is Role.GROUP_ADMIN:
+        if actor.role is not Role.GROUP_ADMIN:
+            raise Forbidden("only a group_admin can grant group_admin")
+        return
+    outside = [a for a in account_ids if a not in actor.visible_account_ids]
+    if outside:
+        # Accounts of another tenant are simply unknown to the caller.
+        raise NotFound("account not found", details=[{"field": "account_ids", "message": f"unknown: {outside[0]}"}])
+
+
+def check_can_manage(actor: Principal, target: User) -> None:
+    """May `actor` change or delete `target` (other than themselves)?"""
+    if not can_view_user(actor, target):
+        raise NotFound("user not found")
+    actor.require_role(Role.ADMIN)
+    if target.role.rank > actor.role.rank:
+        raise Forbidden(f"an {actor.role.value} cannot manage a {target.role.value}")
+    if actor.role is Role.ADMIN and not set(target.account_ids) <= actor.account_ids:
+        raise Forbidden("that user also works in accounts you do not manage")

@@ -1,0 +1,46 @@
+"""Stores: /accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.domain.accounts import Account
+from chalicelib.domain.tenancy import Principal
+from chalicelib.handlers.http import Call, api
+from chalicelib.schemas.common import Page
+from chalicelib.schemas.tenancy import AccountResponse, CreateAccountRequest, UpdateAccountRequest
+from chalicelib.services import accounts as service
+
+bp = Blueprint(__name__)
+
+
+def account_view(account: Account, actor: Principal) -> dict[str, Any]:
+    data = account.model_dump()
+    if not service.shows_api_key(actor):
+        data["api_key"] = None
+    return AccountResponse.model_validate(data).model_dump(mode="json")
+
+
+@api(bp, "/accounts", "POST", body=CreateAccountRequest, response=AccountResponse, status=201,
+     summary="Open a store (group_admin)")
+def create_account(call: Call) -> Any:
+    return account_view(service.create_account(call.deps, call.principal, call.body), call.principal)
+
+
+@api(bp, "/accounts", "GET", response=Page, summary="The stores the caller may see")
+def list_accounts(call: Call) -> Any:
+    items = [account_view(a, call.principal) for a in service.list_accounts(call.deps, call.principal)]
+    return {"items": items, "next_cursor": None}
+
+
+@api(bp, "/accounts/{account_id}", "GET", response=AccountResponse, summary="One store")
+def get_account(call: Call, account_id: str) -> Any:
+    return account_view(service.get_account(call.deps, call.principal, account_id), call.principal)
+
+
+@api(bp, "/accounts/{account_id}", "PATCH", body=UpdateAccountRequest, response=AccountResponse,
+     summary="Change a store's settings (admin)")
+def patch_account(call: Call, account_id: str) -> Any:
+    return account_view(service.update_account(call.deps, call.principal, account_id, call.body), call.principal)

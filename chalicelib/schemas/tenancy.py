@@ -1,0 +1,144 @@
+"""Requests and responses for accounts, users and `me`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from chalicelib.domain.business_hours import validate_business_hours, validate_holidays
+from chalicelib.domain.tenancy import Role
+from chalicelib.schemas.common import EmailStr, Name, PhoneE164, ShortText, Strict, TimezoneName, Url
+
+BusinessHoursField = dict[str, list[list[str]]]
+
+
+def _check_hours(value: BusinessHoursField | None) -> BusinessHoursField | None:
+    if value is not None:
+        problems = validate_business_hours(value)
+        if problems:
+            raise ValueError("; ".join(f"{path}: {msg}" for path, msg in problems))
+    return value
+
+
+def _check_holidays(value: list[str] | None) -> list[str] | None:
+    if value is not None:
+        problems = validate_holidays(value)
+        if problems:
+            raise ValueError("; ".join(f"{path}: {msg}" for path, msg in problems))
+        return sorted(set(value))
+    return value
+
+
+class AccountSettingsFields(Strict):
+    sms_number: PhoneE164 | None = None
+    messenger_page_id: str | None = Field(default=None, max_length=64, pattern=r"^\d+$")
+    crm_email: EmailStr | None = None
+    escalation_email: EmailStr | None = None
+    address: ShortText | None = None
+    directions_url: Url | None = None
+    credit_app_url: Url | None = None
+    voucher_url: Url | None = None
+    campaign_notes: ShortText | None = None
+    coalesce_window_days: int | None = Field(default=None, ge=1, le=365)
+
+
+class CreateAccountRequest(AccountSettingsFields):
+    name: Name
+    timezone: TimezoneName
+    kind: Literal["sales", "service"] = "sales"
+    business_hours: BusinessHoursField | None = None
+    holidays: list[str] | None = None
+
+    _hours = field_validator("business_hours")(_check_hours)
+    _holidays = field_validator("holidays")(_check_holidays)
+
+
+class UpdateAccountRequest(AccountSettingsFields):
+    name: Name | None = None
+    timezone: TimezoneName | None = None
+    kind: Literal["sales", "service"] | None = None
+    business_hours: BusinessHoursField | None = None
+    holidays: list[str] | None = None
+
+    _hours = field_validator("business_hours")(_check_hours)
+    _holidays = field_validator("holidays")(_check_holidays)
+
+
+class AccountResponse(BaseModel):
+    account_id: str
+    group_id: str
+    name: str
+    timezone: str
+    kind: str
+    business_hours: BusinessHoursField
+    holidays: list[str]
+    sms_number: str | None = None
+    messenger_page_id: str | None = None
+    crm_email: str | None = None
+    escalation_email: str | None = None
+    address: str | None = None
+    directions_url: str | None = None
+    credit_app_url: str | None = None
+    voucher_url: str | None = None
+    campaign_notes: str | None = None
+    coalesce_window_days: int
+    api_key: str | None = Field(default=None, description="shown to admins only: lead providers send it as X-Api-Key")
+    created_at: str
+    updated_at: str
+
+
+class NotifyRequest(Strict):
+    in_app: bool = True
+    email: bool = False
+    sms: bool = False
+
+
+class CreateUserRequest(Strict):
+    email: EmailStr
+    name: Name
+    role: Role
+    account_ids: list[str] = Field(default_factory=list, max_length=500)
+    phone: PhoneE164 | None = None
+    restricted: bool = False
+    teams: list[Name] = Field(default_factory=list, max_length=50)
+    notify: NotifyRequest | None = None
+
+
+class UpdateUserRequest(Strict):
+    email: EmailStr | None = None
+    name: Name | None = None
+    role: Role | None = None
+    account_ids: list[str] | None = Field(default=None, max_length=500)
+    phone: PhoneE164 | None = None
+    restricted: bool | None = None
+    teams: list[Name] | None = Field(default=None, max_length=50)
+    notify: NotifyRequest | None = None
+    available: bool | None = None
+
+
+class UpdateMeRequest(Strict):
+    available: bool | None = None
+    name: Name | None = None
+    phone: PhoneE164 | None = None
+    notify: NotifyRequest | None = None
+
+
+class UserResponse(BaseModel):
+    user_id: str
+    group_id: str
+    email: str
+    name: str
+    role: Role
+    account_ids: list[str]
+    phone: str | None = None
+    restricted: bool
+    teams: list[str]
+    notify: dict[str, bool]
+    available: bool
+    created_at: str
+    updated_at: str
+
+
+class HealthResponse(BaseModel):
+    status: str

@@ -1,0 +1,102 @@
+"""Use cases of people: bootstrap a group, invite, read, change, delete, availability."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.clock import iso
+from chalicelib.deps import Deps
+from chalicelib.domain.accounts import Group
+from chalicelib.domain.errors import Forbidden, NotFound
+from chalicelib.domain.tenancy import Principal, Role
+from chalicelib.domain.users import NotifyPreferences, User, can_view_user, check_can_grant, check_can_manage
+from chalicelib.ids import new_id
+from chalicelib.schemas.tenancy import CreateUserRequest, UpdateMeRequest, UpdateUserRequest
+
+
+@dataclass(frozen=True)
+class Bootstrapped:
+    group: Group
+    user: User
+
+
+def bootstrap_group(deps: Deps, group_name: str, email: str, name: str) -> Bootstrapped:
+    """A new group and its first group_admin (the CLI's `leadline bootstrap`)."""
+    from chalicelib.domain.contacts import normalize_email
+
+    now_dt = deps.clock.now()
+    now = iso(now_dt)
+    group = Group(group_id=new_id("grp", now_dt), name=group_name.strip(), created_at=now)
+    user = User(user_id=new_id("usr", now_dt), group_id=group.group_id, email=normalize_email(email),
+                name=name.strip(), role=Role.GROUP_ADMIN, created_at=now, updated_at=now)
+    deps.users.create_with_group(user, group)
+    return Bootstrapped(group, user)
+
+
+def create_user(deps: Deps, actor: Principal, request: CreateUserRequest) -> User:
+    check_can_grant(actor, request.role, request.account_ids)
+    now_dt = deps.clock.now()
+    now = iso(now_dt)
+    fields = request.model_dump(exclude_none=True, exclude={"notify"})
+    user = User(user_id=new_id("usr", now_dt), group_id=actor.group_id, created_at=now, updated_at=now,
+                notify=NotifyPreferences(**(request.notify.model_dump() if request.notify else {})), **fields)
+    if user.role is Role.GROUP_ADMIN:
+        user = user.model_copy(update={"account_ids": []})
+    deps.users.create(user)
+    return user
+
+
+def get_user(deps: Deps, actor: Principal, user_id: str) -> User:
+    user = deps.users.get(user_id)
+    if user is None or not can_view_user(actor, user):
+        raise NotFound("user not found")
+    return user
+
+
+def list_users(deps: Deps, actor: Principal) -> list[User]:
+    return [u for u in deps.users.list_for_group(actor.group_id) if can_view_user(actor, u)]
+
+
+def update_user(deps: Deps, actor: Principal, user_id: str, request: UpdateUserRequest) -> User:
+    target = get_user(deps, actor, user_id)
+    changes = request.model_dump(exclude_unset=True)
+    if changes.get("notify") is not None:
+        changes["notify"] = NotifyPreferences(**changes["notify"])
+    changes = {k: v for k, v in changes.items() if v is not None or k == "phone"}
+    privileged = {"role", "account_ids", "restricted", "teams", "email"} & changes.keys()
+    if target.user_id == actor.user_id:
+        if Role(changes.get("role", target.role)).rank > target.role.rank:
+            raise Forbidden("nobody raises their own role")
+        if privileged and actor.role.rank < Role.ADMIN.rank:
+            raise Forbidden("ask an admin to change your role, accounts, teams or email")
+        if set(changes.get("account_ids", [])) - set(target.account_ids) and actor.role is not Role.GROUP_ADMIN:
+            raise Forbidden("nobody grants themselves accounts")
+    else:
+        check_can_manage(actor, target)
+    if "role" in changes or "account_ids" in changes:
+        check_can_grant(actor, Role(changes.get("role", target.role)), changes.get("account_ids", target.account_ids))
+    after = target.model_copy(update={**changes, "updated_at": iso(deps.clock.now())})
+    after = User.model_validate(after.model_dump())
+    if after.role is Role.GROUP_ADMIN:
+        after = after.model_copy(update={"account_ids": []})
+    deps.users.replace(target, after)
+    return after
+
+
+def update_me(deps: Deps, actor: Principal, request: UpdateMeRequest) -> User:
+    me = get_user(deps, actor, actor.user_id)
+    changes = request.model_dump(exclude_unset=True)
+    if changes.get("notify") is not None:
+        changes["notify"] = NotifyPreferences(**changes["notify"])
+    changes = {k: v for k, v in changes.items() if v is not None or k == "phone"}
+    after = me.model_copy(update={**changes, "updated_at": iso(deps.clock.now())})
+    deps.users.replace(me, User.model_validate(after.model_dump()))
+    return after
+
+
+def delete_user(deps: Deps, actor: Principal, user_id: str) -> None:
+    target = get_user(deps, actor, user_id)
+    if target.user_id == actor.user_id:
+        raise Forbidden("you cannot delete yourself")
+    check_can_manage(actor, target)
+    deps.users.replace(target, target.model_copy(update={"deleted": True, "updated_at": iso(deps.clock.now())}))

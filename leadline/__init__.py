@@ -1,0 +1,1 @@
+"""Developer tooling: the `leadline` CLI, the local stack and provisioning (not deployed)."""
