@@ -3,7 +3,7 @@ this file wires them and the Powertools middleware, nothing else."""
 
 from chalice import Chalice, ConvertToMiddleware
 
-from chalicelib.handlers import accounts, system, users
+from chalicelib.handlers import accounts, notifications, system, users
 from chalicelib.observability import logger
 
 app = Chalice(app_name="leadline")
@@ -13,3 +13,4 @@ app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(correla
 app.register_blueprint(system.bp)
 app.register_blueprint(users.bp)
 app.register_blueprint(accounts.bp)
+app.register_blueprint(notifications.bp)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.dynamodb.tenancy import AccountRepository, GroupRepository, UserRepository
     from chalicelib.adapters.mail import SesMailer
     from chalicelib.adapters.queues import QueuePublisher
+    from chalicelib.domain.messaging import MessageSender
 
 
 class Deps:
@@ -63,6 +64,12 @@ class Deps:
         from chalicelib.adapters.mail import SesMailer
 
         return SesMailer()
+
+    @cached_property
+    def sender(self) -> MessageSender:
+        from chalicelib.adapters.senders import build_sender
+
+        return build_sender(self.settings)
 
     @cached_property
     def reports_store(self) -> ReportStore:

@@ -1,0 +1,141 @@
+"""Leads, their flag-folder markers and their timelines. Keys: keys.py (patterns 9-20).
+
+Every lead change is one transaction: the lead item (conditional on the `version` it
+was read at), its flag markers, and whatever records the change (timeline events,
+score entries, report events, offers) that the caller adds as extra operations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters.dynamodb import keys
+from chalicelib.adapters.dynamodb.table import Table, TransactionCancelled
+from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.leads import Lead
+from chalicelib.domain.report_events import ReportEvent
+from chalicelib.domain.scoring import ScoreEvent
+from chalicelib.domain.timeline import TimelineEvent
+
+Op = dict[str, Any]
+_NEW = "attribute_not_exists(PK)"
+
+
+class LeadChanged(Conflict):
+    """The lead changed since it was read (its `version` moved on): read again and retry."""
+
+
+def _strip(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in ("PK", "SK", "type") and not k.startswith("GSI")}
+
+
+def lead_attributes(lead: Lead) -> dict[str, Any]:
+    """The lead's index attributes: inbox, status folder, awaiting, assignee."""
+    activity = keys.activity_sk(lead.last_activity_at, lead.lead_id)
+    attrs: dict[str, Any] = {
+        "GSI1PK": keys.account_leads_pk(lead.account_id), "GSI1SK": activity,
+        "GSI2PK": keys.account_folder_pk(lead.account_id, lead.status_folder), "GSI2SK": activity,
+    }
+    if lead.awaiting_since:
+        attrs.update({"GSI3PK": keys.account_awaiting_pk(lead.account_id),
+                      "GSI3SK": keys.activity_sk(lead.awaiting_since, lead.lead_id)})
+    if lead.assigned_to:
+        attrs.update({"GSI5PK": keys.account_agent_pk(lead.account_id, lead.assigned_to), "GSI5SK": activity})
+    return attrs
+
+
+def lead_item(lead: Lead) -> dict[str, Any]:
+    return {**keys.lead_key(lead.lead_id), "type": "lead", **lead.model_dump(mode="json", exclude_none=True),
+            **lead_attributes(lead)}
+
+
+def flag_item(lead: Lead, flag: str) -> dict[str, Any]:
+    """A copy of the lead under its own key, indexed in one flag folder (GSI4)."""
+    data = lead.model_dump(mode="json", exclude_none=True)
+    return {**keys.lead_flag_key(lead.lead_id, flag), "type": "lead_flag", "flag": flag, **data,
+            "GSI4PK": keys.account_flag_pk(lead.account_id, flag),
+            "GSI4SK": keys.activity_sk(lead.last_activity_at, lead.lead_id)}
+
+
+def lead_from_item(item: dict[str, Any]) -> Lead:
+    data = _strip(item)
+    data.pop("flag", None)
+    return Lead.model_validate(data)
+
+
+class LeadRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def get(self, lead_id: str, consistent: bool = True) -> Lead | None:
+        item = self.table.get(keys.lead_key(lead_id), consistent=consistent)
+        return lead_from_item(item) if item else None
+
+    def require(self, lead_id: str) -> Lead:
+        lead = self.get(lead_id)
+        if lead is None:
+            raise NotFound("lead not found")
+        return lead
+
+    def timeline(self, lead_id: str) -> list[TimelineEvent]:
+        items = self.table.query(f"LEAD#{lead_id}", sk_condition="begins_with(#sk, :e)", sk_values={":e": "EVENT#"},
+                                 consistent=True)
+        return [TimelineEvent.model_validate(_strip(i)) for i in items]
+
+    def event(self, lead_id: str, event_id: str) -> TimelineEvent | None:
+        item = self.table.get(keys.timeline_event_key(lead_id, event_id), consistent=True)
+        return TimelineEvent.model_validate(_strip(item)) if item else None
+
+    # -- operations for a transaction ---------------------------------------------------
+
+    def create_ops(self, lead: Lead) -> list[Op]:
+        ops: list[Op] = [{"Put": {"Item": lead_item(lead), "ConditionExpression": _NEW}}]
+        ops += [{"Put": {"Item": flag_item(lead, f)}} for f in sorted(lead.flags)]
+        return ops
+
+    def save_ops(self, before: Lead, after: Lead) -> list[Op]:
+        """`after` must carry `version = before.version + 1` (see `next_version`)."""
+        ops: list[Op] = [{"Put": {
+            "Item": lead_item(after), "ConditionExpression": "version = :seen",
+            "ExpressionAttributeValues": {":seen": before.version},
+        }}]
+        ops += [{"Put": {"Item": flag_item(after, f)}} for f in sorted(after.flags)]
+        ops += [{"Delete": {"Key": keys.lead_flag_key(after.lead_id, f)}} for f in sorted(before.flags - after.flags)]
+        return ops
+
+    @staticmethod
+    def event_op(event: TimelineEvent, condition_new: bool = True) -> Op:
+        item = {**keys.timeline_event_key(event.lead_id, event.event_id), "type": "event",
+                **event.model_dump(mode="json", exclude_none=True)}
+        put: dict[str, Any] = {"Item": item}
+        if condition_new:
+            put["ConditionExpression"] = _NEW
+        return {"Put": put}
+
+    @staticmethod
+    def score_op(event: ScoreEvent) -> Op:
+        item = {**keys.score_event_key(event.user_id, event.at, event.event_id), "type": "score",
+                **event.model_dump(mode="json")}
+        return {"Put": {"Item": item, "ConditionExpression": _NEW}}
+
+    @staticmethod
+    def report_op(event: ReportEvent) -> Op:
+        item = {"PK": keys.report_day_pk(event.account_id, event.at[:10]), "SK": f"{event.at}#{event.event_id}",
+                "type": "report_event", **event.model_dump(mode="json", exclude_none=True)}
+        return {"Put": {"Item": item, "ConditionExpression": _NEW}}
+
+    def commit(self, ops: list[Op], lead_op_index: int | None = 0) -> None:
+        """Run one transaction; a failed condition on the lead item (at `lead_op_index`) is LeadChanged."""
+        try:
+            self.table.transact(ops)
+        except TransactionCancelled as exc:
+            if lead_op_index is not None and len(exc.reasons) > lead_op_index \
+                    and exc.reasons[lead_op_index] == "ConditionalCheckFailed":
+                raise LeadChanged("the lead changed meanwhile") from exc
+            raise
+
+
+def next_version(before: Lead, **changes: Any) -> Lead:
+    """A copy of `before` with `changes`, ready to be saved over it."""
+    return before.model_copy(update={**changes, "version": before.version + 1})

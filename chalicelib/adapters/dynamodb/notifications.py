@@ -1,0 +1,48 @@
+"""In-app notifications of a user, newest first. Keys: keys.py (pattern 25)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters.dynamodb import keys
+from chalicelib.adapters.dynamodb.table import ConditionFailed, Table, decode_cursor, encode_cursor
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.notifications import Notification
+
+NOTIFICATION_DAYS = 90
+
+
+def _strip(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in ("PK", "SK", "type", "ttl")}
+
+
+class NotificationRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def put_op(self, notification: Notification, ttl: int) -> dict[str, Any]:
+        item = {**keys.notification_key(notification.user_id, notification.notification_id), "type": "notification",
+                **notification.model_dump(mode="json", exclude_none=True), "ttl": ttl}
+        return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
+
+    def add(self, notification: Notification, ttl: int) -> None:
+        self.table.put(self.put_op(notification, ttl)["Put"]["Item"])
+
+    def page(self, user_id: str, limit: int, cursor: str | None,
+             unread_only: bool = False) -> tuple[list[Notification], str | None]:
+        start = decode_cursor(cursor) if cursor else None
+        items, last = self.table.query_page(
+            f"USER#{user_id}", sk_condition="begins_with(#sk, :n)", sk_values={":n": "NOTIFICATION#"},
+            ascending=False, limit=limit, start_key=start,
+            filter_expression="#read = :false" if unread_only else None,
+            names={"#read": "read"} if unread_only else None, values={":false": False} if unread_only else None)
+        return [Notification.model_validate(_strip(i)) for i in items], (encode_cursor(last) if last else None)
+
+    def mark_read(self, user_id: str, notification_id: str) -> Notification:
+        try:
+            item = self.table.update(keys.notification_key(user_id, notification_id), "SET #read = :true",
+                                     condition="attribute_exists(PK)", names={"#read": "read"},
+                                     values={":true": True})
+        except ConditionFailed as exc:
+            raise NotFound("notification not found") from exc
+        return Notification.model_validate(_strip(item))

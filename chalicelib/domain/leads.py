@@ -1,0 +1,116 @@
+"""Leads: the record, its statuses, folders and the rules for changing them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from chalicelib.domain.errors import ValidationFailed
+
+STATUSES = ("new", "hot", "warm", "cold", "follow_up", "sold", "dead")
+ROUTING_STATES = ("routing", "offered", "accepted", "assigned", "delinquent")
+CHANNELS = ("sms", "messenger", "web", "email", "phone")
+STATUS_FOLDERS = ("hot", "warm", "cold", "follow_up", "sold", "dead")
+FLAG_FOLDERS = ("done", "appointments", "showed", "scheduled")
+FOLDERS = ("inbox", "awaiting", *STATUS_FOLDERS, *FLAG_FOLDERS)
+
+Status = Literal["new", "hot", "warm", "cold", "follow_up", "sold", "dead"]
+RoutingState = Literal["routing", "offered", "accepted", "assigned", "delinquent"]
+Channel = Literal["sms", "messenger", "web", "email", "phone"]
+
+# Which statuses a lead may move to from each status. `dead` -> `hot` opts back in.
+_TRANSITIONS: dict[str, set[str]] = {
+    "new": {"hot", "warm", "cold", "follow_up", "sold", "dead"},
+    "hot": {"warm", "cold", "follow_up", "sold", "dead"},
+    "warm": {"hot", "cold", "follow_up", "sold", "dead"},
+    "cold": {"hot", "warm", "follow_up", "sold", "dead"},
+    "follow_up": {"hot", "warm", "cold", "sold", "dead"},
+    "sold": {"hot", "follow_up", "dead"},
+    "dead": {"hot"},
+}
+
+
+class Vehicle(BaseModel):
+    year: int | None = None
+    make: str | None = None
+    model: str | None = None
+    trim: str | None = None
+    vin: str | None = None
+    stock: str | None = None
+    status: str | None = None  # ADF: new / used
+    interest: str | None = None  # ADF: buy / lease / sell / trade-in / test-drive
+
+
+class Lead(BaseModel):
+    lead_id: str
+    account_id: str
+    group_id: str
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    source: str = "Unknown"
+    source_group: str | None = None
+    campaign: str | None = None
+    channel: Channel = "web"
+    status: Status = "new"
+    opted_out: bool = False
+    assigned_to: str | None = None
+    routing_state: RoutingState = "routing"
+    routing_version: int = 0
+    labels: list[str] = Field(default_factory=list)
+    language: str | None = None
+    vehicle: Vehicle | None = None
+    financial: dict[str, Any] | None = None
+    messenger_psid: str | None = None
+    awaiting_since: str | None = None
+    last_message_at: str | None = None
+    last_message_preview: str | None = None
+    notes_excerpt: str | None = None
+    locked_by: str | None = None
+    lock_expires_at: str | None = None
+    done: bool = False
+    stop_messaging: bool = False
+    open_appointments: int = 0
+    showed: bool = False
+    scheduled_messages: int = 0
+    first_response_at: str | None = None
+    created_at: str
+    received_at: str
+    last_activity_at: str
+    # Optimistic concurrency: every saved change increments it (see LeadRepository.save).
+    version: int = 0
+
+    @property
+    def name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or (self.phone or self.email or "")
+
+    @property
+    def status_folder(self) -> str:
+        return "dead" if self.opted_out or self.status == "dead" else self.status
+
+    @property
+    def flags(self) -> frozenset[str]:
+        found = set()
+        if self.done:
+            found.add("done")
+        if self.open_appointments > 0:
+            found.add("appointments")
+        if self.showed:
+            found.add("showed")
+        if self.scheduled_messages > 0:
+            found.add("scheduled")
+        return frozenset(found)
+
+    @property
+    def is_open(self) -> bool:
+        """Open leads coalesce repeat requests; sold and dead ones do not."""
+        return self.status not in ("sold", "dead") and not self.opted_out
+
+
+def check_status_change(before: str, after: str) -> None:
+    if before == after:
+        return
+    if after not in _TRANSITIONS.get(before, set()):
+        raise ValidationFailed.field("status", f"cannot go from {before} to {after}")

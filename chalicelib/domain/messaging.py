@@ -1,0 +1,39 @@
+"""The port every outbound customer or staff message goes through.
+
+Adapters: Twilio (SMS/MMS), Meta Send API (Messenger), and the sandbox sender the local
+stack uses, which records and "delivers". Which one runs is `Settings.sender_mode`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    channel: Literal["sms", "messenger"]
+    to: str  # E.164 for SMS, the page-scoped id (PSID) for Messenger
+    body: str
+    sender: str | None = None  # the store's SMS number or page id
+    account_id: str | None = None
+    message_id: str | None = None  # None for staff notifications
+    media_urls: tuple[str, ...] = field(default_factory=tuple)
+    tag: str | None = None  # Messenger message tag, e.g. HUMAN_AGENT
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_id: str
+    status: Literal["queued", "sent", "delivered"] = "sent"
+
+
+class SendFailed(Exception):
+    """A provider refused or failed. `permanent` ones are not retried."""
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class MessageSender(Protocol):
+    def send(self, message: OutboundMessage) -> SendResult: ...

@@ -1,0 +1,40 @@
+"""The compact per-store, per-day event record that every report reads.
+
+Writers (intake, routing, conversations) add one ReportEvent per fact, in the same
+transaction as the change it describes; reports never re-read timelines."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+ReportEventKind = Literal[
+    # intake: data = {source, source_group, campaign, channel, has_email, has_phone, received_at}
+    "lead_received",
+    # a repeat request joined an open lead: data as lead_received + {coalesced_into}
+    "lead_coalesced",
+    # routing: data = {offer_id, catchall: bool}; user_id = the agent
+    "offer_made", "offer_accepted", "offer_declined", "offer_timed_out",
+    "lead_delinquent",           # data = {}
+    "lead_requeued",             # user_id claims a delinquent lead
+    "lead_assigned",             # user_id = new owner, data = {by}
+    "feedback",                  # data = {contact_status, comment_chars}
+    # conversations: data = {activity: message|call|appointment|email, automated: bool}
+    "human_response",
+    "message_inbound", "message_outbound",   # message_outbound data = {automated}
+    "appointment_created", "appointment_showed", "appointment_no_show", "appointment_cancelled",
+    "status_changed",            # data = {from, to}
+    "note_added",
+]
+
+
+class ReportEvent(BaseModel):
+    event_id: str
+    account_id: str
+    group_id: str
+    kind: ReportEventKind
+    at: str
+    lead_id: str
+    user_id: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,44 @@
+"""What happened to a lead, oldest first. Every event is typed; messages carry their delivery state."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EventType = Literal[
+    "created", "message", "note", "offer", "assignment", "status", "appointment", "escalation", "crm",
+    "coalesced", "label", "lock", "feedback", "opt_out", "opt_in", "responded", "done", "routing", "edit",
+]
+MessageStatus = Literal["received", "scheduled", "queued", "sent", "delivered", "failed", "cancelled", "dropped"]
+
+
+class TimelineEvent(BaseModel):
+    """`data` holds the type's own fields; they are flattened into the API's event object."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: str
+    lead_id: str
+    type: EventType
+    at: str
+    by: str | None = None  # user id; None for the customer or the system
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    def view(self) -> dict[str, Any]:
+        return {"event_id": self.event_id, "type": self.type, "at": self.at, "by": self.by, **self.data}
+
+
+class Message(BaseModel):
+    """A message event's data."""
+
+    message_id: str
+    direction: Literal["inbound", "outbound"]
+    channel: str
+    body: str = ""
+    status: MessageStatus
+    automated: bool = False
+    attachments: list[dict[str, Any]] = Field(default_factory=list)
+    send_at: str | None = None
+    provider_id: str | None = None
+    error: str | None = None
