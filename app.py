@@ -4,11 +4,14 @@ this file wires them and the Powertools middleware, nothing else."""
 from chalice import Chalice, ConvertToMiddleware
 
 from chalicelib.handlers import accounts, notifications, system, users
-from chalicelib.observability import logger
+from chalicelib.observability import http_metrics, logger, trace_handler
 
 app = Chalice(app_name="leadline")
+# Correlation id: API Gateway's request id for HTTP; absent for queue and schedule events.
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(correlation_id_path="requestContext.requestId")),
-                        "http")
+                        "all")
+app.register_middleware(trace_handler, "all")
+app.register_middleware(http_metrics, "http")
 
 app.register_blueprint(system.bp)
 app.register_blueprint(users.bp)
