@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -76,6 +77,8 @@ class Lead(BaseModel):
     showed: bool = False
     scheduled_messages: int = 0
     first_response_at: str | None = None
+    # The latest request for this lead (its creation or the last coalesced repeat): the coalescing window.
+    last_request_at: str | None = None
     created_at: str
     received_at: str
     last_activity_at: str
@@ -114,3 +117,31 @@ def check_status_change(before: str, after: str) -> None:
         return
     if after not in _TRANSITIONS.get(before, set()):
         raise ValidationFailed.field("status", f"cannot go from {before} to {after}")
+
+
+class NewLead(BaseModel):
+    """A request for a lead from any path (JSON, ADF, an inbound SMS or Messenger message), before
+    normalisation: the phone may be as a person typed it; intake normalises it with the store's region."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    source: str | None = None
+    source_group: str | None = None
+    campaign: str | None = None
+    channel: Channel | None = None
+    vehicle: Vehicle | None = None
+    message: str | None = None
+    received_at: datetime | None = None
+    messenger_psid: str | None = None
+    # The provider's id of the inbound message (Twilio MessageSid, Meta mid), kept on the message event.
+    provider_message_id: str | None = None
+    attachments: list[dict[str, Any]] = Field(default_factory=list)
+
+
+def within_window(last_request_at: str, now: str, window_days: int) -> bool:
+    """Is a lead's latest request recent enough for a new one to join it? (ISO `Z` strings sort as times.)"""
+    from chalicelib.clock import parse_time
+
+    return (parse_time(now) - parse_time(last_request_at)).total_seconds() <= window_days * 86400

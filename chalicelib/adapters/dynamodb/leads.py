@@ -28,6 +28,13 @@ def _strip(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in ("PK", "SK", "type") and not k.startswith("GSI")}
 
 
+def _event_from_item(item: dict[str, Any]) -> TimelineEvent:
+    # An event item's `type` attribute is the event's own type (event_op's dump overrides the
+    # entity marker), so it is kept, unlike _strip.
+    return TimelineEvent.model_validate(
+        {k: v for k, v in item.items() if k not in ("PK", "SK") and not k.startswith("GSI")})
+
+
 def lead_attributes(lead: Lead) -> dict[str, Any]:
     """The lead's index attributes: inbox, status folder, awaiting, assignee."""
     activity = keys.activity_sk(lead.last_activity_at, lead.lead_id)
@@ -81,11 +88,11 @@ class LeadRepository:
     def timeline(self, lead_id: str) -> list[TimelineEvent]:
         items = self.table.query(f"LEAD#{lead_id}", sk_condition="begins_with(#sk, :e)", sk_values={":e": "EVENT#"},
                                  consistent=True)
-        return [TimelineEvent.model_validate(_strip(i)) for i in items]
+        return [_event_from_item(i) for i in items]
 
     def event(self, lead_id: str, event_id: str) -> TimelineEvent | None:
         item = self.table.get(keys.timeline_event_key(lead_id, event_id), consistent=True)
-        return TimelineEvent.model_validate(_strip(item)) if item else None
+        return _event_from_item(item) if item else None
 
     # -- operations for a transaction ---------------------------------------------------
 
@@ -134,6 +141,32 @@ class LeadRepository:
                     and exc.reasons[lead_op_index] == "ConditionalCheckFailed":
                 raise LeadChanged("the lead changed meanwhile") from exc
             raise
+
+    # -- contact keys (coalescing, inbound messages: pattern 20) ------------------------
+
+    def contact(self, account_id: str, kind: str, value: str) -> dict[str, Any] | None:
+        """The contact key of a store's phone / email / Messenger id: {lead_id, at} or None."""
+        item = self.table.get(keys.contact_key(account_id, kind, value), consistent=True)
+        return {"lead_id": item["lead_id"], "at": item.get("at")} if item else None
+
+    @staticmethod
+    def contact_claim_op(account_id: str, kind: str, value: str, lead_id: str, at: str,
+                         seen_lead_id: str | None) -> Op:
+        """Point a contact key at `lead_id`, only if it still is what the caller read: absent, or
+        pointing at `seen_lead_id` (a closed or expired lead). Two requests racing for one
+        contact cannot both win, so they cannot both create a lead."""
+        item = {**keys.contact_key(account_id, kind, value), "type": "contact", "lead_id": lead_id,
+                "account_id": account_id, "kind": kind, "at": at}
+        if seen_lead_id is None:
+            return {"Put": {"Item": item, "ConditionExpression": _NEW}}
+        return {"Put": {"Item": item, "ConditionExpression": "lead_id = :seen",
+                        "ExpressionAttributeValues": {":seen": seen_lead_id}}}
+
+    @staticmethod
+    def contact_release_op(account_id: str, kind: str, value: str, lead_id: str) -> Op:
+        """Drop a contact key only while it still points at `lead_id` (a lead's phone or email changed)."""
+        return {"Delete": {"Key": keys.contact_key(account_id, kind, value), "ConditionExpression": "lead_id = :me",
+                           "ExpressionAttributeValues": {":me": lead_id}}}
 
 
 def next_version(before: Lead, **changes: Any) -> Lead:

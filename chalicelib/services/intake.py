@@ -1,0 +1,265 @@
+"""Lead intake: every path that brings a customer's request (the JSON route, ADF documents,
+provider webhooks, inbound SMS and Messenger) ends here.
+
+A request whose phone, email or Messenger id matches an open lead of the same store
+(within the store's `coalesce_window_days` of that lead's latest request) joins that lead
+instead of making a new one. The match is made atomic by the store's contact keys: a new
+lead is written in one transaction with conditional puts of its contact keys, so two
+identical requests racing each other cannot both create a lead; the loser reads the
+winner's keys on its retry and coalesces into it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.adapters.dynamodb.leads import LeadRepository
+from chalicelib.adapters.dynamodb.table import TransactionCancelled
+from chalicelib.clock import iso
+from chalicelib.deps import Deps
+from chalicelib.domain.accounts import Account
+from chalicelib.domain.contacts import normalize_email, normalize_phone, region_for_timezone
+from chalicelib.domain.errors import Conflict, ValidationFailed
+from chalicelib.domain.leads import Lead, NewLead, within_window
+from chalicelib.domain.timeline import Message
+from chalicelib.ids import new_id
+from chalicelib.observability import logger
+from chalicelib.services.lead_changes import Change, change_lead, report_event, score_event, timeline_event
+
+CONTACT_KINDS = ("phone", "email", "messenger")
+PREVIEW_CHARS = 140
+# Ten identical requests at once means up to nine coalescing into one lead at the same moment;
+# each lost race re-reads and retries, so allow more rounds than change_lead's default.
+ATTEMPTS = 30
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    lead: Lead
+    coalesced_into: str | None
+    created: bool
+    # The inbound message event written for the request's message, when a new lead was created.
+    message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A request's normalised contact points: the values its contact keys are made of."""
+
+    phone: str | None
+    email: str | None
+    messenger: str | None
+
+    def points(self) -> list[tuple[str, str]]:
+        return [(k, v) for k, v in (("phone", self.phone), ("email", self.email), ("messenger", self.messenger)) if v]
+
+
+class _NoLongerOpen(Exception):
+    """The lead we meant to coalesce into closed or left the window meanwhile: decide again."""
+
+
+def normalize_contact(account: Account, data: NewLead, prefix: str = "") -> Contact:
+    """Normalise phone (E.164, the store's region by default) and email (lower case); name every bad field."""
+    details: list[dict[str, str]] = []
+    phone = email = None
+    if data.phone and data.phone.strip():
+        try:
+            phone = normalize_phone(data.phone, region_for_timezone(account.timezone))
+        except ValueError as exc:
+            details.append({"field": f"{prefix}phone", "message": str(exc)})
+    if data.email and data.email.strip():
+        try:
+            email = normalize_email(data.email)
+        except ValueError as exc:
+            details.append({"field": f"{prefix}email", "message": str(exc)})
+    psid = (data.messenger_psid or "").strip() or None
+    if not details and not (phone or email or psid):
+        details = [{"field": f"{prefix}phone", "message": "a lead needs a phone number or an email address"},
+                   {"field": f"{prefix}email", "message": "a lead needs a phone number or an email address"}]
+    if details:
+        raise ValidationFailed("the lead has bad fields: " + ", ".join(d["field"] for d in details), details=details)
+    return Contact(phone=phone, email=email, messenger=psid)
+
+
+def receive_lead(deps: Deps, account: Account, data: NewLead, *, by: str | None = None) -> IntakeResult:
+    """Create a lead for a request, or join it to the store's open lead of the same contact."""
+    contact = normalize_contact(account, data)
+    repo = LeadRepository(deps.table)
+    for _ in range(ATTEMPTS):
+        seen = {kind: repo.contact(account.account_id, kind, value) for kind, value in contact.points()}
+        target = _open_lead_to_join(deps, repo, account, seen)
+        if target is not None:
+            try:
+                return _coalesce(deps, account, target, data, contact, seen, by)
+            except (_NoLongerOpen, TransactionCancelled):
+                continue
+        try:
+            return _create(deps, account, data, contact, seen, by)
+        except TransactionCancelled:
+            # Another request claimed one of the contact keys first: read them again.
+            continue
+    raise Conflict("too many requests for this contact at once; try again", code="busy")
+
+
+def find_open_lead(deps: Deps, account_id: str, kind: str, value: str) -> Lead | None:
+    """The store's open lead of a contact (kind: phone (E.164) | email | messenger (PSID)), whatever its age.
+
+    Inbound messages use it to join a conversation; coalescing of new requests also applies the window."""
+    if kind not in CONTACT_KINDS:
+        raise ValueError(f"unknown contact kind {kind}")
+    if kind == "email":
+        value = value.strip().lower()
+    repo = LeadRepository(deps.table)
+    found = repo.contact(account_id, kind, value)
+    if not found:
+        return None
+    lead = repo.get(found["lead_id"])
+    return lead if lead is not None and lead.is_open else None
+
+
+# -- the two outcomes ------------------------------------------------------------------
+
+def _open_lead_to_join(deps: Deps, repo: LeadRepository, account: Account,
+                       seen: dict[str, dict[str, Any] | None]) -> Lead | None:
+    now = iso(deps.clock.now())
+    checked: set[str] = set()
+    for kind in CONTACT_KINDS:  # phone first: the strongest identity of a dealer's customer
+        found = seen.get(kind)
+        if not found or found["lead_id"] in checked:
+            continue
+        checked.add(found["lead_id"])
+        lead = repo.get(found["lead_id"])
+        if lead is not None and _joinable(lead, account, now):
+            return lead
+    return None
+
+
+def _joinable(lead: Lead, account: Account, now: str) -> bool:
+    last = lead.last_request_at or lead.created_at
+    return lead.is_open and within_window(last, now, account.coalesce_window_days)
+
+
+def _create(deps: Deps, account: Account, data: NewLead, contact: Contact,
+            seen: dict[str, dict[str, Any] | None], by: str | None) -> IntakeResult:
+    repo = LeadRepository(deps.table)
+    now_dt = deps.clock.now()
+    now = iso(now_dt)
+    message = (data.message or "").strip() or None
+    channel = data.channel or ("messenger" if contact.messenger else "web")
+    lead = Lead(
+        lead_id=new_id("lead", now_dt), account_id=account.account_id, group_id=account.group_id,
+        first_name=_clean(data.first_name), last_name=_clean(data.last_name),
+        phone=contact.phone, email=contact.email, messenger_psid=contact.messenger,
+        source=_clean(data.source) or "Unknown", source_group=_clean(data.source_group),
+        campaign=_clean(data.campaign), channel=channel, vehicle=data.vehicle,
+        received_at=iso(data.received_at) if data.received_at else now,
+        created_at=now, last_activity_at=now, last_request_at=now,
+        # A new request waits for the store's first reply from the moment it arrives.
+        awaiting_since=now,
+        last_message_at=now if message else None, last_message_preview=_preview(message),
+    )
+    ops = repo.create_ops(lead)
+    for kind, value in contact.points():
+        prior = seen.get(kind)
+        ops.append(repo.contact_claim_op(account.account_id, kind, value, lead.lead_id, now,
+                                         prior["lead_id"] if prior else None))
+    ops.append(repo.event_op(timeline_event(deps, lead, "created", by, **_request_fields(lead, data))))
+    message_id = None
+    if message:
+        message_id = new_id("msg", now_dt)
+        body = Message(message_id=message_id, direction="inbound", channel=channel, body=message, status="received",
+                       provider_id=data.provider_message_id, attachments=data.attachments)
+        ops.append(repo.event_op(timeline_event(deps, lead, "message", None, event_id=message_id,
+                                                **body.model_dump(exclude_none=True))))
+        ops.append(repo.report_op(report_event(deps, lead, "message_inbound", channel=channel)))
+    ops.append(repo.report_op(report_event(deps, lead, "lead_received", **_report_data(lead.received_at, data,
+                                                                                        contact, channel))))
+    repo.commit(ops, lead_op_index=None)
+    logger.info("lead created", extra={"lead_id": lead.lead_id, "account_id": account.account_id})
+    from chalicelib.services.routing import route_new_lead
+
+    route_new_lead(deps, lead)
+    return IntakeResult(lead=lead, coalesced_into=None, created=True, message_id=message_id)
+
+
+def _coalesce(deps: Deps, account: Account, target: Lead, data: NewLead, contact: Contact,
+              seen: dict[str, dict[str, Any] | None], by: str | None) -> IntakeResult:
+    repo = LeadRepository(deps.table)
+    message = (data.message or "").strip() or None
+    channel = data.channel or ("messenger" if contact.messenger else "web")
+
+    def decide(lead: Lead) -> Change:
+        now = iso(deps.clock.now())
+        if not _joinable(lead, account, now):
+            raise _NoLongerOpen
+        updates: dict[str, Any] = {"last_request_at": now}
+        # What the repeat tells us that the lead did not know yet.
+        for name, value in (("first_name", _clean(data.first_name)), ("last_name", _clean(data.last_name)),
+                            ("phone", contact.phone), ("email", contact.email),
+                            ("messenger_psid", contact.messenger), ("vehicle", data.vehicle)):
+            if value is not None and getattr(lead, name) is None:
+                updates[name] = value
+        if message:
+            updates.update(last_message_at=now, last_message_preview=_preview(message))
+            if lead.awaiting_since is None:
+                updates["awaiting_since"] = now
+        received_at = iso(data.received_at) if data.received_at else now
+        event_data = _request_fields(lead, data, contact=contact, received_at=received_at)
+        if message:
+            event_data["message"] = message
+        events = [timeline_event(deps, lead, "coalesced", by, **event_data)]
+        scores = [score_event(deps, lead, lead.assigned_to, "coalesced")] if lead.assigned_to else []
+        reports = [report_event(deps, lead, "lead_coalesced", coalesced_into=lead.lead_id,
+                                **_report_data(received_at, data, contact, channel))]
+        # Contact points the lead did not have yet now lead here too, if nobody holds them.
+        extra = [repo.contact_claim_op(account.account_id, kind, value, lead.lead_id, now, None)
+                 for kind, value in contact.points() if not seen.get(kind)]
+        return Change(updates=updates, events=events, scores=scores, reports=reports, extra_ops=extra)
+
+    lead, _ = change_lead(deps, target.lead_id, decide, attempts=ATTEMPTS, touch=True)
+    logger.info("lead coalesced", extra={"lead_id": lead.lead_id, "account_id": account.account_id})
+    if lead.assigned_to:
+        owner = deps.users.get(lead.assigned_to)
+        if owner is not None:
+            from chalicelib.services.notifications import notify
+
+            source = _clean(data.source) or lead.source
+            notify(deps, [owner], "coalesced", f"{lead.name or 'Your lead'} sent another request ({source})",
+                   lead_id=lead.lead_id, account_id=lead.account_id)
+    return IntakeResult(lead=lead, coalesced_into=lead.lead_id, created=False)
+
+
+# -- small helpers ---------------------------------------------------------------------
+
+def _clean(value: str | None) -> str | None:
+    text = (value or "").strip()
+    return text or None
+
+
+def _preview(message: str | None) -> str | None:
+    if not message:
+        return None
+    flat = " ".join(message.split())
+    return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
+
+
+def _request_fields(lead: Lead, data: NewLead, contact: Contact | None = None,
+                    received_at: str | None = None) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "source": _clean(data.source) or lead.source, "source_group": _clean(data.source_group),
+        "campaign": _clean(data.campaign), "channel": data.channel or lead.channel,
+        "received_at": received_at or lead.received_at,
+    }
+    if contact is not None:
+        fields.update(first_name=_clean(data.first_name), last_name=_clean(data.last_name), phone=contact.phone,
+                      email=contact.email)
+        if data.vehicle is not None:
+            fields["vehicle"] = data.vehicle.model_dump(exclude_none=True)
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _report_data(received_at: str, data: NewLead, contact: Contact, channel: str) -> dict[str, Any]:
+    return {"source": _clean(data.source) or "Unknown", "source_group": _clean(data.source_group),
+            "campaign": _clean(data.campaign), "channel": channel, "has_email": contact.email is not None,
+            "has_phone": contact.phone is not None, "received_at": received_at}
+
