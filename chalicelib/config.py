@@ -34,9 +34,14 @@ class Settings(BaseModel):
     meta_app_secret: str = "dev-meta-secret"
     meta_verify_token: str = "dev-meta-verify"
     meta_page_token: str = ""
+    # Provider endpoints (overridable so a test or a staging stack can point them at a fake).
+    twilio_api_url: str = "https://api.twilio.com"
+    meta_graph_url: str = "https://graph.facebook.com/v21.0"
     mail_from: str = "leadline@example.com"
     public_base_url: str = ""
     log_level: str = "INFO"
+    # Deployed stages: the Secrets Manager secret holding the Twilio / Meta credentials.
+    secrets_id: str = ""
     max_body_bytes: int = 1024 * 1024
 
     def queue_name(self, queue: str) -> str:
@@ -61,7 +66,12 @@ class Settings(BaseModel):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings.from_env()
+    settings = Settings.from_env()
+    if settings.secrets_id:
+        from chalicelib.adapters.secrets import provider_secrets
+
+        settings = settings.model_copy(update=provider_secrets(settings.secrets_id))
+    return settings
 
 
 def reset_settings() -> None:

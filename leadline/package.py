@@ -1,0 +1,438 @@
+"""`leadline package`: chalice's SAM template merged with everything chalice does not make.
+
+Nothing about the functions is written by hand. The app is imported (in a child process,
+with the stage's environment from .chalice/config.json) and every Lambda function it
+defines — the API handler, each SQS consumer, each schedule — is read from the Chalice
+object. From that and the infra files this module builds a merge template:
+
+- infra/resources.json: the table, every queue + DLQ, the reports bucket (the one
+  definition the local stack and the tests use too);
+- infra/deploy.json: parameters, Cognito, the provider secret, SES, the alarm topic;
+- derived here: per function its name, log group, environment (table, bucket, queues,
+  auth, secret) and, for a consumer, the queue it reads by logical id, partial batch
+  responses (chalice cannot turn them on) and a timeout the queue's visibility covers 6
+  times; an alarm per DLQ; API throttling; and one least-privilege policy for the role
+  every function shares: named actions on the named table, indexes, queues, bucket,
+  mail identity, secret and log groups.
+
+`chalice package --merge-template` then writes sam.json and deployment.zip, and the
+result is checked (`verify_template`) before this returns, so a consumer added tomorrow
+without a queue definition fails here rather than in CloudFormation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+INFRA = ROOT / "infra"
+CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
+
+# Lambda polls SQS for partial batch failures only when the event source says so.
+PARTIAL_BATCH = ["ReportBatchItemFailures"]
+# AWS guidance: a queue's visibility timeout is at least six times its consumer's timeout.
+VISIBILITY_FACTOR = 6
+API_HANDLER = "api_handler"
+DEFAULT_REGION = "us-east-1"
+
+TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                 "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"]
+INDEX_ACTIONS = ["dynamodb:Query"]
+QUEUE_SEND_ACTIONS = ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
+QUEUE_CONSUME_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+                         "sqs:GetQueueAttributes"]
+BUCKET_OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject"]
+BUCKET_ACTIONS = ["s3:ListBucket"]
+MAIL_ACTIONS = ["ses:SendEmail", "ses:SendRawEmail"]
+SECRET_ACTIONS = ["secretsmanager:GetSecretValue"]
+LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
+# The AWS services the code may create clients for, and so the services the policy covers.
+COVERED_SERVICES = frozenset({"dynamodb", "sqs", "s3", "sesv2", "secretsmanager"})
+
+
+class PackageError(RuntimeError):
+    """The app and the infra files do not fit together (or chalice failed)."""
+
+
+@dataclass(frozen=True)
+class Consumer:
+    name: str
+    queue: str
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    expression: str
+
+
+@dataclass
+class AppShape:
+    """Every Lambda function the Chalice app defines, as `chalice package` will name them."""
+
+    functions: list[str] = field(default_factory=list)
+    consumers: list[Consumer] = field(default_factory=list)
+    schedules: list[Schedule] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"functions": self.functions, "consumers": [c.__dict__ for c in self.consumers],
+                "schedules": [s.__dict__ for s in self.schedules]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AppShape:
+        return cls(functions=list(data["functions"]), consumers=[Consumer(**c) for c in data["consumers"]],
+                   schedules=[Schedule(**s) for s in data["schedules"]])
+
+
+def shape_of(chalice_app: Any) -> AppShape:
+    """Read the functions off a Chalice object. Event sources this packager cannot wire
+    (S3, SNS, Kinesis, DynamoDB streams, CloudWatch events) stop the build."""
+    from chalice.app import Cron, Rate, ScheduledEventConfig, SQSEventConfig
+
+    shape = AppShape()
+    if chalice_app.routes:
+        shape.functions.append(API_HANDLER)
+    for source in chalice_app.event_sources:
+        if isinstance(source, SQSEventConfig):
+            if source.queue is None:
+                raise PackageError(f"consumer {source.name} reads a queue by ARN; name it so it maps to infra")
+            shape.consumers.append(Consumer(source.name, source.queue, source.batch_size))
+        elif isinstance(source, ScheduledEventConfig):
+            expression = source.schedule_expression
+            text = expression.to_string() if isinstance(expression, Rate | Cron) else str(expression)
+            shape.schedules.append(Schedule(source.name, text))
+        else:
+            kind = type(source).__name__
+            raise PackageError(f"{source.name}: event source {kind} is not wired by leadline/package.py")
+        shape.functions.append(source.name)
+    for function in chalice_app.pure_lambda_functions:
+        shape.functions.append(function.name)
+    if len(set(shape.functions)) != len(shape.functions):
+        raise PackageError(f"two Lambda functions share a name: {sorted(shape.functions)}")
+    return shape
+
+
+def stage_environment(stage: str) -> dict[str, str]:
+    config = json.loads(CHALICE_CONFIG.read_text())
+    if stage not in config.get("stages", {}):
+        raise PackageError(f"stage {stage!r} is not in .chalice/config.json (stages: {sorted(config['stages'])})")
+    env = dict(config.get("environment_variables", {}))
+    env.update(config["stages"][stage].get("environment_variables", {}))
+    return env
+
+
+def _child_env(stage: str) -> dict[str, str]:
+    # The stage's settings only: nothing from the caller's local stack or tests leaks into the build.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEADLINE_", "AWS_ENDPOINT_URL"))}
+    env.setdefault("AWS_DEFAULT_REGION", os.environ.get("AWS_REGION", DEFAULT_REGION))
+    env.update(stage_environment(stage))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def describe_app(stage: str) -> AppShape:
+    """The app's shape as the stage sees it: imported in a child process with the stage's
+    environment, because consumers compute their queue names from settings at import."""
+    code = "import json, app, leadline.package as p; print(json.dumps(p.shape_of(app.app).to_json()))"
+    done = subprocess.run([sys.executable, "-c", code],  # noqa: S603 (our interpreter, fixed code) cwd=ROOT, env=_child_env(stage), capture_output=True,
+                          text=True, timeout=120, check=False)
+    if done.returncode != 0:
+        raise PackageError(f"importing app.py for stage {stage} failed:\n{done.stderr[-4000:]}")
+    return AppShape.from_json(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+# -- the merge template ---------------------------------------------------------------------------------
+
+
+def cfn_name(name: str) -> str:
+    """The logical id chalice gives a function or event named `name`."""
+    from chalice.utils import to_cfn_resource_name
+
+    if name == API_HANDLER:
+        return "APIHandler"
+    return str(to_cfn_resource_name(name))
+
+
+def _sub(text: str) -> dict[str, str]:
+    return {"Fn::Sub": text}
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    key: str
+    logical_id: str
+    dead_letter_id: str
+    visibility: int
+    consumer_timeout: int
+
+
+def infra_queues(resources: dict[str, Any]) -> dict[str, QueueInfo]:
+    """queue key (timers, outbox, ...) -> its logical ids and timings, from the Metadata."""
+    mains: dict[str, tuple[str, dict[str, Any]]] = {}
+    dead: dict[str, str] = {}
+    for logical_id, res in resources.items():
+        if res["Type"] != "AWS::SQS::Queue":
+            continue
+        meta = res.get("Metadata", {}).get("Leadline", {})
+        if "queue" not in meta:
+            raise PackageError(f"queue {logical_id} has no Metadata.Leadline.queue")
+        if meta.get("dead_letter"):
+            dead[meta["queue"]] = logical_id
+        else:
+            mains[meta["queue"]] = (logical_id, res)
+    found = {}
+    for key, (logical_id, res) in mains.items():
+        if key not in dead:
+            raise PackageError(f"queue {key} has no dead-letter queue in infra/resources.json")
+        redrive = res["Properties"].get("RedrivePolicy", {})
+        target = {"Fn::GetAtt": [dead[key], "Arn"]}
+        if redrive.get("deadLetterTargetArn") != target or redrive.get("maxReceiveCount") != 5:
+            raise PackageError(f"queue {key} must redrive to {dead[key]} after 5 receives")
+        found[key] = QueueInfo(key, logical_id, dead[key], int(res["Properties"]["VisibilityTimeout"]),
+                               int(res["Metadata"]["Leadline"]["consumer_timeout_seconds"]))
+    return found
+
+
+def _queue_for(consumer: Consumer, queues: dict[str, QueueInfo], stage_env: dict[str, str]) -> QueueInfo:
+    prefix = stage_env.get("LEADLINE_QUEUE_PREFIX", "leadline-")
+    for info in queues.values():
+        if consumer.queue == f"{prefix}{info.key}":
+            return info
+    raise PackageError(f"consumer {consumer.name} reads {consumer.queue!r}, which is not a queue of "
+                       f"infra/resources.json (expected {prefix}<one of {sorted(queues)}>)")
+
+
+def function_environment() -> dict[str, Any]:
+    """What every function needs to find its resources; the static rest is .chalice/config.json."""
+    return {
+        "LEADLINE_TABLE_NAME": {"Ref": "Table"},
+        "LEADLINE_REPORTS_BUCKET": {"Ref": "ReportsBucket"},
+        "LEADLINE_QUEUE_PREFIX": _sub("leadline-${Stage}-"),
+        "LEADLINE_STAGE": {"Ref": "Stage"},
+        "LEADLINE_SECRETS_ID": {"Ref": "ProviderSecret"},
+        "LEADLINE_MAIL_FROM": {"Ref": "MailFrom"},
+        "LEADLINE_PUBLIC_BASE_URL": {"Ref": "PublicBaseUrl"},
+        "LEADLINE_COGNITO_REGION": {"Ref": "AWS::Region"},
+        "LEADLINE_COGNITO_USER_POOL_ID": {"Fn::If": ["CreateUserPool", {"Ref": "UserPool"},
+                                                     {"Ref": "CognitoUserPoolId"}]},
+        "LEADLINE_COGNITO_APP_CLIENT_ID": {"Fn::If": ["CreateUserPool", {"Ref": "UserPoolClient"},
+                                                      {"Ref": "CognitoAppClientId"}]},
+    }
+
+
+def _policy(resources: dict[str, Any], queues: dict[str, QueueInfo], shape: AppShape,
+            consumed: set[str]) -> dict[str, Any]:
+    indexes = [gsi["IndexName"] for gsi in resources["Table"]["Properties"].get("GlobalSecondaryIndexes", [])]
+    statements: list[dict[str, Any]] = [
+        {"Sid": "Table", "Effect": "Allow", "Action": TABLE_ACTIONS, "Resource": [_sub("${Table.Arn}")]},
+        {"Sid": "TableIndexes", "Effect": "Allow", "Action": INDEX_ACTIONS,
+         "Resource": [_sub(f"${{Table.Arn}}/index/{name}") for name in indexes]},
+        {"Sid": "QueuesSend", "Effect": "Allow", "Action": QUEUE_SEND_ACTIONS,
+         "Resource": [_sub(f"${{{q.logical_id}.Arn}}") for q in sorted(queues.values(), key=lambda q: q.key)]},
+        {"Sid": "ReportsObjects", "Effect": "Allow", "Action": BUCKET_OBJECT_ACTIONS,
+         "Resource": [_sub("${ReportsBucket.Arn}/*")]},
+        {"Sid": "ReportsBucket", "Effect": "Allow", "Action": BUCKET_ACTIONS,
+         "Resource": [_sub("${ReportsBucket.Arn}")]},
+        {"Sid": "Mail", "Effect": "Allow", "Action": MAIL_ACTIONS, "Resource": [
+            _sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailIdentity}"),
+            _sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${MailConfigurationSet}"),
+        ]},
+        {"Sid": "ProviderSecret", "Effect": "Allow", "Action": SECRET_ACTIONS, "Resource": [{"Ref": "ProviderSecret"}]},
+        {"Sid": "Logs", "Effect": "Allow", "Action": LOG_ACTIONS,
+         "Resource": [_sub(f"${{{cfn_name(name)}LogGroup.Arn}}") for name in shape.functions]},
+    ]
+    if consumed:
+        statements.insert(3, {"Sid": "QueuesConsume", "Effect": "Allow", "Action": QUEUE_CONSUME_ACTIONS,
+                              "Resource": [_sub(f"${{{queues[k].logical_id}.Arn}}") for k in sorted(consumed)]})
+    return {"PolicyName": "leadline-least-privilege",
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}
+
+
+def _alarm(dead_letter_id: str, key: str) -> dict[str, Any]:
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmName": _sub(f"leadline-${{Stage}}-{key}-dead-letters"),
+            "AlarmDescription": f"Messages of the {key} queue failed 5 times and wait in its DLQ "
+                                "(docs/deploy.md: redrive)",
+            "Namespace": "AWS/SQS",
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dead_letter_id, "QueueName"]}}],
+            "Statistic": "Maximum",
+            "Period": 60,
+            "EvaluationPeriods": 1,
+            "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": "AlarmTopic"}],
+            "OKActions": [{"Ref": "AlarmTopic"}],
+        },
+    }
+
+
+def build_merge_template(stage: str, shape: AppShape) -> dict[str, Any]:
+    infra = json.loads((INFRA / "resources.json").read_text())
+    deploy = json.loads((INFRA / "deploy.json").read_text())
+    resources: dict[str, Any] = infra["Resources"]
+    overlap = set(resources) & set(deploy["Resources"])
+    if overlap:
+        raise PackageError(f"infra/deploy.json redefines {sorted(overlap)} of infra/resources.json")
+    stage_env = stage_environment(stage)
+    queues = infra_queues(resources)
+
+    template: dict[str, Any] = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"Leadline ({stage}): {deploy['Description']}",
+        "Parameters": {**infra.get("Parameters", {}), **deploy["Parameters"]},
+        "Conditions": dict(deploy.get("Conditions", {})),
+        "Resources": {**resources, **deploy["Resources"]},
+        "Outputs": dict(deploy.get("Outputs", {})),
+    }
+    # The stage is fixed at package time: the code's queue names and settings were read for it.
+    template["Parameters"]["Stage"] = {"Type": "String", "Default": stage, "AllowedValues": [stage],
+                                       "Description": "The chalice stage this template was packaged for"}
+    out = template["Resources"]
+
+    consumer_of = {c.name: c for c in shape.consumers}
+    consumed: set[str] = set()
+    for name in shape.functions:
+        logical = cfn_name(name)
+        log_group = f"{logical}LogGroup"
+        out[log_group] = {"Type": "AWS::Logs::LogGroup", "Properties": {
+            "LogGroupName": _sub(f"/aws/lambda/leadline-${{Stage}}-{name}"),
+            "RetentionInDays": {"Ref": "LogRetentionDays"}}}
+        properties: dict[str, Any] = {
+            "FunctionName": _sub(f"leadline-${{Stage}}-{name}"),
+            "Environment": {"Variables": function_environment()},
+        }
+        consumer = consumer_of.get(name)
+        if consumer is not None:
+            info = _queue_for(consumer, queues, stage_env)
+            if info.visibility < VISIBILITY_FACTOR * info.consumer_timeout:
+                raise PackageError(f"queue {info.key}: visibility {info.visibility}s is under "
+                                   f"{VISIBILITY_FACTOR} x the consumer timeout {info.consumer_timeout}s")
+            consumed.add(info.key)
+            properties["Timeout"] = info.consumer_timeout
+            # Same intrinsic as chalice's own Fn::Sub: a deep merge of Fn::GetAtt into it would
+            # leave an object with two intrinsic keys (FIELD-NOTES).
+            properties["Events"] = {cfn_name(f"{name}-sqs-event-source"): {"Properties": {
+                "Queue": _sub(f"${{{info.logical_id}.Arn}}"),
+                "FunctionResponseTypes": PARTIAL_BATCH,
+            }}}
+        out[logical] = {"DependsOn": [log_group], "Properties": properties}
+
+    for info in queues.values():
+        out[f"{info.dead_letter_id}Alarm"] = _alarm(info.dead_letter_id, info.key)
+
+    out["DefaultRole"] = {"Properties": {"Policies": [_policy(resources, queues, shape, consumed)]}}
+    if API_HANDLER in shape.functions:
+        out["RestAPI"] = {"Properties": {"MethodSettings": [{
+            "ResourcePath": "/*", "HttpMethod": "*", "MetricsEnabled": True,
+            "ThrottlingRateLimit": {"Ref": "ApiThrottleRatePerSecond"},
+            "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurst"},
+        }]}}
+    else:
+        for output in [k for k, v in template["Outputs"].items() if "RestAPI" in json.dumps(v)]:
+            del template["Outputs"][output]
+    return template
+
+
+# -- checking the result --------------------------------------------------------------------------------
+
+
+def _walk(node: Any, path: str = "") -> Any:
+    yield path, node
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _walk(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _walk(value, f"{path}[{i}]")
+
+
+def verify_template(template: dict[str, Any], shape: AppShape) -> list[str]:
+    """What is wrong with a packaged template (empty when it is fine)."""
+    problems: list[str] = []
+    resources = template.get("Resources", {})
+    for path, node in _walk(template):
+        if isinstance(node, dict) and len([k for k in node if k.startswith("Fn::") or k == "Ref"]) > 1:
+            problems.append(f"{path}: an object with two intrinsic functions (a bad merge)")
+    for name in shape.functions:
+        function = resources.get(cfn_name(name))
+        if function is None or function.get("Type") != "AWS::Serverless::Function":
+            problems.append(f"function {name} is missing from the template")
+            continue
+        variables = function["Properties"].get("Environment", {}).get("Variables", {})
+        for key in ("LEADLINE_TABLE_NAME", "LEADLINE_QUEUE_PREFIX", "LEADLINE_AUTH_MODE", "LEADLINE_STAGE",
+                    "LEADLINE_SECRETS_ID", "LEADLINE_REPORTS_BUCKET"):
+            if key not in variables:
+                problems.append(f"function {name} lacks {key}")
+    for logical, res in resources.items():
+        if res.get("Type") != "AWS::Serverless::Function":
+            continue
+        for event_name, event in res["Properties"].get("Events", {}).items():
+            if event.get("Type") != "SQS":
+                continue
+            props = event.get("Properties", {})
+            if props.get("FunctionResponseTypes") != PARTIAL_BATCH:
+                problems.append(f"{logical}.{event_name}: no ReportBatchItemFailures")
+            queue_ref = props.get("Queue", {}).get("Fn::Sub", "") if isinstance(props.get("Queue"), dict) else ""
+            if not (queue_ref.startswith("${") and queue_ref.endswith(".Arn}")):
+                problems.append(f"{logical}.{event_name}: queue is not a resource of this template")
+    for path, node in _walk(resources.get("DefaultRole", {})):
+        if path.endswith(".Action"):
+            actions = node if isinstance(node, list) else [node]
+            problems += [f"DefaultRole{path}: wildcard action {a}" for a in actions if "*" in str(a)]
+    return problems
+
+
+# -- the command ----------------------------------------------------------------------------------------
+
+
+def _chalice_executable() -> str:
+    beside = Path(sys.executable).with_name("chalice")
+    found = str(beside) if beside.exists() else shutil.which("chalice")
+    if not found:
+        raise PackageError("chalice is not installed (make package installs requirements-dev.txt)")
+    return found
+
+
+def package(stage: str, out_dir: Path) -> None:
+    """Write `sam.json` and `deployment.zip` for `stage` into `out_dir`."""
+    out_dir = Path(out_dir).resolve()
+    shape = describe_app(stage)
+    template = build_merge_template(stage, shape)
+    with tempfile.TemporaryDirectory(prefix="leadline-package-") as work:
+        merge_path = Path(work) / "merge-template.json"
+        merge_path.write_text(json.dumps(template, indent=2))
+        # chalice refuses nothing in an existing directory, but a stale sam.json would mislead.
+        for stale in ("sam.json", "deployment.zip"):
+            (out_dir / stale).unlink(missing_ok=True)
+        done = subprocess.run(  # noqa: S603 (the venv's chalice, our arguments)
+            [_chalice_executable(), "--project-dir", str(ROOT), "package", "--stage", stage,
+             "--merge-template", str(merge_path), str(out_dir)],
+            cwd=ROOT, env=_child_env(stage), capture_output=True, text=True, timeout=600, check=False)
+    if done.returncode != 0:
+        raise PackageError(f"chalice package failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+    packaged = json.loads((out_dir / "sam.json").read_text())
+    problems = verify_template(packaged, shape)
+    if problems:
+        raise PackageError("the packaged template is wrong:\n  " + "\n  ".join(problems))
+
+
+def bundle_size(out_dir: Path) -> tuple[int, int]:
+    """(zipped bytes, unzipped bytes) of the Lambda code bundle."""
+    path = Path(out_dir) / "deployment.zip"
+    with zipfile.ZipFile(path) as bundle:
+        unzipped = sum(info.file_size for info in bundle.infolist())
+    return path.stat().st_size, unzipped

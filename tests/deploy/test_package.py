@@ -1,0 +1,186 @@
+"""`leadline package`: the real chalice package of the real app for prod, checked by cfn-lint and by the
+rules of issue 7 (partial batches, visibility, alarms, least privilege, a lean bundle)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from leadline.package import (
+    COVERED_SERVICES,
+    VISIBILITY_FACTOR,
+    AppShape,
+    Consumer,
+    PackageError,
+    Schedule,
+    build_merge_template,
+    cfn_name,
+    infra_queues,
+    package,
+    verify_template,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+LAMBDA_BUNDLE_LIMIT = 250 * 1024 * 1024  # unzipped, Lambda's hard limit
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    package("prod", out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def template(packaged: Path) -> dict[str, Any]:
+    return dict(json.loads((packaged / "sam.json").read_text()))
+
+
+def _functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
+
+
+def test_cfn_lint_is_clean(packaged: Path) -> None:
+    lint = Path(sys.executable).with_name("cfn-lint")
+    done = subprocess.run([str(lint), str(packaged / "sam.json")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_app_function_is_packaged_with_its_environment(template: dict[str, Any]) -> None:
+    from app import app
+
+    expected = {cfn_name(s.name) for s in app.event_sources} | {"APIHandler"}
+    functions = _functions(template)
+    assert expected <= set(functions)
+    for logical, function in functions.items():
+        env = function["Properties"]["Environment"]["Variables"]
+        assert env["LEADLINE_AUTH_MODE"] == "cognito", logical
+        assert env["LEADLINE_TABLE_NAME"] == {"Ref": "Table"}
+        assert env["LEADLINE_SECRETS_ID"] == {"Ref": "ProviderSecret"}
+        assert env["LEADLINE_QUEUE_PREFIX"] == {"Fn::Sub": "leadline-${Stage}-"}
+        assert function["Properties"]["Architectures"] == ["arm64"]
+        assert function["DependsOn"] == [f"{logical}LogGroup"]
+
+
+def test_every_sqs_event_source_reports_partial_batches_and_fits_its_queue(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    for logical, function in _functions(template).items():
+        for event in function["Properties"].get("Events", {}).values():
+            if event["Type"] != "SQS":
+                continue
+            props = event["Properties"]
+            assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"], logical
+            queue_id = re.fullmatch(r"\$\{(\w+)\.Arn\}", props["Queue"]["Fn::Sub"]).group(1)
+            queue = resources[queue_id]["Properties"]
+            assert queue["VisibilityTimeout"] >= VISIBILITY_FACTOR * function["Properties"]["Timeout"], logical
+            assert queue["RedrivePolicy"]["maxReceiveCount"] == 5
+
+
+def test_table_bucket_queues_and_alarms(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    table = resources["Table"]["Properties"]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert table["SSESpecification"]["SSEEnabled"] is True
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+    assert [g["IndexName"] for g in table["GlobalSecondaryIndexes"]] == [f"GSI{i}" for i in range(1, 8)]
+    bucket = resources["ReportsBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"] and bucket["LifecycleConfiguration"]["Rules"]
+    queues = infra_queues(resources)
+    assert set(queues) == {"timers", "outbox", "inbound", "reports", "events"}
+    for info in queues.values():
+        alarm = resources[f"{info.dead_letter_id}Alarm"]["Properties"]
+        assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": [info.dead_letter_id, "QueueName"]}
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    throttle = resources["RestAPI"]["Properties"]["MethodSettings"][0]
+    assert throttle["ThrottlingRateLimit"] == {"Ref": "ApiThrottleRatePerSecond"}
+    assert resources["MailIdentity"]["Type"] == "AWS::SES::EmailIdentity"
+
+
+def test_iam_is_least_privilege(template: dict[str, Any]) -> None:
+    roles = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::IAM::Role"}
+    assert set(roles) == {"DefaultRole"}
+    statements = [s for p in roles["DefaultRole"]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all("*" not in a for a in actions), statement
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        assert "*" not in resources and all(isinstance(r, dict) for r in resources), statement
+    by_sid = {s["Sid"]: s for s in statements}
+    assert {r["Fn::Sub"] for r in by_sid["TableIndexes"]["Resource"]} == {
+        f"${{Table.Arn}}/index/GSI{i}" for i in range(1, 8)}
+    assert "dynamodb:Scan" not in by_sid["Table"]["Action"]
+    assert by_sid["ProviderSecret"]["Resource"] == [{"Ref": "ProviderSecret"}]
+
+
+def test_every_aws_client_the_code_makes_is_covered_by_the_policy() -> None:
+    used = set()
+    for path in (ROOT / "chalicelib").rglob("*.py"):
+        used |= set(re.findall(r"client\(\"([a-z0-9-]+)\"\)", path.read_text()))
+    assert used <= COVERED_SERVICES, f"add IAM statements in leadline/package.py for {used - COVERED_SERVICES}"
+
+
+def test_bundle_holds_the_runtime_requirements_only(packaged: Path) -> None:
+    with zipfile.ZipFile(packaged / "deployment.zip") as bundle:
+        names = bundle.namelist()
+        unzipped = sum(i.file_size for i in bundle.infolist())
+    tops = {n.split("/")[0] for n in names}
+    for unwanted in ("moto", "pytest", "boto3", "botocore", "hypothesis", "schemathesis", "cfnlint", "werkzeug"):
+        assert unwanted not in tops, unwanted
+    assert "chalice/app.py" in names and "chalice/cli/__init__.py" not in names
+    assert "app.py" in names and "chalicelib/config.py" in names and not any(n.startswith("tests/") for n in names)
+    assert unzipped < LAMBDA_BUNDLE_LIMIT
+    zipped = (packaged / "deployment.zip").stat().st_size
+    print(f"bundle: {zipped / 1e6:.1f} MB zipped, {unzipped / 1e6:.1f} MB unzipped")
+
+
+# -- the merge rules for consumers and schedules, with a shape that has every kind of function ------------
+
+
+def _shape() -> AppShape:
+    consumers = [Consumer(f"handle_{q}", f"leadline-prod-{q}", 10) for q in ("timers", "outbox", "reports")]
+    return AppShape(functions=["api_handler", *(c.name for c in consumers), "nightly"], consumers=consumers,
+                    schedules=[Schedule("nightly", "cron(0 7 * * ? *)")])
+
+
+def test_merge_template_wires_each_consumer_to_its_infra_queue() -> None:
+    merged = build_merge_template("prod", _shape())
+    reports = merged["Resources"]["HandleReports"]["Properties"]
+    event = reports["Events"]["HandleReportsSqsEventSource"]["Properties"]
+    assert event == {"Queue": {"Fn::Sub": "${ReportsQueue.Arn}"}, "FunctionResponseTypes": ["ReportBatchItemFailures"]}
+    assert reports["Timeout"] == 300  # ReportsQueue's consumer_timeout_seconds
+    consume = next(s for s in merged["Resources"]["DefaultRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+                   ["Statement"] if s["Sid"] == "QueuesConsume")
+    assert [r["Fn::Sub"] for r in consume["Resource"]] == [
+        "${OutboxQueue.Arn}", "${ReportsQueue.Arn}", "${TimersQueue.Arn}"]
+    assert "NightlyLogGroup" in merged["Resources"] and "Events" not in merged["Resources"]["Nightly"]["Properties"]
+
+
+def test_a_consumer_of_an_unknown_queue_fails_the_package() -> None:
+    shape = AppShape(functions=["handle_mystery"], consumers=[Consumer("handle_mystery", "leadline-prod-mystery", 10)])
+    with pytest.raises(PackageError, match="mystery"):
+        build_merge_template("prod", shape)
+
+
+def test_verify_catches_a_consumer_without_partial_batches() -> None:
+    shape = AppShape(functions=["handle_timers"], consumers=[Consumer("handle_timers", "leadline-prod-timers", 10)])
+    bad = {"Resources": {"HandleTimers": {"Type": "AWS::Serverless::Function", "Properties": {
+        "Environment": {"Variables": {}},
+        "Events": {"HandleTimersSqsEventSource": {"Type": "SQS", "Properties": {
+            "Queue": {"Fn::Sub": "arn:aws:sqs:us-east-1:1:leadline-prod-timers", "Fn::GetAtt": ["TimersQueue", "Arn"]},
+        }}}}}}}
+    problems = "\n".join(verify_template(bad, shape))
+    assert "ReportBatchItemFailures" in problems and "two intrinsic" in problems and "LEADLINE_TABLE_NAME" in problems
+
+
+def test_unknown_stage_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(PackageError, match="staging"):
+        package("staging", tmp_path)
