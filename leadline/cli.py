@@ -1,0 +1,180 @@
+"""`leadline`: run the local stack and talk to it.
+
+Commands other than `local` and `package` find the running stack through $LEADLINE_HOME
+(its stack.json and its 0600 secret file), point boto3 at the stack's AWS endpoint with
+fake credentials, and call the services directly. No secret is ever taken from the
+command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from leadline.local.home import NoRunningStack, leadline_home, read_secret, running_stack
+
+
+class CliError(Exception):
+    """A failure the user can act on: printed without a traceback."""
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise CliError(f"{name}={raw!r} is not a port number")
+    return int(raw)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def connect_to_stack() -> Any:
+    """Point this process at the running local stack; returns fresh Deps for the services."""
+    from leadline.local import environment
+
+    home = leadline_home()
+    info = running_stack(home)
+    environment.point_boto3_at(info.aws_endpoint, info.region)
+    environment.apply_settings_env(info.settings_env, read_secret(home))
+    from chalicelib.deps import Deps
+
+    return Deps()
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+def cmd_local(args: argparse.Namespace) -> int:
+    from leadline.local.stack import StackOptions, run
+
+    demo = not args.no_demo and os.environ.get("DEMO", "1").strip() != "0"
+    return run(StackOptions(home=leadline_home(), port=args.port, aws_port=args.aws_port,
+                            aws_endpoint=args.aws_endpoint, demo=demo))
+
+
+def cmd_bootstrap(args: argparse.Namespace) -> int:
+    deps = connect_to_stack()
+    from chalicelib.services.auth import mint_local_token
+    from chalicelib.services.users import bootstrap_group
+
+    if not args.group.strip() or not args.name.strip():
+        raise CliError("--group and --name must not be blank")
+    boot = bootstrap_group(deps, args.group, args.email, args.name)
+    print(json.dumps({"group_id": boot.group.group_id, "user_id": boot.user.user_id,
+                      "token": mint_local_token(deps.settings.jwt_secret, boot.user.user_id)}))
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    deps = connect_to_stack()
+    from chalicelib.domain.contacts import normalize_email
+    from chalicelib.services.auth import mint_local_token
+
+    user = deps.users.by_email(normalize_email(args.email))
+    if user is None or user.deleted:
+        raise CliError("no active user has that email in the local stack")
+    print(mint_local_token(deps.settings.jwt_secret, user.user_id))
+    return 0
+
+
+def cmd_report_nightly(args: argparse.Namespace) -> int:
+    deps = connect_to_stack()
+    from chalicelib.services.nightly import run_nightly
+
+    # Run at night, "nightly" means the UTC day that has just ended.
+    day = args.date or (datetime.now(UTC).date() - timedelta(days=1))
+    written = run_nightly(deps, day)
+    for key in _keys(written):
+        print(key)
+    return 0
+
+
+def _keys(written: Any) -> list[str]:
+    if written is None:
+        return []
+    if isinstance(written, str):
+        return [written]
+    if isinstance(written, dict):
+        written = written.get("keys", list(written.values()))
+    return [str(getattr(item, "key", item)) for item in written]
+
+
+def cmd_package(args: argparse.Namespace) -> int:
+    from leadline.package import package
+
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    package(args.stage, out_dir)
+    for path in sorted(out_dir.iterdir()):
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="leadline", description="Leadline developer tool")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    local = commands.add_parser("local", help="run the whole stack locally in the foreground")
+    local.add_argument("--port", type=int, default=None, help="HTTP API port (default $PORT or 8000)")
+    local.add_argument("--aws-port", type=int, default=None, help="moto server port (default $AWS_PORT or 5000)")
+    local.add_argument("--aws-endpoint", default=None,
+                       help="use this running AWS endpoint (moto server, LocalStack) instead of starting one")
+    local.add_argument("--no-demo", action="store_true", help="do not seed the demo group (also DEMO=0)")
+    local.set_defaults(func=cmd_local)
+
+    boot = commands.add_parser("bootstrap", help="create a group and its first group_admin; prints JSON")
+    boot.add_argument("--group", required=True)
+    boot.add_argument("--email", required=True)
+    boot.add_argument("--name", required=True)
+    boot.set_defaults(func=cmd_bootstrap)
+
+    token = commands.add_parser("token", help="print a bearer token for a user of the local stack")
+    token.add_argument("--email", required=True)
+    token.set_defaults(func=cmd_token)
+
+    report = commands.add_parser("report", help="run reports now")
+    kinds = report.add_subparsers(dest="report", required=True)
+    nightly = kinds.add_parser("nightly", help="run the nightly aggregation; prints the S3 keys written")
+    nightly.add_argument("--date", type=_day, default=None, help="the day to aggregate (default: yesterday, UTC)")
+    nightly.set_defaults(func=cmd_report_nightly)
+
+    pkg = commands.add_parser("package", help="write the deployable template and code bundle")
+    pkg.add_argument("--stage", default="prod")
+    pkg.add_argument("--out", required=True)
+    pkg.set_defaults(func=cmd_package)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from chalicelib.domain.errors import DomainError
+
+    try:
+        if args.command == "local":
+            args.port = args.port if args.port is not None else _env_int("PORT", 8000)
+            args.aws_port = args.aws_port if args.aws_port is not None else _env_int("AWS_PORT", 5000)
+        return int(args.func(args))
+    except NoRunningStack as exc:
+        print(f"leadline: {exc}", file=sys.stderr)
+        return 2
+    except CliError as exc:
+        print(f"leadline: {exc}", file=sys.stderr)
+        return 1
+    except DomainError as exc:
+        fields = "".join(f"\n  {d.get('field')}: {d.get('message')}" for d in exc.details)
+        print(f"leadline: {exc.code}: {exc.message}{fields}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""The demo group the local stack seeds into an empty store: three stores in three time
+zones, a group admin, a manager, agents, routing and a few leads.
+
+The group and its first admin are made with the bootstrap service (as `leadline bootstrap`
+does); everything else goes through the running HTTP API, the same way a user would make
+it. Later parts of the product may not exist yet in a given checkout, so each step checks
+that its route is served and is skipped (and said so) when it is not; a failing step is
+logged and the next one still runs."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from chalice import Chalice
+
+from chalicelib.deps import Deps
+
+log = logging.getLogger("leadline-local.demo")
+
+GROUP_NAME = "Northwind Auto Group"
+ADMIN = ("owner@northwind-auto.com", "Olivia Northwind")
+MANAGER = ("manager@northwind-auto.com", "Marcus Reed")
+WEEKDAY_HOURS = {d: [["09:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+
+STORES: list[dict[str, Any]] = [
+    {"name": "Northwind Toyota Boston", "timezone": "America/New_York", "kind": "sales",
+     "sms_number": "+16175550101", "address": "100 Commonwealth Ave, Boston, MA 02116",
+     "business_hours": {**WEEKDAY_HOURS, "sat": [["09:00", "18:00"]], "sun": []},
+     "holidays": ["2026-12-25", "2027-01-01"], "escalation_email": "escalations@northwind-auto.com"},
+    {"name": "Northwind Honda Denver", "timezone": "America/Denver", "kind": "sales",
+     "sms_number": "+13035550142", "address": "2500 Colfax Ave, Denver, CO 80206",
+     # Open late on Fridays and Saturdays, past midnight: an overnight interval.
+     "business_hours": {**WEEKDAY_HOURS, "fri": [["09:00", "12:00"], ["13:00", "23:00"]],
+                        "sat": [["10:00", "01:00"]], "sun": [["11:00", "17:00"]]},
+     "escalation_email": "escalations@northwind-auto.com"},
+    {"name": "Northwind Service Phoenix", "timezone": "America/Phoenix", "kind": "service",
+     "sms_number": "+16025550188", "address": "4400 N Central Ave, Phoenix, AZ 85012",
+     "business_hours": {**WEEKDAY_HOURS, "sat": [["08:00", "14:00"]], "sun": []},
+     "escalation_email": "service@northwind-auto.com"},
+]
+
+# (email, name, store indexes, extra fields)
+AGENTS: list[tuple[str, str, list[int], dict[str, Any]]] = [
+    ("ava.chen@northwind-auto.com", "Ava Chen", [0], {"teams": ["internet"], "phone": "+16175550123"}),
+    ("ben.ortiz@northwind-auto.com", "Ben Ortiz", [0], {"teams": ["internet", "phone"]}),
+    ("carla.diaz@northwind-auto.com", "Carla Diaz", [1], {"teams": ["internet"]}),
+    ("dev.patel@northwind-auto.com", "Dev Patel", [1], {"teams": ["internet"], "restricted": True}),
+    ("erin.walsh@northwind-auto.com", "Erin Walsh", [2], {"teams": ["service"]}),
+]
+
+LEADS: list[tuple[int, dict[str, Any]]] = [
+    (0, {"first_name": "Jordan", "last_name": "Miller", "phone": "+16175550177", "email": "jordan.miller@gmail.com",
+         "source": "AutoTrader", "source_group": "Third party", "channel": "web",
+         "vehicle": {"year": 2025, "make": "Toyota", "model": "RAV4", "trim": "XLE"},
+         "message": "Is the blue RAV4 still available?"}),
+    (0, {"first_name": "Priya", "last_name": "Shah", "phone": "+16175550189", "source": "Website",
+         "source_group": "Direct", "channel": "sms", "message": "Do you take trade-ins?"}),
+    (1, {"first_name": "Luis", "last_name": "Romero", "email": "luis.romero@outlook.com", "source": "Cars.com",
+         "source_group": "Third party", "channel": "email",
+         "vehicle": {"year": 2024, "make": "Honda", "model": "Civic", "trim": "Sport"},
+         "message": "What is your best out-the-door price?"}),
+    (1, {"first_name": "Hannah", "last_name": "Kim", "phone": "+13035550166", "email": "hannah.kim@yahoo.com",
+         "source": "Facebook", "source_group": "Social", "channel": "messenger", "campaign": "Spring Sales Event"}),
+    (2, {"first_name": "Omar", "last_name": "Haddad", "phone": "+16025550145", "source": "Website",
+         "source_group": "Direct", "channel": "web", "message": "Need an oil change this week."}),
+]
+
+
+@dataclass
+class DemoSeed:
+    group_id: str = ""
+    admin_id: str = ""
+    manager_id: str = ""
+    account_ids: list[str] = field(default_factory=list)
+    agent_ids: list[str] = field(default_factory=list)
+    seeded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"group_id": self.group_id, "admin_id": self.admin_id, "manager_id": self.manager_id,
+                "manager_email": MANAGER[0], "account_ids": self.account_ids, "agent_ids": self.agent_ids,
+                "seeded": self.seeded, "skipped": self.skipped}
+
+
+def serves(app: Chalice, path: str, method: str) -> bool:
+    return method in app.routes.get(path, {})
+
+
+class _Api:
+    def __init__(self, base_url: str, token: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.session.headers.update({"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+
+    def call(self, method: str, path: str, body: Any) -> Any:
+        reply = self.session.request(method, self.base_url + path, json=body, timeout=30)
+        if reply.status_code >= 300:
+            raise RuntimeError(f"{method} {path} answered {reply.status_code}: {reply.text[:300]}")
+        return reply.json() if reply.content else None
+
+
+def seed_demo(app: Chalice, deps: Deps, api_url: str) -> DemoSeed:
+    """Seed the demo group through the running API at `api_url`."""
+    from chalicelib.services.auth import mint_local_token
+    from chalicelib.services.users import bootstrap_group
+
+    seed = DemoSeed()
+    boot = bootstrap_group(deps, GROUP_NAME, ADMIN[0], ADMIN[1])
+    seed.group_id, seed.admin_id = boot.group.group_id, boot.user.user_id
+    seed.seeded.append("group and group admin")
+    api = _Api(api_url, mint_local_token(deps.settings.jwt_secret, seed.admin_id))
+
+    for store in STORES:
+        seed.account_ids.append(api.call("POST", "/accounts", store)["account_id"])
+    seed.seeded.append(f"{len(seed.account_ids)} stores")
+
+    seed.manager_id = api.call("POST", "/users", {
+        "email": MANAGER[0], "name": MANAGER[1], "role": "manager", "account_ids": seed.account_ids,
+        "notify": {"in_app": True, "email": True, "sms": False}})["user_id"]
+    seed.seeded.append("a manager of every store")
+    for email, name, stores, extra in AGENTS:
+        seed.agent_ids.append(api.call("POST", "/users", {
+            "email": email, "name": name, "role": "agent",
+            "account_ids": [seed.account_ids[i] for i in stores], **extra})["user_id"])
+    seed.seeded.append(f"{len(seed.agent_ids)} agents")
+
+    _optional_step(seed, app, "/accounts/{account_id}/routing", "PUT", "routing for every store",
+                   lambda: _routing(api, seed))
+    _optional_step(seed, app, "/accounts/{account_id}/leads", "POST", f"{len(LEADS)} leads",
+                   lambda: _leads(api, seed))
+    log.info("demo seeded: %s; skipped: %s", ", ".join(seed.seeded), ", ".join(seed.skipped) or "nothing")
+    return seed
+
+
+def _optional_step(seed: DemoSeed, app: Chalice, path: str, method: str, what: str, step: Any) -> None:
+    if not serves(app, path, method):
+        seed.skipped.append(f"{what} ({method} {path} is not served in this checkout)")
+        return
+    try:
+        step()
+    except Exception as exc:  # the demo is a convenience: a later module's failure must not stop the stack
+        log.warning("demo step %r failed: %s", what, exc)
+        seed.skipped.append(f"{what} (failed: {exc})")
+        return
+    seed.seeded.append(what)
+
+
+def _routing(api: _Api, seed: DemoSeed) -> None:
+    for account_id in seed.account_ids:
+        api.call("PUT", f"/accounts/{account_id}/routing", {
+            "offer_timeout_seconds": 120, "strategy": "round_robin", "rules": [],
+            "catchall_user_ids": [seed.manager_id], "respect_business_hours": False})
+
+
+def _leads(api: _Api, seed: DemoSeed) -> None:
+    for store, lead in LEADS:
+        api.call("POST", f"/accounts/{seed.account_ids[store]}/leads", lead)

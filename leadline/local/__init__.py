@@ -1,0 +1,1 @@
+"""The local stack: moto, the Chalice app, the event-source mappings and persistence, in one process."""

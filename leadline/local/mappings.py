@@ -1,0 +1,328 @@
+"""Local event-source mappings: what Lambda does for the deployed functions, done in threads.
+
+Everything is derived from `app.event_sources` at start, so every consumer registered by
+any blueprint is served without a list kept here:
+
+- `on_sqs_message`: the queue is long-polled (WaitTimeSeconds=1, so a DelaySeconds timer is
+  picked up within about a second of becoming visible) and each receive is delivered as a
+  Lambda SQS batch. Partial-batch failures are honoured as Lambda's ReportBatchItemFailures
+  does: only the succeeded records are deleted; the failed ones reappear after the queue's
+  visibility timeout, and the queue's redrive policy (applied by the emulator) moves them to
+  the DLQ after maxReceiveCount receives. A handler that raises fails the whole batch.
+- `schedule`: fired on its rate(...) / cron(...) cadence in UTC, as an EventBridge
+  "Scheduled Event".
+- `on_cw_event`: a rule with the handler's event pattern on the default event bus, targeting
+  a queue made for that handler; the queue is polled and each EventBridge envelope is
+  delivered on its own (a failing event is retried, then dead-lettered like any queue).
+
+Handlers get a Lambda-like context (function_name, aws_request_id, remaining time)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from uuid import uuid4
+
+from chalice.app import Chalice, CloudWatchEventConfig, ScheduledEventConfig, SQSEventConfig
+
+from leadline.local.schedules import Schedule, parse_schedule
+
+log = logging.getLogger("leadline-local.mappings")
+
+ACCOUNT_ID = "123456789012"
+SQS_WAIT_SECONDS = 1
+DEFAULT_TIMEOUT_SECONDS = 60
+EVENT_RETRIES = 5
+
+
+class TimeSource(Protocol):
+    def now(self) -> datetime: ...
+
+    def sleep(self, stop: threading.Event, seconds: float) -> bool:
+        """Wait up to `seconds`; True when `stop` was set."""
+        ...
+
+
+class RealTime:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def sleep(self, stop: threading.Event, seconds: float) -> bool:
+        return stop.wait(max(0.0, seconds))
+
+
+class LambdaContext:
+    """The attributes of Lambda's context object that handlers and Powertools read."""
+
+    def __init__(self, function_name: str, timeout_seconds: int, region: str) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{function_name}"
+        self.memory_limit_in_mb = 512
+        self.aws_request_id = str(uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+        self.identity = None
+        self.client_context = None
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@dataclass
+class MappingStats:
+    invocations: int = 0
+    records: int = 0
+    failed_records: int = 0
+    errors: int = 0
+
+
+@dataclass
+class Mapping:
+    name: str
+    kind: str
+    source: str
+    stats: MappingStats = field(default_factory=MappingStats)
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "source": self.source}
+
+
+def lambda_sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
+    """A received SQS message in the shape Lambda gives an SQS-triggered function."""
+    attributes = {k: str(v) for k, v in message.get("Attributes", {}).items()}
+    message_attributes = {}
+    for name, value in message.get("MessageAttributes", {}).items():
+        message_attributes[name] = {
+            "stringValue": value.get("StringValue"), "binaryValue": value.get("BinaryValue"),
+            "stringListValues": value.get("StringListValues", []),
+            "binaryListValues": value.get("BinaryListValues", []), "dataType": value.get("DataType"),
+        }
+    return {
+        "messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"], "body": message["Body"],
+        "attributes": attributes, "messageAttributes": message_attributes,
+        "md5OfBody": message.get("MD5OfBody", ""), "eventSource": "aws:sqs", "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+
+
+def failed_message_ids(result: Any, batch_ids: list[str]) -> set[str]:
+    """Lambda's reading of a ReportBatchItemFailures response: a missing or empty list is
+    success; an identifier that is empty or not in the batch fails the whole batch."""
+    if not isinstance(result, dict) or not result.get("batchItemFailures"):
+        return set()
+    failures = result["batchItemFailures"]
+    ids = {f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures}
+    if not isinstance(failures, list) or None in ids or "" in ids or not ids <= set(batch_ids):
+        return set(batch_ids)
+    return {str(i) for i in ids}
+
+
+def scheduled_event(rule_name: str, at: datetime, region: str) -> dict[str, Any]:
+    return {
+        "version": "0", "id": str(uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+        "account": ACCOUNT_ID, "time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "region": region,
+        "resources": [f"arn:aws:events:{region}:{ACCOUNT_ID}:rule/{rule_name}"], "detail": {},
+    }
+
+
+class MappingEngine:
+    """Runs every event source of `app` until `stop()`.
+
+    `sqs_client` and `events_client` are boto3 clients pointed at the emulator;
+    `resource_prefix` names the queues and rules made for EventBridge handlers;
+    `timeouts` maps a queue name to its consumer timeout (the context's remaining time)."""
+
+    def __init__(self, app: Chalice, *, sqs_client: Any, events_client: Any, function_prefix: str,
+                 resource_prefix: str, region: str, visibility_seconds: int,
+                 timeouts: dict[str, int] | None = None, time_source: TimeSource | None = None) -> None:
+        self.app = app
+        self.sqs = sqs_client
+        self.events = events_client
+        self.function_prefix = function_prefix
+        self.resource_prefix = resource_prefix
+        self.region = region
+        self.visibility_seconds = visibility_seconds
+        self.timeouts = timeouts or {}
+        self.time = time_source or RealTime()
+        self.stop_event = threading.Event()
+        self.mappings: list[Mapping] = []
+        self._threads: list[threading.Thread] = []
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> list[Mapping]:
+        started_at = self.time.now()
+        for source in self.app.event_sources:
+            handler = self.app.handler_map[source.name]
+            if isinstance(source, SQSEventConfig):
+                self._start_sqs(source, handler)
+            elif isinstance(source, ScheduledEventConfig):
+                self._start_schedule(source, handler, started_at)
+            elif isinstance(source, CloudWatchEventConfig):
+                self._start_eventbridge(source, handler)
+            else:
+                log.warning("no local mapping for %s event source %s", type(source).__name__, source.name)
+        return self.mappings
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.stop_event.set()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _spawn(self, mapping: Mapping, target: Callable[[], None]) -> None:
+        self.mappings.append(mapping)
+        thread = threading.Thread(target=self._guard(mapping, target), name=f"mapping-{mapping.name}", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _guard(self, mapping: Mapping, loop: Callable[[], None]) -> Callable[[], None]:
+        """Keep a mapping alive across emulator hiccups, as Lambda's pollers do."""
+
+        def run() -> None:
+            while not self.stop_event.is_set():
+                try:
+                    loop()
+                    return
+                except Exception:
+                    mapping.stats.errors += 1
+                    log.exception("local mapping %s failed; retrying in 1 s", mapping.name)
+                    self.stop_event.wait(1)
+
+        return run
+
+    def _context(self, name: str, timeout_seconds: int) -> LambdaContext:
+        return LambdaContext(f"{self.function_prefix}{name}", timeout_seconds, self.region)
+
+    # -- SQS --------------------------------------------------------------------------------
+
+    def _queue(self, source: SQSEventConfig) -> tuple[str, str, str]:
+        name = source.queue or str(source.queue_arn).rsplit(":", 1)[-1]
+        url = self.sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return name, url, arn
+
+    def _start_sqs(self, source: SQSEventConfig, handler: Callable[..., Any]) -> None:
+        name, url, arn = self._queue(source)
+        mapping = Mapping(source.name, "sqs", name)
+        timeout = self.timeouts.get(name, DEFAULT_TIMEOUT_SECONDS)
+        batch_size = max(1, min(10, int(source.batch_size or 10)))
+
+        def loop() -> None:
+            while not self.stop_event.is_set():
+                messages = self._receive(url, batch_size)
+                if messages:
+                    self.deliver_sqs_batch(mapping, handler, url, arn, messages, timeout)
+
+        self._spawn(mapping, loop)
+
+    def _receive(self, url: str, count: int) -> list[dict[str, Any]]:
+        reply = self.sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=count, WaitTimeSeconds=SQS_WAIT_SECONDS,
+            AttributeNames=["All"], MessageAttributeNames=["All"],
+        )
+        return list(reply.get("Messages", []))
+
+    def deliver_sqs_batch(self, mapping: Mapping, handler: Callable[..., Any], url: str, arn: str,
+                          messages: list[dict[str, Any]], timeout: int) -> set[str]:
+        """Invoke the handler with one batch; delete what succeeded; return the failed ids."""
+        event = {"Records": [lambda_sqs_record(m, arn, self.region) for m in messages]}
+        ids = [m["MessageId"] for m in messages]
+        mapping.stats.invocations += 1
+        mapping.stats.records += len(ids)
+        try:
+            result = handler(event, self._context(mapping.name, timeout))
+            failed = failed_message_ids(result, ids)
+        except Exception:
+            log.exception("handler %s raised; the whole batch of %d returns to %s", mapping.name, len(ids),
+                          mapping.source)
+            failed = set(ids)
+        mapping.stats.failed_records += len(failed)
+        done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                for i, m in enumerate(messages) if m["MessageId"] not in failed]
+        if done:
+            self.sqs.delete_message_batch(QueueUrl=url, Entries=done)
+        if failed:
+            log.info("handler %s failed %d of %d records; they return after the visibility timeout",
+                     mapping.name, len(failed), len(ids))
+        return failed
+
+    # -- schedules --------------------------------------------------------------------------
+
+    def _start_schedule(self, source: ScheduledEventConfig, handler: Callable[..., Any], started_at: datetime) -> None:
+        expression = source.schedule_expression
+        text = expression if isinstance(expression, str) else expression.to_string()
+        schedule = parse_schedule(text, started_at)
+        mapping = Mapping(source.name, "schedule", text)
+        self._spawn(mapping, lambda: self._run_schedule(mapping, schedule, handler))
+
+    def _run_schedule(self, mapping: Mapping, schedule: Schedule, handler: Callable[..., Any]) -> None:
+        due = schedule.next_fire(self.time.now())
+        while not self.stop_event.is_set():
+            wait = (due - self.time.now()).total_seconds()
+            if wait > 0:
+                if self.time.sleep(self.stop_event, wait):
+                    return
+                continue
+            self.fire_schedule(mapping, handler, due)
+            # A run longer than the period skips the missed fires instead of piling them up.
+            due = schedule.next_fire(max(due, self.time.now()))
+
+    def fire_schedule(self, mapping: Mapping, handler: Callable[..., Any], at: datetime) -> None:
+        mapping.stats.invocations += 1
+        try:
+            handler(scheduled_event(f"{self.resource_prefix}{mapping.name}", at, self.region),
+                    self._context(mapping.name, DEFAULT_TIMEOUT_SECONDS))
+        except Exception:
+            mapping.stats.errors += 1
+            log.exception("scheduled handler %s raised", mapping.name)
+
+    # -- EventBridge ------------------------------------------------------------------------
+
+    def _start_eventbridge(self, source: CloudWatchEventConfig, handler: Callable[..., Any]) -> None:
+        queue_name = f"{self.resource_prefix}events-{source.name}"[:80]
+        url, arn = self._event_queue(queue_name)
+        rule = f"{self.resource_prefix}{source.name}"[:64]
+        self.events.put_rule(Name=rule, EventPattern=json.dumps(source.event_pattern), State="ENABLED")
+        self.events.put_targets(Rule=rule, Targets=[{"Id": "local-mapping", "Arn": arn}])
+        mapping = Mapping(source.name, "eventbridge", json.dumps(source.event_pattern, sort_keys=True))
+
+        def loop() -> None:
+            while not self.stop_event.is_set():
+                for message in self._receive(url, 10):
+                    self.deliver_event(mapping, handler, url, message)
+
+        self._spawn(mapping, loop)
+
+    def _event_queue(self, name: str) -> tuple[str, str]:
+        """The queue between the rule and the handler, with its own DLQ, like every queue here."""
+        dlq_url = self.sqs.create_queue(QueueName=f"{name[:76]}-dlq")["QueueUrl"]
+        dlq_arn = self.sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        url = self.sqs.create_queue(QueueName=name, Attributes={
+            "VisibilityTimeout": str(self.visibility_seconds),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(EVENT_RETRIES)}),
+        })["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return url, arn
+
+    def deliver_event(self, mapping: Mapping, handler: Callable[..., Any], url: str, message: dict[str, Any]) -> bool:
+        mapping.stats.invocations += 1
+        mapping.stats.records += 1
+        try:
+            envelope = json.loads(message["Body"])
+            handler(envelope, self._context(mapping.name, DEFAULT_TIMEOUT_SECONDS))
+        except Exception:
+            mapping.stats.failed_records += 1
+            log.exception("event handler %s raised; the event is retried after the visibility timeout",
+                          mapping.name)
+            return False
+        self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return True

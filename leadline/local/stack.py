@@ -1,0 +1,295 @@
+"""`leadline local` / `make run`: the whole stack in one process.
+
+moto's server (or the endpoint given with --aws-endpoint) with the table, queues and bucket
+made from infra/resources.json; the Chalice app served by chalice.local; the local
+event-source mappings; snapshots under $LEADLINE_HOME; the demo group on an empty store."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from leadline.local import environment
+from leadline.local.home import (
+    CHECKOUT,
+    DEMO_FILE,
+    StackInfo,
+    ensure_secret,
+    pid_alive,
+    read_stack_info,
+    remove_stack_info,
+    write_json_atomically,
+    write_stack_info,
+)
+
+log = logging.getLogger("leadline-local")
+
+HOST = "127.0.0.1"
+DEFAULT_VISIBILITY_SECONDS = 5
+DEFAULT_SNAPSHOT_SECONDS = 3.0
+
+
+class StackError(RuntimeError):
+    """The stack cannot start; the message says why and what to do."""
+
+
+@dataclass
+class StackOptions:
+    home: Path
+    port: int = 8000
+    aws_port: int = 5000
+    aws_endpoint: str | None = None
+    demo: bool = True
+    # Short on purpose: a failed record comes back in seconds, not the deployed minutes.
+    visibility_seconds: int = DEFAULT_VISIBILITY_SECONDS
+    snapshot_seconds: float = DEFAULT_SNAPSHOT_SECONDS
+
+
+@dataclass
+class LocalStack:
+    options: StackOptions
+    api_url: str = ""
+    aws_endpoint: str = ""
+    demo: dict[str, Any] = field(default_factory=dict)
+    ready_seconds: float = 0.0
+    _moto: Any = None
+    _http: Any = None
+    _http_thread: threading.Thread | None = None
+    _engine: Any = None
+    _snapshotter: Any = None
+    _snapshot_thread: threading.Thread | None = None
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _stopped: bool = False
+
+    # -- start ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        began = time.monotonic()
+        opts = self.options
+        opts.home.mkdir(parents=True, exist_ok=True)
+        self._refuse_second_stack()
+        _require_free_port(opts.port, "--port / PORT")
+        secret = ensure_secret(opts.home)
+        self.api_url = f"http://{HOST}:{opts.port}"
+
+        if opts.aws_endpoint:
+            self.aws_endpoint = opts.aws_endpoint.rstrip("/")
+        else:
+            _require_free_port(opts.aws_port, "--aws-port / AWS_PORT")
+            from moto.server import ThreadedMotoServer
+
+            self._moto = ThreadedMotoServer(ip_address=HOST, port=opts.aws_port, verbose=False)
+            self._moto.start()
+            self.aws_endpoint = f"http://{HOST}:{opts.aws_port}"
+
+        os.environ.update(environment.lambda_like_env())
+        environment.point_boto3_at(self.aws_endpoint)
+        settings_env = environment.local_settings_env(self.api_url)
+        environment.apply_settings_env(settings_env, secret)
+
+        from chalicelib.config import get_settings
+        from leadline.provision import provision_local, queue_definitions
+
+        settings = get_settings()
+        try:
+            provision_local(settings, visibility_override=opts.visibility_seconds)
+        except Exception as exc:
+            raise StackError(f"cannot create the table, queues and bucket at {self.aws_endpoint}: {exc}") from exc
+        restored = self._restore(settings)
+        store_was_empty = self._snapshotter.table_is_empty()
+
+        app = _import_app()
+        self._serve_http(app)
+        timeouts = {settings.queue_name(d["queue"]): int(d["consumer_timeout_seconds"] or 30)
+                    for d in queue_definitions().values() if not d["dead_letter"]}
+        self._start_mappings(app, settings, timeouts)
+
+        if opts.demo and store_was_empty:
+            self.demo = self._seed_demo(app)
+        else:
+            self.demo = _read_demo(opts.home)
+        write_stack_info(opts.home, StackInfo(
+            api_url=self.api_url, aws_endpoint=self.aws_endpoint, region=environment.LOCAL_REGION, pid=os.getpid(),
+            started_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), settings_env=settings_env,
+            mappings=[m.describe() for m in self._engine.mappings], demo=self.demo))
+        self._snapshot_thread = threading.Thread(target=self._snapshot_loop, name="snapshots", daemon=True)
+        self._snapshot_thread.start()
+        self.ready_seconds = time.monotonic() - began
+        log.info("restored %d items and %d objects from %s", restored["items"], restored["objects"], opts.home)
+
+    def _refuse_second_stack(self) -> None:
+        info = read_stack_info(self.options.home)
+        if info is not None and info.pid != os.getpid() and pid_alive(info.pid):
+            raise StackError(f"a local stack (pid {info.pid}, {info.api_url}) already runs for "
+                             f"LEADLINE_HOME={self.options.home}; stop it or use another LEADLINE_HOME")
+
+    def _restore(self, settings: Any) -> dict[str, int]:
+        from chalicelib.adapters.aws import client
+        from leadline.local.snapshot import Snapshotter
+
+        self._snapshotter = Snapshotter(self.options.home, settings.table_name, settings.reports_bucket,
+                                        client("dynamodb"), client("s3"))
+        return self._snapshotter.restore()
+
+    def _serve_http(self, app: Any) -> None:
+        from chalice.config import Config
+        from chalice.local import create_local_server
+
+        config = Config.create(chalice_stage="local", app_name="leadline", lambda_timeout=30,
+                               lambda_memory_size=512, function_name="api_handler")
+        self._http = create_local_server(app, config, HOST, self.options.port)
+        self._http_thread = threading.Thread(target=self._http.server.serve_forever, name="http", daemon=True)
+        self._http_thread.start()
+
+    def _start_mappings(self, app: Any, settings: Any, timeouts: dict[str, int]) -> None:
+        import boto3
+
+        from leadline.local.mappings import MappingEngine
+
+        # The pollers get their own clients: a long poll must not hold up the app's calls.
+        session = boto3.session.Session()
+        self._engine = MappingEngine(
+            app, sqs_client=session.client("sqs"), events_client=session.client("events"),
+            function_prefix=f"leadline-{settings.stage}-", resource_prefix=f"{settings.queue_prefix}local-",
+            region=environment.LOCAL_REGION, visibility_seconds=self.options.visibility_seconds, timeouts=timeouts)
+        self._engine.start()
+
+    def _seed_demo(self, app: Any) -> dict[str, Any]:
+        from chalicelib.deps import get_deps
+        from leadline.demo import seed_demo
+
+        try:
+            seed = seed_demo(app, get_deps(), self.api_url).as_dict()
+        except Exception:
+            log.exception("the demo group could not be seeded; the stack runs without it")
+            return {}
+        write_json_atomically(self.options.home / DEMO_FILE, seed)
+        return seed
+
+    # -- run and stop --------------------------------------------------------------------------
+
+    def _snapshot_loop(self) -> None:
+        while not self._stopping.wait(self.options.snapshot_seconds):
+            try:
+                self._snapshotter.save()
+            except Exception:
+                log.exception("snapshot failed; the next one retries")
+
+    def manager_token(self) -> str | None:
+        manager_id = self.demo.get("manager_id")
+        if not manager_id:
+            return None
+        from chalicelib.deps import get_deps
+        from chalicelib.services.auth import mint_local_token
+
+        user = get_deps().users.get(manager_id)
+        if user is None or user.deleted:
+            return None
+        return mint_local_token(get_deps().settings.jwt_secret, manager_id)
+
+    def stop(self) -> None:
+        """Stop taking work, let the handlers finish, take the final snapshot, stop the emulator."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._stopping.set()
+        if self._http is not None:
+            self._http.server.shutdown()
+            self._http.server.server_close()
+        if self._engine is not None:
+            self._engine.stop()
+        if self._snapshot_thread is not None:
+            self._snapshot_thread.join(10)
+        if self._snapshotter is not None:
+            try:
+                self._snapshotter.save()
+                log.info("final snapshot written under %s", self.options.home)
+            except Exception:
+                log.exception("the final snapshot failed; the previous one is kept")
+        if self._moto is not None:
+            self._moto.stop()
+        remove_stack_info(self.options.home, os.getpid())
+
+    def banner(self) -> str:
+        mappings = self._engine.mappings if self._engine else []
+        kinds = {k: sum(1 for m in mappings if m.kind == k) for k in ("sqs", "schedule", "eventbridge")}
+        lines = [
+            f"Leadline local stack ready in {self.ready_seconds:.1f} s",
+            f"  API            {self.api_url}",
+            f"  AWS endpoint   {self.aws_endpoint}" + ("" if self.options.aws_endpoint else " (moto, in this process)"),
+            f"  LEADLINE_HOME  {self.options.home}",
+            f"  mappings       {kinds['sqs']} queues, {kinds['schedule']} schedules, "
+            f"{kinds['eventbridge']} event rules",
+        ]
+        token = self.manager_token()
+        if token:
+            lines += [f"  demo manager   {self.demo.get('manager_email')}", f"  token          {token}"]
+        elif not self.options.demo:
+            lines.append("  demo           off (--no-demo / DEMO=0)")
+        lines.append("  Ctrl-C stops the stack (a final snapshot is written)")
+        return "\n".join(lines)
+
+
+def _require_free_port(port: int, flag: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError as exc:
+            raise StackError(f"port {port} on {HOST} is taken ({exc.strerror}); choose another with {flag}") from exc
+
+
+def _import_app() -> Any:
+    # The console script may run from any directory; app.py lives in the checkout.
+    if str(CHECKOUT) not in sys.path:
+        sys.path.insert(0, str(CHECKOUT))
+    return importlib.import_module("app").app
+
+
+def _read_demo(home: Path) -> dict[str, Any]:
+    import json
+
+    with contextlib.suppress(FileNotFoundError, ValueError):
+        return dict(json.loads((home / DEMO_FILE).read_text(encoding="utf-8")))
+    return {}
+
+
+def run(options: StackOptions) -> int:
+    """Start, print the banner, serve until Ctrl-C or SIGTERM, stop cleanly."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The emulator logs every AWS call and botocore every client it makes: noise for a developer.
+    for chatty in ("werkzeug", "botocore", "boto3", "urllib3"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    stack = LocalStack(options)
+    stop_requested = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop_requested.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            stack.start()
+        except StackError as exc:
+            print(f"leadline local: {exc}", file=sys.stderr)
+            return 2
+        print(stack.banner(), flush=True)
+        while not stop_requested.wait(0.5):
+            pass
+        print("stopping the local stack...", flush=True)
+    finally:
+        stack.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0

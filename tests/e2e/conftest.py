@@ -1,0 +1,124 @@
+"""Helpers for the e2e tests: free ports, a local stack in a subprocess, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def clean_env(home: Path) -> dict[str, str]:
+    """The test session's env minus what conftest set for in-process moto: the stack and
+    the CLI must find everything through LEADLINE_HOME alone."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LEADLINE_", "POWERTOOLS_"))}
+    env.update({"LEADLINE_HOME": str(home), "PYTHONUNBUFFERED": "1"})
+    return env
+
+
+def cli(home: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "leadline.cli", *args], cwd=ROOT, env=clean_env(home),
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@dataclass
+class StackProcess:
+    home: Path
+    port: int
+    aws_port: int
+    demo: bool = False
+    proc: subprocess.Popen[str] | None = None
+    outputs: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> StackProcess:
+        args = [sys.executable, "-m", "leadline.cli", "local", "--port", str(self.port),
+                "--aws-port", str(self.aws_port)]
+        if not self.demo:
+            args.append("--no-demo")
+        log = open(self.home / f"stack-{len(self.outputs)}.log", "w+")  # noqa: SIM115 (closed in stop)
+        self.outputs.append(log.name)
+        self.proc = subprocess.Popen(args, cwd=ROOT, env=clean_env(self.home), stdout=log, stderr=subprocess.STDOUT,
+                                     text=True)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the stack exited with {self.proc.returncode}:\n{self.output()}")
+            if (self.home / "stack.json").exists():
+                try:
+                    if requests.get(self.url + "/health", timeout=2).status_code == 200:
+                        return self
+                except requests.RequestException:
+                    pass
+            time.sleep(0.1)
+        self.stop()
+        raise AssertionError(f"the stack was not ready in {START_TIMEOUT} s:\n{self.output()}")
+
+    def output(self) -> str:
+        return Path(self.outputs[-1]).read_text() if self.outputs else ""
+
+    def info(self) -> dict[str, Any]:
+        return dict(json.loads((self.home / "stack.json").read_text()))
+
+    def stop(self) -> int:
+        """SIGTERM, as Ctrl-C or a process manager would; returns the exit code."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"the stack did not stop on SIGTERM:\n{self.output()}") from None
+
+
+@pytest.fixture
+def stack_factory(tmp_path: Path) -> Iterator[Any]:
+    started: list[StackProcess] = []
+
+    def make(demo: bool = False) -> StackProcess:
+        stack = StackProcess(home=tmp_path / "home", port=free_port(), aws_port=free_port(), demo=demo)
+        stack.home.mkdir(exist_ok=True)
+        started.append(stack)
+        return stack
+
+    yield make
+    for stack in started:
+        stack.stop()
+
+
+class Http:
+    """requests with the contract's bearer header."""
+
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        self.base_url = base_url
+        self.token = token
+
+    def __call__(self, method: str, path: str, body: Any = None, token: str | None = None) -> requests.Response:
+        headers = {}
+        if token or self.token:
+            headers["Authorization"] = f"Bearer {token or self.token}"
+        return requests.request(method, self.base_url + path, json=body, headers=headers, timeout=30)

@@ -1,0 +1,100 @@
+"""The local stack as a user runs it: `leadline local` in its own process, driven over real
+HTTP and through the `leadline` CLI from other processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Http, cli
+
+pytestmark = pytest.mark.e2e
+
+STORE = {"name": "Harbor Kia", "timezone": "America/Chicago", "kind": "sales",
+         "business_hours": {"mon": [["09:00", "18:00"]], "sat": [["22:00", "02:00"]]},
+         "sms_number": "+13125550110", "holidays": ["2026-12-25"]}
+
+
+def bootstrap(home: Path) -> dict[str, Any]:
+    done = cli(home, "bootstrap", "--group", "Harbor Motors", "--email", "Owner@Harbor-Motors.com",
+               "--name", "Hana Harbor")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert set(data) == {"group_id", "user_id", "token"}
+    return dict(data)
+
+
+def test_data_survives_a_restart_and_the_cli_works_from_other_processes(stack_factory: Any) -> None:
+    stack = stack_factory().start()
+    assert stack.info()["api_url"] == stack.url
+    secret_file = stack.home / "jwt_secret"
+    assert stat.S_IMODE(os.stat(secret_file).st_mode) == 0o600
+    assert secret_file.read_text().strip() not in (stack.home / "stack.json").read_text()
+
+    owner = bootstrap(stack.home)
+    http = Http(stack.url, owner["token"])
+    me = http("GET", "/me")
+    assert me.status_code == 200 and me.json()["role"] == "group_admin"
+    created = http("POST", "/accounts", STORE)
+    assert created.status_code == 201, created.text
+    account_id = created.json()["account_id"]
+    agent = http("POST", "/users", {"email": "sam.agent@harbor-motors.com", "name": "Sam Agent", "role": "agent",
+                                    "account_ids": [account_id]})
+    assert agent.status_code == 201, agent.text
+    # A bad field is named, over real HTTP too.
+    bad = http("POST", "/accounts", {**STORE, "timezone": "Mars/Olympus"})
+    assert bad.status_code == 400 and bad.json()["error"]["details"][0]["field"] == "timezone"
+
+    # Stopped right after the writes: only the final snapshot can have kept them.
+    assert stack.stop() == 0
+    assert not (stack.home / "stack.json").exists()
+    down = cli(stack.home, "token", "--email", "sam.agent@harbor-motors.com")
+    assert down.returncode == 2 and "no local stack is running" in down.stderr
+
+    stack.start()
+    http = Http(stack.url, owner["token"])  # the secret is kept: the old token still works
+    accounts = http("GET", "/accounts")
+    assert accounts.status_code == 200, accounts.text
+    assert [a["account_id"] for a in accounts.json()["items"]] == [account_id]
+    assert accounts.json()["items"][0]["business_hours"]["sat"] == [["22:00", "02:00"]]
+    users = {u["email"]: u for u in http("GET", "/users").json()["items"]}
+    assert set(users) == {"owner@harbor-motors.com", "sam.agent@harbor-motors.com"}
+
+    minted = cli(stack.home, "token", "--email", "SAM.AGENT@harbor-motors.com")
+    assert minted.returncode == 0, minted.stderr
+    as_agent = http("GET", "/me", token=minted.stdout.strip())
+    assert as_agent.status_code == 200
+    assert as_agent.json()["user_id"] == agent.json()["user_id"] and as_agent.json()["role"] == "agent"
+
+    unknown = cli(stack.home, "token", "--email", "nobody@harbor-motors.com")
+    assert unknown.returncode == 1 and "no active user" in unknown.stderr
+    assert http("GET", "/me", token=owner["token"] + "x").status_code == 401
+
+
+def test_mappings_come_from_the_app_and_the_demo_is_seeded_once(stack_factory: Any) -> None:
+    from app import app
+
+    stack = stack_factory(demo=True).start()
+    info = stack.info()
+    assert {m["name"] for m in info["mappings"]} == {s.name for s in app.event_sources}
+    demo = info["demo"]
+    assert len(demo["account_ids"]) == 3 and demo["manager_id"]
+    token_line = next(line for line in stack.output().splitlines() if line.strip().startswith("token"))
+    manager = Http(stack.url, token_line.split()[-1])
+    me = manager("GET", "/me").json()
+    assert me["role"] == "manager" and sorted(me["account_ids"]) == sorted(demo["account_ids"])
+    stores = manager("GET", "/accounts").json()["items"]
+    assert sorted(s["timezone"] for s in stores) == ["America/Denver", "America/New_York", "America/Phoenix"]
+    assert all(s["sms_number"] for s in stores)
+    assert len(manager("GET", "/users").json()["items"]) >= 6
+
+    assert stack.stop() == 0
+    stack.start()  # the store is not empty now: nothing is seeded twice
+    assert stack.info()["demo"]["group_id"] == demo["group_id"]
+    stores_again = Http(stack.url, token_line.split()[-1])("GET", "/accounts").json()["items"]
+    assert sorted(s["account_id"] for s in stores_again) == sorted(demo["account_ids"])
