@@ -144,8 +144,8 @@ def describe_app(stage: str) -> AppShape:
     """The app's shape as the stage sees it: imported in a child process with the stage's
     environment, because consumers compute their queue names from settings at import."""
     code = "import json, app, leadline.package as p; print(json.dumps(p.shape_of(app.app).to_json()))"
-    done = subprocess.run([sys.executable, "-c", code],  # noqa: S603 (our interpreter, fixed code) cwd=ROOT, env=_child_env(stage), capture_output=True,
-                          text=True, timeout=120, check=False)
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_child_env(stage),  # noqa: S603 (fixed code)
+                          capture_output=True, text=True, timeout=120, check=False)
     if done.returncode != 0:
         raise PackageError(f"importing app.py for stage {stage} failed:\n{done.stderr[-4000:]}")
     return AppShape.from_json(json.loads(done.stdout.strip().splitlines()[-1]))
