@@ -133,6 +133,15 @@ def scheduled_event(rule_name: str, at: datetime, region: str) -> dict[str, Any]
     }
 
 
+def eventbridge_envelope(delivered: dict[str, Any], region: str) -> dict[str, Any]:
+    """The event as EventBridge hands it to a function; emulators leave out some fields (moto:
+    `account`), which chalice's CloudWatchEvent requires."""
+    envelope = {"version": "0", "id": str(uuid4()), "account": ACCOUNT_ID, "region": region, "resources": [],
+                "detail": {}, "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    envelope.update(delivered)
+    return envelope
+
+
 class MappingEngine:
     """Runs every event source of `app` until `stop()`.
 
@@ -317,7 +326,7 @@ class MappingEngine:
         mapping.stats.invocations += 1
         mapping.stats.records += 1
         try:
-            envelope = json.loads(message["Body"])
+            envelope = eventbridge_envelope(json.loads(message["Body"]), self.region)
             handler(envelope, self._context(mapping.name, DEFAULT_TIMEOUT_SECONDS))
         except Exception:
             mapping.stats.failed_records += 1
