@@ -19,7 +19,7 @@ Entities and their keys
 | messenger page      | PAGE#{page_id}                      | LOOKUP                    |                                                                      |
 | provider api key    | APIKEY#{sha256(key)}                | LOOKUP                    |                                                                      |
 | routing config      | ACCOUNT#{account_id}                | ROUTING                   |                                                                      |
-| round-robin cursor  | ACCOUNT#{account_id}                | ROTATION#{rule_index}     |                                                                      |
+| routing rotation    | ACCOUNT#{account_id}                | ROTATION                  |                                                                      |
 | user                | USER#{user_id}                      | USER                      | GSI1 GROUP#{g}#USERS / {email}                                       |
 | email lookup        | EMAIL#{email}                       | LOOKUP                    |                                                                      |
 | notification        | USER#{user_id}                      | NOTIFICATION#{ntf_id}     |                                                                      |
@@ -38,6 +38,7 @@ Entities and their keys
 | offer               | OFFER#{offer_id}                    | OFFER                     | GSI6 USER#{agent}#OFFERS / {expires_at}#{offer_id}  (sparse: pending) |
 |                     |                                     |                           | GSI7 DUE#OFFER / {expires_at}#{offer_id}            (sparse: pending) |
 | lead waiting opening| LEAD#{lead_id}                      | WAITING                   | GSI7 DUE#OPENING / {opens_at}#{lead_id}                               |
+| feedback earned     | LEAD#{lead_id}                      | FEEDBACK#{user_id}        |   the feedback score parts a user already earned on the lead          |
 | appointment         | APPOINTMENT#{appointment_id}        | APPOINTMENT               | GSI1 ACCOUNT#{a}#APPOINTMENTS / {at}#{appointment_id}                 |
 | saved reply         | SAVEDREPLY#{saved_reply_id}         | SAVEDREPLY                | GSI1 ACCOUNT#{a}#SAVEDREPLIES / {title}#{saved_reply_id}              |
 | report event        | ACCOUNT#{a}#REPORT#{yyyy-mm-dd}     | {at}#{event_id}           |   one partition per store and day (UTC day of the event)              |
@@ -60,7 +61,7 @@ Access patterns (each one GetItem or Query; never a Scan)
 | 5 | user by id (every authenticated request)        | GetItem USER#{u} / USER                                      |
 | 6 | user by email (login, mentions, bootstrap)      | GetItem EMAIL#{email} / LOOKUP, then #5                      |
 | 7 | users of a group (admin list, routing pool)     | Query GSI1 GROUP#{g}#USERS                                   |
-| 8 | routing config / rotation of a store            | GetItem ACCOUNT#{a} / ROUTING, ROTATION#{i}                  |
+| 8 | routing config / rotation of a store            | GetItem ACCOUNT#{a} / ROUTING, ROTATION                      |
 | 9 | lead by id                                      | GetItem LEAD#{l} / LEAD                                      |
 |10 | inbox of a store, newest activity first         | Query GSI1 ACCOUNT#{a}#LEADS, ScanIndexForward=false         |
 |11 | status folder (hot, warm, cold, follow_up, sold, dead, new) | Query GSI2 ACCOUNT#{a}#FOLDER#{status}, desc       |
@@ -144,8 +145,9 @@ def routing_key(account_id: str) -> dict[str, str]:
     return {"PK": f"ACCOUNT#{account_id}", "SK": "ROUTING"}
 
 
-def rotation_key(account_id: str, rule_index: int) -> dict[str, str]:
-    return {"PK": f"ACCOUNT#{account_id}", "SK": f"ROTATION#{rule_index}"}
+def rotation_key(account_id: str) -> dict[str, str]:
+    """One per store: who was offered when (store-wide) and the weighted credits of each rule's pool."""
+    return {"PK": f"ACCOUNT#{account_id}", "SK": "ROTATION"}
 
 
 def notification_key(user_id: str, notification_id: str) -> dict[str, str]:
@@ -172,6 +174,10 @@ def timeline_event_key(lead_id: str, event_id: str) -> dict[str, str]:
 
 def lead_waiting_key(lead_id: str) -> dict[str, str]:
     return {"PK": f"LEAD#{lead_id}", "SK": "WAITING"}
+
+
+def lead_feedback_key(lead_id: str, user_id: str) -> dict[str, str]:
+    return {"PK": f"LEAD#{lead_id}", "SK": f"FEEDBACK#{user_id}"}
 
 
 def account_leads_pk(account_id: str) -> str:

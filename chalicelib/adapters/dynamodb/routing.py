@@ -1,0 +1,161 @@
+"""Routing items: a store's routing config and rotations, offers, leads waiting for an
+opening, the feedback parts earned on a lead, and the score ledger's read side.
+Keys: keys.py (patterns 8, 22-24, 26).
+
+Offers are indexed while pending only (sparse): GSI6 lists an agent's pending offers,
+GSI7 `DUE#OFFER` lets the sweep find expired ones. Deciding an offer removes both index
+attributes in the same conditional update that changes its state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters.dynamodb import keys
+from chalicelib.adapters.dynamodb.table import ConditionFailed, Item, Table, decode_cursor, encode_cursor
+from chalicelib.domain.routing import Offer, OfferDecision, Rotation, RoutingConfig, Waiting
+from chalicelib.domain.scoring import ScoreEvent
+
+Op = dict[str, Any]
+_NEW = "attribute_not_exists(PK)"
+# Sorts after every id character: `{time}#~` is an upper bound for every `{time}#{id}` key.
+_AFTER_ANY_ID = "#~"
+
+
+def _strip(item: Item) -> Item:
+    return {k: v for k, v in item.items() if k not in ("PK", "SK", "type", "ttl") and not k.startswith("GSI")}
+
+
+def _index_attrs(n: int, pk: str, sk: str) -> dict[str, str]:
+    _, pk_attr, sk_attr = keys.gsi(n)
+    return {pk_attr: pk, sk_attr: sk}
+
+
+class RoutingRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    # -- config and rotation (pattern 8) -------------------------------------------------
+
+    def config(self, account_id: str) -> RoutingConfig | None:
+        item = self.table.get(keys.routing_key(account_id))
+        return RoutingConfig.model_validate(_strip(item)) if item else None
+
+    def put_config(self, config: RoutingConfig) -> None:
+        self.table.put({**keys.routing_key(config.account_id), "type": "routing_config",
+                        **config.model_dump(mode="json")})
+
+    def rotation(self, account_id: str) -> Rotation:
+        item = self.table.get(keys.rotation_key(account_id), consistent=True)
+        return Rotation.model_validate(_strip(item)) if item else Rotation()
+
+    @staticmethod
+    def rotation_op(account_id: str, before: Rotation, after: Rotation) -> Op:
+        """Save a rotation only if nobody moved it since `before` was read."""
+        item = {**keys.rotation_key(account_id), "type": "rotation",
+                **after.model_copy(update={"rev": before.rev + 1}).model_dump(mode="json")}
+        if before.rev == 0:
+            return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK) OR rev = :seen",
+                            "ExpressionAttributeValues": {":seen": 0}}}
+        return {"Put": {"Item": item, "ConditionExpression": "rev = :seen",
+                        "ExpressionAttributeValues": {":seen": before.rev}}}
+
+    # -- offers (patterns 22-24) ----------------------------------------------------------
+
+    def offer(self, offer_id: str) -> Offer | None:
+        item = self.table.get(keys.offer_key(offer_id), consistent=True)
+        return Offer.model_validate(_strip(item)) if item else None
+
+    @staticmethod
+    def offer_put_op(offer: Offer) -> Op:
+        sort = keys.activity_sk(offer.expires_at, offer.offer_id)
+        item = {**keys.offer_key(offer.offer_id), "type": "offer", **offer.model_dump(mode="json", exclude_none=True),
+                **_index_attrs(6, keys.agent_offers_pk(offer.agent_id), sort),
+                **_index_attrs(7, keys.due_pk("OFFER"), sort)}
+        return {"Put": {"Item": item, "ConditionExpression": _NEW}}
+
+    @staticmethod
+    def offer_decide_op(decision: OfferDecision, now: str) -> Op:
+        """Close a pending offer; `requires` live (accept, decline) or expired (timer) at `now`."""
+        expiry = "expires_at > :now" if decision.requires == "live" else "expires_at <= :now"
+        values: dict[str, Any] = {":pending": "pending", ":state": decision.state, ":now": now}
+        expression = "SET #state = :state, decided_at = :now"
+        if decision.reason is not None:
+            expression += ", reason = :reason"
+            values[":reason"] = decision.reason
+        expression += " REMOVE GSI6PK, GSI6SK, GSI7PK, GSI7SK"
+        return {"Update": {"Key": keys.offer_key(decision.offer_id), "UpdateExpression": expression,
+                           "ConditionExpression": f"#state = :pending AND {expiry}",
+                           "ExpressionAttributeNames": {"#state": "state"},
+                           "ExpressionAttributeValues": values}}
+
+    def decide_offer(self, decision: OfferDecision, now: str) -> bool:
+        """The same as one operation (closing a superseded offer); False when it was already closed."""
+        op = self.offer_decide_op(decision, now)["Update"]
+        try:
+            self.table.update(op["Key"], op["UpdateExpression"], condition=op["ConditionExpression"],
+                              names=op["ExpressionAttributeNames"], values=op["ExpressionAttributeValues"])
+        except ConditionFailed:
+            return False
+        return True
+
+    def pending_offers(self, agent_id: str, now: str, limit: int,
+                       cursor: str | None) -> tuple[list[Offer], str | None]:
+        """An agent's pending offers that have not expired, soonest to expire first."""
+        start = decode_cursor(cursor) if cursor else None
+        items, last = self.table.query_page(keys.agent_offers_pk(agent_id), index=6, sk_condition="#sk > :now",
+                                            sk_values={":now": now + _AFTER_ANY_ID}, limit=limit, start_key=start)
+        return [Offer.model_validate(_strip(i)) for i in items], (encode_cursor(last) if last else None)
+
+    def due_offers(self, now: str, limit: int = 100) -> list[Offer]:
+        items, _ = self.table.query_page(keys.due_pk("OFFER"), index=7, sk_condition="#sk <= :now",
+                                         sk_values={":now": now + _AFTER_ANY_ID}, limit=limit)
+        return [Offer.model_validate(_strip(i)) for i in items]
+
+    # -- leads waiting for an opening (pattern 24) -----------------------------------------
+
+    def waiting(self, lead_id: str) -> Waiting | None:
+        item = self.table.get(keys.lead_waiting_key(lead_id), consistent=True)
+        return Waiting.model_validate(_strip(item)) if item else None
+
+    @staticmethod
+    def waiting_put_op(waiting: Waiting) -> Op:
+        item = {**keys.lead_waiting_key(waiting.lead_id), "type": "waiting", **waiting.model_dump(mode="json"),
+                **_index_attrs(7, keys.due_pk("OPENING"), keys.activity_sk(waiting.opens_at, waiting.lead_id))}
+        return {"Put": {"Item": item}}
+
+    @staticmethod
+    def waiting_delete_op(waiting: Waiting) -> Op:
+        return {"Delete": {"Key": keys.lead_waiting_key(waiting.lead_id),
+                           "ConditionExpression": "routing_version = :v",
+                           "ExpressionAttributeValues": {":v": waiting.routing_version}}}
+
+    def drop_waiting(self, waiting: Waiting) -> None:
+        op = self.waiting_delete_op(waiting)["Delete"]
+        try:
+            self.table.delete(op["Key"], condition=op["ConditionExpression"], values=op["ExpressionAttributeValues"])
+        except ConditionFailed:
+            return
+
+    def due_openings(self, now: str, limit: int = 100) -> list[Waiting]:
+        items, _ = self.table.query_page(keys.due_pk("OPENING"), index=7, sk_condition="#sk <= :now",
+                                         sk_values={":now": now + _AFTER_ANY_ID}, limit=limit)
+        return [Waiting.model_validate(_strip(i)) for i in items]
+
+    # -- feedback and the score ledger (pattern 26) ----------------------------------------
+
+    def feedback_earned(self, lead_id: str, user_id: str) -> set[str]:
+        item = self.table.get(keys.lead_feedback_key(lead_id, user_id), consistent=True)
+        return set(item.get("earned", [])) if item else set()
+
+    @staticmethod
+    def feedback_put_op(lead_id: str, user_id: str, earned: set[str], at: str) -> Op:
+        # Guarded by the lead's version in the same transaction: two feedbacks cannot both earn a part.
+        return {"Put": {"Item": {**keys.lead_feedback_key(lead_id, user_id), "type": "feedback_earned",
+                                 "lead_id": lead_id, "user_id": user_id, "earned": sorted(earned), "at": at}}}
+
+    def score_events(self, user_id: str, start: str, end: str) -> list[ScoreEvent]:
+        """Score entries of a user with `start <= at <= end` (ISO `Z` strings), oldest first."""
+        items = self.table.query(keys.user_key(user_id)["PK"], sk_condition="#sk BETWEEN :a AND :b",
+                                 sk_values={":a": f"SCORE#{start}", ":b": f"SCORE#{end}{_AFTER_ANY_ID}"})
+        return [ScoreEvent.model_validate({k: v for k, v in _strip(i).items() if k in ScoreEvent.model_fields})
+                for i in items]

@@ -1,0 +1,144 @@
+"""Routing: the store's routing config, an agent's offers, accept / decline, requeue,
+feedback, scores; the timers-queue consumer and the every-minute due sweep."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from chalice import Blueprint, Rate
+
+from chalicelib.config import get_settings
+from chalicelib.deps import get_deps
+from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.leads import Lead
+from chalicelib.domain.routing import Offer
+from chalicelib.handlers.http import Call, api
+from chalicelib.observability import logger
+from chalicelib.schemas.routing import (
+    DeclineRequest,
+    FeedbackRequest,
+    FeedbackResponse,
+    OfferPage,
+    OfferResponse,
+    RoutingConfigRequest,
+    RoutingConfigResponse,
+    ScoreResponse,
+)
+from chalicelib.services import routing as service
+
+bp = Blueprint(__name__)
+
+# Internal bookkeeping of a lead that is not part of the contract's lead object.
+_INTERNAL_LEAD_FIELDS = {"version", "routing_version", "messenger_psid", "lock_expires_at"}
+
+
+def lead_view(lead: Lead) -> dict[str, Any]:
+    return {k: v for k, v in lead.model_dump(mode="json").items() if k not in _INTERNAL_LEAD_FIELDS}
+
+
+def offer_view(offer: Offer) -> dict[str, Any]:
+    return OfferResponse.model_validate(offer.model_dump()).model_dump(mode="json")
+
+
+@api(bp, "/accounts/{account_id}/routing", "PUT", body=RoutingConfigRequest, response=RoutingConfigResponse,
+     summary="Replace a store's routing config (admin)")
+def put_routing(call: Call, account_id: str) -> Any:
+    config = service.put_config(call.deps, call.principal, account_id, call.body.model_dump(mode="json"))
+    return RoutingConfigResponse.model_validate(config.model_dump(mode="json"))
+
+
+@api(bp, "/accounts/{account_id}/routing", "GET", response=RoutingConfigResponse,
+     summary="A store's routing config (defaults when never set)")
+def get_routing(call: Call, account_id: str) -> Any:
+    config = service.get_config(call.deps, call.principal, account_id)
+    return RoutingConfigResponse.model_validate(config.model_dump(mode="json"))
+
+
+@api(bp, "/me/offers", "GET", response=OfferPage, summary="The caller's pending offers, soonest to expire first")
+def list_my_offers(call: Call) -> Any:
+    limit, cursor = call.paging()
+    offers, next_cursor = service.my_offers(call.deps, call.principal, limit, cursor)
+    return {"items": [offer_view(o) for o in offers], "next_cursor": next_cursor}
+
+
+@api(bp, "/offers/{offer_id}/accept", "POST",
+     summary="Accept an offer: the lead is yours (409 once decided or expired)")
+def accept_offer(call: Call, offer_id: str) -> Any:
+    return lead_view(service.accept_offer(call.deps, call.principal, offer_id))
+
+
+@api(bp, "/offers/{offer_id}/decline", "POST", body=DeclineRequest, response=OfferResponse,
+     summary="Decline an offer with a reason: the lead goes to the next agent (409 once decided or expired)")
+def decline_offer(call: Call, offer_id: str) -> Any:
+    offer = service.decline_offer(call.deps, call.principal, offer_id, call.body.reason)
+    return offer_view(offer)
+
+
+@api(bp, "/leads/{lead_id}/requeue", "POST", summary="Claim a delinquent lead (one claim wins; 409 otherwise)")
+def requeue_lead(call: Call, lead_id: str) -> Any:
+    return lead_view(service.requeue_lead(call.deps, call.principal, lead_id))
+
+
+@api(bp, "/leads/{lead_id}/feedback", "POST", body=FeedbackRequest, response=FeedbackResponse,
+     summary="What came of a lead; its owner earns up to +4 once per lead")
+def lead_feedback(call: Call, lead_id: str) -> Any:
+    return service.give_feedback(call.deps, call.principal, lead_id, call.body.contact_status, call.body.comment)
+
+
+@api(bp, "/users/{user_id}/score", "GET", response=ScoreResponse,
+     query={"from": "date or time (default: 30 days before to)", "to": "date or time (default: now)"},
+     summary="A user's performance score over a date range, with every entry that makes it")
+def user_score(call: Call, user_id: str) -> Any:
+    start = _bound(call.query.get("from"), "from", end_of_day=False)
+    end = _bound(call.query.get("to"), "to", end_of_day=True)
+    report = service.user_score(call.deps, call.principal, user_id, start, end)
+    return {"user_id": report.user_id, "from": report.start, "to": report.end, "base": 100, "score": report.score,
+            "events": [{"event_id": e.event_id, "at": e.at, "reason": e.reason, "points": e.points,
+                        "lead_id": e.lead_id, "account_id": e.account_id} for e in report.events]}
+
+
+def _bound(raw: str | None, field: str, *, end_of_day: bool) -> datetime | None:
+    """A `from` / `to` bound: a date (a whole UTC day, `to` inclusive) or a time with offset."""
+    if not raw:
+        return None
+    try:
+        if len(raw) == 10:
+            day = date.fromisoformat(raw)
+            at = datetime.combine(day, time(0), UTC)
+            return at + timedelta(days=1, milliseconds=-1) if end_of_day else at
+        from chalicelib.clock import parse_time
+
+        return parse_time(raw)
+    except ValueError as exc:
+        raise ValidationFailed.field(field, "is not a YYYY-MM-DD date or an ISO 8601 time with offset") from exc
+
+
+# -- events ---------------------------------------------------------------------------------
+
+@bp.on_sqs_message(queue=get_settings().queue_name("timers"), batch_size=10)
+def routing_timers(event: Any) -> Any:
+    """Offer expiries, openings and routing retries; each message is decided by the clock, idempotently."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    # One processor per invocation: it keeps the batch's successes and failures.
+    processor = BatchProcessor(event_type=EventType.SQS)
+    return process_partial_response(event=event.to_dict(), record_handler=_timer_record, processor=processor,
+                                    context=event.context)
+
+
+def _timer_record(record: Any) -> None:
+    body = json.loads(record.body)
+    outcome = service.handle_timer(get_deps(), body)
+    logger.info("timer handled", extra={"kind": body.get("kind"), "offer_id": body.get("offer_id"),
+                                        "lead_id": body.get("lead_id"), "outcome": outcome})
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES))
+def routing_due_sweep(event: Any) -> dict[str, int]:
+    """Every minute: expired offers and due openings whose timer message was lost."""
+    counts = service.sweep_due(get_deps())
+    if any(counts.values()):
+        logger.info("due sweep", extra=counts)
+    return counts
