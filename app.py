@@ -4,6 +4,7 @@ this file wires them and the Powertools middleware, nothing else."""
 from chalice import Chalice, ConvertToMiddleware
 
 from chalicelib.handlers import accounts, notifications, system, users
+from chalicelib.handlers import leads as leads_handlers
 from chalicelib.handlers import routing as routing_handlers
 from chalicelib.observability import http_metrics, logger, trace_handler
 
@@ -18,4 +19,5 @@ app.register_blueprint(system.bp)
 app.register_blueprint(users.bp)
 app.register_blueprint(accounts.bp)
 app.register_blueprint(notifications.bp)
+app.register_blueprint(leads_handlers.bp)
 app.register_blueprint(routing_handlers.bp)

@@ -145,3 +145,18 @@ def within_window(last_request_at: str, now: str, window_days: int) -> bool:
     from chalicelib.clock import parse_time
 
     return (parse_time(now) - parse_time(last_request_at)).total_seconds() <= window_days * 86400
+
+
+LOCK_IDLE_MINUTES = 5
+
+
+def active_lock(lead: Lead, now: str) -> str | None:
+    """Who holds the lead's lock now: a lock left idle past its expiry holds nobody."""
+    if lead.locked_by and lead.lock_expires_at and lead.lock_expires_at > now:
+        return lead.locked_by
+    return None
+
+
+def effective_status(lead: Lead) -> str:
+    """An opted-out lead counts as dead for status changes (and sits in the dead folder)."""
+    return lead.status_folder

@@ -11,6 +11,7 @@ winner's keys on its retry and coalesces into it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters.dynamodb.leads import LeadRepository
@@ -20,7 +21,7 @@ from chalicelib.deps import Deps
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.contacts import normalize_email, normalize_phone, region_for_timezone
 from chalicelib.domain.errors import Conflict, ValidationFailed
-from chalicelib.domain.leads import Lead, NewLead, within_window
+from chalicelib.domain.leads import Lead, NewLead, Vehicle, within_window
 from chalicelib.domain.timeline import Message
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
@@ -99,6 +100,58 @@ def receive_lead(deps: Deps, account: Account, data: NewLead, *, by: str | None 
             # Another request claimed one of the contact keys first: read them again.
             continue
     raise Conflict("too many requests for this contact at once; try again", code="busy")
+
+
+def read_adf(account: Account, document: bytes) -> list[NewLead]:
+    """Every prospect of an ADF document as a lead request, all checked before any is written:
+    one bad prospect (or a broken or hostile document) is a 400 naming the field, and nothing is stored."""
+    from chalicelib.domain.adf import AdfError, parse_adf
+
+    try:
+        prospects = parse_adf(document)
+    except AdfError as exc:
+        raise ValidationFailed.field(exc.field, exc.message) from exc
+    details: list[dict[str, str]] = []
+    requests = []
+    for i, prospect in enumerate(prospects):
+        prefix = f"prospect[{i}]."
+        received_at = None
+        if prospect["requestdate"]:
+            try:
+                received_at = _request_date(prospect["requestdate"], account.timezone)
+            except ValueError:
+                details.append({"field": f"{prefix}requestdate", "message": "is not an ISO 8601 date and time"})
+        for name, limit in (("first_name", 100), ("last_name", 100), ("source", 100), ("source_group", 100),
+                            ("campaign", 200), ("message", 5000)):
+            if prospect[name] and len(prospect[name]) > limit:
+                details.append({"field": f"{prefix}{name}", "message": f"is longer than {limit} characters"})
+        request = NewLead(
+            first_name=prospect["first_name"], last_name=prospect["last_name"], phone=prospect["phone"],
+            email=prospect["email"], source=prospect["source"] or "ADF", source_group=prospect["source_group"],
+            campaign=prospect["campaign"], channel="web", message=prospect["message"], received_at=received_at,
+            vehicle=Vehicle.model_validate(prospect["vehicle"]) if prospect["vehicle"] else None)
+        try:
+            normalize_contact(account, request, prefix)
+        except ValidationFailed as exc:
+            details.extend(exc.details)
+        requests.append(request)
+    if details:
+        raise ValidationFailed("the document has bad fields: " + ", ".join(d["field"] for d in details),
+                               details=details)
+    return requests
+
+
+def receive_adf(deps: Deps, account: Account, document: bytes, *, by: str | None = None) -> list[IntakeResult]:
+    """An ADF document's prospects, each through `receive_lead` (so each may coalesce)."""
+    return [receive_lead(deps, account, request, by=by) for request in read_adf(account, document)]
+
+
+def _request_date(raw: str, timezone: str) -> datetime:
+    """A provider's <requestdate>: ISO 8601; without an offset it is the store's local time."""
+    from zoneinfo import ZoneInfo
+
+    parsed = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(timezone))
 
 
 def find_open_lead(deps: Deps, account_id: str, kind: str, value: str) -> Lead | None:

@@ -6,11 +6,23 @@ score entries, report events, offers) that the caller adds as extra operations."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib.adapters.dynamodb import keys
 from chalicelib.adapters.dynamodb.table import Table, TransactionCancelled
 from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.lead_query import (
+    AnyOf,
+    Condition,
+    Contains,
+    Eq,
+    ListPlan,
+    Missing,
+    Position,
+    StoreBatch,
+    search_text,
+)
 from chalicelib.domain.leads import Lead
 from chalicelib.domain.report_events import ReportEvent
 from chalicelib.domain.scoring import ScoreEvent
@@ -18,6 +30,16 @@ from chalicelib.domain.timeline import TimelineEvent
 
 Op = dict[str, Any]
 _NEW = "attribute_not_exists(PK)"
+# A lower-case copy of names, email and phone digits on lead and flag items, for `q` (a FilterExpression).
+SEARCH_ATTRIBUTE = "search"
+# Which GSI and partition serve each kind of list (keys.py patterns 10-14).
+_LIST_INDEXES: dict[str, tuple[int, Callable[[str, str | None], str]]] = {
+    "inbox": (1, lambda a, _: keys.account_leads_pk(a)),
+    "folder": (2, lambda a, k: keys.account_folder_pk(a, str(k))),
+    "awaiting": (3, lambda a, _: keys.account_awaiting_pk(a)),
+    "flag": (4, lambda a, k: keys.account_flag_pk(a, str(k))),
+    "agent": (5, lambda a, k: keys.account_agent_pk(a, str(k))),
+}
 
 
 class LeadChanged(Conflict):
@@ -47,6 +69,7 @@ def lead_attributes(lead: Lead) -> dict[str, Any]:
                       "GSI3SK": keys.activity_sk(lead.awaiting_since, lead.lead_id)})
     if lead.assigned_to:
         attrs.update({"GSI5PK": keys.account_agent_pk(lead.account_id, lead.assigned_to), "GSI5SK": activity})
+    attrs[SEARCH_ATTRIBUTE] = _search(lead)
     return attrs
 
 
@@ -59,13 +82,19 @@ def flag_item(lead: Lead, flag: str) -> dict[str, Any]:
     """A copy of the lead under its own key, indexed in one flag folder (GSI4)."""
     data = lead.model_dump(mode="json", exclude_none=True)
     return {**keys.lead_flag_key(lead.lead_id, flag), "type": "lead_flag", "flag": flag, **data,
+            SEARCH_ATTRIBUTE: _search(lead),
             "GSI4PK": keys.account_flag_pk(lead.account_id, flag),
             "GSI4SK": keys.activity_sk(lead.last_activity_at, lead.lead_id)}
+
+
+def _search(lead: Lead) -> str:
+    return search_text(lead.first_name, lead.last_name, lead.email, lead.phone)
 
 
 def lead_from_item(item: dict[str, Any]) -> Lead:
     data = _strip(item)
     data.pop("flag", None)
+    data.pop(SEARCH_ATTRIBUTE, None)
     return Lead.model_validate(data)
 
 
@@ -168,7 +197,66 @@ class LeadRepository:
         return {"Delete": {"Key": keys.contact_key(account_id, kind, value), "ConditionExpression": "lead_id = :me",
                            "ExpressionAttributeValues": {":me": lead_id}}}
 
+    # -- lists (Lead Manager: patterns 10-16) ---------------------------------------------
+
+    def list_batch(self, account_id: str, plan: ListPlan, position: Position, want: int,
+                   max_calls: int = 1, query_limit: int | None = None) -> StoreBatch:
+        """One store's part of a list page: Query the plan's index past `position` until `want`
+        matching leads are found, the partition ends, or `max_calls` Queries were made."""
+        index, pk_of = _LIST_INDEXES[plan.index]
+        sk_attr = f"GSI{index}SK"
+        sk_condition = sk_values = None
+        if position.after is not None:
+            sk_condition = "#sk > :after" if plan.ascending else "#sk < :after"
+            sk_values = {":after": position.after}
+        expression, names, values = filter_expression(plan.conditions)
+        found: list[tuple[str, Any]] = []
+        examined_to, start = position.after, None
+        for _ in range(max_calls):
+            items, last = self.table.query_page(
+                pk_of(account_id, plan.key), index=index, sk_condition=sk_condition, sk_values=sk_values,
+                ascending=plan.ascending, limit=query_limit or want, start_key=start,
+                filter_expression=expression, names=names, values=values)
+            found.extend((i[sk_attr], lead_from_item(i)) for i in items)
+            if not last:
+                return StoreBatch(account_id, found, None, exhausted=True)
+            examined_to, start = str(last[sk_attr]), last
+            if len(found) >= want:
+                break
+        return StoreBatch(account_id, found, examined_to, exhausted=False)
+
 
 def next_version(before: Lead, **changes: Any) -> Lead:
     """A copy of `before` with `changes`, ready to be saved over it."""
     return before.model_copy(update={**changes, "version": before.version + 1})
+
+
+def filter_expression(conditions: tuple[Condition, ...]) -> tuple[str | None, dict[str, str], dict[str, Any]]:
+    """The plan's conditions as a FilterExpression with its names and values."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+
+    def name(field: str) -> str:
+        alias = f"#f_{field}"
+        names[alias] = field
+        return alias
+
+    def value(v: Any) -> str:
+        alias = f":v{len(values)}"
+        values[alias] = v
+        return alias
+
+    def one(c: Condition) -> str:
+        if isinstance(c, Eq):
+            return f"{name(c.field)} = {value(c.value)}"
+        if isinstance(c, Contains):
+            return f"contains({name(c.field)}, {value(c.value)})"
+        if isinstance(c, Missing):
+            return f"attribute_not_exists({name(c.field)})"
+        if isinstance(c, AnyOf):
+            return "(" + " OR ".join(one(p) for p in c.parts) + ")"
+        return f"{name(c.field)} > {value(0)}"
+
+    if not conditions:
+        return None, {}, {}
+    return " AND ".join(one(c) for c in conditions), names, values

@@ -1,0 +1,187 @@
+"""ADF 1.0 (Auto-lead Data Format), the XML every US lead provider and dealer CRM speaks,
+read into plain data: one dict per <prospect> with the fields of a lead request.
+
+Parsing goes through defusedxml with DTDs forbidden, so entity expansion (billion laughs) and
+external entities are refused before anything is expanded or fetched. Providers differ in
+small ways that this reader tolerates: upper-case tags, a namespace, names given only as a
+full name, several phones or emails, the vehicle of interest among trade-ins."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError
+
+MAX_PROSPECTS = 100
+_NO_DTD = "documents with a DTD or entities are refused"
+
+
+class AdfError(ValueError):
+    """A bad document or a bad prospect field: `field` names it (e.g. `prospect[1].vehicle.year`)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def parse_adf(document: bytes | str) -> list[dict[str, Any]]:
+    """Every prospect of an ADF document; AdfError for anything that is not a usable document."""
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    if not document or not document.strip():
+        raise AdfError("body", "is empty; send an ADF 1.0 document")
+    try:
+        root = fromstring(document, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise AdfError("body", _NO_DTD) from exc
+    except (ParseError, ValueError) as exc:
+        raise AdfError("body", f"is not well-formed XML ({exc})") from exc
+    if _tag(root) != "adf":
+        raise AdfError("body", "the root element must be <adf>")
+    prospects = _children(root, "prospect")
+    if not prospects:
+        raise AdfError("prospect", "the document has no <prospect>")
+    if len(prospects) > MAX_PROSPECTS:
+        raise AdfError("prospect", f"at most {MAX_PROSPECTS} prospects per document")
+    return [_prospect(p, f"prospect[{i}]") for i, p in enumerate(prospects)]
+
+
+# -- one prospect ------------------------------------------------------------------------
+
+def _prospect(node: Element, path: str) -> dict[str, Any]:
+    customer = _child(node, "customer")
+    contact = _child(customer, "contact") if customer is not None else None
+    provider = _child(node, "provider")
+    first, last = _names(contact)
+    data: dict[str, Any] = {
+        "first_name": first,
+        "last_name": last,
+        "email": _preferred(_children(contact, "email")) if contact is not None else None,
+        "phone": _phone(contact),
+        "message": _comments(customer, node),
+        "requestdate": _text(_child(node, "requestdate")),
+        "source": _provider_name(provider),
+        "source_group": _text(_child(provider, "service")) if provider is not None else None,
+        "campaign": _campaign(node, provider),
+        "vehicle": _vehicle(node, path),
+        "provider_lead_id": _text(_child(node, "id")),
+    }
+    return data
+
+
+def _names(contact: Element | None) -> tuple[str | None, str | None]:
+    if contact is None:
+        return None, None
+    parts: dict[str, str] = {}
+    for name in _children(contact, "name"):
+        text = _text(name)
+        if text:
+            parts.setdefault((name.get("part") or "full").strip().lower(), text)
+    first, last = parts.get("first"), parts.get("last")
+    if not first and not last and parts.get("full"):
+        # Some forms send only the full name: the last word is the family name.
+        words = parts["full"].split()
+        first, last = (" ".join(words[:-1]) or None, words[-1]) if len(words) > 1 else (words[0], None)
+    return first, last
+
+
+def _phone(contact: Element | None) -> str | None:
+    if contact is None:
+        return None
+    phones = [p for p in _children(contact, "phone") if _text(p)]
+    # A fax or pager number cannot take a call or a text: prefer what can.
+    usable = [p for p in phones if (p.get("type") or "voice").strip().lower() not in ("fax", "pager")]
+    return _preferred(usable or phones)
+
+
+def _preferred(nodes: list[Element]) -> str | None:
+    with_text = [n for n in nodes if _text(n)]
+    if not with_text:
+        return None
+    chosen = next((n for n in with_text if (n.get("preferredcontact") or "").strip() == "1"), with_text[0])
+    return _text(chosen)
+
+
+def _comments(customer: Element | None, prospect: Element) -> str | None:
+    parts = []
+    if customer is not None:
+        parts.append(_text(_child(customer, "comments")))
+        timeframe = _child(customer, "timeframe")
+        if timeframe is not None:
+            description = _text(_child(timeframe, "description"))
+            if description:
+                parts.append(f"Timeframe: {description}")
+    text = "\n".join(p for p in parts if p)
+    return text or None
+
+
+def _provider_name(provider: Element | None) -> str | None:
+    if provider is None:
+        return None
+    names = _children(provider, "name")
+    full = next((n for n in names if (n.get("part") or "full").lower() == "full" and _text(n)), None)
+    return _text(full) or _text(_child(provider, "id"))
+
+
+def _campaign(prospect: Element, provider: Element | None) -> str | None:
+    for holder in (prospect, provider):
+        if holder is None:
+            continue
+        value = _text(_child(holder, "campaign"))
+        if value:
+            return value
+        for ident in _children(holder, "id"):
+            if (ident.get("source") or "").strip().lower() == "campaign" and _text(ident):
+                return _text(ident)
+    return None
+
+
+def _vehicle(prospect: Element, path: str) -> dict[str, Any] | None:
+    vehicles = _children(prospect, "vehicle")
+    if not vehicles:
+        return None
+    # The car the customer wants, not the one they trade in.
+    wanted = [v for v in vehicles if (v.get("interest") or "buy").strip().lower() not in ("trade-in", "sell")]
+    index = vehicles.index((wanted or vehicles)[0])
+    node = vehicles[index]
+    vpath = f"{path}.vehicle" if len(vehicles) == 1 else f"{path}.vehicle[{index}]"
+    data: dict[str, Any] = {k: _text(_child(node, k)) for k in ("make", "model", "trim", "vin", "stock")}
+    year = _text(_child(node, "year"))
+    if year is not None:
+        if not re.fullmatch(r"(19|20)\d\d", year):
+            raise AdfError(f"{vpath}.year", "must be a four-digit model year")
+        data["year"] = int(year)
+    vin = data.get("vin")
+    if vin is not None and not re.fullmatch(r"[A-HJ-NPR-Z0-9]{11,17}", vin.upper()):
+        raise AdfError(f"{vpath}.vin", "is not a vehicle identification number")
+    data["vin"] = vin.upper() if vin else None
+    status = (node.get("status") or "").strip().lower() or None
+    data["status"] = status if status in ("new", "used") else None
+    data["interest"] = (node.get("interest") or "").strip().lower() or None
+    cleaned = {k: v for k, v in data.items() if v is not None}
+    return cleaned or None
+
+
+# -- tolerant element access ---------------------------------------------------------------
+
+def _tag(node: Element) -> str:
+    """Local, lower-case tag name: `{urn:x}Prospect` and `PROSPECT` both read as `prospect`."""
+    return str(node.tag).rsplit("}", 1)[-1].lower()
+
+
+def _children(node: Element | None, name: str) -> list[Element]:
+    return [c for c in node if _tag(c) == name] if node is not None else []
+
+
+def _child(node: Element | None, name: str) -> Element | None:
+    found = _children(node, name)
+    return found[0] if found else None
+
+
+def _text(node: Element | None) -> str | None:
+    if node is None:
+        return None
+    text = " ".join("".join(node.itertext()).split())
+    return text or None

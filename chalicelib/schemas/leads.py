@@ -1,0 +1,140 @@
+"""Requests and responses of the lead routes: intake, the Lead Manager list, detail and edits."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from chalicelib.domain.leads import Channel, Status
+from chalicelib.schemas.common import EmailStr, Strict
+
+PersonName = Annotated[str, Field(max_length=100)]
+Label = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class VehicleRequest(Strict):
+    year: int | None = Field(default=None, ge=1900, le=2100)
+    make: str | None = Field(default=None, max_length=60)
+    model: str | None = Field(default=None, max_length=60)
+    trim: str | None = Field(default=None, max_length=60)
+    vin: str | None = Field(default=None, max_length=17, pattern=r"^[A-HJ-NPR-Za-hj-npr-z0-9]{1,17}$")
+    stock: str | None = Field(default=None, max_length=40)
+    status: Literal["new", "used"] | None = None
+    interest: str | None = Field(default=None, max_length=40)
+
+
+class CreateLeadRequest(Strict):
+    first_name: PersonName | None = None
+    last_name: PersonName | None = None
+    # Any way a person types a number; intake makes it E.164 with the store's region.
+    phone: str | None = Field(default=None, max_length=40)
+    email: EmailStr | None = None
+    source: str | None = Field(default=None, max_length=100)
+    source_group: str | None = Field(default=None, max_length=100)
+    campaign: str | None = Field(default=None, max_length=200)
+    channel: Channel | None = None
+    vehicle: VehicleRequest | None = None
+    message: str | None = Field(default=None, max_length=5000)
+    received_at: AwareDatetime | None = None
+
+
+class UpdateLeadRequest(Strict):
+    first_name: PersonName | None = None
+    last_name: PersonName | None = None
+    phone: str | None = Field(default=None, max_length=40)
+    email: EmailStr | None = None
+    status: Status | None = None
+    language: str | None = Field(default=None, max_length=20)
+    vehicle: VehicleRequest | None = None
+    financial: dict[str, Any] | None = None
+    done: bool | None = None
+
+
+class LabelRequest(Strict):
+    label: Label
+
+
+class NoteRequest(Strict):
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class AssignRequest(Strict):
+    user_id: str = Field(min_length=1, max_length=64)
+
+
+class VehicleResponse(BaseModel):
+    year: int | None = None
+    make: str | None = None
+    model: str | None = None
+    trim: str | None = None
+    vin: str | None = None
+    stock: str | None = None
+    status: str | None = None
+    interest: str | None = None
+
+
+class LeadResponse(BaseModel):
+    lead_id: str
+    account_id: str
+    first_name: str | None = None
+    last_name: str | None = None
+    name: str = ""
+    phone: str | None = None
+    email: str | None = None
+    source: str
+    source_group: str | None = None
+    campaign: str | None = None
+    channel: str
+    status: str
+    opted_out: bool
+    assigned_to: str | None = None
+    routing_state: str
+    labels: list[str] = Field(default_factory=list)
+    language: str | None = None
+    vehicle: VehicleResponse | None = None
+    financial: dict[str, Any] | None = None
+    awaiting_since: str | None = None
+    last_message_at: str | None = None
+    last_message_preview: str | None = None
+    notes_excerpt: str | None = None
+    locked_by: str | None = None
+    done: bool = False
+    open_appointments: int = 0
+    showed: bool = False
+    scheduled_messages: int = 0
+    created_at: str
+    received_at: str
+    last_activity_at: str
+    # Set when the request joined an existing open lead (intake replies only).
+    coalesced_into: str | None = None
+
+
+class LeadRowResponse(LeadResponse):
+    """An inbox row: the lead plus the store's name and how long the customer has waited."""
+
+    account_name: str
+    waiting_since: str | None = None
+
+
+class LeadPage(BaseModel):
+    items: list[LeadRowResponse]
+    next_cursor: str | None = None
+
+
+class CreatedLeads(BaseModel):
+    items: list[LeadResponse]
+
+
+class TimelineEventResponse(BaseModel):
+    """`{type, at, by, ...}`: the event type's own fields follow (a message's message_id, direction,
+    channel, body, status, automated, attachments; a note's text and mentions; ...)."""
+
+    event_id: str
+    type: str
+    at: str
+    by: str | None = None
+
+
+class TimelineResponse(BaseModel):
+    items: list[dict[str, Any]]
