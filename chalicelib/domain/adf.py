@@ -78,7 +78,7 @@ def _names(contact: Element | None) -> tuple[str | None, str | None]:
     for name in _children(contact, "name"):
         text = _text(name)
         if text:
-            parts.setdefault((name.get("part") or "full").strip().lower(), text)
+            parts.setdefault((_attr(name, "part") or "full").strip().lower(), text)
     first, last = parts.get("first"), parts.get("last")
     if not first and not last and parts.get("full"):
         # Some forms send only the full name: the last word is the family name.
@@ -92,7 +92,7 @@ def _phone(contact: Element | None) -> str | None:
         return None
     phones = [p for p in _children(contact, "phone") if _text(p)]
     # A fax or pager number cannot take a call or a text: prefer what can.
-    usable = [p for p in phones if (p.get("type") or "voice").strip().lower() not in ("fax", "pager")]
+    usable = [p for p in phones if (_attr(p, "type") or "voice").strip().lower() not in ("fax", "pager")]
     return _preferred(usable or phones)
 
 
@@ -100,7 +100,7 @@ def _preferred(nodes: list[Element]) -> str | None:
     with_text = [n for n in nodes if _text(n)]
     if not with_text:
         return None
-    chosen = next((n for n in with_text if (n.get("preferredcontact") or "").strip() == "1"), with_text[0])
+    chosen = next((n for n in with_text if (_attr(n, "preferredcontact") or "").strip() == "1"), with_text[0])
     return _text(chosen)
 
 
@@ -121,7 +121,7 @@ def _provider_name(provider: Element | None) -> str | None:
     if provider is None:
         return None
     names = _children(provider, "name")
-    full = next((n for n in names if (n.get("part") or "full").lower() == "full" and _text(n)), None)
+    full = next((n for n in names if (_attr(n, "part") or "full").lower() == "full" and _text(n)), None)
     return _text(full) or _text(_child(provider, "id"))
 
 
@@ -133,7 +133,7 @@ def _campaign(prospect: Element, provider: Element | None) -> str | None:
         if value:
             return value
         for ident in _children(holder, "id"):
-            if (ident.get("source") or "").strip().lower() == "campaign" and _text(ident):
+            if (_attr(ident, "source") or "").strip().lower() == "campaign" and _text(ident):
                 return _text(ident)
     return None
 
@@ -143,7 +143,7 @@ def _vehicle(prospect: Element, path: str) -> dict[str, Any] | None:
     if not vehicles:
         return None
     # The car the customer wants, not the one they trade in.
-    wanted = [v for v in vehicles if (v.get("interest") or "buy").strip().lower() not in ("trade-in", "sell")]
+    wanted = [v for v in vehicles if (_attr(v, "interest") or "buy").strip().lower() not in ("trade-in", "sell")]
     index = vehicles.index((wanted or vehicles)[0])
     node = vehicles[index]
     vpath = f"{path}.vehicle" if len(vehicles) == 1 else f"{path}.vehicle[{index}]"
@@ -157,9 +157,9 @@ def _vehicle(prospect: Element, path: str) -> dict[str, Any] | None:
     if vin is not None and not re.fullmatch(r"[A-HJ-NPR-Z0-9]{11,17}", vin.upper()):
         raise AdfError(f"{vpath}.vin", "is not a vehicle identification number")
     data["vin"] = vin.upper() if vin else None
-    status = (node.get("status") or "").strip().lower() or None
+    status = (_attr(node, "status") or "").strip().lower() or None
     data["status"] = status if status in ("new", "used") else None
-    data["interest"] = (node.get("interest") or "").strip().lower() or None
+    data["interest"] = (_attr(node, "interest") or "").strip().lower() or None
     cleaned = {k: v for k, v in data.items() if v is not None}
     return cleaned or None
 
@@ -169,6 +169,14 @@ def _vehicle(prospect: Element, path: str) -> dict[str, Any] | None:
 def _tag(node: Element) -> str:
     """Local, lower-case tag name: `{urn:x}Prospect` and `PROSPECT` both read as `prospect`."""
     return str(node.tag).rsplit("}", 1)[-1].lower()
+
+
+def _attr(node: Element, name: str) -> str | None:
+    """An attribute whatever its case (`part`, `PART`)."""
+    for key, value in node.attrib.items():
+        if key.rsplit("}", 1)[-1].lower() == name:
+            return value
+    return None
 
 
 def _children(node: Element | None, name: str) -> list[Element]:

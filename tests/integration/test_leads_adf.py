@@ -1,0 +1,127 @@
+"""ADF intake through HTTP: the signed-in route and the providers' webhook, sample documents
+in several providers' styles, and hostile or broken ones (400, nothing stored)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.support import Tenant, World
+
+DOCS = Path(__file__).resolve().parents[1] / "events" / "adf"
+XML = {"Content-Type": "application/xml"}
+
+
+def doc(name: str) -> bytes:
+    return (DOCS / name).read_bytes()
+
+
+def post_adf(world: World, t: Tenant, name: str, account: int = 0) -> Any:
+    return world.call("POST", f"/accounts/{t.accounts[account]['account_id']}/leads/adf", t.token,
+                      raw=doc(name), headers=XML)
+
+
+def lead_count(world: World, t: Tenant) -> int:
+    return len(world.get("/leads?limit=200", t.token).json["items"])
+
+
+def test_cars_com_document_makes_a_normalised_lead(world: World) -> None:
+    t = world.tenant()
+    reply = post_adf(world, t, "cars_com.xml")
+    assert reply.status == 201, reply.json
+    (lead,) = reply.json["items"]
+    assert lead["phone"] == "+12125550187" and lead["email"] == "maria.gonzalez@example.com"
+    assert lead["source"] == "Cars.com" and lead["source_group"] == "Cars.com Used Vehicle Lead"
+    assert lead["received_at"] == "2026-11-02T14:41:07.000Z"
+    assert lead["vehicle"]["vin"] == "2HGFC1F39MH512345" and lead["vehicle"]["year"] == 2021
+    assert lead["last_message_preview"].startswith("Is this Civic still available?")
+    timeline = world.get(f"/leads/{lead['lead_id']}/timeline", t.token).json["items"]
+    message = next(e for e in timeline if e["type"] == "message")
+    assert message["direction"] == "inbound" and message["body"].endswith("test drive it?")
+
+
+def test_autotrader_and_dealer_site_documents(world: World) -> None:
+    t = world.tenant(timezone="America/Chicago")
+    at = post_adf(world, t, "autotrader.xml").json["items"][0]
+    assert at["phone"] == "+16465550123" and at["campaign"] == "Winter-SUV-2026"
+    assert at["vehicle"]["model"] == "RAV4"
+    site = post_adf(world, t, "dealer_website.xml").json["items"][0]
+    # no offset in <requestdate>: the store's local time (Chicago, UTC-6 in November)
+    assert site["received_at"] == "2026-11-02T14:15:00.000Z"
+    assert (site["first_name"], site["last_name"], site["phone"]) == ("Li Wei", "Chen", "+19175550144")
+
+
+def test_multi_prospect_document_coalesces_inside_the_document(world: World) -> None:
+    t = world.tenant()
+    reply = post_adf(world, t, "multi_prospect.xml")
+    assert reply.status == 201
+    sam, sam_again, ava = reply.json["items"]
+    assert sam["coalesced_into"] is None and sam_again["coalesced_into"] == sam["lead_id"]
+    assert ava["coalesced_into"] is None and ava["lead_id"] != sam["lead_id"]
+    assert lead_count(world, t) == 2
+
+
+def test_bad_prospect_names_every_field_and_stores_nothing(world: World) -> None:
+    t = world.tenant()
+    reply = post_adf(world, t, "bad_second_prospect.xml")
+    assert reply.status == 400
+    assert reply.json["error"]["details"][0]["field"] == "prospect[1].vehicle.year"
+    # with the year fixed, the other bad fields of that prospect are named together
+    fixed = doc("bad_second_prospect.xml").replace(b"<year>97</year>", b"<year>1997</year>")
+    reply = world.call("POST", f"/accounts/{t.accounts[0]['account_id']}/leads/adf", t.token, raw=fixed, headers=XML)
+    assert reply.status == 400
+    fields = {d["field"] for d in reply.json["error"]["details"]}
+    assert fields == {"prospect[1].requestdate", "prospect[1].phone", "prospect[1].email"}
+    assert lead_count(world, t) == 0
+
+
+def test_hostile_and_broken_documents_are_400_and_store_nothing(world: World) -> None:
+    t = world.tenant()
+    for name in ("billion_laughs.xml", "external_entity.xml", "broken.xml", "not_adf.xml"):
+        reply = post_adf(world, t, name)
+        assert reply.status == 400, name
+        assert reply.json["error"]["details"][0]["field"] == "body"
+    assert lead_count(world, t) == 0
+
+
+def test_json_is_not_an_adf_document(world: World) -> None:
+    t = world.tenant()
+    reply = world.call("POST", f"/accounts/{t.accounts[0]['account_id']}/leads/adf", t.token, raw=doc("cars_com.xml"),
+                       headers={"Content-Type": "application/json"})
+    assert reply.status == 415
+
+
+def test_webhook_with_the_store_api_key(world: World) -> None:
+    t = world.tenant(stores=2)
+    account = world.get(f"/accounts/{t.accounts[0]['account_id']}", t.token).json
+    path = f"/webhooks/leads/adf?account_id={account['account_id']}"
+    ok = world.call("POST", path, raw=doc("cars_com.xml"),
+                    headers={"Content-Type": "text/xml", "X-Api-Key": account["api_key"]})
+    assert ok.status == 201 and ok.json["items"][0]["account_id"] == account["account_id"]
+    timeline = world.get(f"/leads/{ok.json['items'][0]['lead_id']}/timeline", t.token).json["items"]
+    assert next(e for e in timeline if e["type"] == "created")["by"] is None
+
+
+def test_webhook_refuses_wrong_or_missing_keys_and_stores_nothing(world: World) -> None:
+    t = world.tenant(stores=2)
+    account = world.get(f"/accounts/{t.accounts[0]['account_id']}", t.token).json
+    other = world.get(f"/accounts/{t.accounts[1]['account_id']}", t.token).json
+    path = f"/webhooks/leads/adf?account_id={account['account_id']}"
+    for headers in ({}, {"X-Api-Key": "ll_wrong"}, {"X-Api-Key": other["api_key"]},
+                    {"Authorization": f"Bearer {t.token}"}):
+        reply = world.call("POST", path, raw=doc("cars_com.xml"), headers={**XML, **headers})
+        assert reply.status == 403, headers
+    # a hostile document without a key is refused for the key, before it is parsed
+    reply = world.call("POST", path, raw=doc("billion_laughs.xml"), headers={"Content-Type": "application/xml"})
+    assert reply.status == 403
+    assert lead_count(world, t) == 0
+
+
+def test_restricted_agent_cannot_enter_leads(world: World) -> None:
+    t = world.tenant()
+    _, token = world.user(t, "restricted@acme.com", restricted=True)
+    reply = world.call("POST", f"/accounts/{t.accounts[0]['account_id']}/leads/adf", token, raw=doc("cars_com.xml"),
+                       headers=XML)
+    assert reply.status == 403
+    reply = world.post(f"/accounts/{t.accounts[0]['account_id']}/leads", token, {"phone": "2125550100"})
+    assert reply.status == 403
