@@ -15,6 +15,7 @@ Entities and their keys
 |---------------------|-------------------------------------|---------------------------|----------------------------------------------------------------------|
 | group               | GROUP#{group_id}                    | GROUP                     |                                                                      |
 | account (store)     | ACCOUNT#{account_id}                | ACCOUNT                   | GSI1 GROUP#{g}#ACCOUNTS / {account_id}                               |
+|                     |                                     |                           | GSI2 ACCOUNTS / {account_id}   (every store: nightly reports)        |
 | sms number lookup   | SMSNUMBER#{e164}                    | LOOKUP                    |                                                                      |
 | messenger page      | PAGE#{page_id}                      | LOOKUP                    |                                                                      |
 | provider api key    | APIKEY#{sha256(key)}                | LOOKUP                    |                                                                      |
@@ -31,7 +32,8 @@ Entities and their keys
 |                     |                                     |                           |      / {last_activity_at}#{lead_id}; one flag per item, see below     |
 |                     |                                     |                           | GSI5 ACCOUNT#{a}#AGENT#{user_id} / {last_activity_at}#{lead_id}       |
 | lead flag marker    | LEAD#{lead_id}                      | FLAG#{flag}               | GSI4 ACCOUNT#{a}#FLAG#{flag} / {last_activity_at}#{lead_id}           |
-| timeline event      | LEAD#{lead_id}                      | EVENT#{event_id}          | (messages: GSI7 DUE#MESSAGE / {send_at}#{message_id} while scheduled) |
+| timeline event      | LEAD#{lead_id}                      | EVENT#{event_id}          |   a message's event_id is its message_id                              |
+| outbound message    | OUTBOX#{message_id}                 | OUTBOX                    | GSI7 DUE#MESSAGE / {due_at}#{message_id} (sparse: scheduled, queued)  |
 | contact key         | ACCOUNT#{a}#CONTACT#{kind}#{value}  | CONTACT                   |   kind: phone (E.164), email (lower), messenger (PSID)                |
 | provider message id | PROVIDERMSG#{provider}#{sid}        | LOOKUP                    |   -> lead_id, message_id (status callbacks)                          |
 | webhook dedup       | DEDUP#{source}#{id}                 | DEDUP                     |   ttl 7 days                                                          |
@@ -43,6 +45,7 @@ Entities and their keys
 | saved reply         | SAVEDREPLY#{saved_reply_id}         | SAVEDREPLY                | GSI1 ACCOUNT#{a}#SAVEDREPLIES / {title}#{saved_reply_id}              |
 | report event        | ACCOUNT#{a}#REPORT#{yyyy-mm-dd}     | {at}#{event_id}           |   one partition per store and day (UTC day of the event)              |
 | idempotency record  | IDEMPOTENCY#{function}              | {hash of the payload}     |   Powertools idempotency, ttl                                         |
+| sandbox send        | SANDBOX#{account_id or "staff"}     | {at}#{send_id}            |   what the local sandbox sender "delivered" (ttl 30 days)             |
 
 Folder flags: a lead is in at most one status folder (GSI2) but may be in several flag
 folders at once (done, appointments, showed, scheduled). Each flag is its own small
@@ -83,6 +86,8 @@ Access patterns (each one GetItem or Query; never a Scan)
 |27 | appointments of a store                         | Query GSI1 ACCOUNT#{a}#APPOINTMENTS                          |
 |28 | saved replies of a store                        | Query GSI1 ACCOUNT#{a}#SAVEDREPLIES                          |
 |29 | report events of a store for a day              | Query ACCOUNT#{a}#REPORT#{day}                               |
+|30 | sandbox sends of a store (local stack, tests)   | Query SANDBOX#{a}                                            |
+|31 | every store (nightly report fan-out)            | Query GSI2 ACCOUNTS                                          |
 
 Races and their conditions
 --------------------------
@@ -90,7 +95,8 @@ Races and their conditions
 - lead changes by routing: `routing_version = :expected` on the lead, in one transaction
   with the offer (`state = pending`), the score event and the timeline event.
 - locks: `attribute_not_exists(locked_by) OR locked_by = :me OR lock_expires_at < :now`.
-- scheduled messages: `status = scheduled` when firing or cancelling.
+- outbound messages: `status = scheduled` when firing or cancelling; `status = queued` and no live
+  claim when the outbox takes one to send, with the lead's `opted_out <> true` in the same transaction.
 """
 
 from __future__ import annotations
@@ -251,3 +257,21 @@ def account_saved_replies_pk(account_id: str) -> str:
 
 def report_day_pk(account_id: str, day: str) -> str:
     return f"ACCOUNT#{account_id}#REPORT#{day}"
+
+
+def all_accounts_pk() -> str:
+    """GSI2 partition listing every store (the nightly reports fan out over it)."""
+    return "ACCOUNTS"
+
+
+def sandbox_send_key(account_id: str | None, at: str, send_id: str) -> dict[str, str]:
+    return {"PK": sandbox_pk(account_id), "SK": f"{at}#{send_id}"}
+
+
+def sandbox_pk(account_id: str | None) -> str:
+    return f"SANDBOX#{account_id or 'staff'}"
+
+
+def outbox_key(message_id: str) -> dict[str, str]:
+    """The sending state of one outbound message (recipient, attempts, claim); its timeline event shows it."""
+    return {"PK": f"OUTBOX#{message_id}", "SK": "OUTBOX"}

@@ -1,0 +1,28 @@
+"""Offline language detection (lingua), limited to the languages a US dealer's customers write in,
+so the detector stays small and fast. Built on first use: loading its models takes about a
+second, which is why inbound handling does it on the inbound queue, never in the webhook."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+LANGUAGES = ("ENGLISH", "SPANISH", "FRENCH", "PORTUGUESE", "CHINESE", "VIETNAMESE")
+# Fewer letters than this says too little ("ok", "yes") to tell one language from another.
+MIN_LETTERS = 6
+
+
+@lru_cache(maxsize=1)
+def _detector() -> Any:
+    from lingua import Language, LanguageDetectorBuilder
+
+    languages = [getattr(Language, name) for name in LANGUAGES]
+    return LanguageDetectorBuilder.from_languages(*languages).with_minimum_relative_distance(0.2).build()
+
+
+def detect_language(text: str | None) -> str | None:
+    """ISO 639-1 code (en, es, fr, pt, zh, vi), or None when the text is short or unclear."""
+    if not text or sum(ch.isalpha() for ch in text) < MIN_LETTERS:
+        return None
+    found = _detector().detect_language_of(text)
+    return found.iso_code_639_1.name.lower() if found is not None else None

@@ -1,0 +1,173 @@
+"""Adapters of the MessageSender port (chalicelib/domain/messaging.py).
+
+- TwilioSender: SMS / MMS through Twilio's REST API (plain HTTPS: the `twilio` package stays
+  out of the Lambda bundle).
+- MetaSender: Messenger through the Graph Send API, with a message tag outside the 24 h window.
+- SandboxSender: the local stack and the tests; records every send as a table item
+  (keys.sandbox_send_key) and reports it delivered.
+`build_sender(settings)` picks one by `Settings.sender_mode`."""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chalicelib.adapters.dynamodb import keys
+from chalicelib.clock import iso
+from chalicelib.config import Settings
+from chalicelib.domain.messaging import MessageSender, OutboundMessage, SendFailed, SendResult
+from chalicelib.ids import new_id
+
+TIMEOUT_SECONDS = 10
+SANDBOX_DAYS = 30
+# Twilio error codes that will not change on a retry: unsubscribed recipient, invalid or
+# unreachable number, a landline, a blocked destination.
+TWILIO_PERMANENT = {21211, 21408, 21610, 21612, 21614, 21606, 30003, 30005, 30006}
+
+
+def _http_json(url: str, data: bytes, headers: dict[str, str]) -> dict[str, Any]:
+    """POST and parse JSON; a 4xx is a permanent failure (except 429), anything else transient."""
+    if not url.startswith("https://"):
+        raise SendFailed("provider URLs must be https", permanent=True)
+    request = urllib.request.Request(url, data=data, headers=headers, method="POST")  # noqa: S310 (https only)
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as resp:  # noqa: S310 (fixed https hosts)
+            return dict(json.loads(resp.read() or b"{}"))
+    except urllib.error.HTTPError as exc:
+        try:
+            detail = json.loads(exc.read() or b"{}")
+        except ValueError:
+            detail = {}
+        permanent = 400 <= exc.code < 500 and exc.code != 429
+        raise SendFailed(f"HTTP {exc.code}: {_error_text(detail)}", permanent=permanent,
+                         ) from exc
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise SendFailed(f"network: {exc}") from exc
+
+
+def _error_text(detail: Any) -> str:
+    if isinstance(detail, dict):
+        if "error" in detail and isinstance(detail["error"], dict):  # Graph API
+            return f"{detail['error'].get('code')} {detail['error'].get('message', '')}".strip()
+        if "code" in detail:  # Twilio
+            return f"{detail.get('code')} {detail.get('message', '')}".strip()
+    return "error"
+
+
+class TwilioSender:
+    """Twilio Programmable Messaging: POST /2010-04-01/Accounts/{sid}/Messages.json."""
+
+    def __init__(self, account_sid: str, auth_token: str, api_url: str = "https://api.twilio.com",
+                 status_callback_url: str | None = None) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.api_url = api_url.rstrip("/")
+        self.status_callback_url = status_callback_url
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        if not message.sender:
+            raise SendFailed("the store has no SMS number", permanent=True)
+        fields: list[tuple[str, str]] = [("To", message.to), ("From", message.sender), ("Body", message.body)]
+        fields += [("MediaUrl", url) for url in message.media_urls]
+        if self.status_callback_url and message.message_id:
+            fields.append(("StatusCallback", self.status_callback_url))
+        auth = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        url = f"{self.api_url}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+        try:
+            data = _http_json(url, urllib.parse.urlencode(fields).encode(), {
+                "Authorization": f"Basic {auth}", "Content-Type": "application/x-www-form-urlencoded"})
+        except SendFailed as exc:
+            code = _twilio_code(str(exc))
+            if code in TWILIO_PERMANENT:
+                raise SendFailed(str(exc), permanent=True) from exc
+            raise
+        return SendResult(provider_id=str(data.get("sid", "")), status="queued")
+
+
+def _twilio_code(text: str) -> int | None:
+    for word in text.replace(":", " ").split():
+        if word.isdigit() and len(word) == 5:
+            return int(word)
+    return None
+
+
+class MetaSender:
+    """Messenger Send API: POST {graph}/me/messages with the page access token."""
+
+    def __init__(self, page_token: str, graph_url: str = "https://graph.facebook.com/v21.0") -> None:
+        self.page_token = page_token
+        self.graph_url = graph_url.rstrip("/")
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        if not self.page_token:
+            raise SendFailed("no Messenger page token is configured", permanent=True)
+        base: dict[str, Any] = {"recipient": {"id": message.to}}
+        if message.tag:
+            base.update(messaging_type="MESSAGE_TAG", tag=message.tag)
+        else:
+            base["messaging_type"] = "RESPONSE"
+        payloads = []
+        if message.body:
+            payloads.append({**base, "message": {"text": message.body}})
+        for url in message.media_urls:
+            payloads.append({**base, "message": {"attachment": {"type": "image",
+                                                                "payload": {"url": url, "is_reusable": True}}}})
+        url = f"{self.graph_url}/me/messages?" + urllib.parse.urlencode({"access_token": self.page_token})
+        first_id = ""
+        for payload in payloads:
+            data = _http_json(url, json.dumps(payload).encode(), {"Content-Type": "application/json"})
+            first_id = first_id or str(data.get("message_id", ""))
+        return SendResult(provider_id=first_id, status="sent")
+
+
+class SandboxSender:
+    """Records every send in the table and says it was delivered: the local stack's "phone"."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        now = datetime.now(UTC)
+        send_id = new_id("sbx", now)
+        self.table.put({
+            **keys.sandbox_send_key(message.account_id, iso(now), send_id), "type": "sandbox_send",
+            "send_id": send_id, "channel": message.channel, "to": message.to, "body": message.body,
+            "sender": message.sender, "account_id": message.account_id, "message_id": message.message_id,
+            "media_urls": list(message.media_urls), "tag": message.tag, "at": iso(now),
+            "ttl": int((now + timedelta(days=SANDBOX_DAYS)).timestamp()),
+        })
+        return SendResult(provider_id=send_id, status="delivered")
+
+
+class RoutingSender:
+    """One port, two live providers: SMS to Twilio, Messenger to Meta."""
+
+    def __init__(self, sms: MessageSender, messenger: MessageSender) -> None:
+        self.sms = sms
+        self.messenger = messenger
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        return (self.messenger if message.channel == "messenger" else self.sms).send(message)
+
+
+def build_sender(settings: Settings) -> MessageSender:
+    if settings.sender_mode == "sandbox":
+        from chalicelib.adapters.dynamodb.table import Table
+
+        return SandboxSender(Table(settings.table_name))
+    callback = f"{settings.public_base_url.rstrip('/')}/webhooks/twilio/status" if settings.public_base_url else None
+    return RoutingSender(
+        sms=TwilioSender(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_url,
+                         status_callback_url=callback),
+        messenger=MetaSender(settings.meta_page_token, settings.meta_graph_url),
+    )
+
+
+def sandbox_sends(table: Any, account_id: str | None) -> list[dict[str, Any]]:
+    """What the sandbox sender recorded for a store (or 'staff'), oldest first."""
+    return list(table.query(keys.sandbox_pk(account_id), consistent=True))

@@ -1,0 +1,198 @@
+"""Conversation rules: consent keywords, quiet hours, smart fields, the Messenger window and
+the order of a message's delivery states. Pure: times and records in, decisions out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain.accounts import Account
+from chalicelib.domain.errors import Conflict, ValidationFailed
+from chalicelib.domain.leads import Lead
+
+# -- consent -------------------------------------------------------------------------
+
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
+START_WORDS = frozenset({"START", "UNSTOP", "YES"})
+HELP_WORDS = frozenset({"HELP", "INFO"})
+
+Consent = Literal["stop", "start", "help"]
+
+
+def consent_keyword(body: str | None) -> Consent | None:
+    """The consent meaning of a whole message: one keyword, any case, surrounding spaces allowed.
+    A keyword inside a sentence ("please stop by at 5") is a normal message, as carriers treat it."""
+    word = (body or "").strip().upper()
+    if word in STOP_WORDS:
+        return "stop"
+    if word in START_WORDS:
+        return "start"
+    if word in HELP_WORDS:
+        return "help"
+    return None
+
+
+def help_reply(store_name: str) -> str:
+    return (f"{store_name}: you are texting our sales team; a person will answer here. "
+            "Msg&data rates may apply. Reply STOP to opt out, START to opt back in.")
+
+
+# -- quiet hours -----------------------------------------------------------------------
+
+QUIET_ENDS = time(8, 0)    # the first minute a message may go
+QUIET_STARTS = time(21, 0)  # the first minute a message may not go
+# A number whose area spans more zones than this (toll-free, non-geographic) says nothing useful.
+MAX_PHONE_ZONES = 4
+
+
+def recipient_zones(phone_zones: Iterable[str], store_timezone: str) -> tuple[str, ...]:
+    """The zones whose clocks decide quiet hours: the phone number's (all of them when an area
+    spans a few, so no recipient is woken), else the store's."""
+    zones = tuple(dict.fromkeys(z for z in phone_zones if z))
+    if not zones or len(zones) > MAX_PHONE_ZONES:
+        return (store_timezone,)
+    if store_timezone in zones:
+        return (store_timezone,)
+    return zones
+
+
+def _allowed_in(at: datetime, zone: str) -> bool:
+    local = at.astimezone(ZoneInfo(zone)).time()
+    return QUIET_ENDS <= local < QUIET_STARTS
+
+
+def _next_opening_in(at: datetime, zone: str) -> datetime:
+    """The next 08:00 in `zone` after `at` (today's if it is still before 08:00 there)."""
+    tz = ZoneInfo(zone)
+    local = at.astimezone(tz)
+    day = local.date() if local.time() < QUIET_ENDS else local.date() + timedelta(days=1)
+    return datetime.combine(day, QUIET_ENDS, tzinfo=tz).astimezone(at.tzinfo)
+
+
+def is_quiet(at: datetime, zones: Iterable[str]) -> bool:
+    return not all(_allowed_in(at, z) for z in zones)
+
+
+def next_allowed_send(at: datetime, zones: Iterable[str]) -> datetime:
+    """`at` when it is between 08:00 and 21:00 in every zone, else the first such moment after it."""
+    zone_list = list(zones)
+    candidate = at
+    for _ in range(8):  # each round moves to some zone's 08:00; a few zones settle within a day
+        quiet = [z for z in zone_list if not _allowed_in(candidate, z)]
+        if not quiet:
+            return candidate
+        candidate = max(_next_opening_in(candidate, z) for z in quiet)
+    return candidate
+
+
+# -- smart fields ----------------------------------------------------------------------
+
+_FIELD = re.compile(r"\{\{\s*([a-zA-Z_][a-zA-Z0-9_.]*)\s*(?:\|([^}]*))?\}\}")
+_EMPTY = "\x00"
+
+
+def smart_field_values(lead: Lead, account: Account, agent_name: str | None) -> dict[str, str | None]:
+    """Every smart field an agent may write; a value of None means the field exists but is empty."""
+    vehicle = lead.vehicle
+    vehicle_text = " ".join(str(p) for p in (vehicle.year, vehicle.make, vehicle.model, vehicle.trim) if p) \
+        if vehicle else ""
+    agent_first = (agent_name or "").split(" ")[0] or None
+    return {
+        "lead.first_name": lead.first_name, "lead.last_name": lead.last_name, "lead.name": lead.name or None,
+        "lead.phone": lead.phone, "lead.email": lead.email, "lead.vehicle": vehicle_text or None,
+        "account.name": account.name, "account.address": account.address, "account.phone": account.sms_number,
+        "account.directions_url": account.directions_url, "account.credit_app_url": account.credit_app_url,
+        "account.voucher_url": account.voucher_url,
+        "agent.name": agent_name, "agent.first_name": agent_first,
+    }
+
+
+def render(template: str, values: Mapping[str, str | None], field: str = "body") -> str:
+    """Fill `{{lead.first_name}}`-style fields (`{{lead.first_name|there}}` gives a fallback).
+
+    An unknown field is a 400 naming it, so a literal `{{...}}` never reaches a customer; an
+    empty field without fallback becomes nothing, and the space it leaves before punctuation
+    goes too ("Hi {{lead.first_name}}, ..." -> "Hi, ...")."""
+    unknown = sorted({m.group(1) for m in _FIELD.finditer(template) if m.group(1) not in values})
+    if unknown:
+        names = ", ".join("{{" + u + "}}" for u in unknown)
+        raise ValidationFailed(f"{field}: unknown smart field {names}",
+                               details=[{"field": field, "message": f"unknown smart field {names}"}])
+
+    def fill(match: re.Match[str]) -> str:
+        value = values.get(match.group(1))
+        if value:
+            return str(value)
+        fallback = (match.group(2) or "").strip()
+        return fallback or _EMPTY
+
+    text = _FIELD.sub(fill, template)
+    text = re.sub(r"[ \t]*\x00[ \t]*(?=[,.!?;:])", "", text)
+    text = re.sub(r"[ \t]*\x00[ \t]*", " ", text)
+    text = re.sub(r"[ \t]{2,}", " ", text).strip()
+    if "{{" in text and _FIELD.search(text):
+        raise ValidationFailed.field(field, "a smart field value contains another smart field")
+    return text
+
+
+KIND_FIELDS = {"directions": "directions_url", "voucher": "voucher_url", "credit_app": "credit_app_url"}
+
+
+def kind_template(kind: str, account: Account) -> str:
+    """The store's canned message for a `kind`; 400 when the store has not set its link."""
+    attr = KIND_FIELDS[kind]
+    if not getattr(account, attr):
+        raise ValidationFailed.field("kind", f"the store has no {attr} set")
+    texts = {
+        "directions": "Here are directions to {{account.name}}: {{account.directions_url}}",
+        "voucher": "Here is your voucher from {{account.name}}: {{account.voucher_url}}",
+        "credit_app": "You can apply for financing with {{account.name}} here: {{account.credit_app_url}}",
+    }
+    return texts[kind]
+
+
+# -- Messenger's messaging window -------------------------------------------------------
+
+STANDARD_WINDOW = timedelta(hours=24)
+HUMAN_AGENT_WINDOW = timedelta(days=7)
+
+
+def messenger_tag(last_customer_message_at: datetime | None, now: datetime, human: bool) -> str | None:
+    """Meta's rule: anything within 24 h of the customer's last message; a person (HUMAN_AGENT
+    tag) up to 7 days; nothing after. Returns the tag to send with (None = standard)."""
+    if last_customer_message_at is None:
+        raise Conflict("the customer has not written on Messenger yet", code="messaging_window_closed")
+    age = now - last_customer_message_at
+    if age <= STANDARD_WINDOW:
+        return None
+    if human and age <= HUMAN_AGENT_WINDOW:
+        return "HUMAN_AGENT"
+    raise Conflict("Messenger allows no message this long after the customer's last one",
+                   code="messaging_window_closed")
+
+
+# -- delivery states -------------------------------------------------------------------
+
+# Delivery only moves forward: a late `sent` callback never undoes `delivered`.
+_FORWARD_FROM = {"sent": ("queued",), "delivered": ("queued", "sent"), "failed": ("queued", "sent")}
+
+
+def statuses_before(status: str) -> tuple[str, ...]:
+    """The states a message may move to `status` (sent, delivered, failed) from."""
+    return _FORWARD_FROM[status]
+
+
+TWILIO_STATUSES = {"sent": "sent", "delivered": "delivered", "undelivered": "failed", "failed": "failed",
+                   "read": "delivered"}
+
+PREVIEW_CHARS = 140
+
+
+def preview(body: str, attachments: int = 0) -> str:
+    flat = " ".join((body or "").split())
+    if not flat and attachments:
+        flat = "[picture]" if attachments == 1 else f"[{attachments} pictures]"
+    return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"

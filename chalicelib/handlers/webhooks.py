@@ -1,0 +1,157 @@
+"""Provider webhooks (no bearer token; signed): Twilio SMS and delivery status, Meta Messenger.
+
+Each checks its provider's signature over exactly what arrived before anything else: an
+unsigned or wrongly signed request is 403 and stores nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+from xml.sax.saxutils import escape
+
+from chalice import Blueprint, Response
+
+from chalicelib.clock import iso
+from chalicelib.domain.errors import Forbidden, ValidationFailed
+from chalicelib.domain.signatures import valid_meta_signature, valid_twilio_signature
+from chalicelib.handlers.http import Call, api
+from chalicelib.observability import logger
+from chalicelib.services import conversations as conversations_service
+from chalicelib.services import inbound
+
+bp = Blueprint(__name__)
+
+FORM = ("application/x-www-form-urlencoded",)
+# Not handlers.http.JSON_TYPES: the body must stay raw until its signature is checked.
+RAW_JSON = ("application/json", "application/octet-stream")
+MAX_MEDIA = 10
+
+
+def signed_url(call: Call) -> str:
+    """The URL Twilio called, as it signed it: the configured public base URL (LEADLINE_PUBLIC_BASE_URL,
+    e.g. https://api.example.com or https://abc.execute-api.../api) plus the route, or else
+    {X-Forwarded-Proto}://{Host}{path as API Gateway saw it}; then the query string."""
+    context = call.request.context or {}
+    base = call.deps.settings.public_base_url.rstrip("/")
+    if base:
+        path = context.get("resourcePath") or context.get("path") or ""
+    else:
+        proto = (call.header("x-forwarded-proto") or "https").split(",")[0].strip()
+        base = f"{proto}://{call.header('host') or ''}"
+        path = context.get("path") or context.get("resourcePath") or ""
+    query = call.request.query_params
+    suffix = "?" + urlencode(list(query.items())) if query else ""
+    return f"{base}{path}{suffix}"
+
+
+def _twilio_form(call: Call) -> dict[str, list[str]]:
+    """Every posted field (all values), checked against X-Twilio-Signature; 403 when it does not match."""
+    params = parse_qs(call.raw_body.decode("utf-8", errors="replace"), keep_blank_values=True)
+    token = call.deps.settings.twilio_auth_token
+    if not valid_twilio_signature(token, signed_url(call), params, call.header("x-twilio-signature")):
+        logger.warning("twilio webhook with a bad or missing signature")
+        raise Forbidden("the X-Twilio-Signature does not match this request", code="bad_signature")
+    return params
+
+
+def _required(form: dict[str, list[str]], *names: str) -> list[str]:
+    missing = [n for n in names if not (form.get(n) or [""])[-1].strip()]
+    if missing:
+        raise ValidationFailed("missing fields: " + ", ".join(missing),
+                               details=[{"field": n, "message": "is required"} for n in missing])
+    return [form[n][-1].strip() for n in names]
+
+
+def twiml(text: str | None) -> Response:
+    body = '<?xml version="1.0" encoding="UTF-8"?>'
+    body += f"<Response><Message>{escape(text)}</Message></Response>" if text else "<Response/>"
+    return Response(body=body, status_code=200, headers={"Content-Type": "text/xml"})
+
+
+@api(bp, "/webhooks/twilio/sms", "POST", auth=False, content_types=FORM, tags=("webhooks",),
+     summary="Twilio inbound SMS / MMS (X-Twilio-Signature); replies TwiML")
+def twilio_sms(call: Call) -> Any:
+    form = _twilio_form(call)
+    sid, sender, to = _required(form, "MessageSid", "From", "To")
+    account_id = inbound.account_id_for(call.deps, "sms", to)
+    if account_id is None:
+        logger.warning("inbound SMS to a number no store owns", extra={"provider_id": sid})
+        return twiml(None)
+    count = min(_int((form.get("NumMedia") or ["0"])[-1]), MAX_MEDIA)
+    attachments = []
+    for i in range(count):
+        url = (form.get(f"MediaUrl{i}") or [""])[-1]
+        if url:
+            attachments.append({"url": url, "content_type": (form.get(f"MediaContentType{i}") or [""])[-1] or None})
+    message = inbound.InboundMessage(
+        provider="twilio", provider_id=sid, channel="sms", sender=sender, recipient=to,
+        body=(form.get("Body") or [""])[-1], received_at=iso(call.deps.clock.now()),
+        attachments=[{k: v for k, v in a.items() if v} for a in attachments])
+    result = inbound.receive(call.deps, account_id, message)
+    return twiml(result.reply)
+
+
+def _int(raw: str) -> int:
+    return int(raw) if raw.strip().isdigit() else 0
+
+
+@api(bp, "/webhooks/twilio/status", "POST", auth=False, content_types=FORM, status=204, tags=("webhooks",),
+     summary="Twilio delivery status callback (X-Twilio-Signature)")
+def twilio_status(call: Call) -> Any:
+    form = _twilio_form(call)
+    sid, status = _required(form, "MessageSid", "MessageStatus")
+    error = (form.get("ErrorCode") or [""])[-1] or None
+    conversations_service.record_delivery_status(call.deps, "twilio", sid, status, error)
+    return Response(body="", status_code=204)
+
+
+@api(bp, "/webhooks/meta", "GET", auth=False, tags=("webhooks",),
+     query={"hub.mode": "subscribe", "hub.verify_token": "the configured verify token", "hub.challenge": "echoed"},
+     summary="Meta webhook verification handshake")
+def meta_verify(call: Call) -> Any:
+    query = call.query
+    if query.get("hub.mode") != "subscribe" or query.get("hub.verify_token") != call.deps.settings.meta_verify_token:
+        raise Forbidden("the verify token does not match", code="bad_signature")
+    return Response(body=query.get("hub.challenge", ""), status_code=200, headers={"Content-Type": "text/plain"})
+
+
+@api(bp, "/webhooks/meta", "POST", auth=False, content_types=RAW_JSON, tags=("webhooks",),
+     summary="Meta Messenger events (X-Hub-Signature-256 over the raw body)")
+def meta_event(call: Call) -> Any:
+    if not valid_meta_signature(call.deps.settings.meta_app_secret, call.raw_body, call.header("x-hub-signature-256")):
+        logger.warning("meta webhook with a bad or missing signature")
+        raise Forbidden("the X-Hub-Signature-256 does not match this body", code="bad_signature")
+    try:
+        payload = json.loads(call.raw_body or b"{}")
+    except ValueError as exc:
+        raise ValidationFailed.field("body", "is not JSON") from exc
+    if not isinstance(payload, dict) or payload.get("object") != "page":
+        return Response(body="EVENT_RECEIVED", status_code=200, headers={"Content-Type": "text/plain"})
+    for entry in payload.get("entry") or []:
+        page_id = str(entry.get("id", ""))
+        account_id = inbound.account_id_for(call.deps, "messenger", page_id) if page_id else None
+        if account_id is None:
+            logger.warning("messenger event for a page no store owns")
+            continue
+        for event in entry.get("messaging") or []:
+            message = _messenger_message(call, page_id, event)
+            if message is not None:
+                inbound.receive(call.deps, account_id, message)
+    return Response(body="EVENT_RECEIVED", status_code=200, headers={"Content-Type": "text/plain"})
+
+
+def _messenger_message(call: Call, page_id: str, event: dict[str, Any]) -> inbound.InboundMessage | None:
+    """A customer's message, or None for echoes of our own sends, deliveries, reads, postbacks."""
+    body = event.get("message")
+    sender = (event.get("sender") or {}).get("id")
+    if not isinstance(body, dict) or body.get("is_echo") or not sender or not body.get("mid"):
+        return None
+    attachments = []
+    for att in body.get("attachments") or []:
+        url = (att.get("payload") or {}).get("url")
+        if url:
+            attachments.append({"url": url, "content_type": att.get("type", "file")})
+    return inbound.InboundMessage(provider="meta", provider_id=str(body["mid"]), channel="messenger",
+                                  sender=str(sender), recipient=page_id, body=str(body.get("text") or ""),
+                                  received_at=iso(call.deps.clock.now()), attachments=attachments[:MAX_MEDIA])

@@ -1,0 +1,131 @@
+"""What crosses the edge for conversations: send / schedule, appointments, escalation, saved replies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, Field, model_validator
+
+from chalicelib.schemas.common import Strict, Url
+
+
+def _iso_time(value: str) -> str:
+    from chalicelib.clock import iso, parse_time
+
+    try:
+        return iso(parse_time(value))
+    except (ValueError, TypeError) as exc:
+        raise ValueError("is not an ISO 8601 time with an offset, e.g. 2026-11-03T15:00:00Z") from exc
+
+
+IsoTime = Annotated[str, Field(max_length=40), AfterValidator(_iso_time)]
+MessageBody = Annotated[str, Field(max_length=1600)]
+
+
+class SendMessageRequest(Strict):
+    body: MessageBody | None = None
+    saved_reply_id: str | None = Field(default=None, max_length=100)
+    kind: Literal["directions", "voucher", "credit_app"] | None = None
+    send_at: IsoTime | None = None
+    media_url: Url | None = None
+
+    @model_validator(mode="after")
+    def _one_content(self) -> SendMessageRequest:
+        given = [n for n in ("body", "saved_reply_id", "kind") if getattr(self, n)]
+        if len(given) > 1:
+            raise ValueError(f"give one of body, saved_reply_id or kind, not {' and '.join(given)}")
+        if not given and not self.media_url:
+            raise ValueError("give body, saved_reply_id, kind or media_url")
+        return self
+
+
+class SendMessageResponse(BaseModel):
+    message_id: str
+    status: Literal["queued", "scheduled"]
+    send_at: str | None = None
+
+
+class CancelMessageResponse(BaseModel):
+    message_id: str
+    status: Literal["cancelled"]
+
+
+class AppointmentRequest(Strict):
+    at: IsoTime
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class UpdateAppointmentRequest(Strict):
+    at: IsoTime | None = None
+    status: Literal["showed", "no_show", "cancelled"] | None = None
+
+    @model_validator(mode="after")
+    def _one_change(self) -> UpdateAppointmentRequest:
+        if (self.at is None) == (self.status is None):
+            raise ValueError("give either at (to reschedule) or status")
+        return self
+
+
+class AppointmentResponse(BaseModel):
+    appointment_id: str
+    lead_id: str
+    account_id: str
+    at: str
+    note: str | None = None
+    status: str
+    created_by: str | None = None
+    created_at: str
+    updated_at: str
+
+
+class EscalateRequest(Strict):
+    note: str = Field(min_length=1, max_length=5000)
+
+
+class EmailedResponse(BaseModel):
+    lead_id: str
+    sent_to: str
+
+
+class SavedReplyRequest(Strict):
+    title: str = Field(min_length=1, max_length=200)
+    body: MessageBody = Field(min_length=1)
+
+
+class UpdateSavedReplyRequest(Strict):
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    body: MessageBody | None = Field(default=None, min_length=1)
+
+
+class SavedReplyResponse(BaseModel):
+    saved_reply_id: str
+    account_id: str
+    title: str
+    body: str
+    created_by: str | None = None
+    created_at: str
+    updated_at: str
+
+
+class SavedReplyPage(BaseModel):
+    items: list[SavedReplyResponse]
+    next_cursor: str | None = None
+
+
+class LeadStateResponse(BaseModel):
+    """What a lead action changed, in the lead's own field names."""
+
+    lead_id: str
+    status: str
+    opted_out: bool
+    stop_messaging: bool = False
+    awaiting_since: str | None = None
+    first_response_at: str | None = None
+    open_appointments: int = 0
+    showed: bool = False
+    scheduled_messages: int = 0
+    last_activity_at: str
+
+    @classmethod
+    def of(cls, lead: Any) -> LeadStateResponse:
+        return cls.model_validate(lead.model_dump(), from_attributes=False)
