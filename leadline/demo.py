@@ -92,11 +92,10 @@ def serves(app: Chalice, path: str, method: str) -> bool:
 class _Api:
     def __init__(self, base_url: str, token: str) -> None:
         self.base_url = base_url.rstrip("/")
-        self.session = requests.Session()
-        self.session.headers.update({"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
     def call(self, method: str, path: str, body: Any) -> Any:
-        reply = self.session.request(method, self.base_url + path, json=body, timeout=30)
+        reply = requests.request(method, self.base_url + path, json=body, headers=self.headers, timeout=30)
         if reply.status_code >= 300:
             raise RuntimeError(f"{method} {path} answered {reply.status_code}: {reply.text[:300]}")
         return reply.json() if reply.content else None

@@ -87,9 +87,9 @@ class LocalStack:
             self.aws_endpoint = opts.aws_endpoint.rstrip("/")
         else:
             _require_free_port(opts.aws_port, "--aws-port / AWS_PORT")
-            from moto.server import ThreadedMotoServer
+            from leadline.local.emulator import LocalMotoServer
 
-            self._moto = ThreadedMotoServer(ip_address=HOST, port=opts.aws_port, verbose=False)
+            self._moto = LocalMotoServer(ip_address=HOST, port=opts.aws_port, verbose=False)
             self._moto.start()
             self.aws_endpoint = f"http://{HOST}:{opts.aws_port}"
 

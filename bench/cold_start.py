@@ -1,0 +1,88 @@
+"""Cold start: wall time of `python -c "import app"` against `python -c "import chalice, boto3"`.
+
+Each is run in a fresh interpreter (the venv's python, from the repo root) several times,
+alternating, after one warm-up run each (which writes the .pyc files a Lambda bundle
+would ship). Prints the medians and their ratio; the budget is 1.5.
+
+    python bench/cold_start.py [--runs N] [--why]
+
+--why lists the modules `import app` loads beyond chalice and boto3, by cumulative import
+time (python -X importtime), to find what to make lazy."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BUDGET = 1.5
+APP = "import app"
+BASELINE = "import chalice, boto3"
+
+
+def child_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT_URL", "LEADLINE_"))}
+    # What a deployed function has; no endpoint and no credentials are needed to import.
+    env.update({"AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "1", "PYTHONPATH": str(ROOT)})
+    return env
+
+
+def wall(code: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=child_env(), check=True)
+    return time.perf_counter() - started
+
+
+def import_times(code: str) -> dict[str, int]:
+    """module -> cumulative import time in microseconds, from -X importtime."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=ROOT, env=child_env(),
+                          capture_output=True, text=True, check=True)
+    found: dict[str, int] = {}
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        _, cumulative, name = (part.strip() for part in line.removeprefix("import time:").split("|"))
+        found[name.strip()] = int(cumulative)
+    return found
+
+
+def explain(top: int = 25) -> None:
+    base = import_times(BASELINE)
+    app = import_times(APP)
+    extra = {name: us for name, us in app.items() if name not in base}
+    print(f"modules `{APP}` loads beyond `{BASELINE}` (cumulative ms; nested modules count in their parents):")
+    for name, us in sorted(extra.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {us / 1000:8.1f}  {name}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--why", action="store_true")
+    args = parser.parse_args()
+
+    wall(APP), wall(BASELINE)  # warm-up: compile .pyc files, fill the OS page cache
+    app_times, base_times = [], []
+    for _ in range(args.runs):
+        app_times.append(wall(APP))
+        base_times.append(wall(BASELINE))
+    app_ms, base_ms = statistics.median(app_times) * 1000, statistics.median(base_times) * 1000
+    ratio = app_ms / base_ms
+    print(f"python -c '{APP}'             median {app_ms:7.1f} ms  ({args.runs} runs)")
+    print(f"python -c '{BASELINE}' median {base_ms:7.1f} ms  ({args.runs} runs)")
+    print(f"ratio {ratio:.2f} (budget {BUDGET}): {'ok' if ratio <= BUDGET else 'OVER BUDGET'}")
+    print(f"BENCH cold_start_import_app: {app_ms:.0f} ms")
+    print(f"BENCH cold_start_baseline: {base_ms:.0f} ms")
+    print(f"BENCH cold_start_ratio: {ratio:.2f} x")
+    if args.why or ratio > BUDGET:
+        explain()
+    return 0 if ratio <= BUDGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
