@@ -46,9 +46,21 @@ def connect_to_stack() -> Any:
     info = running_stack(home)
     environment.point_boto3_at(info.aws_endpoint, info.region)
     environment.apply_settings_env(info.settings_env, read_secret(home))
+    _logs_to_stderr()
     from chalicelib.deps import Deps
 
     return Deps()
+
+
+def _logs_to_stderr() -> None:
+    """The app logs to stdout (Lambda's convention); here stdout is the command's answer."""
+    import logging
+
+    from chalicelib.observability import SERVICE
+
+    for handler in logging.getLogger(SERVICE).handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(sys.stderr)
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -93,20 +105,9 @@ def cmd_report_nightly(args: argparse.Namespace) -> int:
 
     # Run at night, "nightly" means the UTC day that has just ended.
     day = args.date or (datetime.now(UTC).date() - timedelta(days=1))
-    written = run_nightly(deps, day)
-    for key in _keys(written):
+    for key in run_nightly(deps, day):
         print(key)
     return 0
-
-
-def _keys(written: Any) -> list[str]:
-    if written is None:
-        return []
-    if isinstance(written, str):
-        return [written]
-    if isinstance(written, dict):
-        written = written.get("keys", list(written.values()))
-    return [str(getattr(item, "key", item)) for item in written]
 
 
 def cmd_package(args: argparse.Namespace) -> int:

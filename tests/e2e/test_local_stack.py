@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from tests.e2e.conftest import Http, cli
@@ -70,6 +71,15 @@ def test_data_survives_a_restart_and_the_cli_works_from_other_processes(stack_fa
     as_agent = http("GET", "/me", token=minted.stdout.strip())
     assert as_agent.status_code == 200
     assert as_agent.json()["user_id"] == agent.json()["user_id"] and as_agent.json()["role"] == "agent"
+
+    nightly = cli(stack.home, "report", "nightly", "--date", "2026-11-02")
+    assert nightly.returncode == 0, nightly.stderr
+    keys = nightly.stdout.split()
+    assert keys and all(account_id in k and "2026/11/02" in k for k in keys)
+    s3 = boto3.client("s3", endpoint_url=stack.info()["aws_endpoint"], region_name="us-east-1",
+                      aws_access_key_id="local", aws_secret_access_key="local")
+    bucket = stack.info()["settings_env"].get("LEADLINE_REPORTS_BUCKET", "leadline-reports")
+    assert all(s3.head_object(Bucket=bucket, Key=k)["ContentLength"] > 0 for k in keys)
 
     unknown = cli(stack.home, "token", "--email", "nobody@harbor-motors.com")
     assert unknown.returncode == 1 and "no active user" in unknown.stderr
