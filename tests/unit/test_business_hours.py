@@ -33,7 +33,7 @@ def test_overnight_interval_belongs_to_the_day_it_starts() -> None:
 def test_holiday_closes_the_day() -> None:
     h = hours(holidays=["2026-11-09"])
     assert not h.is_open(parse_time("2026-11-09T15:00:00Z"))
-    assert h.next_opening(parse_time("2026-11-09T15:00:00Z")) == parse_time("2026-11-14T03:00:00Z")  # Fri 13th 22:00 EST
+    assert h.next_opening(parse_time("2026-11-09T15:00:00Z")) == parse_time("2026-11-14T03:00:00Z")  # Fri 22:00 EST
 
 
 def test_dst_change_keeps_local_opening() -> None:
