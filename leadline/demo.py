@@ -18,7 +18,7 @@ from chalice import Chalice
 
 from chalicelib.deps import Deps
 
-log = logging.getLogger("leadline-local.demo")
+log = logging.getLogger("local_stack.demo")
 
 GROUP_NAME = "Northwind Auto Group"
 ADMIN = ("owner@northwind-auto.com", "Olivia Northwind")

@@ -33,7 +33,7 @@ from chalice.app import Chalice, CloudWatchEventConfig, ScheduledEventConfig, SQ
 
 from leadline.local.schedules import Schedule, parse_schedule
 
-log = logging.getLogger("leadline-local.mappings")
+log = logging.getLogger("local_stack.mappings")
 
 ACCOUNT_ID = "123456789012"
 SQS_WAIT_SECONDS = 1

@@ -15,7 +15,7 @@ from typing import Any
 
 from leadline.local.home import DATA_DIR, write_json_atomically
 
-log = logging.getLogger("leadline-local.snapshot")
+log = logging.getLogger("local_stack.snapshot")
 
 BATCH_WRITE_SIZE = 25
 

@@ -33,7 +33,8 @@ from leadline.local.home import (
     write_stack_info,
 )
 
-log = logging.getLogger("leadline-local")
+# Not "leadline...": Powertools' root-handler filter drops every logger whose name contains its service name.
+log = logging.getLogger("local_stack")
 
 HOST = "127.0.0.1"
 DEFAULT_VISIBILITY_SECONDS = 5
