@@ -6,6 +6,7 @@ from chalice import Chalice, ConvertToMiddleware
 from chalicelib.handlers import accounts, notifications, system, users
 from chalicelib.handlers import conversations as conversations_handlers
 from chalicelib.handlers import leads as leads_handlers
+from chalicelib.handlers import reports as reports_handlers
 from chalicelib.handlers import routing as routing_handlers
 from chalicelib.handlers import webhooks as webhooks_handlers
 from chalicelib.observability import http_metrics, logger, trace_handler
@@ -23,5 +24,6 @@ app.register_blueprint(accounts.bp)
 app.register_blueprint(notifications.bp)
 app.register_blueprint(leads_handlers.bp)
 app.register_blueprint(routing_handlers.bp)
+app.register_blueprint(reports_handlers.bp)
 app.register_blueprint(conversations_handlers.bp)
 app.register_blueprint(webhooks_handlers.bp)

@@ -1,7 +1,13 @@
 """The compact per-store, per-day event record that every report reads.
 
 Writers (intake, routing, conversations) add one ReportEvent per fact, in the same
-transaction as the change it describes; reports never re-read timelines."""
+transaction as the change it describes; reports never re-read timelines.
+
+What the reports read (docs/reports.md): `lead_received.at` is the lead's arrival (the
+period a lead belongs to and the start of its clocks); `user_id` is always the person who
+acted (the agent offered / accepting / declining, the new owner of `lead_assigned`, the
+claimer of `lead_requeued`, the author of `feedback` and `note_added`, the person behind a
+`human_response`); only `human_response` with `automated` false counts as a response."""
 
 from __future__ import annotations
 
@@ -25,7 +31,7 @@ ReportEventKind = Literal[
     "message_inbound", "message_outbound",   # message_outbound data = {automated}
     "appointment_created", "appointment_showed", "appointment_no_show", "appointment_cancelled",
     "status_changed",            # data = {from, to}
-    "note_added",
+    "note_added",                # user_id = the author; a comment in the dashboard's averages
 ]
 
 

@@ -37,8 +37,10 @@ class AccountRepository:
 
     def _item(self, account: Account) -> dict[str, Any]:
         _, gpk, gsk = keys.gsi(1)
+        _, all_pk, all_sk = keys.gsi(2)  # every store, for the nightly reports (keys.py pattern 31)
         return {**keys.account_key(account.account_id), "type": "account", **account.model_dump(),
-                gpk: keys.group_accounts_pk(account.group_id), gsk: account.account_id}
+                gpk: keys.group_accounts_pk(account.group_id), gsk: account.account_id,
+                all_pk: keys.all_accounts_pk(), all_sk: account.account_id}
 
     def _lookup_puts(self, account: Account) -> list[dict[str, Any]]:
         ops = [{"Put": {"Item": {**keys.api_key_lookup_key(api_key_hash(account.api_key)),

@@ -1,0 +1,46 @@
+"""Helpers of the reports tests: report events and score entries written through the
+lead repository's own operations (as the writers do), and the golden store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters.dynamodb.leads import LeadRepository
+from chalicelib.domain.report_events import ReportEvent
+from chalicelib.domain.scoring import ScoreEvent
+from tests.support import World
+
+# one transaction holds at most 100 items
+_CHUNK = 100
+_REASON_BY_POINTS = {2: "accept", 1: "decline", -5: "timeout", 4: "requeue"}
+
+
+def store_events(world: World, events: list[dict[str, Any]]) -> None:
+    ops = [LeadRepository.report_op(ReportEvent.model_validate(e)) for e in events]
+    for start in range(0, len(ops), _CHUNK):
+        world.deps.table.transact(ops[start:start + _CHUNK])
+
+
+def store_scores(world: World, entries: list[ScoreEvent]) -> None:
+    ops = [LeadRepository.score_op(e) for e in entries]
+    for start in range(0, len(ops), _CHUNK):
+        world.deps.table.transact(ops[start:start + _CHUNK])
+
+
+def score(user_id: str, account_id: str, at: str, points: int, n: int, lead_id: str = "L") -> ScoreEvent:
+    return ScoreEvent(event_id=f"scr_{n:06d}", user_id=user_id, account_id=account_id, lead_id=lead_id, at=at,
+                      reason=_REASON_BY_POINTS.get(points, "feedback_status"), points=points)  # type: ignore[arg-type]
+
+
+def remap(events: list[dict[str, Any]], ids: dict[str, str]) -> list[dict[str, Any]]:
+    """Hand-built events with their placeholder ids (users, store, group) replaced by real ones."""
+    out = []
+    for e in events:
+        copy = dict(e)
+        for name in ("user_id", "account_id", "group_id"):
+            if copy.get(name) in ids:
+                copy[name] = ids[copy[name]]
+        if "by" in copy.get("data", {}):
+            copy["data"] = {**copy["data"], "by": ids.get(copy["data"]["by"], copy["data"]["by"])}
+        out.append(copy)
+    return out
