@@ -20,6 +20,33 @@ log = logging.getLogger("local_stack.snapshot")
 BATCH_WRITE_SIZE = 25
 
 
+def attribute_to_json(value: dict[str, Any]) -> dict[str, Any]:
+    """A DynamoDB attribute value with its binary parts (B, BS) as base64 text."""
+    (kind, inner), = value.items()
+    if kind == "B":
+        return {"B": base64.b64encode(inner).decode("ascii")}
+    if kind == "BS":
+        return {"BS": [base64.b64encode(b).decode("ascii") for b in inner]}
+    if kind == "M":
+        return {"M": {k: attribute_to_json(v) for k, v in inner.items()}}
+    if kind == "L":
+        return {"L": [attribute_to_json(v) for v in inner]}
+    return value
+
+
+def attribute_from_json(value: dict[str, Any]) -> dict[str, Any]:
+    (kind, inner), = value.items()
+    if kind == "B":
+        return {"B": base64.b64decode(inner)}
+    if kind == "BS":
+        return {"BS": [base64.b64decode(b) for b in inner]}
+    if kind == "M":
+        return {"M": {k: attribute_from_json(v) for k, v in inner.items()}}
+    if kind == "L":
+        return {"L": [attribute_from_json(v) for v in inner]}
+    return value
+
+
 class Snapshotter:
     def __init__(self, home: Path, table_name: str, bucket: str, dynamodb: Any, s3: Any) -> None:
         self.table_name = table_name
@@ -66,7 +93,8 @@ class Snapshotter:
 
     def save(self) -> bool:
         """Write both files if their content changed; True when something was written."""
-        wrote = self._write_if_changed(self.table_file, {"table": self.table_name, "items": self.table_items()})
+        items = [{k: attribute_to_json(v) for k, v in item.items()} for item in self.table_items()]
+        wrote = self._write_if_changed(self.table_file, {"table": self.table_name, "items": items})
         wrote |= self._write_if_changed(self.bucket_file, {"bucket": self.bucket, "objects": self.bucket_objects()})
         return wrote
 
@@ -82,7 +110,8 @@ class Snapshotter:
         """Load the snapshot into an empty table / bucket (a store that has data keeps it)."""
         restored = {"items": 0, "objects": 0}
         if self.table_file.exists() and self.table_is_empty():
-            items = json.loads(self.table_file.read_text(encoding="utf-8"))["items"]
+            items = [{k: attribute_from_json(v) for k, v in item.items()}
+                     for item in json.loads(self.table_file.read_text(encoding="utf-8"))["items"]]
             for start in range(0, len(items), BATCH_WRITE_SIZE):
                 self._batch_write(items[start:start + BATCH_WRITE_SIZE])
             restored["items"] = len(items)

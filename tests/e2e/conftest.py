@@ -46,6 +46,7 @@ class StackProcess:
     port: int
     aws_port: int
     demo: bool = False
+    aws_endpoint: str | None = None
     proc: subprocess.Popen[str] | None = None
     outputs: list[str] = field(default_factory=list)
 
@@ -54,8 +55,8 @@ class StackProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> StackProcess:
-        args = [sys.executable, "-m", "leadline.cli", "local", "--port", str(self.port),
-                "--aws-port", str(self.aws_port)]
+        args = [sys.executable, "-m", "leadline.cli", "local", "--port", str(self.port)]
+        args += ["--aws-endpoint", self.aws_endpoint] if self.aws_endpoint else ["--aws-port", str(self.aws_port)]
         if not self.demo:
             args.append("--no-demo")
         log = open(self.home / f"stack-{len(self.outputs)}.log", "w+")  # noqa: SIM115 (closed in stop)
@@ -99,8 +100,9 @@ class StackProcess:
 def stack_factory(tmp_path: Path) -> Iterator[Any]:
     started: list[StackProcess] = []
 
-    def make(demo: bool = False) -> StackProcess:
-        stack = StackProcess(home=tmp_path / "home", port=free_port(), aws_port=free_port(), demo=demo)
+    def make(demo: bool = False, aws_endpoint: str | None = None) -> StackProcess:
+        stack = StackProcess(home=tmp_path / "home", port=free_port(), aws_port=free_port(), demo=demo,
+                             aws_endpoint=aws_endpoint)
         stack.home.mkdir(exist_ok=True)
         started.append(stack)
         return stack

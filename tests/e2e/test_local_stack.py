@@ -108,3 +108,32 @@ def test_mappings_come_from_the_app_and_the_demo_is_seeded_once(stack_factory: A
     assert stack.info()["demo"]["group_id"] == demo["group_id"]
     stores_again = Http(stack.url, token_line.split()[-1])("GET", "/accounts").json()["items"]
     assert sorted(s["account_id"] for s in stores_again) == sorted(demo["account_ids"])
+
+
+def test_an_external_aws_endpoint_is_provisioned_and_keeps_the_data(stack_factory: Any) -> None:
+    from moto.server import ThreadedMotoServer
+
+    from chalicelib.adapters.dynamodb.keys import user_key
+    from tests.e2e.conftest import free_port
+
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    emulator = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    emulator.start()
+    stack = stack_factory(aws_endpoint=endpoint)
+    try:
+        stack.start()
+        assert stack.info()["aws_endpoint"] == endpoint
+        owner = bootstrap(stack.home)
+        assert stack.stop() == 0
+        sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="local",
+                           aws_secret_access_key="local")
+        queues = {url.rsplit("/", 1)[-1] for url in sqs.list_queues()["QueueUrls"]}
+        assert {"leadline-timers", "leadline-timers-dlq", "leadline-outbox", "leadline-outbox-dlq"} <= queues
+        ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="local",
+                           aws_secret_access_key="local")
+        key = {name: {"S": value} for name, value in user_key(owner["user_id"]).items()}
+        assert "Item" in ddb.get_item(TableName="leadline", Key=key)  # the data lives in the endpoint
+    finally:
+        stack.stop()  # before the emulator: the stack's final snapshot reads from it
+        emulator.stop()
