@@ -117,7 +117,9 @@ class LeadRepository:
     def timeline(self, lead_id: str) -> list[TimelineEvent]:
         items = self.table.query(f"LEAD#{lead_id}", sk_condition="begins_with(#sk, :e)", sk_values={":e": "EVENT#"},
                                  consistent=True)
-        return [_event_from_item(i) for i in items]
+        # Event ids carry their kind's prefix (evt_, msg_...), so the key order is not time order:
+        # oldest first means by `at`, the id breaking ties.
+        return sorted((_event_from_item(i) for i in items), key=lambda e: (e.at, e.event_id))
 
     def event(self, lead_id: str, event_id: str) -> TimelineEvent | None:
         item = self.table.get(keys.timeline_event_key(lead_id, event_id), consistent=True)
