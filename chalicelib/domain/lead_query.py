@@ -269,3 +269,20 @@ def merge_page(batches: Sequence[StoreBatch], cursor: Cursor, limit: int,
     following = Cursor(cursor.signature, positions)
     finished = all(following.position(b.account_id).done for b in batches)
     return [item for _, _, _, item in taken], (None if finished else following)
+
+
+def limiting_store(batches: Sequence[StoreBatch], ascending: bool) -> str | None:
+    """The store whose Queries went least far: reading more of it is what lets a short page grow."""
+    open_batches = [b for b in batches if not b.exhausted and b.examined_to is not None]
+    if not open_batches:
+        return None
+    pick = min if ascending else max
+    return pick(open_batches, key=lambda b: str(b.examined_to)).account_id
+
+
+def first_share(limit: int, stores: int, floor: int = 10) -> int:
+    """How many leads to ask each store for first: enough for its fair share of a page twice over.
+    A page rarely needs more from one store; when it does, that store alone is read further."""
+    if stores <= 1:
+        return limit
+    return min(limit, max(floor, -(-2 * limit // stores)))

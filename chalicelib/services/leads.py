@@ -19,7 +19,17 @@ from chalicelib.deps import Deps
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.contacts import normalize_phone, region_for_timezone
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from chalicelib.domain.lead_query import Cursor, LeadFilters, list_signature, merge_page, plan_list
+from chalicelib.domain.lead_query import (
+    Cursor,
+    LeadFilters,
+    Position,
+    StoreBatch,
+    first_share,
+    limiting_store,
+    list_signature,
+    merge_page,
+    plan_list,
+)
 from chalicelib.domain.leads import (
     LOCK_IDLE_MINUTES,
     Lead,
@@ -41,6 +51,8 @@ EXCERPT_CHARS = 140
 # store at most: a rare filter pages on through cursors rather than reading a whole store at once.
 FILTERED_QUERY_LIMIT = 200
 FILTERED_CALLS_PER_STORE = 3
+# Extra reads of the one store that keeps a page short, before the page is given out as it is.
+MAX_TOP_UPS = 6
 MENTION = re.compile(r"@([A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)")
 
 
@@ -78,17 +90,28 @@ def list_leads(deps: Deps, actor: Principal, account_id: str | None, folder: str
     if plan.empty or not accounts:
         return [], None
     repo = LeadRepository(deps.table)
-    batches = []
-    for store_id in sorted(accounts):
-        at = position.position(store_id)
-        if at.done:
-            continue
+
+    def read(store_id: str, at: Position, want: int) -> StoreBatch:
         if plan.filtered:
-            batches.append(repo.list_batch(store_id, plan, at, limit, max_calls=FILTERED_CALLS_PER_STORE,
-                                           query_limit=max(limit, FILTERED_QUERY_LIMIT)))
-        else:
-            batches.append(repo.list_batch(store_id, plan, at, limit))
-    leads, following = merge_page(batches, position, limit, plan.ascending)
+            return repo.list_batch(store_id, plan, at, want, max_calls=FILTERED_CALLS_PER_STORE,
+                                   query_limit=max(want, FILTERED_QUERY_LIMIT))
+        return repo.list_batch(store_id, plan, at, want)
+
+    pending = [a for a in sorted(accounts) if not position.position(a).done]
+    share = first_share(limit, len(pending))
+    batches = {store_id: read(store_id, position.position(store_id), share) for store_id in pending}
+    leads, following = merge_page(list(batches.values()), position, limit, plan.ascending)
+    # A short page means one store's recent leads outnumber its first share: read on in that store.
+    for _ in range(MAX_TOP_UPS):
+        if len(leads) >= limit or following is None:
+            break
+        store_id = limiting_store(list(batches.values()), plan.ascending)
+        if store_id is None:
+            break
+        before = batches[store_id]
+        more = read(store_id, Position(after=before.examined_to), limit)
+        batches[store_id] = StoreBatch(store_id, before.items + more.items, more.examined_to, more.exhausted)
+        leads, following = merge_page(list(batches.values()), position, limit, plan.ascending)
     rows = [LeadRow(lead, accounts[lead.account_id].name) for lead in leads]
     return rows, (encode_cursor(following.to_state()) if following else None)
 

@@ -1,0 +1,174 @@
+"""DynamoDB calls per Lead Manager page, and page latency under moto, with 10k leads.
+
+    .venv/bin/python bench/lead_list.py [--leads 10000] [--stores 20] [--pages 5]
+
+Builds one group with `--stores` stores and `--leads` leads spread over them (written with
+BatchWriteItem, as the repository would store them), then pages through GET /leads:
+- one store (`account_id=`) and the whole 20-store group (all-stores mode);
+- unfiltered inbox, a status folder, awaiting, and a filtered search (`q`).
+
+Calls are counted with a botocore event hook on the very client the app uses
+(`chalicelib.adapters.aws.client("dynamodb")`, event `before-call.dynamodb.*`), per page,
+for the service call alone and for the whole HTTP request (authentication included).
+Latency is wall time per page under in-process moto: moto's Query scans its table in
+Python, so the milliseconds say more about moto than about DynamoDB; the call counts are
+what carries over."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+for _var in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")]:
+    os.environ.pop(_var)
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", "LEADLINE_JWT_SECRET": "bench-secret-0123456789abcdef0123456789",
+    "LEADLINE_STAGE": "bench", "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_LOG_LEVEL": "ERROR",
+    "POWERTOOLS_METRICS_NAMESPACE": "LeadlineBench",
+})
+
+
+class CallCounter:
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+
+    def __call__(self, event_name: str, **_: Any) -> None:
+        self.calls[event_name.rsplit(".", 1)[-1]] += 1
+
+    def take(self) -> Counter[str]:
+        taken, self.calls = self.calls, Counter()
+        return taken
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--leads", type=int, default=10_000)
+    parser.add_argument("--stores", type=int, default=20)
+    parser.add_argument("--pages", type=int, default=5)
+    parser.add_argument("--limit", type=int, default=50)
+    args = parser.parse_args()
+
+    from moto import mock_aws
+
+    with mock_aws():
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.adapters.aws import client
+    from chalicelib.adapters.dynamodb.leads import lead_item
+    from chalicelib.adapters.dynamodb.table import serialize
+    from chalicelib.clock import FixedClock, iso
+    from chalicelib.config import get_settings
+    from chalicelib.deps import Deps, set_deps
+    from chalicelib.domain.lead_query import LeadFilters
+    from chalicelib.domain.leads import Lead
+    from chalicelib.ids import new_id
+    from chalicelib.schemas.tenancy import CreateAccountRequest
+    from chalicelib.services import accounts as account_service
+    from chalicelib.services import leads as lead_service
+    from chalicelib.services.auth import mint_local_token
+    from chalicelib.services.users import bootstrap_group
+    from leadline.provision import provision_local
+
+    provision_local(get_settings())
+    clock = FixedClock("2026-11-02T15:00:00Z")
+    deps = Deps(clock=clock)
+    set_deps(deps)
+    boot = bootstrap_group(deps, "Bench Motors", "owner@benchmotors.com", "Owner")
+    principal = boot.user.principal(frozenset())
+    accounts = []
+    for i in range(args.stores):
+        request = CreateAccountRequest.model_validate({"name": f"Store {i + 1:02d}", "timezone": "America/Chicago"})
+        accounts.append(account_service.create_account(deps, principal, request))
+    principal = boot.user.principal(frozenset(a.account_id for a in accounts))
+
+    started = time.perf_counter()
+    rng = random.Random(1)
+    now = clock.now()
+    dynamodb = client("dynamodb")
+    items = []
+    for i in range(args.leads):
+        account = accounts[i % len(accounts)]
+        at = iso(now - timedelta(seconds=rng.randint(1, 90 * 86400)))
+        lead = Lead(lead_id=new_id("lead", now), account_id=account.account_id, group_id=account.group_id,
+                    first_name=rng.choice(["Ann", "Bo", "Cy", "Dee", "Eli"]), last_name=f"Family{i}",
+                    phone=f"+1212{rng.randint(2000000, 9999999)}", email=f"person{i}@gmail.com",
+                    source=rng.choice(["Cars.com", "AutoTrader", "Website"]),
+                    status=rng.choice(["new", "hot", "warm", "cold", "follow_up", "sold", "dead"]),
+                    awaiting_since=at if rng.random() < 0.4 else None,
+                    created_at=at, received_at=at, last_activity_at=at)
+        items.append({"PutRequest": {"Item": serialize(lead_item(lead))}})
+    for start in range(0, len(items), 25):
+        pending: dict[str, Any] = {deps.table.name: items[start:start + 25]}
+        while pending:
+            pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+    print(f"wrote {args.leads} leads over {args.stores} stores in {time.perf_counter() - started:.1f} s")
+
+    counter = CallCounter()
+    dynamodb.meta.events.register("before-call.dynamodb.*", counter)
+    token = mint_local_token(deps.settings.jwt_secret, boot.user.user_id, now=clock.now().timestamp())
+    one_store = accounts[0].account_id
+    cases = [
+        ("one store, inbox", one_store, "inbox", LeadFilters()),
+        ("one store, hot", one_store, "hot", LeadFilters()),
+        ("one store, awaiting", one_store, "awaiting", LeadFilters()),
+        ("one store, q=gmail source=Cars.com", one_store, "inbox", LeadFilters(q="gmail", source="Cars.com")),
+        (f"{args.stores} stores, inbox", None, "inbox", LeadFilters()),
+        (f"{args.stores} stores, hot", None, "hot", LeadFilters()),
+        (f"{args.stores} stores, awaiting", None, "awaiting", LeadFilters()),
+        (f"{args.stores} stores, q=gmail source=Cars.com", None, "inbox", LeadFilters(q="gmail", source="Cars.com")),
+    ]
+    print(f"\n{'list':<40} {'calls/page (service)':>21} {'calls/page (HTTP)':>18} {'ms/page median':>15} "
+          f"{'ms/page max':>12}")
+    figures: dict[str, tuple[float, float, float]] = {}
+    with Client(app) as http:
+        for label, account_id, folder, filters in cases:
+            service_calls: list[int] = []
+            rows_seen: list[int] = []
+            timings: list[float] = []
+            cursor = None
+            for _ in range(args.pages):
+                counter.take()
+                began = time.perf_counter()
+                rows, cursor = lead_service.list_leads(deps, principal, account_id, folder, filters, args.limit, cursor)
+                timings.append((time.perf_counter() - began) * 1000)
+                service_calls.append(sum(counter.take().values()))
+                rows_seen.append(len(rows))
+                if cursor is None:
+                    break
+            query = f"/leads?folder={folder}&limit={args.limit}" + (f"&account_id={account_id}" if account_id else "")
+            query += "".join(f"&{k}={v}" for k, v in filters.__dict__.items() if v)
+            counter.take()
+            reply = http.http.get(query, headers={"Authorization": f"Bearer {token}"})
+            assert reply.status_code == 200, reply.body
+            http_calls = counter.take()
+            per_page = statistics.mean(service_calls)
+            figures[label] = (per_page, statistics.median(timings), max(timings))
+            print(f"{label:<40} {per_page:>21.1f} {sum(http_calls.values()):>18} {statistics.median(timings):>15.0f} "
+                  f"{max(timings):>12.0f}   rows/page {rows_seen}; HTTP calls: {dict(http_calls)}")
+    print()
+    slug = {f"{args.stores} stores": "group", "one store": "store"}
+    for label, (calls, median_ms, _) in figures.items():
+        scope, _, what = label.partition(", ")
+        name = f"lead_list_{slug[scope]}_{what.split()[0].replace('=', '_')}"
+        print(f"BENCH {name}_calls_per_page: {calls:.1f} calls")
+        print(f"BENCH {name}_ms_per_page: {median_ms:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
