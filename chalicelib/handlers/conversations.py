@@ -150,9 +150,16 @@ def handle_outbox_record(record: SQSRecord) -> None:
     if job.get("kind") == service.OUTBOX_MESSAGE:
         service.deliver(deps, job["message_id"])
     elif job.get("kind") == "notification":
+        from chalicelib.domain.messaging import SendFailed
         from chalicelib.services.notifications import deliver_notification
 
-        deliver_notification(deps, job)
+        try:
+            deliver_notification(deps, job)
+        except SendFailed as exc:
+            if not exc.permanent:
+                raise  # SQS delivers it again after the visibility timeout (then the DLQ)
+            logger.warning("staff notification refused by the provider",
+                           extra={"notification_id": job.get("notification_id")})
     else:
         logger.warning("unknown outbox job", extra={"kind": job.get("kind"), "sqs_message_id": record.message_id})
 
