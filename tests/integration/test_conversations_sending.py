@@ -354,3 +354,22 @@ def test_sends_are_404_outside_the_callers_tenant(world: World) -> None:
     other = world.tenant("Beta", "b@beta.com")
     assert world.post(f"/leads/{existing.lead_id}/messages", other.token, {"body": "x"}).status == 404
     assert world.post("/leads/lead_nope/messages", s.agent_token, {"body": "x"}).status == 404
+
+
+def test_staff_notification_jobs_are_delivered_by_the_outbox_consumer(world: World) -> None:
+    from chalicelib.adapters.senders import sandbox_sends
+    from tests.integration.test_conversations_actions import sent_mail
+
+    s = store(world)
+    before = len(sent_mail())
+    world.deps.queues.send_batch("outbox", [
+        {"kind": "notification", "channel": "sms", "to": "+13125550142", "text": "New lead offered to you",
+         "notification_id": "ntf_1", "account_id": s.account_id},
+        {"kind": "notification", "channel": "email", "to": "sam@acme.com", "text": "New lead offered to you",
+         "subject": "New lead offered to you", "notification_id": "ntf_2"},
+    ])
+    drain(world, "outbox")
+    [text] = sandbox_sends(world.deps.table, s.account_id)
+    assert (text["to"], text["body"]) == ("+13125550142", "New lead offered to you")
+    assert len(sent_mail()) == before + 1
+    assert queued_jobs(world, "outbox") == []
