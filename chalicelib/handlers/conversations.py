@@ -11,7 +11,9 @@ from chalice import Blueprint, Rate, Response
 
 from chalicelib.config import get_settings
 from chalicelib.deps import get_deps
+from chalicelib.domain.leads import Lead
 from chalicelib.handlers.http import Call, api
+from chalicelib.handlers.leads import lead_view
 from chalicelib.observability import logger
 from chalicelib.schemas.conversations import (
     AppointmentRequest,
@@ -19,7 +21,7 @@ from chalicelib.schemas.conversations import (
     CancelMessageResponse,
     EmailedResponse,
     EscalateRequest,
-    LeadStateResponse,
+    LeadActionResponse,
     SavedReplyPage,
     SavedReplyRequest,
     SavedReplyResponse,
@@ -58,28 +60,34 @@ def cancel_message(call: Call, lead_id: str, message_id: str) -> Any:
 
 # -- lead actions --------------------------------------------------------------------
 
-@api(bp, "/leads/{lead_id}/responded", "POST", response=LeadStateResponse,
+def _lead(call: Call, lead: Lead) -> dict[str, Any]:
+    view = lead_view(call.deps, lead)
+    view.update(stop_messaging=lead.stop_messaging, first_response_at=lead.first_response_at)
+    return LeadActionResponse.model_validate(view).model_dump(mode="json")
+
+
+@api(bp, "/leads/{lead_id}/responded", "POST", response=LeadActionResponse,
      summary="The lead was answered outside Leadline: clears awaiting_since")
 def responded(call: Call, lead_id: str) -> Any:
-    return LeadStateResponse.of(service.mark_responded(call.deps, call.principal, lead_id))
+    return _lead(call, service.mark_responded(call.deps, call.principal, lead_id))
 
 
-@api(bp, "/leads/{lead_id}/opt-out", "POST", response=LeadStateResponse,
+@api(bp, "/leads/{lead_id}/opt-out", "POST", response=LeadActionResponse,
      summary="Opt the customer out of messages (status dead)")
 def opt_out(call: Call, lead_id: str) -> Any:
-    return LeadStateResponse.of(service.agent_opt_out(call.deps, call.principal, lead_id))
+    return _lead(call, service.agent_opt_out(call.deps, call.principal, lead_id))
 
 
-@api(bp, "/leads/{lead_id}/stop-messaging", "POST", response=LeadStateResponse,
+@api(bp, "/leads/{lead_id}/stop-messaging", "POST", response=LeadActionResponse,
      summary="Stop scheduled and automated messages to the lead")
 def stop_messaging(call: Call, lead_id: str) -> Any:
-    return LeadStateResponse.of(service.stop_messaging(call.deps, call.principal, lead_id))
+    return _lead(call, service.stop_messaging(call.deps, call.principal, lead_id))
 
 
-@api(bp, "/leads/{lead_id}/skip-to-follow-up", "POST", response=LeadStateResponse,
+@api(bp, "/leads/{lead_id}/skip-to-follow-up", "POST", response=LeadActionResponse,
      summary="Move the lead to follow_up")
 def skip_to_follow_up(call: Call, lead_id: str) -> Any:
-    return LeadStateResponse.of(service.skip_to_follow_up(call.deps, call.principal, lead_id))
+    return _lead(call, service.skip_to_follow_up(call.deps, call.principal, lead_id))
 
 
 @api(bp, "/leads/{lead_id}/escalate", "POST", body=EscalateRequest, response=EmailedResponse,

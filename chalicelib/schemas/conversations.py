@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from chalicelib.schemas.common import Strict, Url
+from chalicelib.schemas.leads import LeadResponse
 
 
 def _iso_time(value: str) -> str:
@@ -112,20 +113,8 @@ class SavedReplyPage(BaseModel):
     next_cursor: str | None = None
 
 
-class LeadStateResponse(BaseModel):
-    """What a lead action changed, in the lead's own field names."""
+class LeadActionResponse(LeadResponse):
+    """The lead after an action, with the conversation fields the action may have changed."""
 
-    lead_id: str
-    status: str
-    opted_out: bool
     stop_messaging: bool = False
-    awaiting_since: str | None = None
     first_response_at: str | None = None
-    open_appointments: int = 0
-    showed: bool = False
-    scheduled_messages: int = 0
-    last_activity_at: str
-
-    @classmethod
-    def of(cls, lead: Any) -> LeadStateResponse:
-        return cls.model_validate(lead.model_dump(), from_attributes=False)
