@@ -164,7 +164,10 @@ class LocalStack:
             app, sqs_client=session.client("sqs"), events_client=session.client("events"),
             function_prefix=f"leadline-{settings.stage}-", resource_prefix=f"{settings.queue_prefix}local-",
             region=environment.LOCAL_REGION, visibility_seconds=self.options.visibility_seconds, timeouts=timeouts)
-        self._engine.start()
+        try:
+            self._engine.start()
+        except ValueError as exc:  # a schedule expression the mappings cannot run
+            raise StackError(f"cannot map the app's event sources: {exc}") from exc
 
     def _seed_demo(self, app: Any) -> dict[str, Any]:
         from chalicelib.deps import get_deps
