@@ -1,6 +1,6 @@
 """DynamoDB calls per Lead Manager page, and page latency under moto, with 10k leads.
 
-    .venv/bin/python bench/lead_list.py [--leads 10000] [--stores 20] [--pages 5]
+    .venv/bin/python bench/lead_list.py [--leads 10000] [--stores 20] [--pages 3]
 
 Builds one group with `--stores` stores and `--leads` leads spread over them (written with
 BatchWriteItem, as the repository would store them), then pages through GET /leads:
@@ -21,6 +21,7 @@ import os
 import random
 import statistics
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import timedelta
@@ -40,22 +41,32 @@ os.environ.update({
 
 
 class CallCounter:
+    """Counts DynamoDB calls by operation (before-call) and the items Queries read (after-call)."""
+
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
+        self.scanned = 0
+        self._lock = threading.Lock()  # the list fans its first Queries out over threads
 
     def __call__(self, event_name: str, **_: Any) -> None:
-        self.calls[event_name.rsplit(".", 1)[-1]] += 1
+        with self._lock:
+            self.calls[event_name.rsplit(".", 1)[-1]] += 1
 
-    def take(self) -> Counter[str]:
-        taken, self.calls = self.calls, Counter()
-        return taken
+    def after(self, parsed: dict[str, Any] | None = None, **_: Any) -> None:
+        with self._lock:
+            self.scanned += int((parsed or {}).get("ScannedCount", 0))
+
+    def take(self) -> tuple[Counter[str], int]:
+        with self._lock:
+            taken, scanned, self.calls, self.scanned = self.calls, self.scanned, Counter(), 0
+        return taken, scanned
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--leads", type=int, default=10_000)
     parser.add_argument("--stores", type=int, default=20)
-    parser.add_argument("--pages", type=int, default=5)
+    parser.add_argument("--pages", type=int, default=3)
     parser.add_argument("--limit", type=int, default=50)
     args = parser.parse_args()
 
@@ -121,6 +132,7 @@ def run(args: argparse.Namespace) -> None:
 
     counter = CallCounter()
     dynamodb.meta.events.register("before-call.dynamodb.*", counter)
+    dynamodb.meta.events.register("after-call.dynamodb.Query", counter.after)
     token = mint_local_token(deps.settings.jwt_secret, boot.user.user_id, now=clock.now().timestamp())
     one_store = accounts[0].account_id
     cases = [
@@ -133,12 +145,13 @@ def run(args: argparse.Namespace) -> None:
         (f"{args.stores} stores, awaiting", None, "awaiting", LeadFilters()),
         (f"{args.stores} stores, q=gmail source=Cars.com", None, "inbox", LeadFilters(q="gmail", source="Cars.com")),
     ]
-    print(f"\n{'list':<40} {'calls/page (service)':>21} {'calls/page (HTTP)':>18} {'ms/page median':>15} "
-          f"{'ms/page max':>12}")
+    print(f"\n{'list (page of ' + str(args.limit) + ')':<40} {'calls/page':>12} {'with auth':>10} "
+          f"{'items read':>11} {'median ms':>10} {'max ms':>10}")
     figures: dict[str, tuple[float, float, float]] = {}
     with Client(app) as http:
         for label, account_id, folder, filters in cases:
             service_calls: list[int] = []
+            items_read: list[int] = []
             rows_seen: list[int] = []
             timings: list[float] = []
             cursor = None
@@ -147,7 +160,9 @@ def run(args: argparse.Namespace) -> None:
                 began = time.perf_counter()
                 rows, cursor = lead_service.list_leads(deps, principal, account_id, folder, filters, args.limit, cursor)
                 timings.append((time.perf_counter() - began) * 1000)
-                service_calls.append(sum(counter.take().values()))
+                calls, scanned = counter.take()
+                service_calls.append(sum(calls.values()))
+                items_read.append(scanned)
                 rows_seen.append(len(rows))
                 if cursor is None:
                     break
@@ -156,17 +171,20 @@ def run(args: argparse.Namespace) -> None:
             counter.take()
             reply = http.http.get(query, headers={"Authorization": f"Bearer {token}"})
             assert reply.status_code == 200, reply.body
-            http_calls = counter.take()
+            http_calls, _ = counter.take()
             per_page = statistics.mean(service_calls)
-            figures[label] = (per_page, statistics.median(timings), max(timings))
-            print(f"{label:<40} {per_page:>21.1f} {sum(http_calls.values()):>18} {statistics.median(timings):>15.0f} "
-                  f"{max(timings):>12.0f}   rows/page {rows_seen}; HTTP calls: {dict(http_calls)}")
+            read_per_page = statistics.mean(items_read)
+            figures[label] = (per_page, statistics.median(timings), read_per_page)
+            print(f"{label:<40} {per_page:>12.1f} {sum(http_calls.values()):>10} {read_per_page:>11.0f} "
+                  f"{statistics.median(timings):>10.0f} {max(timings):>10.0f}   rows/page {rows_seen}; "
+                  f"HTTP: {dict(http_calls)}")
     print()
     slug = {f"{args.stores} stores": "group", "one store": "store"}
-    for label, (calls, median_ms, _) in figures.items():
+    for label, (calls, median_ms, read) in figures.items():
         scope, _, what = label.partition(", ")
         name = f"lead_list_{slug[scope]}_{what.split()[0].replace('=', '_')}"
         print(f"BENCH {name}_calls_per_page: {calls:.1f} calls")
+        print(f"BENCH {name}_items_read_per_page: {read:.0f} items")
         print(f"BENCH {name}_ms_per_page: {median_ms:.0f} ms")
 
 
