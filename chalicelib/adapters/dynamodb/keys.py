@@ -73,6 +73,7 @@ Access patterns (each one GetItem or Query; never a Scan)
 |14 | leads assigned to an agent (restricted agents, assigned_to filter) | Query GSI5 ACCOUNT#{a}#AGENT#{u}, desc    |
 |15 | all stores of the caller                        | #10-#14 once per store, merged by sort key (cursor per store) |
 |16 | filters source / campaign / label / q           | the folder's Query + FilterExpression on lead attributes     |
+|   |   (q matches `search`: names, email, phone digits in lower case, on lead and flag items) |                |
 |17 | timeline of a lead, oldest first                | Query LEAD#{l}, SK begins_with EVENT#                        |
 |18 | message by id (cancel, status)                  | GetItem LEAD#{l} / EVENT#{message_id}                        |
 |19 | message by provider sid (delivery callback)     | GetItem PROVIDERMSG#{provider}#{sid} / LOOKUP, then #18      |
