@@ -31,7 +31,7 @@ from chalicelib.domain import conversations as rules
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.contacts import phone_timezones
 from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
-from chalicelib.domain.leads import Lead, check_status_change
+from chalicelib.domain.leads import LOCK_IDLE_MINUTES, Lead, active_lock, check_status_change
 from chalicelib.domain.messaging import OutboundMessage, SendFailed
 from chalicelib.domain.tenancy import Principal
 from chalicelib.domain.timeline import Message, MessageStatus
@@ -55,6 +55,16 @@ def visible_lead(deps: Deps, actor: Principal, lead_id: str) -> Lead:
     if lead is None or not actor.can_see_lead(lead.group_id, lead.account_id, lead.assigned_to):
         raise NotFound("lead not found")
     return lead
+
+
+def respect_lock(deps: Deps, actor: Principal, lead: Lead) -> dict[str, Any]:
+    """Someone else's live lock refuses an agent's action (409 locked); the holder's own action
+    keeps the lock alive. Returns the lead updates that do that."""
+    now = deps.clock.now()
+    holder = active_lock(lead, iso(now))
+    if holder is not None and holder != actor.user_id:
+        raise Conflict("another user is working on this lead", code="locked", extra={"locked_by": holder})
+    return {"lock_expires_at": iso(now + timedelta(minutes=LOCK_IDLE_MINUTES))} if holder else {}
 
 
 def human_response(deps: Deps, lead: Lead, user_id: str | None, activity: str) -> tuple[dict[str, Any], list[Any]]:
@@ -102,6 +112,7 @@ def send_message(deps: Deps, actor: Principal, lead_id: str, *, body: str | None
     lead = visible_lead(deps, actor, lead_id)
     if lead.opted_out:
         raise Conflict("the customer opted out of messages", code="opted_out")
+    respect_lock(deps, actor, lead)
     account = deps.accounts.require(lead.account_id)
     channel, to, sender = _channel_and_recipient(lead, account)
     text = compose(deps, actor, lead, account, body, saved_reply_id, kind)
@@ -135,7 +146,7 @@ def send_message(deps: Deps, actor: Principal, lead_id: str, *, body: str | None
         if current.opted_out:
             raise Conflict("the customer opted out of messages", code="opted_out")
         # An agent wrote back: the lead no longer waits for the store.
-        updates: dict[str, Any] = {"awaiting_since": None}
+        updates: dict[str, Any] = {"awaiting_since": None, **respect_lock(deps, actor, current)}
         reports: list[Any] = []
         if scheduled:
             updates["scheduled_messages"] = current.scheduled_messages + 1
@@ -177,7 +188,8 @@ def cancel_message(deps: Deps, actor: Principal, lead_id: str, message_id: str) 
         ops = [repo.outbox_status_op(message_id, "cancelled", ("scheduled",)),
                repo.event_status_op(lead.lead_id, message_id, "cancelled",
                                     {"cancelled_by": actor.user_id, "cancelled_at": iso(deps.clock.now())})]
-        return Change(updates={"scheduled_messages": max(0, current.scheduled_messages - 1)}, extra_ops=ops)
+        return Change(updates={"scheduled_messages": max(0, current.scheduled_messages - 1),
+                               **respect_lock(deps, actor, current)}, extra_ops=ops)
 
     try:
         change_lead(deps, lead.lead_id, decide)
@@ -369,7 +381,7 @@ def mark_responded(deps: Deps, actor: Principal, lead_id: str) -> Lead:
 
     def decide(lead: Lead) -> Change:
         first, reports = human_response(deps, lead, actor.user_id, "responded")
-        return Change(updates={"awaiting_since": None, **first}, reports=reports,
+        return Change(updates={"awaiting_since": None, **first, **respect_lock(deps, actor, lead)}, reports=reports,
                       events=[timeline_event(deps, lead, "responded", actor.user_id)])
 
     lead, _ = change_lead(deps, lead_id, decide, touch=True)
@@ -423,7 +435,7 @@ def stop_messaging(deps: Deps, actor: Principal, lead_id: str) -> Lead:
     def decide(lead: Lead) -> Change | None:
         if lead.stop_messaging:
             return None
-        return Change(updates={"stop_messaging": True},
+        return Change(updates={"stop_messaging": True, **respect_lock(deps, actor, lead)},
                       events=[timeline_event(deps, lead, "edit", actor.user_id, field="stop_messaging", value=True)])
 
     lead, _ = change_lead(deps, lead_id, decide, touch=True)
@@ -438,7 +450,7 @@ def skip_to_follow_up(deps: Deps, actor: Principal, lead_id: str) -> Lead:
             return None
         check_status_change(lead.status, "follow_up")
         change = {"from": lead.status, "to": "follow_up"}
-        return Change(updates={"status": "follow_up", "awaiting_since": None},
+        return Change(updates={"status": "follow_up", "awaiting_since": None, **respect_lock(deps, actor, lead)},
                       events=[timeline_event(deps, lead, "status", actor.user_id, action="skip_to_follow_up",
                                              **change)],
                       reports=[report_event(deps, lead, "status_changed", user_id=actor.user_id, **change)])
@@ -463,7 +475,8 @@ def create_appointment(deps: Deps, actor: Principal, lead_id: str, at: str, note
                                     appointment_id=appointment.appointment_id, appointment_at=appointment.at))
         event = timeline_event(deps, current, "appointment", actor.user_id, appointment_id=appointment.appointment_id,
                                action="created", appointment_at=appointment.at, note=note, status="scheduled")
-        return Change(updates={"open_appointments": current.open_appointments + 1, "awaiting_since": None, **first},
+        return Change(updates={"open_appointments": current.open_appointments + 1, "awaiting_since": None, **first,
+                               **respect_lock(deps, actor, current)},
                       events=[event], reports=reports, extra_ops=[repo.appointment_put_op(appointment)])
 
     change_lead(deps, lead_id, decide, touch=True)
@@ -485,7 +498,7 @@ def update_appointment(deps: Deps, actor: Principal, appointment_id: str, at: st
                                            **({"status": status} if status else {})})
 
     def decide(lead: Lead) -> Change:
-        updates: dict[str, Any] = {}
+        updates: dict[str, Any] = respect_lock(deps, actor, lead)
         reports = []
         if status:
             updates["open_appointments"] = max(0, lead.open_appointments - 1)
@@ -521,6 +534,7 @@ def escalate(deps: Deps, actor: Principal, lead_id: str, note: str) -> dict[str,
     from chalicelib.domain.adf_out import transcript
 
     lead = visible_lead(deps, actor, lead_id)
+    respect_lock(deps, actor, lead)
     account = deps.accounts.require(lead.account_id)
     if not account.escalation_email:
         raise Conflict("the store has no escalation_email", code="not_configured",

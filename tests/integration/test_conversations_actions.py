@@ -172,3 +172,19 @@ def test_automated_messages_never_count_as_responses(world: World) -> None:
     outbound = report_events(world, s, "message_outbound")
     assert sorted(r["data"]["automated"] for r in outbound) == [False, True]
     assert len(report_events(world, s, "human_response")) == 1
+
+
+def test_another_users_lock_refuses_agent_actions_and_the_holders_keep_it_alive(world: World) -> None:
+    s = store(world)
+    existing = lead(world, s)
+    assert world.post(f"/leads/{existing.lead_id}/lock", s.admin_token).status == 200
+    refused = world.post(f"/leads/{existing.lead_id}/messages", s.agent_token, {"body": "Hi"})
+    assert refused.status == 409 and refused.error_code == "locked"
+    assert refused.json["error"]["locked_by"] == s.tenant.admin_id
+    assert world.post(f"/leads/{existing.lead_id}/responded", s.agent_token).error_code == "locked"
+    world.clock.advance(minutes=4)
+    assert world.post(f"/leads/{existing.lead_id}/messages", s.admin_token, {"body": "Hi"}).status == 202
+    world.clock.advance(minutes=4)  # 8 minutes after locking, 4 after the holder's last action
+    assert world.post(f"/leads/{existing.lead_id}/responded", s.agent_token).error_code == "locked"
+    world.clock.advance(minutes=6)
+    assert world.post(f"/leads/{existing.lead_id}/responded", world.token(s.agent["user_id"])).status == 200
