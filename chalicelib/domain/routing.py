@@ -343,7 +343,7 @@ def accept(lead: Lead, offer: Offer, actor_id: str, now: datetime) -> Outcome:
         scores=[Record("accept", actor_id)],
         reports=[Record("offer_accepted", actor_id, data)],
         timeline=[Record("offer", actor_id, {"action": "accepted", "agent": actor_id, **data}),
-                  Record("assignment", actor_id, {"assigned_to": actor_id, "via": "offer"})],
+                  Record("assignment", actor_id, {"user_id": actor_id, "via": "offer"})],
         notices=[Record("assignment", actor_id)],
     )
 
@@ -393,7 +393,7 @@ def requeue(lead: Lead, actor: User) -> Outcome:
                       "assigned_to": actor.user_id},
         scores=[Record("requeue", actor.user_id), Record("accept", actor.user_id, points=REQUEUE_ACCEPT_POINTS)],
         reports=[Record("lead_requeued", actor.user_id, {})],
-        timeline=[Record("assignment", actor.user_id, {"assigned_to": actor.user_id, "via": "requeue"})],
+        timeline=[Record("assignment", actor.user_id, {"user_id": actor.user_id, "via": "requeue"})],
         notices=[Record("assignment", actor.user_id)],
     )
 

@@ -12,10 +12,11 @@ from chalice import Blueprint, Rate
 from chalicelib.config import get_settings
 from chalicelib.deps import get_deps
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.leads import Lead
 from chalicelib.domain.routing import Offer
 from chalicelib.handlers.http import Call, api
+from chalicelib.handlers.leads import lead_view
 from chalicelib.observability import logger
+from chalicelib.schemas.leads import LeadResponse
 from chalicelib.schemas.routing import (
     DeclineRequest,
     FeedbackRequest,
@@ -29,14 +30,6 @@ from chalicelib.schemas.routing import (
 from chalicelib.services import routing as service
 
 bp = Blueprint(__name__)
-
-# Internal bookkeeping of a lead that is not part of the contract's lead object.
-_INTERNAL_LEAD_FIELDS = {"version", "routing_version", "messenger_psid", "lock_expires_at"}
-
-
-def lead_view(lead: Lead) -> dict[str, Any]:
-    return {k: v for k, v in lead.model_dump(mode="json").items() if k not in _INTERNAL_LEAD_FIELDS}
-
 
 def offer_view(offer: Offer) -> dict[str, Any]:
     return OfferResponse.model_validate(offer.model_dump()).model_dump(mode="json")
@@ -63,10 +56,10 @@ def list_my_offers(call: Call) -> Any:
     return {"items": [offer_view(o) for o in offers], "next_cursor": next_cursor}
 
 
-@api(bp, "/offers/{offer_id}/accept", "POST",
+@api(bp, "/offers/{offer_id}/accept", "POST", response=LeadResponse,
      summary="Accept an offer: the lead is yours (409 once decided or expired)")
 def accept_offer(call: Call, offer_id: str) -> Any:
-    return lead_view(service.accept_offer(call.deps, call.principal, offer_id))
+    return lead_view(call.deps, service.accept_offer(call.deps, call.principal, offer_id))
 
 
 @api(bp, "/offers/{offer_id}/decline", "POST", body=DeclineRequest, response=OfferResponse,
@@ -76,9 +69,10 @@ def decline_offer(call: Call, offer_id: str) -> Any:
     return offer_view(offer)
 
 
-@api(bp, "/leads/{lead_id}/requeue", "POST", summary="Claim a delinquent lead (one claim wins; 409 otherwise)")
+@api(bp, "/leads/{lead_id}/requeue", "POST", response=LeadResponse,
+     summary="Claim a delinquent lead (one claim wins; 409 otherwise)")
 def requeue_lead(call: Call, lead_id: str) -> Any:
-    return lead_view(service.requeue_lead(call.deps, call.principal, lead_id))
+    return lead_view(call.deps, service.requeue_lead(call.deps, call.principal, lead_id))
 
 
 @api(bp, "/leads/{lead_id}/feedback", "POST", body=FeedbackRequest, response=FeedbackResponse,

@@ -409,3 +409,34 @@ def test_score_over_a_date_range_with_its_events(world: World) -> None:
     assert world.get(f"/users/{agent_id}/score", s.token(colleague["user_id"])).status == 403
     other = world.tenant(name="Other Motors", email="boss@other.com")
     assert world.get(f"/users/{agent_id}/score", other.token).status == 404
+
+
+def test_intake_and_direct_assignment_through_the_contract(world: World) -> None:
+    """The real paths: POST /accounts/{id}/leads starts routing; POST /leads/{id}/assign ends it."""
+    queues = record_queues(world)
+    s = store(world, agents=2)
+    configure(world, s, offer_timeout_seconds=60)
+    created = world.post(f"/accounts/{s.account_id}/leads", s.admin_token,
+                         {"first_name": "Pat", "email": "pat@buyer.com", "source": "Web", "channel": "web"})
+    assert created.status == 201, created.json
+    lead_id = created.json["lead_id"]
+    agent_id, offer = current_offer(world, s) or pytest.fail("intake did not start routing")
+    assert offer["lead_id"] == lead_id
+    # a repeat request coalesces: no second routing
+    again = world.post(f"/accounts/{s.account_id}/leads", s.admin_token,
+                       {"first_name": "Pat", "email": "pat@buyer.com", "source": "Web", "channel": "web"})
+    assert again.json.get("coalesced_into") == lead_id
+    assert len(queues.take()) == 1
+
+    other = next(a for a in s.agent_ids if a != agent_id)
+    world.clock.advance(5)
+    assert world.post(f"/leads/{lead_id}/assign", s.admin_token, {"user_id": other}).status == 200
+    refused = world.post(f"/offers/{offer['offer_id']}/accept", s.token(agent_id))
+    assert refused.status == 409 and refused.error_code == "offer_closed"
+    assert offers(world, s.token(agent_id)) == []
+    world.clock.advance(60)
+    assert sweep(world)["offers"] == 1  # the superseded offer is closed, nothing else moves
+    assert sweep(world)["offers"] == 0
+    final = world.get(f"/leads/{lead_id}", s.admin_token).json
+    assert final["assigned_to"] == other and final["routing_state"] == "assigned"
+    assert score_events(world, agent_id) == []
