@@ -35,6 +35,8 @@ class Settings(BaseModel):
     meta_verify_token: str = "dev-meta-verify"
     meta_page_token: str = ""
     # Provider endpoints (overridable so a test or a staging stack can point them at a fake).
+    # The number staff SMS notifications come from when they belong to no store with an SMS number.
+    twilio_from_number: str = ""
     twilio_api_url: str = "https://api.twilio.com"
     meta_graph_url: str = "https://graph.facebook.com/v21.0"
     mail_from: str = "leadline@example.com"

@@ -63,16 +63,18 @@ class TwilioSender:
     """Twilio Programmable Messaging: POST /2010-04-01/Accounts/{sid}/Messages.json."""
 
     def __init__(self, account_sid: str, auth_token: str, api_url: str = "https://api.twilio.com",
-                 status_callback_url: str | None = None) -> None:
+                 status_callback_url: str | None = None, default_from: str = "") -> None:
+        self.default_from = default_from
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.api_url = api_url.rstrip("/")
         self.status_callback_url = status_callback_url
 
     def send(self, message: OutboundMessage) -> SendResult:
-        if not message.sender:
-            raise SendFailed("the store has no SMS number", permanent=True)
-        fields: list[tuple[str, str]] = [("To", message.to), ("From", message.sender), ("Body", message.body)]
+        sender = message.sender or self.default_from
+        if not sender:
+            raise SendFailed("no SMS number to send from", permanent=True)
+        fields: list[tuple[str, str]] = [("To", message.to), ("From", sender), ("Body", message.body)]
         fields += [("MediaUrl", url) for url in message.media_urls]
         if self.status_callback_url and message.message_id:
             fields.append(("StatusCallback", self.status_callback_url))
@@ -163,7 +165,7 @@ def build_sender(settings: Settings) -> MessageSender:
     callback = f"{settings.public_base_url.rstrip('/')}/webhooks/twilio/status" if settings.public_base_url else None
     return RoutingSender(
         sms=TwilioSender(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_url,
-                         status_callback_url=callback),
+                         status_callback_url=callback, default_from=settings.twilio_from_number),
         messenger=MetaSender(settings.meta_page_token, settings.meta_graph_url),
     )
 

@@ -341,7 +341,7 @@ def _provider(channel: str) -> str:
     return "meta" if channel == "messenger" else "twilio"
 
 
-def sweep_due(deps: Deps, limit: int = 100) -> int:
+def sweep_due(deps: Deps, limit: int = 1000) -> int:
     """Every minute: put a job on the outbox for each message that is due (scheduled ones at their
     time, queued ones whose job went missing). The consumer's conditions make repeats harmless."""
     due = ConversationRepository(deps.table).due(iso(deps.clock.now()), limit=limit)

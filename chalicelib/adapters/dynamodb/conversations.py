@@ -162,10 +162,16 @@ class ConversationRepository:
                                 "ExpressionAttributeValues": {":yes": True}}},
         ])
 
-    def due(self, now: str, limit: int = 100) -> list[OutboxMessage]:
-        items, _ = self.table.query_page(keys.due_pk("MESSAGE"), index=7, sk_condition="#sk <= :now",
-                                         sk_values={":now": now + "~"}, limit=limit)
-        return [OutboxMessage.model_validate(_strip(i)) for i in items if i.get("type") == "outbox"]
+    def due(self, now: str, limit: int = 1000) -> list[OutboxMessage]:
+        """Outbox items due by `now`, oldest first (at most `limit`; the next sweep takes the rest)."""
+        found: list[OutboxMessage] = []
+        for item in self.table.query(keys.due_pk("MESSAGE"), index=7, sk_condition="#sk <= :now",
+                                     sk_values={":now": now + "~"}, limit=min(limit, 500)):
+            if item.get("type") == "outbox":
+                found.append(OutboxMessage.model_validate(_strip(item)))
+            if len(found) >= limit:
+                break
+        return found
 
     # -- provider ids, dedup ------------------------------------------------------------
 
