@@ -34,9 +34,9 @@ class Settings(BaseModel):
     meta_app_secret: str = "dev-meta-secret"
     meta_verify_token: str = "dev-meta-verify"
     meta_page_token: str = ""
-    # Provider endpoints (overridable so a test or a staging stack can point them at a fake).
     # The number staff SMS notifications come from when they belong to no store with an SMS number.
     twilio_from_number: str = ""
+    # Provider endpoints (overridable so a test or a staging stack can point them at a fake).
     twilio_api_url: str = "https://api.twilio.com"
     meta_graph_url: str = "https://graph.facebook.com/v21.0"
     mail_from: str = "leadline@example.com"
