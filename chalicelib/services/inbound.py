@@ -127,7 +127,8 @@ def attach(deps: Deps, account_id: str, lead_id: str, msg: InboundMessage, keywo
                                  **message.model_dump(exclude_none=True))]
         updates: dict[str, Any] = {"last_message_at": now,
                                    "last_message_preview": rules.preview(msg.body, len(msg.attachments))}
-        if keyword is None and lead.awaiting_since is None:
+        # An opted-out customer cannot be answered, so their message does not wait for one.
+        if keyword is None and lead.awaiting_since is None and not lead.opted_out:
             updates["awaiting_since"] = now
         reports = [report_event(deps, lead, "message_inbound", channel=msg.channel)]
         extra_ops = [dedup(lead.lead_id, message_id)]

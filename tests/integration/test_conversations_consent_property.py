@@ -41,16 +41,16 @@ class CheckingSender:
         return SendResult(provider_id=f"SBX{uuid.uuid4().hex}", status="delivered")
 
 
-_cache: dict[int, tuple[Store, CheckingSender]] = {}
+_cache: dict[str, Any] = {}
 
 
 def _setup(world: World) -> tuple[Store, CheckingSender]:
-    if id(world) not in _cache:
-        _cache.clear()
+    """One store per test run (hypothesis calls the test many times with the same fixture)."""
+    if _cache.get("world") is not world:
         checking = CheckingSender(world)
         world.deps.__dict__["sender"] = checking
-        _cache[id(world)] = (store(world), checking)
-    return _cache[id(world)]
+        _cache.update(world=world, store=store(world), sender=checking)
+    return _cache["store"], _cache["sender"]
 
 
 def _step(world: World, s: Store, lead_id: str, phone: str, step: str, scheduled: list[str]) -> None:
