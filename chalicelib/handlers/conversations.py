@@ -107,8 +107,9 @@ def send_to_crm(call: Call, lead_id: str) -> Any:
 @api(bp, "/leads/{lead_id}/appointments", "POST", body=AppointmentRequest, response=AppointmentResponse,
      status=201, summary="Book an appointment")
 def create_appointment(call: Call, lead_id: str) -> Any:
-    appointment = service.create_appointment(call.deps, call.principal, lead_id, call.body.at, call.body.note)
-    return AppointmentResponse.model_validate(appointment.model_dump())
+    appointment, confirmation_id = service.create_appointment(call.deps, call.principal, lead_id, call.body.at,
+                                                              call.body.note, confirm=call.body.confirm)
+    return AppointmentResponse.model_validate({**appointment.model_dump(), "confirmation_message_id": confirmation_id})
 
 
 @api(bp, "/appointments/{appointment_id}", "PATCH", body=UpdateAppointmentRequest, response=AppointmentResponse,

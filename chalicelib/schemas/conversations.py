@@ -54,6 +54,8 @@ class CancelMessageResponse(BaseModel):
 class AppointmentRequest(Strict):
     at: IsoTime
     note: str | None = Field(default=None, max_length=2000)
+    # Text the customer an automated confirmation (never counted as a response).
+    confirm: bool = False
 
 
 class UpdateAppointmentRequest(Strict):
@@ -77,6 +79,7 @@ class AppointmentResponse(BaseModel):
     created_by: str | None = None
     created_at: str
     updated_at: str
+    confirmation_message_id: str | None = None
 
 
 class EscalateRequest(Strict):

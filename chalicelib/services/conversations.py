@@ -13,8 +13,10 @@ every-minute sweep re-enqueues any whose job was lost: a message is never silent
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from chalicelib.adapters.dynamodb.conversations import (
     Appointment,
@@ -461,26 +463,93 @@ def skip_to_follow_up(deps: Deps, actor: Principal, lead_id: str) -> Lead:
 
 # -- appointments ----------------------------------------------------------------------
 
-def create_appointment(deps: Deps, actor: Principal, lead_id: str, at: str, note: str | None) -> Appointment:
+@dataclass
+class _Automated:
+    """An automated message to the customer (a confirmation): never a human response."""
+
+    data: Message
+    outbox: OutboxMessage
+    due_at: str
+
+    @property
+    def scheduled(self) -> bool:
+        return self.data.status == "scheduled"
+
+
+def _automated_message(deps: Deps, lead: Lead, account: Account, text: str) -> _Automated | None:
+    """None when it may not go: opted out, messaging stopped, no way to reach the customer, or
+    Messenger's window closed. Quiet hours hold it until 08:00."""
+    if lead.opted_out or lead.stop_messaging:
+        return None
+    try:
+        channel, to, sender = _channel_and_recipient(lead, account)
+        now = deps.clock.now()
+        go_at = rules.next_allowed_send(now, quiet_zones(lead, account, channel))
+        if channel == "messenger":
+            rules.messenger_tag(parse_time(lead.last_message_at) if lead.last_message_at else None, go_at,
+                                human=False)
+    except Conflict:
+        return None
+    scheduled = go_at > now
+    status: MessageStatus = "scheduled" if scheduled else "queued"
+    message_id = new_id("msg", now)
+    data = Message(message_id=message_id, direction="outbound", channel=channel, body=text, status=status,
+                   automated=True, send_at=iso(go_at) if scheduled else None)
+    outbox = OutboxMessage(message_id=message_id, lead_id=lead.lead_id, account_id=lead.account_id,
+                           group_id=lead.group_id, channel=channel, to=to, sender=sender, body=text, automated=True,
+                           status=status, send_at=data.send_at, created_at=iso(now))
+    return _Automated(data=data, outbox=outbox, due_at=iso(go_at) if scheduled else iso(now + QUEUED_GRACE))
+
+
+def confirmation_text(account: Account, at: str) -> str:
+    local = parse_time(at).astimezone(ZoneInfo(account.timezone))
+    when = local.strftime("%a %b %-d at %-I:%M %p")
+    return f"{account.name}: your appointment is confirmed for {when}. Reply STOP to opt out."
+
+
+def create_appointment(deps: Deps, actor: Principal, lead_id: str, at: str, note: str | None,
+                       confirm: bool = False) -> tuple[Appointment, str | None]:
+    """Book it; with `confirm`, text the customer an automated confirmation. Returns the
+    appointment and the confirmation's message id (None when none was sent)."""
     lead = visible_lead(deps, actor, lead_id)
     now = iso(deps.clock.now())
     appointment = Appointment(appointment_id=new_id("apt", deps.clock.now()), lead_id=lead.lead_id,
                               account_id=lead.account_id, group_id=lead.group_id, at=iso(parse_time(at)), note=note,
                               created_by=actor.user_id, created_at=now, updated_at=now)
     repo = ConversationRepository(deps.table)
+    account = deps.accounts.require(lead.account_id) if confirm else None
+    confirmation: dict[str, _Automated | None] = {}
 
     def decide(current: Lead) -> Change:
         first, reports = human_response(deps, current, actor.user_id, "appointment")
         reports.append(report_event(deps, current, "appointment_created", user_id=actor.user_id,
                                     appointment_id=appointment.appointment_id, appointment_at=appointment.at))
-        event = timeline_event(deps, current, "appointment", actor.user_id, appointment_id=appointment.appointment_id,
-                               action="created", appointment_at=appointment.at, note=note, status="scheduled")
-        return Change(updates={"open_appointments": current.open_appointments + 1, "awaiting_since": None, **first,
-                               **respect_lock(deps, actor, current)},
-                      events=[event], reports=reports, extra_ops=[repo.appointment_put_op(appointment)])
+        events = [timeline_event(deps, current, "appointment", actor.user_id, appointment_id=appointment.appointment_id,
+                                 action="created", appointment_at=appointment.at, note=note, status="scheduled")]
+        updates: dict[str, Any] = {"open_appointments": current.open_appointments + 1, "awaiting_since": None,
+                                   **first, **respect_lock(deps, actor, current)}
+        extra_ops = [repo.appointment_put_op(appointment)]
+        found = _automated_message(deps, current, account, confirmation_text(account, appointment.at)) \
+            if account is not None else None
+        confirmation["message"] = found
+        if found is not None:
+            # The confirmation follows the booking in the timeline.
+            later = iso(deps.clock.now() + timedelta(milliseconds=1))
+            events.append(timeline_event(deps, current, "message", None, event_id=found.data.message_id, at=later,
+                                         **found.data.model_dump(exclude_none=True)))
+            extra_ops.append(repo.outbox_put_op(found.outbox, found.due_at))
+            if found.scheduled:
+                updates["scheduled_messages"] = current.scheduled_messages + 1
+            else:
+                reports.append(report_event(deps, current, "message_outbound", automated=True,
+                                            channel=found.data.channel))
+        return Change(updates=updates, events=events, reports=reports, extra_ops=extra_ops)
 
     change_lead(deps, lead_id, decide, touch=True)
-    return appointment
+    sent = confirmation.get("message")
+    if sent is not None and not sent.scheduled:
+        enqueue_send(deps, sent.data.message_id)
+    return appointment, sent.data.message_id if sent is not None else None
 
 
 def update_appointment(deps: Deps, actor: Principal, appointment_id: str, at: str | None,

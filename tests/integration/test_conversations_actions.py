@@ -188,3 +188,26 @@ def test_another_users_lock_refuses_agent_actions_and_the_holders_keep_it_alive(
     assert world.post(f"/leads/{existing.lead_id}/responded", s.agent_token).error_code == "locked"
     world.clock.advance(minutes=6)
     assert world.post(f"/leads/{existing.lead_id}/responded", world.token(s.agent["user_id"])).status == 200
+
+
+def test_appointment_confirmation_is_an_automated_text(world: World) -> None:
+    from tests.integration.conversations_support import drain, messages, sent
+
+    s = store(world)
+    existing = lead(world, s)
+    made = world.post(f"/leads/{existing.lead_id}/appointments", s.agent_token,
+                      {"at": "2026-11-04T16:00:00Z", "confirm": True})
+    assert made.status == 201 and made.json["confirmation_message_id"]
+    drain(world, "outbox")
+    [text] = sent(world, s)
+    assert text["body"] == "Acme Honda: your appointment is confirmed for Wed Nov 4 at 10:00 AM. Reply STOP to opt out."
+    confirmation = messages(world, existing.lead_id)[-1]
+    assert confirmation["automated"] is True and confirmation["status"] == "delivered" and confirmation["by"] is None
+    assert [r["data"]["activity"] for r in report_events(world, s, "human_response")] == ["appointment"]
+    # No confirmation to a customer who opted out; the booking still stands.
+    world.post(f"/leads/{existing.lead_id}/opt-out", s.agent_token)
+    again = world.post(f"/leads/{existing.lead_id}/appointments", s.agent_token,
+                       {"at": "2026-11-05T16:00:00Z", "confirm": True})
+    assert again.status == 201 and again.json["confirmation_message_id"] is None
+    drain(world, "outbox")
+    assert len(sent(world, s)) == 1
