@@ -1,6 +1,6 @@
 """DynamoDB calls per Lead Manager page, and page latency under moto, with 10k leads.
 
-    .venv/bin/python bench/lead_list.py [--leads 10000] [--stores 20] [--pages 3]
+    .venv/bin/python bench/lead_list.py [--leads 10000] [--stores 20] [--pages 2]
 
 Builds one group with `--stores` stores and `--leads` leads spread over them (written with
 BatchWriteItem, as the repository would store them), then pages through GET /leads:
@@ -66,7 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--leads", type=int, default=10_000)
     parser.add_argument("--stores", type=int, default=20)
-    parser.add_argument("--pages", type=int, default=3)
+    parser.add_argument("--pages", type=int, default=2)
     parser.add_argument("--limit", type=int, default=50)
     args = parser.parse_args()
 

@@ -49,9 +49,11 @@ from chalicelib.services import intake
 from chalicelib.services.lead_changes import Change, change_lead, report_event, score_event, timeline_event
 
 EXCERPT_CHARS = 140
-# Filtered lists read more than a page per Query (the filter drops some), and a few Queries per
-# store at most: a rare filter pages on through cursors rather than reading a whole store at once.
-FILTERED_QUERY_LIMIT = 200
+# Filtered lists read more than they need per Query (the filter drops some) — four times, at least
+# 50 — and a few Queries per store at most: a rare filter pages on through cursors rather than
+# reading a whole store at once.
+FILTERED_READ_FACTOR = 4
+FILTERED_QUERY_FLOOR = 50
 FILTERED_CALLS_PER_STORE = 3
 # Concurrent first Queries of a multi-store page.
 FANOUT_THREADS = 8
@@ -98,7 +100,7 @@ def list_leads(deps: Deps, actor: Principal, account_id: str | None, folder: str
     def read(store_id: str, at: Position, want: int) -> StoreBatch:
         if plan.filtered:
             return repo.list_batch(store_id, plan, at, want, max_calls=FILTERED_CALLS_PER_STORE,
-                                   query_limit=max(want, FILTERED_QUERY_LIMIT))
+                                   query_limit=max(want * FILTERED_READ_FACTOR, FILTERED_QUERY_FLOOR))
         return repo.list_batch(store_id, plan, at, want)
 
     pending = [a for a in sorted(accounts) if not position.position(a).done]
