@@ -108,6 +108,7 @@ class LocalStack:
         except Exception as exc:
             raise StackError(f"cannot create the table, queues and bucket at {self.aws_endpoint}: {exc}") from exc
         restored = self._restore(settings)
+        log.info("restored %d items and %d objects from %s", restored["items"], restored["objects"], opts.home)
         store_was_empty = self._snapshotter.table_is_empty()
 
         app = _import_app()
@@ -127,7 +128,6 @@ class LocalStack:
         self._snapshot_thread = threading.Thread(target=self._snapshot_loop, name="snapshots", daemon=True)
         self._snapshot_thread.start()
         self.ready_seconds = time.monotonic() - began
-        log.info("restored %d items and %d objects from %s", restored["items"], restored["objects"], opts.home)
 
     def _refuse_second_stack(self) -> None:
         info = read_stack_info(self.options.home)
