@@ -232,3 +232,35 @@ def test_missing_fields_in_a_signed_request_are_400_naming_them(world: World) ->
     reply = twilio_post(world, "/webhooks/twilio/sms", params)
     assert reply.status == 400
     assert {d["field"] for d in reply.json["error"]["details"]} == {"MessageSid", "To"}
+
+
+def test_a_new_senders_message_delivered_twice_at_once_makes_one_lead(world: World) -> None:
+    from chalicelib.services.inbound import InboundBusy, from_new_contact
+
+    s = store(world)
+    message = inbound.InboundMessage(provider="twilio", provider_id="SM0000000000000000000000000000twin",
+                                     channel="sms", sender="+13125550166", recipient="+13125550100",
+                                     body="Do you have a red Civic?", received_at="2026-11-02T15:00:00.000Z")
+    start = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def consume() -> None:
+        start.wait()
+        try:
+            result = from_new_contact(world.deps, s.account_id, message)
+            outcomes.append("duplicate" if result.duplicate else "made")
+        except InboundBusy:
+            outcomes.append("busy")  # SQS would deliver it again later
+
+    with atomic_dynamodb():
+        threads = [threading.Thread(target=consume) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+    assert outcomes.count("made") == 1, outcomes
+    # The retries SQS would make find the work done.
+    assert from_new_contact(world.deps, s.account_id, message).duplicate
+    found = LeadRepository(world.deps.table).contact(s.account_id, "phone", "+13125550166")
+    assert found is not None
+    assert [m["body"] for m in messages(world, found["lead_id"])] == ["Do you have a red Civic?"]
