@@ -59,10 +59,11 @@ class StackProcess:
         args += ["--aws-endpoint", self.aws_endpoint] if self.aws_endpoint else ["--aws-port", str(self.aws_port)]
         if not self.demo:
             args.append("--no-demo")
-        log = open(self.home / f"stack-{len(self.outputs)}.log", "w+")  # noqa: SIM115 (closed in stop)
-        self.outputs.append(log.name)
-        self.proc = subprocess.Popen(args, cwd=ROOT, env=clean_env(self.home), stdout=log, stderr=subprocess.STDOUT,
-                                     text=True)
+        log_path = self.home / f"stack-{len(self.outputs)}.log"
+        self.outputs.append(str(log_path))
+        with open(log_path, "w") as log:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(args, cwd=ROOT, env=clean_env(self.home), stdout=log,
+                                         stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
