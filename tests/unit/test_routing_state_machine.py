@@ -309,3 +309,33 @@ def _check(store: Store) -> None:
     # nobody is offered the same lead twice in one run (per phase)
     made = [(o.agent_id, o.catchall) for o in store.made]
     assert len(made) == len(set(made))
+
+
+def test_a_timeout_after_closing_waits_for_the_opening_and_keeps_who_was_tried() -> None:
+    from chalicelib.domain.business_hours import BusinessHours
+
+    # New York, Monday 2 Nov 2026: open 09:00-10:05 local (14:00-15:05Z), then Tuesday 09:00.
+    hours = BusinessHours("America/New_York", {"mon": [["09:00", "10:05"]], "tue": [["09:00", "18:00"]]})
+    users = {u: _user(u) for u in ("usr_a", "usr_b")}
+    config = RoutingConfig(account_id=STORE, offer_timeout_seconds=600, respect_business_hours=True)
+    ctx = Context(config, users, Rotation(), hours)
+    lead = _lead()
+    first = rules.start(lead, ctx, T0)
+    assert first is not None and first.step is not None and first.step.kind == "offer"
+    lead = lead.model_copy(update={**first.lead_updates, "version": 1})
+    offer = Offer(offer_id="ofr_1", lead_id=lead.lead_id, account_id=STORE, group_id="grp_1",
+                  agent_id=first.step.agent_id or "", routing_version=lead.routing_version, made_at=iso(T0),
+                  expires_at=iso(first.step.expires_at or T0), progress=first.step.progress)
+    later = T0 + timedelta(minutes=10)  # 15:10Z: closed
+    timed_out = rules.time_out(lead, offer, ctx, later)
+    assert timed_out is not None and timed_out.step is not None
+    assert timed_out.step.kind == "wait" and timed_out.step.opens_at == parse_time("2026-11-03T14:00:00Z")
+    assert timed_out.lead_updates["routing_state"] == "routing"
+    assert [r.kind for r in timed_out.scores] == ["timeout"]
+    lead = lead.model_copy(update={**timed_out.lead_updates, "version": 2})
+    waiting = rules.Waiting(lead_id=lead.lead_id, account_id=STORE, routing_version=lead.routing_version,
+                            opens_at="2026-11-03T14:00:00.000Z", progress=timed_out.step.progress)
+    assert rules.resume(lead, waiting, ctx, parse_time("2026-11-03T13:59:59Z")) is None
+    resumed = rules.resume(lead, waiting, ctx, parse_time("2026-11-03T14:00:00Z"))
+    assert resumed is not None and resumed.step is not None and resumed.waiting_done
+    assert resumed.step.kind == "offer" and resumed.step.agent_id != offer.agent_id
