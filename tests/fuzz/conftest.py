@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-SHORT_RUN_CASES = 400
+SHORT_RUN_CASES = 250
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -28,27 +28,9 @@ def fuzz_budget(request: pytest.FixtureRequest) -> tuple[int, bool]:
 
 @pytest.fixture(scope="module")
 def fuzz_world() -> Iterator[Any]:
-    """One moto world for every operation of the module (tests/conftest.py's `world`, module-scoped):
-    provisioning per operation would cost more than the fuzzing itself."""
-    from chalice.test import Client
-    from moto import mock_aws
+    """One moto world for every operation of the module: provisioning per operation would cost
+    more than the fuzzing itself."""
+    from tests.fuzz.world import module_world
 
-    from app import app
-    from chalicelib.adapters.aws import reset_clients
-    from chalicelib.clock import FixedClock
-    from chalicelib.config import get_settings, reset_settings
-    from chalicelib.deps import Deps, set_deps
-    from leadline.provision import provision_local
-    from tests.support import World
-
-    reset_settings()
-    reset_clients()
-    with mock_aws():
-        provision_local(get_settings())
-        clock = FixedClock("2026-11-02T15:00:00Z")
-        deps = Deps(clock=clock)
-        set_deps(deps)
-        with Client(app) as client:
-            yield World(client=client, deps=deps, clock=clock)
-        set_deps(None)
-    reset_clients()
+    with module_world() as world:
+        yield world
