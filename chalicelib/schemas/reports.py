@@ -7,6 +7,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+# Report dates outside this span are typos (and would overflow timezone arithmetic).
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def _sane_day(value: date | None) -> date | None:
+    if value is not None and not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise ValueError(f"must be between {EARLIEST_DAY} and {LATEST_DAY}")
+    return value
+
 
 class ReportQuery(BaseModel):
     """`from` / `to`: calendar dates in each store's timezone (default: the last 30 days, today
@@ -24,11 +33,18 @@ class ReportQuery(BaseModel):
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
+    @field_validator("from_", "to")
+    @classmethod
+    def _day_in_range(cls, value: date | None) -> date | None:
+        return _sane_day(value)
+
     @field_validator("as_of")
     @classmethod
     def _needs_offset(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("needs a UTC offset or Z")
+        if value is not None and not EARLIEST_DAY.year <= value.year <= LATEST_DAY.year:
+            raise ValueError(f"must be between {EARLIEST_DAY} and {LATEST_DAY}")
         return value
 
 
@@ -53,6 +69,11 @@ class FilesQuery(BaseModel):
 
     account_id: str | None = Field(default=None, max_length=100)
     day: date | None = Field(default=None, alias="date")
+
+    @field_validator("day")
+    @classmethod
+    def _day_in_range(cls, value: date | None) -> date | None:
+        return _sane_day(value)
 
 
 class NightlyJob(BaseModel):

@@ -118,6 +118,9 @@ def test_bad_parameters_are_400_naming_the_field(world: World) -> None:
     assert _bad_field(world.get(f"/reports/dashboard?{base}&from=2026-11-02&to=2026-11-01", token)) == ["from"]
     assert _bad_field(world.get(f"/reports/dashboard?{base}&from=2024-01-01&to=2026-11-01", token)) == ["from"]
     assert _bad_field(world.get(f"/reports/dashboard?{base}&as_of=2026-11-01T00:00:00", token)) == ["as_of"]
+    assert _bad_field(world.get(f"/reports/dashboard?{base}&from=0001-01-01&to=9999-12-31", token)) == ["from", "to"]
+    assert _bad_field(world.get(f"/reports/dashboard?{base}&as_of=0001-01-01T00:00:00Z", token)) == ["as_of"]
+    assert _bad_field(world.get("/reports/files?date=9999-12-31", token)) == ["date"]
     for buckets in ("0-1,1-6,6-24,24-48,48-72,72-96", "6-1", "0-1,0-2", "x"):
         assert _bad_field(world.get(f"/reports/response-time?{base}&buckets={buckets}", token)) == ["buckets"]
     assert _bad_field(world.get(f"/reports/response-time?{base}&group_by=team", token)) == ["group_by"]
