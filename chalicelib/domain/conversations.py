@@ -91,6 +91,8 @@ def next_allowed_send(at: datetime, zones: Iterable[str]) -> datetime:
 # -- smart fields ----------------------------------------------------------------------
 
 _FIELD = re.compile(r"\{\{\s*([a-zA-Z_][a-zA-Z0-9_.]*)\s*(?:\|([^}]*))?\}\}")
+# Anything between double braces: a field, a typo of one, or text that only looks like one.
+_BRACES = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _EMPTY = "\x00"
 
 
@@ -116,9 +118,13 @@ def render(template: str, values: Mapping[str, str | None], field: str = "body")
     An unknown field is a 400 naming it, so a literal `{{...}}` never reaches a customer; an
     empty field without fallback becomes nothing, and the space it leaves before punctuation
     goes too ("Hi {{lead.first_name}}, ..." -> "Hi, ...")."""
-    unknown = sorted({m.group(1) for m in _FIELD.finditer(template) if m.group(1) not in values})
+    unknown = set()
+    for braces in _BRACES.finditer(template):
+        field_match = _FIELD.fullmatch(braces.group(0))
+        if field_match is None or field_match.group(1) not in values:
+            unknown.add(field_match.group(1) if field_match else braces.group(1).strip())
     if unknown:
-        names = ", ".join("{{" + u + "}}" for u in unknown)
+        names = ", ".join("{{" + u + "}}" for u in sorted(unknown))
         raise ValidationFailed(f"{field}: unknown smart field {names}",
                                details=[{"field": field, "message": f"unknown smart field {names}"}])
 

@@ -18,7 +18,7 @@ from chalicelib.adapters.dynamodb import keys
 from chalicelib.adapters.dynamodb.conversations import ConversationRepository, OutboxMessage
 from chalicelib.adapters.dynamodb.leads import LeadRepository
 from chalicelib.adapters.dynamodb.table import TransactionCancelled
-from chalicelib.clock import iso
+from chalicelib.clock import iso, parse_time
 from chalicelib.deps import Deps
 from chalicelib.domain import conversations as rules
 from chalicelib.domain.errors import DomainError
@@ -231,6 +231,8 @@ def from_new_contact(deps: Deps, account_id: str, msg: InboundMessage) -> Inboun
         "phone": msg.sender if msg.channel == "sms" else None,
         "messenger_psid": msg.sender if msg.channel == "messenger" else None,
         "provider_message_id": msg.provider_id, "attachments": msg.attachments,
+        # When the customer wrote, not when the queue got to it: the response clock starts here.
+        "received_at": parse_time(msg.received_at),
     }
     known = NewLead.model_fields
     try:

@@ -264,3 +264,11 @@ def test_meta_sender_uses_the_tag_and_sends_pictures(monkeypatch: pytest.MonkeyP
     assert bodies[0] == {"recipient": {"id": "PSID1"}, "messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT",
                          "message": {"text": "Hi"}}
     assert bodies[1]["message"]["attachment"]["payload"]["url"] == "https://x.example.com/a.jpg"
+
+
+def test_anything_in_double_braces_that_is_not_a_known_field_is_refused() -> None:
+    values = rules.smart_field_values(_lead(), _account(), "Sam")
+    for template in ("Hi {{first name}}", "Hi {{ }}", "Hi {{lead.first_name }} {{LEAD.FIRST_NAME}}"):
+        with pytest.raises(ValidationFailed):
+            rules.render(template, values)
+    assert rules.render("Use code {SAVE10} or {{lead.first_name}}", values) == "Use code {SAVE10} or Maria"
