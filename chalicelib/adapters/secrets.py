@@ -13,8 +13,8 @@ from typing import Any
 from chalicelib.adapters.aws import client
 
 # Only these keys are taken from the secret: a secret cannot repoint the table or switch auth off.
-PROVIDER_SECRET_KEYS = ("twilio_account_sid", "twilio_auth_token", "meta_app_secret", "meta_verify_token",
-                        "meta_page_token")
+PROVIDER_SECRET_KEYS = ("twilio_account_sid", "twilio_auth_token", "twilio_from_number", "meta_app_secret",
+                        "meta_verify_token", "meta_page_token")
 
 
 def provider_secrets(secret_id: str) -> dict[str, str]:
