@@ -26,6 +26,7 @@ from chalicelib.schemas.reports import (
     ResponseTimeResponse,
     StalePage,
     StaleQuery,
+    StoreQuery,
 )
 from chalicelib.services import nightly
 from chalicelib.services import reports as service
@@ -81,7 +82,7 @@ def get_overview(call: Call) -> Any:
 @api(bp, "/reports/internet-response", "GET", response=InternetResponseResponse,
      query={"account_id": PERIOD["account_id"]}, summary="New leads of the last 12 hours and their responses")
 def get_internet_response(call: Call) -> Any:
-    query = parse_model(StaleQuery, {"account_id": call.query.get("account_id")})
+    query = parse_model(StoreQuery, call.query)
     return service.internet_response(call.deps, call.principal, query.account_id)
 
 

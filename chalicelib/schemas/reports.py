@@ -57,10 +57,15 @@ class OverviewQuery(ReportQuery):
     kind: Literal["sales", "service"] = "sales"
 
 
-class StaleQuery(BaseModel):
+class StoreQuery(BaseModel):
+    """One store, or every store the caller can see."""
+
     model_config = ConfigDict(extra="ignore")
 
     account_id: str | None = Field(default=None, max_length=100)
+
+
+class StaleQuery(StoreQuery):
     hours: float = Field(default=24, gt=0, le=24 * 366)
 
 
