@@ -4,13 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from chalicelib.domain.leads import Channel, Status
 from chalicelib.schemas.common import EmailStr, Strict
 
 PersonName = Annotated[str, Field(max_length=100)]
 Label = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def _named_keys(value: Any) -> Any:
+    """DynamoDB cannot hold a map with an empty key: refuse it here (400) rather than store a lead
+    that no read can load (found by fuzzing)."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if not key:
+                raise ValueError("keys must not be empty")
+            _named_keys(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            _named_keys(inner)
+    return value
+
+
+Financial = Annotated[dict[str, Any], AfterValidator(_named_keys)]
 
 
 class VehicleRequest(Strict):
@@ -47,7 +64,7 @@ class UpdateLeadRequest(Strict):
     status: Status | None = None
     language: str | None = Field(default=None, max_length=20)
     vehicle: VehicleRequest | None = None
-    financial: dict[str, Any] | None = None
+    financial: Financial | None = None
     done: bool | None = None
 
 
