@@ -349,3 +349,10 @@ def test_csv_opens_in_excel() -> None:
     assert any(r["name"] == "'=HYPERLINK(\"x\")" for r in rows)   # never runs as a formula
     assert rows[-1]["name"] == "TOTAL" and rows[-1]["offered"] == "11" and rows[-1]["score"] == ""
     assert len(rows) == len(report["agents"]) + 1
+
+
+def test_a_fall_back_day_is_25_hours_and_a_spring_forward_day_23() -> None:
+    fall = window("a", NY, date(2026, 11, 1), date(2026, 11, 1))
+    spring = window("a", NY, date(2026, 3, 8), date(2026, 3, 8))
+    assert (fall.end_at - fall.start_at).total_seconds() == 25 * 3600
+    assert (spring.end_at - spring.start_at).total_seconds() == 23 * 3600
