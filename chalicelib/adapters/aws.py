@@ -24,8 +24,10 @@ def client(service: str) -> Any:
             import boto3
             from botocore.config import Config
 
+            # s3v4 so presigned report links carry X-Amz-Expires (seconds) rather than an absolute time.
+            extra = {"signature_version": "s3v4"} if service == "s3" else {}
             found = boto3.session.Session().client(
-                service, config=Config(retries={"mode": "standard", "max_attempts": 4})
+                service, config=Config(retries={"mode": "standard", "max_attempts": 4}, **extra)
             )
             _clients[service] = found
         return found
