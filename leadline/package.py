@@ -306,6 +306,8 @@ def build_merge_template(stage: str, shape: AppShape) -> dict[str, Any]:
     consumer_of = {c.name: c for c in shape.consumers}
     consumed: set[str] = set()
     for name in shape.functions:
+        if len(f"leadline-{stage}-{name}") > 64:
+            raise PackageError(f"function name leadline-{stage}-{name} is longer than Lambda's 64 characters")
         logical = cfn_name(name)
         log_group = f"{logical}LogGroup"
         out[log_group] = {"Type": "AWS::Logs::LogGroup", "Properties": {

@@ -170,6 +170,12 @@ def test_a_consumer_of_an_unknown_queue_fails_the_package() -> None:
         build_merge_template("prod", shape)
 
 
+def test_a_function_name_too_long_for_lambda_fails_the_package() -> None:
+    long_name = "handle_" + "x" * 60
+    with pytest.raises(PackageError, match="64"):
+        build_merge_template("prod", AppShape(functions=[long_name]))
+
+
 def test_verify_catches_a_consumer_without_partial_batches() -> None:
     shape = AppShape(functions=["handle_timers"], consumers=[Consumer("handle_timers", "leadline-prod-timers", 10)])
     bad = {"Resources": {"HandleTimers": {"Type": "AWS::Serverless::Function", "Properties": {
