@@ -44,3 +44,14 @@ def test_without_a_secret_the_environment_rules(monkeypatch: pytest.MonkeyPatch)
         assert get_settings().twilio_auth_token == "from-env"
     finally:
         reset_settings()
+
+
+def test_the_template_secret_has_exactly_the_keys_the_app_reads() -> None:
+    from pathlib import Path
+
+    from chalicelib.adapters.secrets import PROVIDER_SECRET_KEYS
+
+    deploy = json.loads((Path(__file__).resolve().parents[2] / "infra" / "deploy.json").read_text())
+    generated = deploy["Resources"]["ProviderSecret"]["Properties"]["GenerateSecretString"]
+    keys = set(json.loads(generated["SecretStringTemplate"])) | {generated["GenerateStringKey"]}
+    assert keys == set(PROVIDER_SECRET_KEYS)
