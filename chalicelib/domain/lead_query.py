@@ -26,6 +26,8 @@ from chalicelib.domain.leads import FLAG_FOLDERS, FOLDERS, STATUS_FOLDERS
 IndexName = Literal["inbox", "folder", "awaiting", "flag", "agent"]
 UNASSIGNED = "none"
 MAX_Q_TERMS = 5
+# A position is a sort key `{time}#{lead_id}`; anything longer is not one this API gave out.
+MAX_POSITION_CHARS = 200
 
 
 # -- conditions: a tiny filter language the adapter turns into a FilterExpression -------------
@@ -216,7 +218,9 @@ class Cursor:
         positions_raw, done_raw = state.get("p", {}), state.get("x", [])
         if not isinstance(positions_raw, dict) or not isinstance(done_raw, list):
             raise bad
-        positions = {str(a): Position(after=str(sk)) for a, sk in positions_raw.items()}
+        if any(not isinstance(sk, str) or not 0 < len(sk) <= MAX_POSITION_CHARS for sk in positions_raw.values()):
+            raise bad
+        positions = {str(a): Position(after=sk) for a, sk in positions_raw.items()}
         positions.update({str(a): Position(done=True) for a in done_raw})
         return cls(signature, positions)
 

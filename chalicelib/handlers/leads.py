@@ -9,7 +9,7 @@ from chalice import Blueprint
 
 from chalicelib.clock import iso
 from chalicelib.deps import Deps
-from chalicelib.domain.errors import Forbidden, UnsupportedMediaType
+from chalicelib.domain.errors import Forbidden, UnsupportedMediaType, ValidationFailed
 from chalicelib.domain.lead_query import LeadFilters
 from chalicelib.domain.leads import Lead, NewLead, Vehicle, active_lock
 from chalicelib.handlers.http import Call, api
@@ -31,6 +31,7 @@ from chalicelib.services import leads as service
 bp = Blueprint(__name__)
 
 XML_TYPES = ("application/xml", "text/xml")
+MAX_FILTER_CHARS = 200
 LIST_QUERY = {
     "account_id": "one store; omit for every store the caller sees",
     "folder": "inbox (default), awaiting, hot, warm, cold, follow_up, sold, dead, done, appointments, showed, "
@@ -105,8 +106,12 @@ def adf_webhook(call: Call) -> Any:
 def list_leads(call: Call) -> Any:
     query = call.query
     limit, cursor = call.paging()
-    filters = LeadFilters(**{k: (query.get(k) or "").strip() or None
-                             for k in ("source", "campaign", "label", "assigned_to", "q")})
+    values = {k: (query.get(k) or "").strip() or None for k in ("source", "campaign", "label", "assigned_to", "q")}
+    too_long = [{"field": k, "message": f"is longer than {MAX_FILTER_CHARS} characters"}
+                for k, v in values.items() if v and len(v) > MAX_FILTER_CHARS]
+    if too_long:
+        raise ValidationFailed("the list has bad filters", details=too_long)
+    filters = LeadFilters(**values)
     rows, following = service.list_leads(call.deps, call.principal, query.get("account_id") or None,
                                          (query.get("folder") or "inbox").strip(), filters, limit, cursor)
     return {"items": [row_view(call.deps, r) for r in rows], "next_cursor": following}

@@ -13,17 +13,32 @@ PersonName = Annotated[str, Field(max_length=100)]
 Label = Annotated[str, Field(min_length=1, max_length=64)]
 
 
-def _named_keys(value: Any) -> Any:
-    """DynamoDB cannot hold a map with an empty key: refuse it here (400) rather than store a lead
-    that no read can load (found by fuzzing)."""
+FINANCIAL_MAX_CHARS = 10_000
+FINANCIAL_MAX_DEPTH = 8
+
+
+def _named_keys(value: Any, depth: int = 0) -> Any:
+    """DynamoDB cannot hold a map with an empty key, a NaN or an infinity, or nesting past 32
+    levels: refuse them here (400) rather than store a lead that no read can load (found by fuzzing)."""
+    import math
+
+    if depth > FINANCIAL_MAX_DEPTH:
+        raise ValueError(f"nests deeper than {FINANCIAL_MAX_DEPTH} levels")
     if isinstance(value, dict):
         for key, inner in value.items():
             if not key:
                 raise ValueError("keys must not be empty")
-            _named_keys(inner)
+            _named_keys(inner, depth + 1)
     elif isinstance(value, list):
         for inner in value:
-            _named_keys(inner)
+            _named_keys(inner, depth + 1)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("numbers must be finite")
+    if depth == 0:
+        import json
+
+        if len(json.dumps(value)) > FINANCIAL_MAX_CHARS:
+            raise ValueError(f"is larger than {FINANCIAL_MAX_CHARS} characters of JSON")
     return value
 
 

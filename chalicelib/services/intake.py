@@ -122,9 +122,12 @@ def read_adf(account: Account, document: bytes) -> list[NewLead]:
             except ValueError:
                 details.append({"field": f"{prefix}requestdate", "message": "is not an ISO 8601 date and time"})
         for name, limit in (("first_name", 100), ("last_name", 100), ("source", 100), ("source_group", 100),
-                            ("campaign", 200), ("message", 5000)):
+                            ("campaign", 200), ("message", 5000), ("phone", 40), ("email", 254)):
             if prospect[name] and len(prospect[name]) > limit:
                 details.append({"field": f"{prefix}{name}", "message": f"is longer than {limit} characters"})
+        for name, value in (prospect["vehicle"] or {}).items():
+            if isinstance(value, str) and len(value) > 60:
+                details.append({"field": f"{prefix}vehicle.{name}", "message": "is longer than 60 characters"})
         request = NewLead(
             first_name=prospect["first_name"], last_name=prospect["last_name"], phone=prospect["phone"],
             email=prospect["email"], source=prospect["source"] or "ADF", source_group=prospect["source_group"],

@@ -59,7 +59,9 @@ FILTERED_CALLS_PER_STORE = 3
 FANOUT_THREADS = 8
 # Extra reads of the one store that keeps a page short, before the page is given out as it is.
 MAX_TOP_UPS = 6
-MENTION = re.compile(r"@([A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)")
+MENTION = re.compile(r"@([A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){1,8})")
+MAX_ID_CHARS = 128
+MAX_LABELS = 50
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,8 @@ class LeadRow:
 # -- seeing leads ----------------------------------------------------------------------
 
 def get_lead(deps: Deps, actor: Principal, lead_id: str) -> Lead:
-    lead = LeadRepository(deps.table).get(lead_id)
+    # An id longer than any we issue cannot exist (and would be refused as a DynamoDB key).
+    lead = LeadRepository(deps.table).get(lead_id) if len(lead_id) <= MAX_ID_CHARS else None
     if lead is None or not actor.can_see_lead(lead.group_id, lead.account_id, lead.assigned_to):
         raise NotFound("lead not found")
     return lead
@@ -152,7 +155,7 @@ def timeline(deps: Deps, actor: Principal, lead_id: str) -> list[TimelineEvent]:
 
 def store_for_intake(deps: Deps, actor: Principal, account_id: str) -> Account:
     """The store a signed-in user enters leads into; restricted agents work assigned leads only."""
-    account = deps.accounts.get(account_id)
+    account = deps.accounts.get(account_id) if account_id in actor.visible_account_ids else None
     if account is None:
         raise NotFound("account not found")
     actor.require_account(account.group_id, account.account_id)
@@ -273,6 +276,8 @@ def add_label(deps: Deps, actor: Principal, lead_id: str, label: str) -> Lead:
         _visible(actor, lead)
         if label in lead.labels:
             return None
+        if len(lead.labels) >= MAX_LABELS:
+            raise ValidationFailed.field("label", f"a lead holds at most {MAX_LABELS} labels")
         updates: dict[str, Any] = {"labels": [*lead.labels, label]}
         _check_unlocked(deps, actor, lead, updates)
         return Change(updates=updates, events=[timeline_event(deps, lead, "label", actor.user_id, added=label)])
@@ -321,6 +326,8 @@ def add_note(deps: Deps, actor: Principal, lead_id: str, text: str) -> TimelineE
 def _mentioned_users(deps: Deps, lead: Lead, text: str, author: Principal) -> list[User]:
     found: dict[str, User] = {}
     for email in MENTION.findall(text):
+        if len(email) > 254:
+            continue
         user = deps.users.by_email(email.lower())
         if user is None or user.deleted or user.user_id == author.user_id or user.user_id in found:
             continue

@@ -200,3 +200,35 @@ def test_assign(world: World) -> None:
                                            sk_values={":s": "SCORE#"}))) == 1
     assert [r["lead_id"] for r in world.get(f"/leads?assigned_to={agent['user_id']}", t.token).json["items"]] \
         == [lead["lead_id"]]
+
+
+def test_inputs_dynamodb_cannot_hold_are_400_or_404_never_500(world: World) -> None:
+    t = world.tenant()
+    lead = new_lead(world, t)
+    path = f"/leads/{lead['lead_id']}"
+    for financial in ({"apr": float("nan")}, {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {}}}}}}}}}},
+                      {"blob": "x" * 20_000}, {"": 1}):
+        reply = world.call("PATCH", path, t.token, raw=json_text({"financial": financial}))
+        assert reply.status == 400 and reply.json["error"]["details"][0]["field"] == "financial", financial
+    long_id = "lead_" + "x" * 3000
+    assert world.get(f"/leads/{long_id}", t.token).status == 404
+    assert world.post(f"/accounts/{'a' * 3000}/leads", t.token, {"phone": "2125550100"}).status == 404
+    reply = world.get(f"/leads?assigned_to={'u' * 3000}&q={'q' * 300}", t.token)
+    assert reply.status == 400 and {d["field"] for d in reply.json["error"]["details"]} == {"assigned_to", "q"}
+    from chalicelib.adapters.dynamodb.table import encode_cursor
+    from chalicelib.domain.lead_query import LeadFilters, list_signature
+
+    signature = list_signature([t.accounts[0]["account_id"]], "inbox", LeadFilters(), None)
+    forged = encode_cursor({"s": signature, "p": {t.accounts[0]["account_id"]: "z" * 5000}, "x": []})
+    assert world.get(f"/leads?cursor={forged}", t.token).status == 400
+    note = "@" + "a" * 3000 + "@acme.com hello"
+    assert world.post(f"{path}/notes", t.token, {"text": note}).status == 201
+    for i in range(50):
+        assert world.post(f"{path}/labels", t.token, {"label": f"l{i}"}).status == 200
+    assert world.post(f"{path}/labels", t.token, {"label": "one-too-many"}).status == 400
+
+
+def json_text(body: Any) -> str:
+    import json
+
+    return json.dumps(body)  # NaN is written as the bare token NaN, which the API's parser reads

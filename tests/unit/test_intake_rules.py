@@ -57,3 +57,10 @@ def test_adf_names_every_bad_field_of_every_prospect() -> None:
         read_adf(store(), document)
     assert {d["field"] for d in err.value.details} == {"prospect[1].requestdate", "prospect[1].phone",
                                                        "prospect[1].email"}
+
+
+def test_adf_fields_too_long_to_store_are_named() -> None:
+    document = (DOCS / "cars_com.xml").read_bytes().replace(b"<make>Honda</make>", b"<make>" + b"H" * 5000 + b"</make>")
+    with pytest.raises(ValidationFailed) as err:
+        read_adf(store(), document)
+    assert [d["field"] for d in err.value.details] == ["prospect[0].vehicle.make"]
