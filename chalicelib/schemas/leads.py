@@ -45,6 +45,16 @@ def _named_keys(value: Any, depth: int = 0) -> Any:
 Financial = Annotated[dict[str, Any], AfterValidator(_named_keys)]
 
 
+def _plausible_time(value: Any) -> Any:
+    """A provider's time between 2000 and 2100 (far-off years overflow when turned into UTC)."""
+    if value is not None and not 2000 <= value.year <= 2100:
+        raise ValueError("must be a date between 2000 and 2100")
+    return value
+
+
+ReceivedAt = Annotated[AwareDatetime, AfterValidator(_plausible_time)]
+
+
 class VehicleRequest(Strict):
     year: int | None = Field(default=None, ge=1900, le=2100)
     make: str | None = Field(default=None, max_length=60)
@@ -68,7 +78,7 @@ class CreateLeadRequest(Strict):
     channel: Channel | None = None
     vehicle: VehicleRequest | None = None
     message: str | None = Field(default=None, max_length=5000)
-    received_at: AwareDatetime | None = None
+    received_at: ReceivedAt | None = None
 
 
 class UpdateLeadRequest(Strict):

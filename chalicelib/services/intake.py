@@ -154,6 +154,8 @@ def _request_date(raw: str, timezone: str) -> datetime:
     from zoneinfo import ZoneInfo
 
     parsed = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    if not 2000 <= parsed.year <= 2100:
+        raise ValueError("out of range")  # far-off years overflow when turned into UTC
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(timezone))
 
 

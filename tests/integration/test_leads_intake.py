@@ -210,6 +210,9 @@ def test_json_route_validates_every_field(world: World) -> None:
     assert reply.status == 400 and [d["field"] for d in reply.json["error"]["details"]] == ["phone"]
     reply = world.post(f"/accounts/{account_id}/leads", t.token, {"first_name": "Nobody"})
     assert reply.status == 400 and {d["field"] for d in reply.json["error"]["details"]} == {"phone", "email"}
+    for far_off in ("9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"):
+        reply = world.post(f"/accounts/{account_id}/leads", t.token, {"phone": "2125550100", "received_at": far_off})
+        assert reply.status == 400 and reply.json["error"]["details"][0]["field"] == "received_at"
     assert world.get(f"/leads?account_id={account_id}", t.token).json["items"] == []
 
 

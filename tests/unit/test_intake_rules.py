@@ -64,3 +64,10 @@ def test_adf_fields_too_long_to_store_are_named() -> None:
     with pytest.raises(ValidationFailed) as err:
         read_adf(store(), document)
     assert [d["field"] for d in err.value.details] == ["prospect[0].vehicle.make"]
+
+
+def test_adf_request_dates_out_of_range_are_named() -> None:
+    document = (DOCS / "cars_com.xml").read_bytes().replace(b"2026-11-02T09:41:07-05:00", b"9999-12-31T23:59:59-05:00")
+    with pytest.raises(ValidationFailed) as err:
+        read_adf(store(), document)
+    assert [d["field"] for d in err.value.details] == ["prospect[0].requestdate"]
