@@ -67,7 +67,7 @@ def _require_xml(call: Call) -> None:
 # -- intake ----------------------------------------------------------------------------------
 
 @api(bp, "/accounts/{account_id}/leads", "POST", body=CreateLeadRequest, response=LeadResponse, status=201,
-     summary="Enter a lead; a repeat of an open lead joins it (`coalesced_into`)")
+     tags=("leads",), summary="Enter a lead; a repeat of an open lead joins it (`coalesced_into`)")
 def create_lead(call: Call, account_id: str) -> Any:
     body: CreateLeadRequest = call.body
     vehicle = Vehicle.model_validate(body.vehicle.model_dump()) if body.vehicle else None
@@ -76,7 +76,7 @@ def create_lead(call: Call, account_id: str) -> Any:
 
 
 @api(bp, "/accounts/{account_id}/leads/adf", "POST", response=CreatedLeads, status=201, content_types=XML_TYPES,
-     summary="Enter the prospects of an ADF 1.0 XML document, one lead (or coalesced repeat) each")
+     tags=("leads",), summary="Enter the prospects of an ADF 1.0 XML document, one lead (or coalesced repeat) each")
 def create_leads_from_adf(call: Call, account_id: str) -> Any:
     account = service.store_for_intake(call.deps, call.principal, account_id)
     _require_xml(call)
