@@ -231,3 +231,16 @@ def test_intake_into_a_store_the_caller_cannot_see_is_404(world: World) -> None:
     b = world.tenant("Beta", "b@beta.com")
     reply = world.post(f"/accounts/{a.accounts[0]['account_id']}/leads", b.token, {"phone": "2125550100"})
     assert reply.status == 404
+
+
+def test_only_new_leads_are_routed(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.services import routing
+
+    routed: list[str] = []
+    monkeypatch.setattr(routing, "route_new_lead", lambda deps, lead: routed.append(lead.lead_id))
+    t = world.tenant()
+    account_id = t.accounts[0]["account_id"]
+    first = world.post(f"/accounts/{account_id}/leads", t.token, {"phone": "2125550155"}).json
+    again = world.post(f"/accounts/{account_id}/leads", t.token, {"phone": "2125550155", "message": "again"}).json
+    assert again["coalesced_into"] == first["lead_id"]
+    assert routed == [first["lead_id"]]
