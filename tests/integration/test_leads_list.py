@@ -259,3 +259,35 @@ def test_paging_500_leads_while_new_ones_arrive(world: World) -> None:
         assert len(seen) == len(set(seen)) == len(want)
         assert set(seen) == want
         assert arrivals >= 10
+
+
+def test_a_page_is_one_query_per_store_and_never_a_scan(world: World) -> None:
+    from collections import Counter
+
+    from chalicelib.adapters.aws import client
+    from chalicelib.services import leads as service
+
+    t = world.tenant(stores=3)
+    rng = random.Random(3)
+    for i in range(30):
+        store(world, make_lead(world, t.accounts[i % 3], i, rng, []))
+    me = world.deps.users.get(t.admin_id)
+    assert me is not None
+    actor = me.principal(frozenset(a["account_id"] for a in t.accounts))
+    calls: Counter[str] = Counter()
+
+    def count(event_name: str, **_: Any) -> None:
+        calls[event_name.rsplit(".", 1)[-1]] += 1
+
+    dynamodb = client("dynamodb")
+    dynamodb.meta.events.register("before-call.dynamodb.*", count)
+    try:
+        from chalicelib.domain.lead_query import LeadFilters
+
+        service.list_leads(world.deps, actor, None, "inbox", LeadFilters(), 5, None)
+        assert calls == Counter({"Query": 4})  # the group's stores + one Query per store
+        calls.clear()
+        service.list_leads(world.deps, actor, t.accounts[0]["account_id"], "hot", LeadFilters(q="gmail"), 5, None)
+        assert calls == Counter({"GetItem": 1, "Query": 1})
+    finally:
+        dynamodb.meta.events.unregister("before-call.dynamodb.*", count)
