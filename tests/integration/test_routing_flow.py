@@ -440,3 +440,21 @@ def test_intake_and_direct_assignment_through_the_contract(world: World) -> None
     final = world.get(f"/leads/{lead_id}", s.admin_token).json
     assert final["assigned_to"] == other and final["routing_state"] == "assigned"
     assert score_events(world, agent_id) == []
+
+
+def test_offers_and_assignments_notify_per_preference(world: World) -> None:
+    queues = record_queues(world)
+    s = store(world, agents=0)
+    by_mail = add_user(world, s, "mail@acme.com", phone="+13125550177",
+                       notify={"in_app": False, "email": True, "sms": True})
+    configure(world, s, offer_timeout_seconds=60)
+    new_lead(world, s)
+    agent_id, offer = current_offer(world, s) or pytest.fail("no offer")
+    assert agent_id == by_mail["user_id"]
+    jobs = queues.take("outbox")
+    assert [(j["kind"], j["channel"], j["to"]) for j in jobs] == [
+        ("notification", "email", "mail@acme.com"), ("notification", "sms", "+13125550177")]
+    assert "accept within 1m00s" in jobs[0]["text"]
+    assert world.get("/me/notifications", s.token(agent_id)).json["items"] == []
+    world.post(f"/offers/{offer['offer_id']}/accept", s.token(agent_id))
+    assert [j["subject"] for j in queues.take("outbox") if j["channel"] == "email"] == ["A lead was assigned to you"]
