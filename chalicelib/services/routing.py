@@ -444,11 +444,7 @@ def my_offers(deps: Deps, actor: Principal, limit: int, cursor: str | None) -> t
     offers, next_cursor = _repo(deps).pending_offers(actor.user_id, iso(now), limit, cursor)
     if not offers:
         return [], next_cursor
-    from chalicelib.adapters.dynamodb import keys
-    from chalicelib.adapters.dynamodb.leads import lead_from_item
-
-    leads = {item["lead_id"]: lead_from_item(item)
-             for item in deps.table.batch_get([keys.lead_key(o.lead_id) for o in offers])}
+    leads = _repo(deps).leads({o.lead_id for o in offers})
     live = [o for o in offers
             if (lead := leads.get(o.lead_id)) is not None and lead.routing_version == o.routing_version
             and lead.routing_state == "offered"]

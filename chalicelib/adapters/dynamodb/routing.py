@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.adapters.dynamodb import keys
+from chalicelib.adapters.dynamodb.leads import lead_from_item
 from chalicelib.adapters.dynamodb.table import ConditionFailed, Item, Table, decode_cursor, encode_cursor
+from chalicelib.domain.leads import Lead
 from chalicelib.domain.routing import Offer, OfferDecision, Rotation, RoutingConfig, Waiting
 from chalicelib.domain.scoring import ScoreEvent
 
@@ -105,6 +107,11 @@ class RoutingRepository:
         items, last = self.table.query_page(keys.agent_offers_pk(agent_id), index=6, sk_condition="#sk > :now",
                                             sk_values={":now": now + _AFTER_ANY_ID}, limit=limit, start_key=start)
         return [Offer.model_validate(_strip(i)) for i in items], (encode_cursor(last) if last else None)
+
+    def leads(self, lead_ids: set[str]) -> dict[str, Lead]:
+        """The leads of some offers in one BatchGetItem (to leave out offers their lead moved past)."""
+        items = self.table.batch_get([keys.lead_key(lead_id) for lead_id in sorted(lead_ids)])
+        return {item["lead_id"]: lead_from_item(item) for item in items}
 
     def due_offers(self, now: str, limit: int = 100) -> list[Offer]:
         items, _ = self.table.query_page(keys.due_pk("OFFER"), index=7, sk_condition="#sk <= :now",
