@@ -38,7 +38,8 @@ def _claims(token: str, deps: Deps) -> dict[str, Any]:
 
     settings = deps.settings
     now = deps.clock.now().timestamp()
-    options: Any = {"require": ["sub", "exp"], "verify_exp": False}
+    # Time claims are checked below against the injected clock, not PyJWT's wall clock.
+    options: Any = {"require": ["sub", "exp"], "verify_exp": False, "verify_iat": False, "verify_nbf": False}
     try:
         if settings.auth_mode == "cognito":
             jwks = _jwks_client(f"{settings.cognito_issuer}/.well-known/jwks.json")
@@ -55,8 +56,14 @@ def _claims(token: str, deps: Deps) -> dict[str, Any]:
     except jwt.PyJWTError as exc:
         raise Unauthorized("invalid token") from exc
     # Expiry is checked against the injected clock, so tests can move time.
-    if float(claims["exp"]) <= now:
+    try:
+        expires, not_before = float(claims["exp"]), float(claims.get("nbf", 0))
+    except (TypeError, ValueError) as exc:
+        raise Unauthorized("invalid token") from exc
+    if expires <= now:
         raise Unauthorized("token expired")
+    if not_before > now + 60:
+        raise Unauthorized("token not valid yet")
     return claims
 
 

@@ -116,3 +116,13 @@ def test_unavailable_flag(world: World) -> None:
     _, agent_token = world.user(t, "agent@acme.com")
     assert world.patch("/me", agent_token, {"available": False}).json["available"] is False
     assert world.get("/me", agent_token).json["available"] is False
+
+
+def test_token_times_follow_the_injected_clock_not_the_wall_clock(world: World) -> None:
+    world.clock.set("2027-03-01T12:00:00Z")  # months after the real date
+    t = world.tenant()
+    assert world.get("/me", t.token).status == 200
+    now = int(world.clock.now().timestamp())
+    early = jwt.encode({"sub": t.admin_id, "exp": now + 600, "nbf": now + 300}, world.deps.settings.jwt_secret,
+                       algorithm="HS256")
+    assert world.get("/me", early).status == 401
