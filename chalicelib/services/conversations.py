@@ -275,7 +275,7 @@ def _fire(deps: Deps, message: OutboxMessage) -> OutboxMessage:
         return Change(updates=updates, reports=reports, extra_ops=ops)
 
     try:
-        change_lead(deps, message.lead_id, decide)
+        change_lead(deps, message.lead_id, decide, touch=True)
     except (TransactionCancelled, NotFound):
         return repo.outbox(message.message_id) or message
     if outcome["status"] == "dropped":
