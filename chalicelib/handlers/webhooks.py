@@ -28,28 +28,31 @@ RAW_JSON = ("application/json", "application/octet-stream")
 MAX_MEDIA = 10
 
 
-def signed_url(call: Call) -> str:
-    """The URL Twilio called, as it signed it: the configured public base URL (LEADLINE_PUBLIC_BASE_URL,
-    e.g. https://api.example.com or https://abc.execute-api.../api) plus the route, or else
-    {X-Forwarded-Proto}://{Host}{path as API Gateway saw it}; then the query string."""
+def signed_urls(call: Call) -> list[str]:
+    """The URLs Twilio may have signed for this request: the configured public base URL
+    (LEADLINE_PUBLIC_BASE_URL, e.g. https://api.example.com or https://abc.execute-api.../api) plus
+    the route, and {X-Forwarded-Proto}://{Host}{path as API Gateway saw it}; each with the query
+    string. Either binds the signature to this endpoint; only the auth token makes one."""
     context = call.request.context or {}
-    base = call.deps.settings.public_base_url.rstrip("/")
-    if base:
-        path = context.get("resourcePath") or context.get("path") or ""
-    else:
-        proto = (call.header("x-forwarded-proto") or "https").split(",")[0].strip()
-        base = f"{proto}://{call.header('host') or ''}"
-        path = context.get("path") or context.get("resourcePath") or ""
     query = call.request.query_params
     suffix = "?" + urlencode(list(query.items())) if query else ""
-    return f"{base}{path}{suffix}"
+    urls = []
+    base = call.deps.settings.public_base_url.rstrip("/")
+    if base:
+        urls.append(f"{base}{context.get('resourcePath') or context.get('path') or ''}{suffix}")
+    host = call.header("host")
+    if host:
+        proto = (call.header("x-forwarded-proto") or "https").split(",")[0].strip()
+        urls.append(f"{proto}://{host}{context.get('path') or context.get('resourcePath') or ''}{suffix}")
+    return urls
 
 
 def _twilio_form(call: Call) -> dict[str, list[str]]:
     """Every posted field (all values), checked against X-Twilio-Signature; 403 when it does not match."""
     params = parse_qs(call.raw_body.decode("utf-8", errors="replace"), keep_blank_values=True)
     token = call.deps.settings.twilio_auth_token
-    if not valid_twilio_signature(token, signed_url(call), params, call.header("x-twilio-signature")):
+    signature = call.header("x-twilio-signature")
+    if not any(valid_twilio_signature(token, url, params, signature) for url in signed_urls(call)):
         logger.warning("twilio webhook with a bad or missing signature")
         raise Forbidden("the X-Twilio-Signature does not match this request", code="bad_signature")
     return params

@@ -110,7 +110,7 @@ def test_unsigned_or_badly_signed_is_403_and_stores_nothing(world: World, case: 
     assert s.account_id
 
 
-def test_signature_uses_the_configured_public_base_url(world: World) -> None:
+def test_signature_accepts_the_configured_public_base_url(world: World) -> None:
     s = store(world)
     existing = lead(world, s)
     world.deps._settings = world.deps.settings.model_copy(update={"public_base_url": "https://api.acme-leads.com/v1"})
@@ -119,8 +119,12 @@ def test_signature_uses_the_configured_public_base_url(world: World) -> None:
         "https://api.acme-leads.com/v1/webhooks/twilio/sms", params)
     assert twilio_post(world, "/webhooks/twilio/sms", params, signature=signature).status == 200
     assert messages(world, existing.lead_id)[-1]["body"] == "See you soon"
-    # The Host-derived URL no longer counts once a base URL is configured.
-    assert twilio_post(world, "/webhooks/twilio/sms", {**params, "MessageSid": "SM2"}).status == 403
+    # The URL as the Host header gives it is accepted too; a signature for another URL is not.
+    assert twilio_post(world, "/webhooks/twilio/sms", {**params, "MessageSid": "SM2"}).status == 200
+    elsewhere = RequestValidator("dev-twilio-token").compute_signature(
+        "https://api.acme-leads.com/v2/webhooks/twilio/sms", {**params, "MessageSid": "SM3"})
+    refused = twilio_post(world, "/webhooks/twilio/sms", {**params, "MessageSid": "SM3"}, signature=elsewhere)
+    assert refused.status == 403
     assert s.account_id
 
 
