@@ -10,7 +10,7 @@ import os
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel
+from chalicelib.model import BaseModel
 
 QUEUE_NAMES = ("timers", "outbox", "inbound", "reports", "events")
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.domain.business_hours import DEFAULT_BUSINESS_HOURS, BusinessHours
+from chalicelib.model import BaseModel
 
 
 class Group(BaseModel):

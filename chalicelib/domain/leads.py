@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.model import BaseModel
 
 STATUSES = ("new", "hot", "warm", "cold", "follow_up", "sold", "dead")
 ROUTING_STATES = ("routing", "offered", "accepted", "assigned", "delinquent")

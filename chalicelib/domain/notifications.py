@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from chalicelib.model import BaseModel
 
 NotificationKind = Literal["offer", "assignment", "mention", "coalesced", "escalation", "delinquent", "stale"]
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from chalicelib.model import BaseModel
 
 ReportEventKind = Literal[
     # intake: data = {source, source_group, campaign, channel, has_email, has_phone, received_at}

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.clock import iso, parse_time
 from chalicelib.domain.business_hours import BusinessHours
@@ -43,6 +43,7 @@ from chalicelib.domain.leads import Lead
 from chalicelib.domain.scoring import POINTS
 from chalicelib.domain.tenancy import Role
 from chalicelib.domain.users import User
+from chalicelib.model import BaseModel
 
 Strategy = Literal["round_robin", "weighted"]
 OfferState = Literal["pending", "accepted", "declined", "timed_out", "superseded"]

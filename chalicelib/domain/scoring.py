@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from chalicelib.model import BaseModel
 
 ScoreReason = Literal[
     "accept", "decline", "coalesced", "assigned", "timeout", "requeue",

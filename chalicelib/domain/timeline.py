@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from chalicelib.model import BaseModel
 
 EventType = Literal[
     "created", "message", "note", "offer", "assignment", "status", "appointment", "escalation", "crm",

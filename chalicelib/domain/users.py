@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.domain.errors import Forbidden, NotFound
 from chalicelib.domain.tenancy import Principal, Role
+from chalicelib.model import BaseModel
 
 
 class NotifyPreferences(BaseModel):

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.tenancy import Principal
 from chalicelib.handlers.http import Call, api
+from chalicelib.lazy import lazy_module
 from chalicelib.schemas.common import Page
 from chalicelib.schemas.tenancy import AccountResponse, CreateAccountRequest, UpdateAccountRequest
-from chalicelib.services import accounts as service
+
+if TYPE_CHECKING:
+    from chalicelib.services import accounts as service
+else:
+    service = lazy_module("chalicelib.services.accounts")
+
 
 bp = Blueprint(__name__)
 

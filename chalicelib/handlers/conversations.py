@@ -14,6 +14,7 @@ from chalicelib.deps import get_deps
 from chalicelib.domain.leads import Lead
 from chalicelib.handlers.http import Call, api
 from chalicelib.handlers.leads import lead_view
+from chalicelib.lazy import lazy_module
 from chalicelib.observability import logger
 from chalicelib.schemas.conversations import (
     AppointmentRequest,
@@ -30,8 +31,14 @@ from chalicelib.schemas.conversations import (
     UpdateAppointmentRequest,
     UpdateSavedReplyRequest,
 )
-from chalicelib.services import conversations as service
-from chalicelib.services import inbound
+
+if TYPE_CHECKING:
+    from chalicelib.services import conversations as service
+    from chalicelib.services import inbound
+else:
+    service = lazy_module("chalicelib.services.conversations")
+    inbound = lazy_module("chalicelib.services.inbound")
+
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord

@@ -3,7 +3,7 @@ edits, labels, notes, timeline, locks and assignment."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
@@ -13,6 +13,7 @@ from chalicelib.domain.errors import Forbidden, UnsupportedMediaType, Validation
 from chalicelib.domain.lead_query import LeadFilters
 from chalicelib.domain.leads import Lead, NewLead, Vehicle, active_lock
 from chalicelib.handlers.http import Call, api
+from chalicelib.lazy import lazy_module
 from chalicelib.schemas.leads import (
     AssignRequest,
     CreatedLeads,
@@ -25,8 +26,14 @@ from chalicelib.schemas.leads import (
     TimelineResponse,
     UpdateLeadRequest,
 )
-from chalicelib.services import intake
-from chalicelib.services import leads as service
+
+if TYPE_CHECKING:
+    from chalicelib.services import intake
+    from chalicelib.services import leads as service
+else:
+    intake = lazy_module("chalicelib.services.intake")
+    service = lazy_module("chalicelib.services.leads")
+
 
 bp = Blueprint(__name__)
 

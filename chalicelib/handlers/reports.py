@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Cron, Response
 
@@ -11,6 +11,7 @@ from chalicelib.config import get_settings
 from chalicelib.deps import get_deps
 from chalicelib.domain.reports.stats import parse_buckets
 from chalicelib.handlers.http import Call, api, parse_model
+from chalicelib.lazy import lazy_module
 from chalicelib.observability import logger
 from chalicelib.schemas.reports import (
     DashboardResponse,
@@ -28,8 +29,14 @@ from chalicelib.schemas.reports import (
     StaleQuery,
     StoreQuery,
 )
-from chalicelib.services import nightly
-from chalicelib.services import reports as service
+
+if TYPE_CHECKING:
+    from chalicelib.services import nightly
+    from chalicelib.services import reports as service
+else:
+    nightly = lazy_module("chalicelib.services.nightly")
+    service = lazy_module("chalicelib.services.reports")
+
 
 bp = Blueprint(__name__)
 

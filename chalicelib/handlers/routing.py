@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Rate
 
@@ -15,6 +15,7 @@ from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.routing import Offer
 from chalicelib.handlers.http import Call, api
 from chalicelib.handlers.leads import lead_view
+from chalicelib.lazy import lazy_module
 from chalicelib.observability import logger
 from chalicelib.schemas.leads import LeadResponse
 from chalicelib.schemas.routing import (
@@ -27,7 +28,12 @@ from chalicelib.schemas.routing import (
     RoutingConfigResponse,
     ScoreResponse,
 )
-from chalicelib.services import routing as service
+
+if TYPE_CHECKING:
+    from chalicelib.services import routing as service
+else:
+    service = lazy_module("chalicelib.services.routing")
+
 
 bp = Blueprint(__name__)
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
 from chalicelib.domain.users import User
 from chalicelib.handlers.http import Call, api
+from chalicelib.lazy import lazy_module
 from chalicelib.schemas.common import Page
 from chalicelib.schemas.tenancy import CreateUserRequest, UpdateMeRequest, UpdateUserRequest, UserResponse
-from chalicelib.services import users as service
+
+if TYPE_CHECKING:
+    from chalicelib.services import users as service
+else:
+    service = lazy_module("chalicelib.services.users")
+
 
 bp = Blueprint(__name__)
 

@@ -6,9 +6,9 @@ unsigned or wrongly signed request is 403 and stores nothing."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from html import escape
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode
-from xml.sax.saxutils import escape
 
 from chalice import Blueprint, Response
 
@@ -16,9 +16,16 @@ from chalicelib.clock import iso
 from chalicelib.domain.errors import Forbidden, ValidationFailed
 from chalicelib.domain.signatures import valid_meta_signature, valid_twilio_signature
 from chalicelib.handlers.http import Call, api
+from chalicelib.lazy import lazy_module
 from chalicelib.observability import logger
-from chalicelib.services import conversations as conversations_service
-from chalicelib.services import inbound
+
+if TYPE_CHECKING:
+    from chalicelib.services import conversations as conversations_service
+    from chalicelib.services import inbound
+else:
+    conversations_service = lazy_module("chalicelib.services.conversations")
+    inbound = lazy_module("chalicelib.services.inbound")
+
 
 bp = Blueprint(__name__)
 
@@ -68,7 +75,9 @@ def _required(form: dict[str, list[str]], *names: str) -> list[str]:
 
 def twiml(text: str | None) -> Response:
     body = '<?xml version="1.0" encoding="UTF-8"?>'
-    body += f"<Response><Message>{escape(text)}</Message></Response>" if text else "<Response/>"
+    # html.escape(quote=False) escapes exactly XML's &, < and > (xml.sax.saxutils would pull urllib.request
+    # into every cold start).
+    body += f"<Response><Message>{escape(text, quote=False)}</Message></Response>" if text else "<Response/>"
     return Response(body=body, status_code=200, headers={"Content-Type": "text/xml"})
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 from chalicelib.domain.contacts import normalize_email, normalize_phone
+from chalicelib.model import BaseModel
 
 
 class Strict(BaseModel):

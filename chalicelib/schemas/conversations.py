@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
+from chalicelib.model import BaseModel
 from chalicelib.schemas.common import Strict, Url
 from chalicelib.schemas.leads import LeadResponse
 

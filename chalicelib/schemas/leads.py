@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, Field
 
 from chalicelib.domain.leads import Channel, Status
+from chalicelib.model import BaseModel
 from chalicelib.schemas.common import EmailStr, Strict
 
 PersonName = Annotated[str, Field(max_length=100)]

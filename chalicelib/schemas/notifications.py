@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import BaseModel
+from chalicelib.model import BaseModel
 
 
 class NotificationResponse(BaseModel):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from chalicelib.domain.leads import Channel
+from chalicelib.model import BaseModel
 from chalicelib.schemas.common import Strict
 
 MatchText = Annotated[str, Field(min_length=1, max_length=200)]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from chalicelib.domain.business_hours import validate_business_hours, validate_holidays
 from chalicelib.domain.tenancy import Role
+from chalicelib.model import BaseModel
 from chalicelib.schemas.common import EmailStr, Name, PhoneE164, ShortText, Strict, TimezoneName, Url
 
 BusinessHoursField = dict[str, list[list[str]]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.adapters.dynamodb import keys
 from chalicelib.adapters.dynamodb.table import (
@@ -20,6 +20,7 @@ from chalicelib.adapters.dynamodb.table import (
     encode_cursor,
 )
 from chalicelib.domain.errors import NotFound
+from chalicelib.model import BaseModel
 
 Op = dict[str, Any]
 _NEW = "attribute_not_exists(PK)"
