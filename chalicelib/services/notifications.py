@@ -50,12 +50,21 @@ def _subject(kind: str) -> str:
 
 
 def deliver_notification(deps: Deps, job: dict[str, Any]) -> None:
-    """The outbox consumer's half: send one email or SMS notification. Safe to repeat."""
+    """The outbox consumer's half: send one email or SMS notification.
+
+    A redelivered job is skipped once its delivery is recorded; the record is written after
+    the send, so a crash in between repeats a notification rather than losing it."""
     from chalicelib.adapters.mail import Email
     from chalicelib.domain.messaging import OutboundMessage
 
-    if job["channel"] == "email":
+    repo = NotificationRepository(deps.table)
+    notification_id, channel = job.get("notification_id"), job["channel"]
+    if notification_id and repo.delivered(notification_id, channel):
+        return
+    if channel == "email":
         deps.mailer.send(Email(to=[job["to"]], subject=job.get("subject") or "Leadline", text=job["text"]))
     elif job["channel"] == "sms":
         deps.sender.send(OutboundMessage(channel="sms", to=job["to"], body=job["text"],
                                          account_id=job.get("account_id")))
+    if notification_id:
+        repo.mark_delivered(notification_id, channel, int((deps.clock.now() + timedelta(days=7)).timestamp()))

@@ -373,3 +373,19 @@ def test_staff_notification_jobs_are_delivered_by_the_outbox_consumer(world: Wor
     assert (text["to"], text["body"]) == ("+13125550142", "New lead offered to you")
     assert len(sent_mail()) == before + 1
     assert queued_jobs(world, "outbox") == []
+
+
+def test_a_redelivered_staff_notification_is_sent_once(world: World) -> None:
+    from chalicelib.adapters.senders import sandbox_sends
+    from chalicelib.services.notifications import deliver_notification
+    from tests.integration.test_conversations_actions import sent_mail
+
+    s = store(world)
+    before = len(sent_mail())
+    sms_job = {"kind": "notification", "channel": "sms", "to": "+13125550142", "text": "New lead offered to you",
+               "notification_id": "ntf_9", "account_id": s.account_id}
+    email_job = {**sms_job, "channel": "email", "to": "sam@acme.com", "subject": "New lead"}
+    for job in (sms_job, email_job, sms_job, email_job):
+        deliver_notification(world.deps, job)
+    assert len(sandbox_sends(world.deps.table, s.account_id)) == 1
+    assert len(sent_mail()) == before + 1

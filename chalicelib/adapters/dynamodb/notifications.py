@@ -38,6 +38,13 @@ class NotificationRepository:
             names={"#read": "read"} if unread_only else None, values={":false": False} if unread_only else None)
         return [Notification.model_validate(_strip(i)) for i in items], (encode_cursor(last) if last else None)
 
+    def delivered(self, notification_id: str, channel: str) -> bool:
+        key = keys.dedup_key("notification", f"{notification_id}#{channel}")
+        return self.table.get(key, consistent=True) is not None
+
+    def mark_delivered(self, notification_id: str, channel: str, ttl: int) -> None:
+        self.table.put({**keys.dedup_key("notification", f"{notification_id}#{channel}"), "type": "dedup", "ttl": ttl})
+
     def mark_read(self, user_id: str, notification_id: str) -> Notification:
         try:
             item = self.table.update(keys.notification_key(user_id, notification_id), "SET #read = :true",
