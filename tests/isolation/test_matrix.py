@@ -272,11 +272,11 @@ def _body_from_schema(doc: dict[str, Any], schema: dict[str, Any]) -> Any:
 
 
 def call(m: Matrix, doc: dict[str, Any], op: Op, caller: str | None, ids: dict[str, str],
-         token: str | None = None) -> Reply:
+         token: str | None = None, account_query: bool = True) -> Reply:
     path = op.path
     for param in op.params:
         path = path.replace("{" + param + "}", ids.get(param, made_up(f"{param[:3]}_01KMATRIXNOTHING0")))
-    if "account_id" in op.query_names:
+    if "account_id" in op.query_names and account_query:
         path += f"?account_id={ids['account_id']}"
     token = token if token is not None else (m.tokens[caller] if caller else None)
     body = op.spec.get("requestBody")
@@ -336,7 +336,14 @@ def check_operation(m: Matrix, doc: dict[str, Any], op: Op) -> list[str]:
             record("anonymous", reply, "no 401 on a public route", reply.status != 401)
         return problems
 
-    if op.method == "GET" and not LEAD_PARAMS & set(op.params):
+    if op.method == "GET" and not op.params:
+        # Lists without an id (and without ?account_id=: every store the caller sees): neither a
+        # restricted agent (not assigned) nor a manager of another store may find the lead in them.
+        for who in ("restricted", "other_store"):
+            reply = call(m, doc, op, who, m.ids, account_query=False)
+            shown = m.ids["lead_id"] in reply.body.decode(errors="replace")
+            record(who, reply, "no lead they may not see", not shown)
+    elif op.method == "GET" and not LEAD_PARAMS & set(op.params):
         reply = call(m, doc, op, "restricted", m.ids)
         shown = m.ids["lead_id"] in reply.body.decode(errors="replace")
         record("restricted", reply, "no lead that is not assigned to them", not shown)
