@@ -194,6 +194,9 @@ def main() -> None:
                   f"p50 {p50:.1f} ms, p99 {p99:.1f} ms")
             print(json.dumps({"steady_state_calls": sum(steady.values()), "p50_ms": round(p50, 1),
                               "p99_ms": round(p99, 1)}))
+            print(f"BENCH inbound_sms_calls_steady_state: {sum(steady.values())} calls")
+            print(f"BENCH inbound_sms_p50_ms: {p50:.1f} ms")
+            print(f"BENCH inbound_sms_p99_ms: {p99:.1f} ms")
         set_deps(None)
 
 

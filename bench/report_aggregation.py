@@ -123,6 +123,11 @@ def main() -> None:
           f"= {len(events) / best:,.0f} events/s (runs: {', '.join(f'{r:.2f}' for r in runs)})")
     print(f"peak memory of the pure step (tracemalloc): {peak / 2**20:.1f} MiB; "
           f"process max RSS incl. the events: {rss_mb:.0f} MiB")
+    print(f"BENCH report_events: {len(events)} events")
+    print(f"BENCH report_aggregation_s: {best:.2f} s")
+    print(f"BENCH report_events_per_s: {len(events) / best:.0f} events/s")
+    print(f"BENCH report_peak_mib: {peak / 2**20:.1f} MiB")
+    print(f"BENCH report_process_rss_mib: {rss_mb:.0f} MiB")
 
 
 if __name__ == "__main__":
