@@ -13,7 +13,7 @@ os.environ.update({
     "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     "LEADLINE_JWT_SECRET": "test-secret-0123456789abcdef0123456789", "LEADLINE_STAGE": "test",
     "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_NAMESPACE": "LeadlineTest",
-    "POWERTOOLS_DEV": "0", "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "POWERTOOLS_DEV": "0", "POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "1",
 })
 
 from collections.abc import Iterator  # noqa: E402
