@@ -455,7 +455,8 @@ def requeue_lead(deps: Deps, actor: Principal, lead_id: str) -> Lead:
     """An agent of the store claims a delinquent lead; one claim wins, the rest get 409."""
     lead_repo = LeadRepository(deps.table)
     lead = lead_repo.require(lead_id)
-    if not actor.can_see_account(lead.group_id, lead.account_id):
+    # A restricted agent sees only leads assigned to them, so an unowned delinquent lead is not theirs to claim.
+    if not actor.can_see_lead(lead.group_id, lead.account_id, lead.assigned_to):
         raise NotFound("lead not found")
     user = deps.users.get(actor.user_id)
     if user is None:
