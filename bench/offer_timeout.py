@@ -1,0 +1,123 @@
+"""Offer-timeout lateness on the real local stack (real clock, real HTTP, the timers queue).
+
+Starts `python -m leadline.cli local --no-demo` in a subprocess with a temporary LEADLINE_HOME
+on free ports (the same StackProcess as tests/e2e), bootstraps a group through the CLI, makes a
+store open around the clock with two agents and offer_timeout_seconds 2, then for each of a
+few leads made over HTTP: finds its first offer, and polls (every 50 ms) the first agent's
+GET /me/offers until that offer is gone. Lateness = that moment minus the offer's expires_at.
+The stack is always stopped (SIGTERM, then kill).
+
+    .venv/bin/python bench/offer_timeout.py [--leads 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+ALWAYS_OPEN = {d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+POLL_SECONDS = 0.05
+GIVE_UP_SECONDS = 15.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--leads", type=int, default=5)
+    args = parser.parse_args()
+
+    from chalicelib.clock import parse_time
+    from tests.e2e.conftest import Http, StackProcess, cli, free_port
+
+    with tempfile.TemporaryDirectory(prefix="leadline-bench-") as tmp:
+        home = Path(tmp) / "home"
+        home.mkdir()
+        stack = StackProcess(home=home, port=free_port(), aws_port=free_port())
+        try:
+            stack.start()
+            done = cli(home, "bootstrap", "--group", "Bench Motors", "--email", "owner@bench-motors.com",
+                       "--name", "Owner")
+            if done.returncode != 0:
+                raise AssertionError(done.stderr)
+            http = Http(stack.url, json.loads(done.stdout)["token"])
+            made = http("POST", "/accounts", {"name": "Bench Kia", "timezone": "America/Chicago",
+                                              "business_hours": ALWAYS_OPEN})
+            if made.status_code != 201:
+                raise AssertionError(made.text)
+            account_id = made.json()["account_id"]
+            tokens: dict[str, str] = {}
+            for name in ("ava", "ben"):
+                email = f"{name}@bench-motors.com"
+                user = http("POST", "/users", {"email": email, "name": name.title(), "role": "agent",
+                                               "account_ids": [account_id]})
+                if user.status_code != 201:
+                    raise AssertionError(user.text)
+                minted = cli(home, "token", "--email", email)
+                if minted.returncode != 0:
+                    raise AssertionError(minted.stderr)
+                tokens[user.json()["user_id"]] = minted.stdout.strip()
+            configured = http("PUT", f"/accounts/{account_id}/routing", {"offer_timeout_seconds": 2})
+            if configured.status_code != 200:
+                raise AssertionError(configured.text)
+
+            def offers_of(user_id: str) -> list[dict[str, Any]]:
+                reply = http("GET", "/me/offers", token=tokens[user_id])
+                if reply.status_code != 200:
+                    raise AssertionError(reply.text)
+                return list(reply.json()["items"])
+
+            lateness_ms: list[float] = []
+            for n in range(args.leads):
+                lead = http("POST", f"/accounts/{account_id}/leads", {
+                    "first_name": "Lee", "last_name": f"Buyer{n}", "email": f"lee{n}@buyer-mail.com",
+                    "source": "Web", "channel": "web"})
+                if lead.status_code != 201:
+                    raise AssertionError(lead.text)
+                lead_id = lead.json()["lead_id"]
+                first = next(((uid, o) for uid in tokens for o in offers_of(uid) if o["lead_id"] == lead_id), None)
+                if first is None:
+                    raise AssertionError(f"lead {lead_id} got no offer")
+                agent, offer = first
+                expires = parse_time(offer["expires_at"]).timestamp()
+                gone_at = None
+                while time.time() < expires + GIVE_UP_SECONDS:
+                    polled = time.time()
+                    if all(o["offer_id"] != offer["offer_id"] for o in offers_of(agent)):
+                        gone_at = polled
+                        break
+                    time.sleep(POLL_SECONDS)
+                if gone_at is None:
+                    raise AssertionError(f"offer {offer['offer_id']} still live {GIVE_UP_SECONDS} s after expiry")
+                lateness_ms.append((gone_at - expires) * 1000)
+                print(f"  lead {n + 1}: offer gone {lateness_ms[-1]:.0f} ms after expires_at")
+        finally:
+            stop_stack(stack)
+
+    p50 = statistics.median(lateness_ms)
+    print(f"offer-timeout lateness over {len(lateness_ms)} offers (timeout 2 s, polled every "
+          f"{POLL_SECONDS * 1000:.0f} ms): p50 {p50:.0f} ms, max {max(lateness_ms):.0f} ms")
+    print(f"BENCH offer_timeout_lateness_p50_ms: {p50:.0f} ms")
+    print(f"BENCH offer_timeout_lateness_max_ms: {max(lateness_ms):.0f} ms")
+
+
+def stop_stack(stack: Any) -> None:
+    """SIGTERM, then kill if it does not stop (StackProcess.stop raises after killing it)."""
+    try:
+        stack.stop()
+    except AssertionError as exc:
+        print(f"the stack needed a kill: {str(exc)[:200]}", file=sys.stderr)
+    finally:
+        if stack.proc is not None and stack.proc.poll() is None:
+            stack.proc.kill()
+            stack.proc.wait()
+
+
+if __name__ == "__main__":
+    main()
