@@ -4,7 +4,8 @@ Starts `python -m leadline.cli local --no-demo` in a subprocess with a temporary
 on free ports (the same StackProcess as tests/e2e), bootstraps a group through the CLI, makes a
 store open around the clock with two agents and offer_timeout_seconds 2, then for each of a
 few leads made over HTTP: finds its first offer, and polls (every 50 ms) the first agent's
-GET /me/offers until that offer is gone. Lateness = that moment minus the offer's expires_at.
+GET /me/offers until that offer is gone and the other agent's until the lead is offered to them
+(the timeout fired and routing moved on). Lateness = that moment minus the offer's expires_at.
 The stack is always stopped (SIGTERM, then kill).
 
     .venv/bin/python bench/offer_timeout.py [--leads 5]
@@ -74,6 +75,7 @@ def main() -> None:
                 return list(reply.json()["items"])
 
             lateness_ms: list[float] = []
+            hidden_ms: list[float] = []
             for n in range(args.leads):
                 lead = http("POST", f"/accounts/{account_id}/leads", {
                     "first_name": "Lee", "last_name": f"Buyer{n}", "email": f"lee{n}@buyer-mail.com",
@@ -86,23 +88,32 @@ def main() -> None:
                     raise AssertionError(f"lead {lead_id} got no offer")
                 agent, offer = first
                 expires = parse_time(offer["expires_at"]).timestamp()
-                gone_at = None
-                while time.time() < expires + GIVE_UP_SECONDS:
+                # GET /me/offers hides an offer past its expires_at at read time, so its leaving the
+                # list is not the timeout firing; the timeout has fired when the lead's routing moves
+                # on: the other agent is offered the lead (a new routing version).
+                gone_at = moved_at = None
+                while time.time() < expires + GIVE_UP_SECONDS and moved_at is None:
                     polled = time.time()
-                    if all(o["offer_id"] != offer["offer_id"] for o in offers_of(agent)):
+                    if gone_at is None and all(o["offer_id"] != offer["offer_id"] for o in offers_of(agent)):
                         gone_at = polled
+                    if any(o["lead_id"] == lead_id for uid in tokens if uid != agent for o in offers_of(uid)):
+                        moved_at = polled
                         break
                     time.sleep(POLL_SECONDS)
-                if gone_at is None:
-                    raise AssertionError(f"offer {offer['offer_id']} still live {GIVE_UP_SECONDS} s after expiry")
-                lateness_ms.append((gone_at - expires) * 1000)
-                print(f"  lead {n + 1}: offer gone {lateness_ms[-1]:.0f} ms after expires_at")
+                if gone_at is None or moved_at is None:
+                    raise AssertionError(f"routing of {lead_id} had not moved on {GIVE_UP_SECONDS} s after expiry")
+                hidden_ms.append((gone_at - expires) * 1000)
+                lateness_ms.append((moved_at - expires) * 1000)
+                print(f"  lead {n + 1}: offer hidden {hidden_ms[-1]:.0f} ms, next offer made "
+                      f"{lateness_ms[-1]:.0f} ms after expires_at")
         finally:
             stop_stack(stack)
 
     p50 = statistics.median(lateness_ms)
-    print(f"offer-timeout lateness over {len(lateness_ms)} offers (timeout 2 s, polled every "
-          f"{POLL_SECONDS * 1000:.0f} ms): p50 {p50:.0f} ms, max {max(lateness_ms):.0f} ms")
+    print(f"offer-timeout lateness (expires_at to the next agent's offer) over {len(lateness_ms)} offers "
+          f"(timeout 2 s, polled every {POLL_SECONDS * 1000:.0f} ms): p50 {p50:.0f} ms, max {max(lateness_ms):.0f} ms")
+    print(f"the offer left GET /me/offers: p50 {statistics.median(hidden_ms):.0f} ms, "
+          f"max {max(hidden_ms):.0f} ms after expires_at (filtered at read time)")
     print(f"BENCH offer_timeout_lateness_p50_ms: {p50:.0f} ms")
     print(f"BENCH offer_timeout_lateness_max_ms: {max(lateness_ms):.0f} ms")
 
