@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.dynamodb.tenancy import AccountRepository, GroupRepository, UserRepository
     from chalicelib.adapters.mail import SesMailer
     from chalicelib.adapters.queues import QueuePublisher
+    from chalicelib.domain.directory import UserDirectory
     from chalicelib.domain.messaging import MessageSender
 
 
@@ -52,6 +53,14 @@ class Deps:
         from chalicelib.adapters.dynamodb.tenancy import UserRepository
 
         return UserRepository(self.table)
+
+    @cached_property
+    def directory(self) -> UserDirectory:
+        from chalicelib.adapters.directory import CognitoDirectory, LocalDirectory
+
+        if self.settings.auth_mode == "cognito":
+            return CognitoDirectory(self.settings.cognito_user_pool_id)
+        return LocalDirectory()
 
     @cached_property
     def queues(self) -> QueuePublisher:

@@ -55,6 +55,12 @@ class Conflict(DomainError):
     status = 409
     code = "conflict"
 
+    @classmethod
+    def taken(cls, field: str) -> Conflict:
+        """A unique value (an email, a store's number) another record already holds."""
+        return cls(f"{field} is already in use", code="already_exists",
+                   details=[{"field": field, "message": "is already in use"}])
+
 
 class TooLarge(DomainError):
     status = 413

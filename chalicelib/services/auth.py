@@ -44,8 +44,11 @@ def _claims(token: str, deps: Deps) -> dict[str, Any]:
         if settings.auth_mode == "cognito":
             jwks = _jwks_client(f"{settings.cognito_issuer}/.well-known/jwks.json")
             signing_key = jwks.get_signing_key_from_jwt(token)
+            # Cognito names the app client in `aud` (ID tokens) or `client_id` (access tokens): checked here.
             claims = jwt.decode(token, signing_key.key, algorithms=["RS256"], issuer=settings.cognito_issuer,
-                                options=options)
+                                options={**options, "verify_aud": False})
+            if claims.get("token_use") not in ("access", "id"):
+                raise Unauthorized("not a Cognito access or ID token")
             audience = claims.get("aud") or claims.get("client_id")
             if settings.cognito_app_client_id and audience != settings.cognito_app_client_id:
                 raise Unauthorized("token was issued for another client")

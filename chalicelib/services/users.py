@@ -1,13 +1,18 @@
-"""Use cases of people: bootstrap a group, invite, read, change, delete, availability."""
+"""Use cases of people: bootstrap a group, invite, read, change, delete, availability.
+
+Who can sign in is kept by the user directory (Cognito when deployed), what they may do by
+Leadline's user record. Every change touching both does the directory first and undoes it
+if the record's conditional write fails, so the two never disagree for longer than a call."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from chalicelib.clock import iso
 from chalicelib.deps import Deps
 from chalicelib.domain.accounts import Group
-from chalicelib.domain.errors import Forbidden, NotFound
+from chalicelib.domain.errors import Conflict, Forbidden, NotFound
 from chalicelib.domain.tenancy import Principal, Role
 from chalicelib.domain.users import NotifyPreferences, User, can_view_user, check_can_grant, check_can_manage
 from chalicelib.ids import new_id
@@ -27,23 +32,44 @@ def bootstrap_group(deps: Deps, group_name: str, email: str, name: str) -> Boots
     now_dt = deps.clock.now()
     now = iso(now_dt)
     group = Group(group_id=new_id("grp", now_dt), name=group_name.strip(), created_at=now)
-    user = User(user_id=new_id("usr", now_dt), group_id=group.group_id, email=normalize_email(email),
-                name=name.strip(), role=Role.GROUP_ADMIN, created_at=now, updated_at=now)
-    deps.users.create_with_group(user, group)
-    return Bootstrapped(group, user)
+
+    def write(user_id: str) -> User:
+        user = User(user_id=user_id, group_id=group.group_id, email=normalize_email(email),
+                    name=name.strip(), role=Role.GROUP_ADMIN, created_at=now, updated_at=now)
+        deps.users.create_with_group(user, group)
+        return user
+
+    return Bootstrapped(group, _enrol(deps, normalize_email(email), name.strip(), write))
+
+
+def _enrol(deps: Deps, email: str, name: str, write: Callable[[str], User]) -> User:
+    """Invite `email` into the directory, then `write` the record under the id it chose."""
+    if deps.users.by_email(email) is not None:
+        raise Conflict.taken("email")
+    invitation = deps.directory.invite(email, name, deps.clock.now())
+    try:
+        return write(invitation.user_id)
+    except BaseException:
+        # A concurrent invite of the same address may have linked the same directory user and won.
+        if deps.users.get(invitation.user_id) is None:
+            deps.directory.withdraw(invitation)
+        raise
 
 
 def create_user(deps: Deps, actor: Principal, request: CreateUserRequest) -> User:
     check_can_grant(actor, request.role, request.account_ids)
-    now_dt = deps.clock.now()
-    now = iso(now_dt)
+    now = iso(deps.clock.now())
     fields = request.model_dump(exclude_none=True, exclude={"notify"})
-    user = User(user_id=new_id("usr", now_dt), group_id=actor.group_id, created_at=now, updated_at=now,
-                notify=NotifyPreferences(**(request.notify.model_dump() if request.notify else {})), **fields)
-    if user.role is Role.GROUP_ADMIN:
-        user = user.model_copy(update={"account_ids": []})
-    deps.users.create(user)
-    return user
+    if request.role is Role.GROUP_ADMIN:
+        fields["account_ids"] = []
+
+    def write(user_id: str) -> User:
+        user = User(user_id=user_id, group_id=actor.group_id, created_at=now, updated_at=now,
+                    notify=NotifyPreferences(**(request.notify.model_dump() if request.notify else {})), **fields)
+        deps.users.create(user)
+        return user
+
+    return _enrol(deps, fields["email"], fields["name"], write)
 
 
 def get_user(deps: Deps, actor: Principal, user_id: str) -> User:
@@ -79,7 +105,17 @@ def update_user(deps: Deps, actor: Principal, user_id: str, request: UpdateUserR
     after = User.model_validate(after.model_dump())
     if after.role is Role.GROUP_ADMIN:
         after = after.model_copy(update={"account_ids": []})
-    deps.users.replace(target, after)
+    if after.email == target.email:
+        deps.users.replace(target, after)
+        return after
+    if deps.users.by_email(after.email) is not None:
+        raise Conflict.taken("email")
+    deps.directory.change_email(target.user_id, after.email)
+    try:
+        deps.users.replace(target, after)
+    except BaseException:
+        deps.directory.change_email(target.user_id, target.email)
+        raise
     return after
 
 
@@ -99,4 +135,6 @@ def delete_user(deps: Deps, actor: Principal, user_id: str) -> None:
     if target.user_id == actor.user_id:
         raise Forbidden("you cannot delete yourself")
     check_can_manage(actor, target)
+    # Sign-in goes first: if the record's write then fails, a retried DELETE finishes the job.
+    deps.directory.remove(target.user_id)
     deps.users.replace(target, target.model_copy(update={"deleted": True, "updated_at": iso(deps.clock.now())}))

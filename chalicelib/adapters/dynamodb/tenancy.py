@@ -127,8 +127,7 @@ def _taken(exc: TransactionCancelled, ops: list[dict[str, Any]]) -> Conflict:
         pk = (op.get("Put") or {}).get("Item", {}).get("PK", "")
         for prefix, field in (("SMSNUMBER#", "sms_number"), ("PAGE#", "messenger_page_id"), ("EMAIL#", "email")):
             if pk.startswith(prefix):
-                return Conflict(f"{field} is already in use", code="already_exists",
-                                details=[{"field": field, "message": "is already in use"}])
+                return Conflict.taken(field)
         if "updated_at" in str((op.get("Put") or {}).get("ConditionExpression", "")):
             return Conflict("the record changed meanwhile; read it again and retry", code="conflict")
     return Conflict("the change lost a race with another one", code="conflict")
