@@ -2,7 +2,8 @@
 
 Commands other than `local` and `package` find the running stack through $LEADLINE_HOME
 (its stack.json and its 0600 secret file), point boto3 at the stack's AWS endpoint with
-fake credentials, and call the services directly. No secret is ever taken from the
+fake credentials, and call the services directly. `bootstrap --stack` and `sign-in` work on
+a deployed stage instead (leadline/deployed.py). No secret is ever taken from the
 command line."""
 
 from __future__ import annotations
@@ -75,15 +76,37 @@ def cmd_local(args: argparse.Namespace) -> int:
 
 
 def cmd_bootstrap(args: argparse.Namespace) -> int:
-    deps = connect_to_stack()
     from chalicelib.services.auth import mint_local_token
     from chalicelib.services.users import bootstrap_group
 
     if not args.group.strip() or not args.name.strip():
         raise CliError("--group and --name must not be blank")
+    if args.stack:
+        from leadline.deployed import deps_for, find_stack
+
+        deps = deps_for(find_stack(args.stack, args.region))
+        _logs_to_stderr()
+    else:
+        deps = connect_to_stack()
     boot = bootstrap_group(deps, args.group, args.email, args.name)
-    print(json.dumps({"group_id": boot.group.group_id, "user_id": boot.user.user_id,
-                      "token": mint_local_token(deps.settings.jwt_secret, boot.user.user_id)}))
+    # A deployed stage's tokens come from Cognito, which has just mailed a temporary password.
+    token = None if args.stack else mint_local_token(deps.settings.jwt_secret, boot.user.user_id)
+    print(json.dumps({"group_id": boot.group.group_id, "user_id": boot.user.user_id, "token": token}))
+    if args.stack:
+        print(f"Cognito has emailed {boot.user.email} a temporary password; for a token run:\n"
+              f"  leadline sign-in --stack {args.stack} --email {boot.user.email}", file=sys.stderr)
+    return 0
+
+
+def cmd_sign_in(args: argparse.Namespace) -> int:
+    from chalicelib.domain.contacts import normalize_email
+    from leadline.deployed import find_stack, sign_in
+
+    try:
+        email = normalize_email(args.email)
+    except ValueError as exc:
+        raise CliError(f"--email: {exc}") from exc
+    print(sign_in(find_stack(args.stack, args.region), email))
     return 0
 
 
@@ -137,7 +160,16 @@ def build_parser() -> argparse.ArgumentParser:
     boot.add_argument("--group", required=True)
     boot.add_argument("--email", required=True)
     boot.add_argument("--name", required=True)
+    boot.add_argument("--stack", default=None,
+                      help="a deployed stage's CloudFormation stack (your AWS credentials) instead of the local stack")
+    boot.add_argument("--region", default=None, help="the stack's region (default: your AWS configuration's)")
     boot.set_defaults(func=cmd_bootstrap)
+
+    sign = commands.add_parser("sign-in", help="a deployed stage: sign in with Cognito and print a bearer token")
+    sign.add_argument("--stack", required=True, help="the stage's CloudFormation stack")
+    sign.add_argument("--email", required=True)
+    sign.add_argument("--region", default=None, help="the stack's region (default: your AWS configuration's)")
+    sign.set_defaults(func=cmd_sign_in)
 
     token = commands.add_parser("token", help="print a bearer token for a user of the local stack")
     token.add_argument("--email", required=True)
@@ -159,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from chalicelib.domain.errors import DomainError
+    from leadline.deployed import DeployedStackError
 
     try:
         if args.command == "local":
@@ -168,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     except NoRunningStack as exc:
         print(f"leadline: {exc}", file=sys.stderr)
         return 2
-    except CliError as exc:
+    except (CliError, DeployedStackError) as exc:
         print(f"leadline: {exc}", file=sys.stderr)
         return 1
     except DomainError as exc:

@@ -55,8 +55,11 @@ BUCKET_ACTIONS = ["s3:ListBucket"]
 MAIL_ACTIONS = ["ses:SendEmail", "ses:SendRawEmail"]
 SECRET_ACTIONS = ["secretsmanager:GetSecretValue"]
 LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
+# POST/PATCH/DELETE /users keep the Cognito pool in step with Leadline's user records.
+USER_POOL_ACTIONS = ["cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser",
+                     "cognito-idp:AdminUpdateUserAttributes", "cognito-idp:AdminDeleteUser"]
 # The AWS services the code may create clients for, and so the services the policy covers.
-COVERED_SERVICES = frozenset({"dynamodb", "sqs", "s3", "sesv2", "secretsmanager"})
+COVERED_SERVICES = frozenset({"dynamodb", "sqs", "s3", "sesv2", "secretsmanager", "cognito-idp"})
 
 
 class PackageError(RuntimeError):
@@ -248,6 +251,10 @@ def _policy(resources: dict[str, Any], queues: dict[str, QueueInfo], shape: AppS
             _sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${MailConfigurationSet}"),
         ]},
         {"Sid": "ProviderSecret", "Effect": "Allow", "Action": SECRET_ACTIONS, "Resource": [{"Ref": "ProviderSecret"}]},
+        {"Sid": "UserPool", "Effect": "Allow", "Action": USER_POOL_ACTIONS, "Resource": [{"Fn::Sub": [
+            "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/${PoolId}",
+            {"PoolId": {"Fn::If": ["CreateUserPool", {"Ref": "UserPool"}, {"Ref": "CognitoUserPoolId"}]}},
+        ]}]},
         {"Sid": "Logs", "Effect": "Allow", "Action": LOG_ACTIONS,
          "Resource": [_sub(f"${{{cfn_name(name)}LogGroup.Arn}}") for name in shape.functions]},
     ]

@@ -15,6 +15,7 @@ import pytest
 
 from leadline.package import (
     COVERED_SERVICES,
+    USER_POOL_ACTIONS,
     VISIBILITY_FACTOR,
     AppShape,
     Consumer,
@@ -119,6 +120,8 @@ def test_iam_is_least_privilege(template: dict[str, Any]) -> None:
         f"${{Table.Arn}}/index/GSI{i}" for i in range(1, 8)}
     assert "dynamodb:Scan" not in by_sid["Table"]["Action"]
     assert by_sid["ProviderSecret"]["Resource"] == [{"Ref": "ProviderSecret"}]
+    pool_arn = by_sid["UserPool"]["Resource"][0]["Fn::Sub"]
+    assert pool_arn[0].endswith(":userpool/${PoolId}") and pool_arn[1]["PoolId"]["Fn::If"][0] == "CreateUserPool"
 
 
 def test_every_aws_client_the_code_makes_is_covered_by_the_policy() -> None:
@@ -126,6 +129,13 @@ def test_every_aws_client_the_code_makes_is_covered_by_the_policy() -> None:
     for path in (ROOT / "chalicelib").rglob("*.py"):
         used |= set(re.findall(r"client\(\"([a-z0-9-]+)\"\)", path.read_text()))
     assert used <= COVERED_SERVICES, f"add IAM statements in leadline/package.py for {used - COVERED_SERVICES}"
+
+
+def test_every_user_pool_call_is_allowed() -> None:
+    called = set(re.findall(r"\._idp\.([a-z_]+)\(", (ROOT / "chalicelib" / "adapters" / "directory.py").read_text()))
+    assert called, "the pattern no longer finds the Cognito calls"
+    allowed = {action.removeprefix("cognito-idp:") for action in USER_POOL_ACTIONS}
+    assert {"".join(part.title() for part in name.split("_")) for name in called} == allowed
 
 
 def test_bundle_holds_the_runtime_requirements_only(packaged: Path) -> None:

@@ -248,3 +248,50 @@ def test_a_token_signed_with_another_key_is_401(pool: Pool) -> None:
 
     assert pool.world.get("/me", access_token).status == 200
     assert pool.world.get("/me", forged).status == 401
+
+
+# -- the CLI against a deployed stage (found by its CloudFormation stack's outputs) ------------------------
+
+
+def deployed_stack(pool: Pool) -> str:
+    template = {"Resources": {"AlarmTopic": {"Type": "AWS::SNS::Topic"}}, "Outputs": {
+        "TableName": {"Value": pool.world.deps.settings.table_name},
+        "UserPoolId": {"Value": pool.pool_id}, "UserPoolClientId": {"Value": pool.client_id}}}
+    client("cloudformation").create_stack(StackName="leadline-prod", TemplateBody=json.dumps(template))
+    return "leadline-prod"
+
+
+def answering(monkeypatch: pytest.MonkeyPatch, *answers: str) -> None:
+    replies = iter(answers)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(replies))
+
+
+def test_cli_bootstraps_a_deployed_stage_and_signs_the_owner_in(pool: Pool, capsys: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from leadline.cli import main
+
+    stack = deployed_stack(pool)
+    assert main(["bootstrap", "--stack", stack, "--region", "us-east-1", "--group", "Acme Auto",
+                 "--email", "Owner@Acme.com", "--name", "Olive Owner"]) == 0
+    printed = capsys.readouterr()
+    boot = json.loads(printed.out)
+    assert boot["token"] is None and "leadline sign-in --stack leadline-prod" in printed.err
+    assert pool.usernames() == {"owner@acme.com": boot["user_id"]}
+
+    pool.temporary_password("owner@acme.com")
+    answering(monkeypatch, TEMPORARY, PASSWORD, PASSWORD)
+    assert main(["sign-in", "--stack", stack, "--email", "owner@acme.com"]) == 0
+    token = capsys.readouterr().out.strip()
+    me = pool.world.get("/me", token)
+    assert me.status == 200 and me.json["user_id"] == boot["user_id"] and me.json["role"] == "group_admin"
+
+    answering(monkeypatch, "not-the-password")
+    assert main(["sign-in", "--stack", stack, "--email", "owner@acme.com"]) == 1
+    assert "wrong email or password" in capsys.readouterr().err
+
+
+def test_cli_names_a_stack_that_is_not_there(pool: Pool, capsys: pytest.CaptureFixture[str]) -> None:
+    from leadline.cli import main
+
+    assert main(["sign-in", "--stack", "leadline-nowhere", "--email", "owner@acme.com"]) == 1
+    assert "no stack named 'leadline-nowhere'" in capsys.readouterr().err
