@@ -17,53 +17,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-for _var in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")]:
-    os.environ.pop(_var)
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-    "LEADLINE_JWT_SECRET": "bench-secret-0123456789abcdef0123456789", "LEADLINE_STAGE": "bench",
-    "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_NAMESPACE": "LeadlineBench", "POWERTOOLS_LOG_LEVEL": "ERROR",
-})
+import _support
+
+_support.use_moto_environment()
 
 HOST = "hooks.leadline-bench.com"
 STORE_NUMBER = "+13125550100"
-
-
-class CallCounter:
-    """Counts every API call made through the app's cached boto3 clients."""
-
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-        self.hooked: set[int] = set()
-
-    def hook(self) -> None:
-        from chalicelib.adapters import aws
-
-        for name, found in list(aws._clients.items()):
-            if id(found) in self.hooked:
-                continue
-            self.hooked.add(id(found))
-            found.meta.events.register("before-call.*.*", self._count(name))
-
-    def _count(self, service: str) -> Any:
-        def count(model: Any, **_: Any) -> None:
-            self.calls[f"{service}.{model.name}"] += 1
-        return count
-
-    def take(self) -> Counter[str]:
-        taken, self.calls = self.calls, Counter()
-        return taken
 
 
 def main() -> None:
@@ -93,7 +58,7 @@ def main() -> None:
         deps = Deps(clock=clock)
         set_deps(deps)
         harness_sqs = boto3.client("sqs")  # the event source mapping's client: not counted
-        counter = CallCounter()
+        counter = _support.CallCounter()
         validator = RequestValidator(deps.settings.twilio_auth_token)
 
         with Client(app) as chalice_client:

@@ -17,49 +17,15 @@ what carries over."""
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
-import sys
-import threading
 import time
-from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _support
 
-for _var in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")]:
-    os.environ.pop(_var)
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", "LEADLINE_JWT_SECRET": "bench-secret-0123456789abcdef0123456789",
-    "LEADLINE_STAGE": "bench", "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_LOG_LEVEL": "ERROR",
-    "POWERTOOLS_METRICS_NAMESPACE": "LeadlineBench",
-})
-
-
-class CallCounter:
-    """Counts DynamoDB calls by operation (before-call) and the items Queries read (after-call)."""
-
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-        self.scanned = 0
-        self._lock = threading.Lock()  # the list fans its first Queries out over threads
-
-    def __call__(self, event_name: str, **_: Any) -> None:
-        with self._lock:
-            self.calls[event_name.rsplit(".", 1)[-1]] += 1
-
-    def after(self, parsed: dict[str, Any] | None = None, **_: Any) -> None:
-        with self._lock:
-            self.scanned += int((parsed or {}).get("ScannedCount", 0))
-
-    def take(self) -> tuple[Counter[str], int]:
-        with self._lock:
-            taken, scanned, self.calls, self.scanned = self.calls, self.scanned, Counter(), 0
-        return taken, scanned
+_support.use_moto_environment()
 
 
 def main() -> None:
@@ -130,9 +96,9 @@ def run(args: argparse.Namespace) -> None:
             pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
     print(f"wrote {args.leads} leads over {args.stores} stores in {time.perf_counter() - started:.1f} s")
 
-    counter = CallCounter()
-    dynamodb.meta.events.register("before-call.dynamodb.*", counter)
-    dynamodb.meta.events.register("after-call.dynamodb.Query", counter.after)
+    # DynamoDB only: a page's cost is its DynamoDB calls and the items its Queries read.
+    counter = _support.CallCounter(services=("dynamodb",))
+    counter.hook()
     token = mint_local_token(deps.settings.jwt_secret, boot.user.user_id, now=clock.now().timestamp())
     one_store = accounts[0].account_id
     cases = [
@@ -160,7 +126,7 @@ def run(args: argparse.Namespace) -> None:
                 began = time.perf_counter()
                 rows, cursor = lead_service.list_leads(deps, principal, account_id, folder, filters, args.limit, cursor)
                 timings.append((time.perf_counter() - began) * 1000)
-                calls, scanned = counter.take()
+                calls, scanned = counter.take_with_items_read()
                 service_calls.append(sum(calls.values()))
                 items_read.append(scanned)
                 rows_seen.append(len(rows))
@@ -171,13 +137,13 @@ def run(args: argparse.Namespace) -> None:
             counter.take()
             reply = http.http.get(query, headers={"Authorization": f"Bearer {token}"})
             assert reply.status_code == 200, reply.body
-            http_calls, _ = counter.take()
+            http_calls = counter.take()
             per_page = statistics.mean(service_calls)
             read_per_page = statistics.mean(items_read)
             figures[label] = (per_page, statistics.median(timings), read_per_page)
             print(f"{label:<40} {per_page:>12.1f} {sum(http_calls.values()):>10} {read_per_page:>11.0f} "
                   f"{statistics.median(timings):>10.0f} {max(timings):>10.0f}   rows/page {rows_seen}; "
-                  f"HTTP: {dict(http_calls)}")
+                  f"HTTP: { {op.removeprefix('dynamodb.'): n for op, n in http_calls.items()} }")
     print()
     slug = {f"{args.stores} stores": "group", "one store": "store"}
     for label, (calls, median_ms, read) in figures.items():

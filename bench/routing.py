@@ -19,53 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 import time
 import uuid
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-for _var in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")]:
-    os.environ.pop(_var)
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-    "LEADLINE_JWT_SECRET": "bench-secret-0123456789abcdef0123456789", "LEADLINE_STAGE": "bench",
-    "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_NAMESPACE": "LeadlineBench", "POWERTOOLS_LOG_LEVEL": "ERROR",
-})
+import _support
 
-
-class CallCounter:
-    """Counts every API call made through the app's cached boto3 clients."""
-
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-        self.hooked: set[int] = set()
-
-    def hook(self) -> None:
-        from chalicelib.adapters import aws
-
-        for name, found in list(aws._clients.items()):
-            if id(found) not in self.hooked:
-                self.hooked.add(id(found))
-                found.meta.events.register("before-call.*.*", self._count(name))
-
-    def _count(self, service: str) -> Any:
-        def count(model: Any, **_: Any) -> None:
-            self.calls[f"{service}.{model.name}"] += 1
-        return count
-
-    def measure(self, action: Any) -> tuple[Any, Counter[str]]:
-        self.hook()
-        self.calls = Counter()
-        result = action()
-        self.hook()
-        # Detach the count: calls made between measurements go to a counter nobody reads.
-        taken, self.calls = self.calls, Counter()
-        return result, taken
+_support.use_moto_environment()
 
 
 def _sqs_event(bodies: list[dict[str, Any]]) -> dict[str, Any]:
@@ -106,7 +67,7 @@ def main() -> None:
         deps = Deps(clock=clock)
         set_deps(deps)
         client = Client(app)
-        counter = CallCounter()
+        counter = _support.CallCounter()
 
         def token(user_id: str) -> str:
             return mint_local_token(deps.settings.jwt_secret, user_id, now=clock.now().timestamp(), hours=48)
