@@ -15,6 +15,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 SERVICE = "leadline"
 
@@ -58,12 +59,30 @@ def _cold_start() -> bool:
 
 
 def http_metrics(event: Any, get_response: Callable[[Any], Any]) -> Any:
-    """Chalice middleware ('http'): responses by status class, flushed once per invocation."""
+    """Chalice middleware ('http'): counts responses by status class; `flush_metrics` publishes."""
     response = get_response(event)
     status = getattr(response, "status_code", 200)
     metrics.add_metric(name=f"Http{status // 100}xx", unit=MetricUnit.Count, value=1)
-    metrics.flush_metrics()
     return response
+
+
+def flush_metrics(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """Chalice middleware ('all', registered before every middleware that adds metrics): one EMF
+    line per invocation of any kind, with what the invocation recorded, even when it raised.
+
+    Not Powertools' `log_metrics`: it warns "No application metrics to publish" after every
+    invocation that recorded none (most queue batches and schedules). And with
+    POWERTOOLS_METRICS_DISABLED, Powertools' flush neither prints nor clears, while `add_metric`
+    prints a full set regardless once a metric holds 100 values; clearing here keeps a
+    long-lived local process quiet and its memory flat."""
+    try:
+        return get_response(event)
+    finally:
+        if metrics.metric_set:
+            if is_metrics_disabled():
+                metrics.clear_metrics()
+            else:
+                metrics.flush_metrics()
 
 
 def redact(value: str | None) -> str:
