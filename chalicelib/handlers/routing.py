@@ -4,7 +4,7 @@ feedback, scores; the timers-queue consumer and the every-minute due sweep."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Rate
@@ -88,26 +88,28 @@ def lead_feedback(call: Call, lead_id: str) -> Any:
 
 
 @api(bp, "/users/{user_id}/score", "GET", response=ScoreResponse,
-     query={"from": "date or time (default: 30 days before to)", "to": "date or time (default: now)"},
+     query={"from": "date or time (default: 30 days before to)", "to": "date or time (default: now)",
+            "timezone": "the zone dates are days of (default: the zone of the user's stores, as the dashboard "
+                        "counts them; UTC when their stores are in several zones)"},
      summary="A user's performance score over a date range, with every entry that makes it")
 def user_score(call: Call, user_id: str) -> Any:
-    start = _bound(call.query.get("from"), "from", end_of_day=False)
-    end = _bound(call.query.get("to"), "to", end_of_day=True)
-    report = service.user_score(call.deps, call.principal, user_id, start, end)
-    return {"user_id": report.user_id, "from": report.start, "to": report.end, "base": 100, "score": report.score,
+    start = _bound(call.query.get("from"), "from")
+    end = _bound(call.query.get("to"), "to")
+    report = service.user_score(call.deps, call.principal, user_id, start, end, call.query.get("timezone"))
+    return {"user_id": report.user_id, "from": report.start, "to": report.end, "timezone": report.timezone,
+            "base": 100, "score": report.score,
             "events": [{"event_id": e.event_id, "at": e.at, "reason": e.reason, "points": e.points,
                         "lead_id": e.lead_id, "account_id": e.account_id} for e in report.events]}
 
 
-def _bound(raw: str | None, field: str, *, end_of_day: bool) -> datetime | None:
-    """A `from` / `to` bound: a date (a whole UTC day, `to` inclusive) or a time with offset."""
+def _bound(raw: str | None, field: str) -> date | datetime | None:
+    """A `from` / `to` bound: a date (a whole day, `to` inclusive; the service knows whose day) or a
+    time with offset."""
     if not raw:
         return None
     try:
         if len(raw) == 10:
-            day = date.fromisoformat(raw)
-            at = datetime.combine(day, time(0), UTC)
-            return at + timedelta(days=1, milliseconds=-1) if end_of_day else at
+            return date.fromisoformat(raw)
         from chalicelib.clock import parse_time
 
         return parse_time(raw)

@@ -99,6 +99,7 @@ class ScoreResponse(BaseModel):
     # `from` is a Python keyword: the field is `from_` here and `from` on the wire.
     from_: str = Field(alias="from", serialization_alias="from")
     to: str
+    timezone: str
     base: int
     score: int
     events: list[ScoreEventResponse]

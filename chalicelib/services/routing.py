@@ -15,8 +15,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib.adapters.dynamodb.leads import LeadRepository
 from chalicelib.adapters.dynamodb.routing import RoutingRepository
@@ -517,23 +518,47 @@ class ScoreReport:
     user_id: str
     start: str
     end: str
+    timezone: str
     score: int
     events: list[ScoreEvent]
 
 
-def user_score(deps: Deps, actor: Principal, user_id: str, start: datetime | None,
-               end: datetime | None) -> ScoreReport:
-    """The score over [start, end] (default: the last 30 days) and every entry that makes it."""
+def user_score(deps: Deps, actor: Principal, user_id: str, start: date | datetime | None,
+               end: date | datetime | None, timezone: str | None = None) -> ScoreReport:
+    """The score over [start, end] (default: the last 30 days) and every entry that makes it.
+
+    Dates are whole days of `timezone`, by default the zone of the user's stores: the days the
+    dashboard counts their score over, so the two agree."""
     user = deps.users.get(user_id)
     if user is None or not can_view_user(actor, user):
         raise NotFound("user not found")
     if user_id != actor.user_id and not actor.is_manager_or_above:
         raise Forbidden("agents see their own score only")
-    end = end or deps.clock.now()
-    start = start or end - timedelta(days=30)
-    if start > end:
+    zone_name = timezone or _home_zone(deps, user)
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a name too long for a file
+        raise ValidationFailed.field("timezone", "is not an IANA timezone name") from exc
+
+    def instant(bound: date | datetime | None, end_of_day: bool) -> datetime | None:
+        if bound is None or isinstance(bound, datetime):
+            return bound
+        day = bound + timedelta(days=1) if end_of_day else bound
+        midnight = datetime.combine(day, time(0), zone).astimezone(UTC)
+        return midnight - timedelta(milliseconds=1) if end_of_day else midnight
+
+    end_at = instant(end, True) or deps.clock.now()
+    start_at = instant(start, False) or end_at - timedelta(days=30)
+    if start_at > end_at:
         raise ValidationFailed.field("from", "must not be after to")
-    events = _repo(deps).score_events(user_id, iso(start), iso(end))
-    return ScoreReport(user_id=user_id, start=iso(start), end=iso(end),
+    events = _repo(deps).score_events(user_id, iso(start_at), iso(end_at))
+    return ScoreReport(user_id=user_id, start=iso(start_at), end=iso(end_at), timezone=zone_name,
                        score=BASE_SCORE + sum(e.points for e in events), events=events)
+
+
+def _home_zone(deps: Deps, user: User) -> str:
+    stores = [a for a in deps.accounts.list_for_group(user.group_id)
+              if user.role is Role.GROUP_ADMIN or a.account_id in user.account_ids]
+    zones = {a.timezone for a in stores}
+    return zones.pop() if len(zones) == 1 else "UTC"
 

@@ -401,8 +401,14 @@ def test_score_over_a_date_range_with_its_events(world: World) -> None:
     mine = world.get(f"/users/{agent_id}/score", s.token(agent_id))
     assert mine.status == 200
     assert mine.json["score"] == 97 and [e["reason"] for e in mine.json["events"]] == ["timeout", "accept"]
+    # Dates are the store's days (New York, as the dashboard counts them), or of an explicit zone.
     day = world.get(f"/users/{agent_id}/score?from=2026-11-03&to=2026-11-03", s.admin_token).json
-    assert day["score"] == 102 and day["from"] == "2026-11-03T00:00:00.000Z" and day["to"] == "2026-11-03T23:59:59.999Z"
+    assert day["score"] == 102 and day["timezone"] == "America/New_York"
+    assert day["from"] == "2026-11-03T05:00:00.000Z" and day["to"] == "2026-11-04T04:59:59.999Z"
+    utc_day = world.get(f"/users/{agent_id}/score?from=2026-11-03&to=2026-11-03&timezone=UTC", s.admin_token).json
+    assert utc_day["from"] == "2026-11-03T00:00:00.000Z" and utc_day["to"] == "2026-11-03T23:59:59.999Z"
+    bad_zone = world.get(f"/users/{agent_id}/score?timezone=Mars/Olympus", s.admin_token)
+    assert bad_zone.status == 400 and bad_zone.json["error"]["details"][0]["field"] == "timezone"
     assert world.get(f"/users/{agent_id}/score?from=yesterday", s.admin_token).status == 400
     assert world.get(f"/users/{agent_id}/score?from=2026-11-04&to=2026-11-03", s.admin_token).status == 400
     colleague = add_user(world, s, "colleague@acme.com")
@@ -458,3 +464,28 @@ def test_offers_and_assignments_notify_per_preference(world: World) -> None:
     assert world.get("/me/notifications", s.token(agent_id)).json["items"] == []
     world.post(f"/offers/{offer['offer_id']}/accept", s.token(agent_id))
     assert [j["subject"] for j in queues.take("outbox") if j["channel"] == "email"] == ["A lead was assigned to you"]
+
+
+def test_score_and_dashboard_count_the_same_store_days(world: World) -> None:
+    s = store(world, agents=1)
+    configure(world, s, offer_timeout_seconds=600)
+    agent_id = s.agent_ids[0]
+    world.clock.set("2026-11-03T03:00:00Z")  # 22:00 on 2 November in New York
+    new_lead(world, s)
+    _, offer = current_offer(world, s) or pytest.fail("no offer")
+    assert world.post(f"/offers/{offer['offer_id']}/accept", s.token(agent_id)).status == 200
+
+    for day, expected in (("2026-11-02", 102), ("2026-11-03", 100)):
+        score = world.get(f"/users/{agent_id}/score?from={day}&to={day}", s.admin_token).json["score"]
+        board = world.get(f"/reports/dashboard?account_id={s.account_id}&from={day}&to={day}", s.admin_token).json
+        row = next(a for a in board["agents"] if a["user_id"] == agent_id)
+        assert score == row["score"] == expected, day
+
+
+@pytest.mark.parametrize("zone", ["a" * 5000, "../../etc/passwd", "x\x00y", "Mars/Olympus"])
+def test_a_bad_score_timezone_is_400(world: World, zone: str) -> None:
+    s = store(world, agents=1)
+    from urllib.parse import quote
+
+    reply = world.get(f"/users/{s.agent_ids[0]}/score?timezone={quote(zone)}", s.admin_token)
+    assert reply.status == 400 and reply.json["error"]["details"][0]["field"] == "timezone"
