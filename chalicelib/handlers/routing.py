@@ -137,10 +137,16 @@ def _timer_record(record: Any) -> None:
                                         "lead_id": body.get("lead_id"), "outcome": outcome})
 
 
+SWEEP_RESERVE_MS = 10_000
+
+
 @bp.schedule(Rate(1, unit=Rate.MINUTES))
 def routing_due_sweep(event: Any) -> dict[str, int]:
     """Every minute: expired offers and due openings whose timer message was lost."""
-    counts = service.sweep_due(get_deps())
+    context = getattr(event, "context", None)
+    # Stop paging with time to spare, so a backlog is worked off over a few runs, not cut mid-offer.
+    time_left = (lambda: context.get_remaining_time_in_millis() > SWEEP_RESERVE_MS) if context else (lambda: True)
+    counts = service.sweep_due(get_deps(), time_left)
     if any(counts.values()):
         logger.info("due sweep", extra=counts)
     return counts

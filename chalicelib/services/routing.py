@@ -13,7 +13,7 @@ no-op."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -340,19 +340,32 @@ def open_for_lead(deps: Deps, lead_id: str) -> str:
     return "offered" if applied.offer else applied.outcome.lead_updates.get("routing_state", "noop")
 
 
-def sweep_due(deps: Deps) -> dict[str, int]:
-    """The every-minute safety net: expired offers and due openings whose timer was lost."""
+def sweep_due(deps: Deps, time_left: Callable[[], bool] = lambda: True, page: int = SWEEP_BATCH) -> dict[str, int]:
+    """The every-minute safety net: expired offers and due openings whose timer was lost.
+
+    Pages through everything due while `time_left()` (the Lambda's remaining time) allows; the
+    pages follow the index's order, so an item that keeps failing is passed over, not retried
+    forever within one run."""
     repo = _repo(deps)
     now = iso(deps.clock.now())
     counts = {"offers": 0, "openings": 0, "failed": 0}
-    for offer in repo.due_offers(now, SWEEP_BATCH):
+
+    def each_due(fetch: Callable[..., tuple[list[Any], dict[str, Any] | None]]) -> Iterator[Any]:
+        start: dict[str, Any] | None = None
+        while True:
+            items, start = fetch(now, page, start)
+            yield from items
+            if start is None or not time_left():
+                return
+
+    for offer in each_due(repo.due_offers):
         try:
             if expire_offer(deps, offer.offer_id) != "noop":
                 counts["offers"] += 1
         except Exception:
             counts["failed"] += 1
             logger.exception("sweep could not expire an offer", extra={"offer_id": offer.offer_id})
-    for waiting in repo.due_openings(now, SWEEP_BATCH):
+    for waiting in each_due(repo.due_openings):
         try:
             if open_for_lead(deps, waiting.lead_id) != "noop":
                 counts["openings"] += 1

@@ -208,6 +208,22 @@ def test_due_sweep_catches_a_lost_timer(world: World) -> None:
     assert sweep(world)["offers"] == 0
 
 
+def test_due_sweep_pages_through_a_backlog_while_time_is_left(world: World) -> None:
+    from chalicelib.services.routing import sweep_due
+
+    queues = record_queues(world)
+    s = store(world, agents=2)
+    configure(world, s, offer_timeout_seconds=60)
+    created = [new_lead(world, s) for _ in range(5)]
+    queues.take()  # every timer message lost
+    world.clock.advance(61)
+
+    time_left = iter([True, False])  # asked after each page: room for a second page, not a third
+    assert sweep_due(world.deps, lambda: next(time_left), page=2)["offers"] == 4
+    assert sweep_due(world.deps, page=2)["offers"] == 1  # the rest, then nothing more is due
+    assert all(lead(world, c.lead_id).routing_version == 2 for c in created)
+
+
 def test_a_bad_timer_message_fails_alone(world: World) -> None:
     record_queues(world)
     s = store(world, agents=1)

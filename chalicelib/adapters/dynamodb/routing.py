@@ -113,10 +113,12 @@ class RoutingRepository:
         items = self.table.batch_get([keys.lead_key(lead_id) for lead_id in sorted(lead_ids)])
         return {item["lead_id"]: lead_from_item(item) for item in items}
 
-    def due_offers(self, now: str, limit: int = 100) -> list[Offer]:
-        items, _ = self.table.query_page(keys.due_pk("OFFER"), index=7, sk_condition="#sk <= :now",
-                                         sk_values={":now": now + _AFTER_ANY_ID}, limit=limit)
-        return [Offer.model_validate(_strip(i)) for i in items]
+    def due_offers(self, now: str, limit: int, start: dict[str, Any] | None = None,
+                   ) -> tuple[list[Offer], dict[str, Any] | None]:
+        """A page of pending offers expired by `now`, oldest first, and where the next page starts."""
+        items, last = self.table.query_page(keys.due_pk("OFFER"), index=7, sk_condition="#sk <= :now",
+                                            sk_values={":now": now + _AFTER_ANY_ID}, limit=limit, start_key=start)
+        return [Offer.model_validate(_strip(i)) for i in items], last
 
     # -- leads waiting for an opening (pattern 24) -----------------------------------------
 
@@ -143,10 +145,11 @@ class RoutingRepository:
         except ConditionFailed:
             return
 
-    def due_openings(self, now: str, limit: int = 100) -> list[Waiting]:
-        items, _ = self.table.query_page(keys.due_pk("OPENING"), index=7, sk_condition="#sk <= :now",
-                                         sk_values={":now": now + _AFTER_ANY_ID}, limit=limit)
-        return [Waiting.model_validate(_strip(i)) for i in items]
+    def due_openings(self, now: str, limit: int, start: dict[str, Any] | None = None,
+                     ) -> tuple[list[Waiting], dict[str, Any] | None]:
+        items, last = self.table.query_page(keys.due_pk("OPENING"), index=7, sk_condition="#sk <= :now",
+                                            sk_values={":now": now + _AFTER_ANY_ID}, limit=limit, start_key=start)
+        return [Waiting.model_validate(_strip(i)) for i in items], last
 
     # -- feedback and the score ledger (pattern 26) ----------------------------------------
 
