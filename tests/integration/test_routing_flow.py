@@ -104,6 +104,9 @@ def test_new_lead_is_offered_and_accepted_once(world: World) -> None:
     assert again.status == 409 and again.error_code == "offer_closed"
     assert world.post(f"/offers/{offer['offer_id']}/decline", s.token(agent_id), {"reason": "x"}).status == 409
     assert offers(world, s.token(agent_id)) == []
+    # decided offers expire from the table (DynamoDB TTL) 90 days after the decision
+    stored = world.deps.table.get({"PK": f"OFFER#{offer['offer_id']}", "SK": "OFFER"})
+    assert stored is not None and stored["ttl"] == int(world.clock.now().timestamp()) + 90 * 86400
 
     assert [(e["reason"], e["points"]) for e in score_events(world, agent_id)] == [("accept", 2)]
     timeline = _timeline(world, created.lead_id)

@@ -39,6 +39,7 @@ Entities and their keys
 | webhook dedup       | DEDUP#{source}#{id}                 | DEDUP                     |   ttl 7 days                                                          |
 | offer               | OFFER#{offer_id}                    | OFFER                     | GSI6 USER#{agent}#OFFERS / {expires_at}#{offer_id}  (sparse: pending) |
 |                     |                                     |                           | GSI7 DUE#OFFER / {expires_at}#{offer_id}            (sparse: pending) |
+|                     |                                     |                           |   ttl 90 days after it is decided                                     |
 | lead waiting opening| LEAD#{lead_id}                      | WAITING                   | GSI7 DUE#OPENING / {opens_at}#{lead_id}                               |
 | feedback earned     | LEAD#{lead_id}                      | FEEDBACK#{user_id}        |   the feedback score parts a user already earned on the lead          |
 | appointment         | APPOINTMENT#{appointment_id}        | APPOINTMENT               | GSI1 ACCOUNT#{a}#APPOINTMENTS / {at}#{appointment_id}                 |

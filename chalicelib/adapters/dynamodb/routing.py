@@ -8,11 +8,13 @@ attributes in the same conditional update that changes its state."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from chalicelib.adapters.dynamodb import keys
 from chalicelib.adapters.dynamodb.leads import lead_from_item
 from chalicelib.adapters.dynamodb.table import ConditionFailed, Item, Table, decode_cursor, encode_cursor
+from chalicelib.clock import parse_time
 from chalicelib.domain.leads import Lead
 from chalicelib.domain.routing import Offer, OfferDecision, Rotation, RoutingConfig, Waiting
 from chalicelib.domain.scoring import ScoreEvent
@@ -21,6 +23,9 @@ Op = dict[str, Any]
 _NEW = "attribute_not_exists(PK)"
 # Sorts after every id character: `{time}#~` is an upper bound for every `{time}#{id}` key.
 _AFTER_ANY_ID = "#~"
+# A decided offer is kept this long (a late accept still gets its 409, an audit can follow a
+# lead's offers), then DynamoDB's TTL removes it; routing never reads a decided offer again.
+DECIDED_OFFER_DAYS = 90
 
 
 def _strip(item: Item) -> Item:
@@ -79,15 +84,16 @@ class RoutingRepository:
     def offer_decide_op(decision: OfferDecision, now: str) -> Op:
         """Close a pending offer; `requires` live (accept, decline) or expired (timer) at `now`."""
         expiry = "expires_at > :now" if decision.requires == "live" else "expires_at <= :now"
-        values: dict[str, Any] = {":pending": "pending", ":state": decision.state, ":now": now}
-        expression = "SET #state = :state, decided_at = :now"
+        removed_at = int((parse_time(now) + timedelta(days=DECIDED_OFFER_DAYS)).timestamp())
+        values: dict[str, Any] = {":pending": "pending", ":state": decision.state, ":now": now, ":ttl": removed_at}
+        expression = "SET #state = :state, decided_at = :now, #ttl = :ttl"
         if decision.reason is not None:
             expression += ", reason = :reason"
             values[":reason"] = decision.reason
         expression += " REMOVE GSI6PK, GSI6SK, GSI7PK, GSI7SK"
         return {"Update": {"Key": keys.offer_key(decision.offer_id), "UpdateExpression": expression,
                            "ConditionExpression": f"#state = :pending AND {expiry}",
-                           "ExpressionAttributeNames": {"#state": "state"},
+                           "ExpressionAttributeNames": {"#state": "state", "#ttl": "ttl"},
                            "ExpressionAttributeValues": values}}
 
     def decide_offer(self, decision: OfferDecision, now: str) -> bool:
