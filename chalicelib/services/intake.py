@@ -6,14 +6,22 @@ A request whose phone, email or Messenger id matches an open lead of the same st
 instead of making a new one. The match is made atomic by the store's contact keys: a new
 lead is written in one transaction with conditional puts of its contact keys, so two
 identical requests racing each other cannot both create a lead; the loser reads the
-winner's keys on its retry and coalesces into it."""
+winner's keys on its retry and coalesces into it.
+
+A provider delivers the same ADF document again when it missed our answer (or a document
+failed halfway): each prospect carries a delivery key — the provider's lead `<id>`, else a
+digest of the prospect — written in the same transaction as the lead it made, so a repeat
+answers what the first delivery did and changes nothing (no second coalesce, no second credit)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib.adapters.dynamodb.conversations import ConversationRepository
 from chalicelib.adapters.dynamodb.leads import LeadRepository
 from chalicelib.adapters.dynamodb.table import TransactionCancelled
 from chalicelib.clock import iso
@@ -32,6 +40,9 @@ PREVIEW_CHARS = 140
 # Ten identical requests at once means up to nine coalescing into one lead at the same moment;
 # each lost race re-reads and retries, so allow more rounds than change_lead's default.
 ATTEMPTS = 30
+# How long a repeated delivery of an ADF prospect is recognised (after that it coalesces).
+DELIVERY_DAYS = 30
+DELIVERY_SOURCE = "adf"
 
 
 @dataclass(frozen=True)
@@ -82,29 +93,54 @@ def normalize_contact(account: Account, data: NewLead, prefix: str = "") -> Cont
     return Contact(phone=phone, email=email, messenger=psid)
 
 
-def receive_lead(deps: Deps, account: Account, data: NewLead, *, by: str | None = None) -> IntakeResult:
-    """Create a lead for a request, or join it to the store's open lead of the same contact."""
+def receive_lead(deps: Deps, account: Account, data: NewLead, *, by: str | None = None,
+                 delivery: str | None = None) -> IntakeResult:
+    """Create a lead for a request, or join it to the store's open lead of the same contact.
+    `delivery` names the request for a provider that may send it again (see the module's note)."""
     contact = normalize_contact(account, data)
     repo = LeadRepository(deps.table)
+    deliveries = ConversationRepository(deps.table)
     for _ in range(ATTEMPTS):
+        if delivery is not None:
+            earlier = deliveries.dedup(DELIVERY_SOURCE, delivery)
+            if earlier is not None:
+                return IntakeResult(lead=repo.require(earlier["lead_id"]), created=False,
+                                    coalesced_into=earlier.get("coalesced_into"))
         seen = {kind: repo.contact(account.account_id, kind, value) for kind, value in contact.points()}
         target = _open_lead_to_join(deps, repo, account, seen)
         if target is not None:
             try:
-                return _coalesce(deps, account, target, data, contact, seen, by)
+                return _coalesce(deps, account, target, data, contact, seen, by, delivery)
             except (_NoLongerOpen, TransactionCancelled):
                 continue
         try:
-            return _create(deps, account, data, contact, seen, by)
+            return _create(deps, account, data, contact, seen, by, delivery)
         except TransactionCancelled:
-            # Another request claimed one of the contact keys first: read them again.
+            # Another request claimed one of the contact keys (or the delivery) first: read them again.
             continue
     raise Conflict("too many requests for this contact at once; try again", code="busy")
 
 
-def read_adf(account: Account, document: bytes) -> list[NewLead]:
-    """Every prospect of an ADF document as a lead request, all checked before any is written:
-    one bad prospect (or a broken or hostile document) is a 400 naming the field, and nothing is stored."""
+def _delivery_op(deps: Deps, delivery: str, lead_id: str, coalesced_into: str | None) -> dict[str, Any]:
+    ttl = int((deps.clock.now() + timedelta(days=DELIVERY_DAYS)).timestamp())
+    recorded = {"lead_id": lead_id, **({"coalesced_into": coalesced_into} if coalesced_into else {})}
+    return ConversationRepository.dedup_op(DELIVERY_SOURCE, delivery, ttl, **recorded)
+
+
+def delivery_key(account: Account, prospect: dict[str, Any]) -> str:
+    """The provider's lead id when the prospect has one, else a digest of everything it says."""
+    if prospect.get("provider_lead_id"):
+        named = ["id", prospect.get("source") or "", prospect["provider_lead_id"]]
+    else:
+        named = ["content", json.dumps(prospect, sort_keys=True, default=str)]
+    digest = hashlib.sha256("\x1f".join(named).encode()).hexdigest()
+    return f"{account.account_id}#{digest}"
+
+
+def read_adf(account: Account, document: bytes) -> list[tuple[NewLead, str]]:
+    """Every prospect of an ADF document as a lead request with its delivery key, all checked before
+    any is written: one bad prospect (or a broken or hostile document) is a 400 naming the field,
+    and nothing is stored."""
     from chalicelib.domain.adf import AdfError, parse_adf
 
     try:
@@ -137,7 +173,7 @@ def read_adf(account: Account, document: bytes) -> list[NewLead]:
             normalize_contact(account, request, prefix)
         except ValidationFailed as exc:
             details.extend(exc.details)
-        requests.append(request)
+        requests.append((request, delivery_key(account, prospect)))
     if details:
         raise ValidationFailed("the document has bad fields: " + ", ".join(d["field"] for d in details),
                                details=details)
@@ -145,8 +181,10 @@ def read_adf(account: Account, document: bytes) -> list[NewLead]:
 
 
 def receive_adf(deps: Deps, account: Account, document: bytes, *, by: str | None = None) -> list[IntakeResult]:
-    """An ADF document's prospects, each through `receive_lead` (so each may coalesce)."""
-    return [receive_lead(deps, account, request, by=by) for request in read_adf(account, document)]
+    """An ADF document's prospects, each through `receive_lead` (so each may coalesce). A repeated
+    document — or one retried after a failure halfway — answers as the first delivery did."""
+    return [receive_lead(deps, account, request, by=by, delivery=delivery)
+            for request, delivery in read_adf(account, document)]
 
 
 def _request_date(raw: str, timezone: str) -> datetime:
@@ -198,7 +236,7 @@ def _joinable(lead: Lead, account: Account, now: str) -> bool:
 
 
 def _create(deps: Deps, account: Account, data: NewLead, contact: Contact,
-            seen: dict[str, dict[str, Any] | None], by: str | None) -> IntakeResult:
+            seen: dict[str, dict[str, Any] | None], by: str | None, delivery: str | None) -> IntakeResult:
     repo = LeadRepository(deps.table)
     now_dt = deps.clock.now()
     now = iso(now_dt)
@@ -232,6 +270,8 @@ def _create(deps: Deps, account: Account, data: NewLead, contact: Contact,
         ops.append(repo.report_op(report_event(deps, lead, "message_inbound", channel=channel)))
     ops.append(repo.report_op(report_event(deps, lead, "lead_received", **_report_data(lead.received_at, data,
                                                                                         contact, channel))))
+    if delivery is not None:
+        ops.append(_delivery_op(deps, delivery, lead.lead_id, None))
     repo.commit(ops, lead_op_index=None)
     logger.info("lead created", extra={"lead_id": lead.lead_id, "account_id": account.account_id})
     from chalicelib.services.routing import route_new_lead
@@ -241,7 +281,7 @@ def _create(deps: Deps, account: Account, data: NewLead, contact: Contact,
 
 
 def _coalesce(deps: Deps, account: Account, target: Lead, data: NewLead, contact: Contact,
-              seen: dict[str, dict[str, Any] | None], by: str | None) -> IntakeResult:
+              seen: dict[str, dict[str, Any] | None], by: str | None, delivery: str | None) -> IntakeResult:
     repo = LeadRepository(deps.table)
     message = (data.message or "").strip() or None
     channel = data.channel or ("messenger" if contact.messenger else "web")
@@ -272,6 +312,8 @@ def _coalesce(deps: Deps, account: Account, target: Lead, data: NewLead, contact
         # Contact points the lead did not have yet now lead here too, if nobody holds them.
         extra = [repo.contact_claim_op(account.account_id, kind, value, lead.lead_id, now, None)
                  for kind, value in contact.points() if not seen.get(kind)]
+        if delivery is not None:
+            extra.append(_delivery_op(deps, delivery, lead.lead_id, lead.lead_id))
         return Change(updates=updates, events=events, scores=scores, reports=reports, extra_ops=extra)
 
     lead, _ = change_lead(deps, target.lead_id, decide, attempts=ATTEMPTS, touch=True)

@@ -125,3 +125,76 @@ def test_restricted_agent_cannot_enter_leads(world: World) -> None:
     assert reply.status == 403
     reply = world.post(f"/accounts/{t.accounts[0]['account_id']}/leads", token, {"phone": "2125550100"})
     assert reply.status == 403
+
+
+# -- repeated deliveries: a provider that missed our answer sends the document again ------------------------
+
+
+def provider_post(world: World, t: Tenant, document: bytes) -> Any:
+    account = world.get(f"/accounts/{t.accounts[0]['account_id']}", t.token).json
+    return world.call("POST", f"/webhooks/leads/adf?account_id={account['account_id']}", raw=document,
+                      headers={"Content-Type": "text/xml", "X-Api-Key": account["api_key"]})
+
+
+def history(world: World, t: Tenant, lead_id: str) -> list[str]:
+    return [e["type"] for e in world.get(f"/leads/{lead_id}/timeline", t.token).json["items"]]
+
+
+def test_a_repeated_document_answers_as_the_first_and_changes_nothing(world: World) -> None:
+    t = world.tenant()
+    first = provider_post(world, t, doc("multi_prospect.xml"))
+    assert first.status == 201
+    sam = first.json["items"][0]["lead_id"]
+    before = (lead_count(world, t), history(world, t, sam))
+
+    world.clock.advance(600)
+    again = provider_post(world, t, doc("multi_prospect.xml"))
+
+    assert again.status == 201
+    assert [(i["lead_id"], i["coalesced_into"]) for i in again.json["items"]] == [
+        (i["lead_id"], i["coalesced_into"]) for i in first.json["items"]]
+    assert (lead_count(world, t), history(world, t, sam)) == before
+    # a new request from the same person (another document) still coalesces
+    resent = doc("multi_prospect.xml").replace(b"2026-11-02", b"2026-11-03")
+    assert provider_post(world, t, resent).json["items"][0]["coalesced_into"] == sam
+
+
+def test_the_provider_lead_id_names_the_delivery(world: World) -> None:
+    t = world.tenant()
+    first = provider_post(world, t, doc("cars_com.xml")).json["items"][0]
+    # the provider resends lead CC-88812034 with a later request date: the same delivery
+    resent = doc("cars_com.xml").replace(b"2026-11-02T09:41:07-05:00", b"2026-11-02T09:45:00-05:00")
+    again = provider_post(world, t, resent).json["items"][0]
+    assert again["lead_id"] == first["lead_id"] and again["coalesced_into"] is None
+    assert history(world, t, first["lead_id"]).count("coalesced") == 0
+    # another provider lead id from the same person is a new request: it coalesces
+    other = doc("cars_com.xml").replace(b"CC-88812034", b"CC-88812099")
+    assert provider_post(world, t, other).json["items"][0]["coalesced_into"] == first["lead_id"]
+
+
+def test_a_document_that_failed_halfway_is_finished_by_the_retry(world: World, monkeypatch: Any) -> None:
+    from chalicelib.adapters.dynamodb.leads import LeadRepository
+
+    t = world.tenant()
+    commit = LeadRepository.commit
+    writes: list[int] = []
+
+    def failing_third_write(self: LeadRepository, ops: Any, **kw: Any) -> Any:
+        writes.append(1)
+        if len(writes) == 3:
+            raise RuntimeError("DynamoDB is unavailable")
+        return commit(self, ops, **kw)
+
+    monkeypatch.setattr(LeadRepository, "commit", failing_third_write)
+    failed = provider_post(world, t, doc("multi_prospect.xml"))
+    assert failed.status == 500  # the provider will deliver it again
+    monkeypatch.setattr(LeadRepository, "commit", commit)
+    assert lead_count(world, t) == 1
+
+    retried = provider_post(world, t, doc("multi_prospect.xml"))
+
+    assert retried.status == 201
+    sam, sam_again, ava = retried.json["items"]
+    assert sam_again["coalesced_into"] == sam["lead_id"] and ava["coalesced_into"] is None
+    assert lead_count(world, t) == 2
+    assert history(world, t, sam["lead_id"]).count("coalesced") == 1

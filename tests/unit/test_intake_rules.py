@@ -43,12 +43,15 @@ def test_window_runs_from_the_latest_request() -> None:
 
 
 def test_adf_document_becomes_lead_requests() -> None:
-    (request,) = read_adf(store("America/Chicago"), (DOCS / "dealer_website.xml").read_bytes())
+    ((request, _),) = read_adf(store("America/Chicago"), (DOCS / "dealer_website.xml").read_bytes())
     assert request.received_at is not None and request.received_at.isoformat() == "2026-11-02T08:15:00-06:00"
     assert request.source == "Acme Subaru Website" and request.channel == "web"
     assert request.vehicle is not None and request.vehicle.model == "Outback"
-    requests = read_adf(store(), (DOCS / "multi_prospect.xml").read_bytes())
-    assert [r.email for r in requests] == ["sam.patel@outlook.com", "SAM.PATEL@outlook.com", "ava.brooks@yahoo.com"]
+    read = read_adf(store(), (DOCS / "multi_prospect.xml").read_bytes())
+    assert [r.email for r, _ in read] == ["sam.patel@outlook.com", "SAM.PATEL@outlook.com", "ava.brooks@yahoo.com"]
+    # each prospect is its own delivery, the same one every time the document comes
+    assert len({key for _, key in read}) == 3
+    assert [key for _, key in read] == [key for _, key in read_adf(store(), (DOCS / "multi_prospect.xml").read_bytes())]
 
 
 def test_adf_names_every_bad_field_of_every_prospect() -> None:
