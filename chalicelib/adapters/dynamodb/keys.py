@@ -37,6 +37,7 @@ Entities and their keys
 | contact key         | ACCOUNT#{a}#CONTACT#{kind}#{value}  | CONTACT                   |   kind: phone (E.164), email (lower), messenger (PSID)                |
 | provider message id | PROVIDERMSG#{provider}#{sid}        | LOOKUP                    |   -> lead_id, message_id (status callbacks)                          |
 | webhook dedup       | DEDUP#{source}#{id}                 | DEDUP                     |   ttl 7 days                                                          |
+| ADF delivery        | DEDUP#adf#{account_id}#{digest}     | DEDUP                     |   -> lead_id, coalesced_into; ttl 30 days (a provider's resend)      |
 | offer               | OFFER#{offer_id}                    | OFFER                     | GSI6 USER#{agent}#OFFERS / {expires_at}#{offer_id}  (sparse: pending) |
 |                     |                                     |                           | GSI7 DUE#OFFER / {expires_at}#{offer_id}            (sparse: pending) |
 |                     |                                     |                           |   ttl 90 days after it is decided                                     |
