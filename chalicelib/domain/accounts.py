@@ -26,6 +26,9 @@ class Account(BaseModel):
     holidays: list[str] = Field(default_factory=list)
     sms_number: str | None = None
     messenger_page_id: str | None = None
+    # The Twilio subaccount that owns the store's number (None: the stage's own account). It signs
+    # the store's webhooks with its own auth token, and the store's SMS are sent through it.
+    twilio_account_sid: str | None = None
     crm_email: str | None = None
     escalation_email: str | None = None
     address: str | None = None

@@ -34,6 +34,10 @@ def _check_holidays(value: list[str] | None) -> list[str] | None:
 class AccountSettingsFields(Strict):
     sms_number: PhoneE164 | None = None
     messenger_page_id: str | None = Field(default=None, max_length=64, pattern=r"^\d+$")
+    twilio_account_sid: str | None = Field(
+        default=None, pattern=r"^AC[0-9a-fA-F]{32}$",
+        description="the Twilio subaccount that owns sms_number; its auth token must be in the stage's "
+                    "twilio_auth_tokens. Unset: the stage's Twilio account")
     crm_email: EmailStr | None = None
     escalation_email: EmailStr | None = None
     address: ShortText | None = None
@@ -76,6 +80,7 @@ class AccountResponse(BaseModel):
     holidays: list[str]
     sms_number: str | None = None
     messenger_page_id: str | None = None
+    twilio_account_sid: str | None = None
     crm_email: str | None = None
     escalation_email: str | None = None
     address: str | None = None

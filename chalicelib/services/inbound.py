@@ -73,6 +73,21 @@ def account_id_for(deps: Deps, channel: str, recipient: str) -> str | None:
     return str(item["account_id"]) if item else None
 
 
+@dataclass(frozen=True)
+class SmsNumberOwner:
+    account_id: str
+    twilio_account_sid: str | None  # the store's Twilio subaccount; None: the stage's account
+
+
+def sms_number_owner(deps: Deps, number: str) -> SmsNumberOwner | None:
+    """The store that owns an SMS number and the Twilio account it is on, from the number's lookup
+    item alone (one GetItem: the webhook needs both before it can check the signature)."""
+    item = deps.table.get(keys.sms_number_lookup_key(number))
+    if not item:
+        return None
+    return SmsNumberOwner(account_id=str(item["account_id"]), twilio_account_sid=item.get("twilio_account_sid"))
+
+
 def _ttl(deps: Deps) -> int:
     return int((deps.clock.now() + timedelta(days=DEDUP_DAYS)).timestamp())
 

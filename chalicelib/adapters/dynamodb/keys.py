@@ -16,7 +16,7 @@ Entities and their keys
 | group               | GROUP#{group_id}                    | GROUP                     |                                                                      |
 | account (store)     | ACCOUNT#{account_id}                | ACCOUNT                   | GSI1 GROUP#{g}#ACCOUNTS / {account_id}                               |
 |                     |                                     |                           | GSI2 ACCOUNTS / {account_id}   (every store: nightly reports)        |
-| sms number lookup   | SMSNUMBER#{e164}                    | LOOKUP                    |                                                                      |
+| sms number lookup   | SMSNUMBER#{e164}                    | LOOKUP                    |   -> account_id, twilio_account_sid (the webhook's signing account)  |
 | messenger page      | PAGE#{page_id}                      | LOOKUP                    |                                                                      |
 | provider api key    | APIKEY#{sha256(key)}                | LOOKUP                    |                                                                      |
 | routing config      | ACCOUNT#{account_id}                | ROUTING                   |                                                                      |
@@ -35,7 +35,7 @@ Entities and their keys
 | timeline event      | LEAD#{lead_id}                      | EVENT#{event_id}          |   a message's event_id is its message_id                              |
 | outbound message    | OUTBOX#{message_id}                 | OUTBOX                    | GSI7 DUE#MESSAGE / {due_at}#{message_id} (sparse: scheduled, queued)  |
 | contact key         | ACCOUNT#{a}#CONTACT#{kind}#{value}  | CONTACT                   |   kind: phone (E.164), email (lower), messenger (PSID)                |
-| provider message id | PROVIDERMSG#{provider}#{sid}        | LOOKUP                    |   -> lead_id, message_id (status callbacks)                          |
+| provider message id | PROVIDERMSG#{provider}#{sid}        | LOOKUP                    |   -> lead_id, message_id, account_id, provider_account (callbacks)   |
 | webhook dedup       | DEDUP#{source}#{id}                 | DEDUP                     |   ttl 7 days                                                          |
 | ADF delivery        | DEDUP#adf#{account_id}#{digest}     | DEDUP                     |   -> lead_id, coalesced_into; ttl 30 days (a provider's resend)      |
 | offer               | OFFER#{offer_id}                    | OFFER                     | GSI6 USER#{agent}#OFFERS / {expires_at}#{offer_id}  (sparse: pending) |

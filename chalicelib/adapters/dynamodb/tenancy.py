@@ -47,9 +47,7 @@ class AccountRepository:
                                   "account_id": account.account_id},
                         "ConditionExpression": _NEW}}]
         if account.sms_number:
-            ops.append({"Put": {"Item": {**keys.sms_number_lookup_key(account.sms_number),
-                                         "account_id": account.account_id},
-                                "ConditionExpression": _NEW}})
+            ops.append({"Put": {"Item": _sms_lookup_item(account), "ConditionExpression": _NEW}})
         if account.messenger_page_id:
             ops.append({"Put": {"Item": {**keys.page_lookup_key(account.messenger_page_id),
                                          "account_id": account.account_id},
@@ -82,8 +80,16 @@ class AccountRepository:
             if old:
                 ops.append({"Delete": {"Key": key_fn(old)}})
             if new:
-                ops.append({"Put": {"Item": {**key_fn(new), "account_id": after.account_id},
-                                    "ConditionExpression": _NEW}})
+                item = (_sms_lookup_item(after) if attr == "sms_number"
+                        else {**key_fn(new), "account_id": after.account_id})
+                ops.append({"Put": {"Item": item, "ConditionExpression": _NEW}})
+        if after.sms_number and before.sms_number == after.sms_number \
+                and before.twilio_account_sid != after.twilio_account_sid:
+            # Same number, another Twilio account: the lookup the webhook reads must follow in this
+            # transaction, or the number's webhooks would be checked against the old account's token.
+            ops.append({"Put": {"Item": _sms_lookup_item(after),
+                                "ConditionExpression": "attribute_not_exists(PK) OR account_id = :me",
+                                "ExpressionAttributeValues": {":me": after.account_id}}})
         try:
             self.table.transact(ops)
         except TransactionCancelled as exc:
@@ -117,6 +123,15 @@ class AccountRepository:
 
     def by_api_key(self, api_key: str) -> Account | None:
         return self._lookup(keys.api_key_lookup_key(api_key_hash(api_key)))
+
+
+def _sms_lookup_item(account: Account) -> dict[str, Any]:
+    """The number's lookup carries the store's Twilio account as well: the SMS webhook reads this one
+    item to find both the store and the auth token that must have signed the request."""
+    item: dict[str, Any] = {**keys.sms_number_lookup_key(account.sms_number or ""), "account_id": account.account_id}
+    if account.twilio_account_sid:
+        item["twilio_account_sid"] = account.twilio_account_sid
+    return item
 
 
 def _taken(exc: TransactionCancelled, ops: list[dict[str, Any]]) -> Conflict:
