@@ -6,16 +6,24 @@ see the whole configuration surface in one place.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field, field_validator
 
 from chalicelib.model import BaseModel
 
 QUEUE_NAMES = ("timers", "outbox", "inbound", "reports", "events")
+TWILIO_ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 
 
 class Settings(BaseModel):
+    # A settings error must never print the values: they hold tokens and secrets.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
     stage: str = "local"
     table_name: str = "leadline"
     reports_bucket: str = "leadline-reports"
@@ -31,6 +39,10 @@ class Settings(BaseModel):
     sender_mode: Literal["sandbox", "live"] = "sandbox"
     twilio_auth_token: str = "dev-twilio-token"
     twilio_account_sid: str = ""
+    # Stores on their own Twilio subaccount (Account.twilio_account_sid): subaccount SID -> its auth
+    # token, which signs that subaccount's webhooks. A JSON object in LEADLINE_TWILIO_AUTH_TOKENS or in
+    # the provider secret's `twilio_auth_tokens`. Sending uses the parent's SID and token above.
+    twilio_auth_tokens: dict[str, str] = Field(default_factory=dict)
     meta_app_secret: str = "dev-meta-secret"
     meta_verify_token: str = "dev-meta-verify"
     meta_page_token: str = ""
@@ -45,6 +57,25 @@ class Settings(BaseModel):
     # Deployed stages: the Secrets Manager secret holding the Twilio / Meta credentials.
     secrets_id: str = ""
     max_body_bytes: int = 1024 * 1024
+
+    @field_validator("twilio_auth_tokens", mode="before")
+    @classmethod
+    def _parse_auth_tokens(cls, value: Any) -> Any:
+        """Environment variables and secret keys are strings: parse the JSON here, so a malformed value
+        stops the function at settings load rather than turning every webhook into a 500."""
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except ValueError as exc:
+                raise ValueError("twilio_auth_tokens is not valid JSON (expected {\"AC...\": \"token\"})") from exc
+        if not isinstance(value, dict):
+            raise ValueError("twilio_auth_tokens must be a JSON object of subaccount SID -> auth token")
+        for sid, token in value.items():
+            if not isinstance(sid, str) or not TWILIO_ACCOUNT_SID.match(sid):
+                raise ValueError("twilio_auth_tokens keys must be Twilio account SIDs (AC + 32 hex digits)")
+            if not isinstance(token, str) or not token.strip():
+                raise ValueError(f"twilio_auth_tokens[{sid}] must be a non-empty string")
+        return value
 
     def queue_name(self, queue: str) -> str:
         if queue not in QUEUE_NAMES:
@@ -72,7 +103,8 @@ def get_settings() -> Settings:
     if settings.secrets_id:
         from chalicelib.adapters.secrets import provider_secrets
 
-        settings = settings.model_copy(update=provider_secrets(settings.secrets_id))
+        # Validated again (not model_copy): secret values are parsed and checked like environment ones.
+        settings = Settings.model_validate({**settings.model_dump(), **provider_secrets(settings.secrets_id)})
     return settings
 
 

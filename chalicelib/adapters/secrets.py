@@ -13,8 +13,8 @@ from typing import Any
 from chalicelib.adapters.aws import client
 
 # Only these keys are taken from the secret: a secret cannot repoint the table or switch auth off.
-PROVIDER_SECRET_KEYS = ("twilio_account_sid", "twilio_auth_token", "twilio_from_number", "meta_app_secret",
-                        "meta_verify_token", "meta_page_token")
+PROVIDER_SECRET_KEYS = ("twilio_account_sid", "twilio_auth_token", "twilio_auth_tokens", "twilio_from_number",
+                        "meta_app_secret", "meta_verify_token", "meta_page_token")
 
 
 def provider_secrets(secret_id: str) -> dict[str, str]:
@@ -24,4 +24,9 @@ def provider_secrets(secret_id: str) -> dict[str, str]:
     data: Any = json.loads(raw)
     if not isinstance(data, dict):
         raise ValueError("the provider secret must be a JSON object")
-    return {key: str(data[key]) for key in PROVIDER_SECRET_KEYS if key in data and data[key] is not None}
+    return {key: _text(data[key]) for key in PROVIDER_SECRET_KEYS if key in data and data[key] is not None}
+
+
+def _text(value: Any) -> str:
+    """Settings read strings: a nested object (twilio_auth_tokens) stays JSON, which Settings parses."""
+    return json.dumps(value) if isinstance(value, (dict, list)) else str(value)
