@@ -60,7 +60,12 @@ def _error_text(detail: Any) -> str:
 
 
 class TwilioSender:
-    """Twilio Programmable Messaging: POST /2010-04-01/Accounts/{sid}/Messages.json."""
+    """Twilio Programmable Messaging: POST /2010-04-01/Accounts/{sid}/Messages.json.
+
+    Always authenticated as the stage's (parent) account; a message of a store on a subaccount
+    goes to that subaccount's Messages resource, which a parent's credentials may create
+    (Twilio: "REST API: Subaccounts", authentication), and the message then belongs to the
+    subaccount that owns its From number."""
 
     def __init__(self, account_sid: str, auth_token: str, api_url: str = "https://api.twilio.com",
                  status_callback_url: str | None = None, default_from: str = "") -> None:
@@ -79,7 +84,8 @@ class TwilioSender:
         if self.status_callback_url and message.message_id:
             fields.append(("StatusCallback", self.status_callback_url))
         auth = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
-        url = f"{self.api_url}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+        owner = message.twilio_account_sid or self.account_sid
+        url = f"{self.api_url}/2010-04-01/Accounts/{owner}/Messages.json"
         try:
             data = _http_json(url, urllib.parse.urlencode(fields).encode(), {
                 "Authorization": f"Basic {auth}", "Content-Type": "application/x-www-form-urlencoded"})

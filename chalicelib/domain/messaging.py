@@ -19,6 +19,8 @@ class OutboundMessage:
     message_id: str | None = None  # None for staff notifications
     media_urls: tuple[str, ...] = field(default_factory=tuple)
     tag: str | None = None  # Messenger message tag, e.g. HUMAN_AGENT
+    # SMS of a store on its own Twilio subaccount; None: the stage's account (and every staff SMS).
+    twilio_account_sid: str | None = None
 
 
 @dataclass(frozen=True)

@@ -55,14 +55,37 @@ def signed_urls(call: Call) -> list[str]:
 
 
 def _twilio_form(call: Call) -> dict[str, list[str]]:
-    """Every posted field (all values), checked against X-Twilio-Signature; 403 when it does not match."""
-    params = parse_qs(call.raw_body.decode("utf-8", errors="replace"), keep_blank_values=True)
-    token = call.deps.settings.twilio_auth_token
+    """Every posted field (all values), not yet trusted: `_check_twilio_signature` decides."""
+    return parse_qs(call.raw_body.decode("utf-8", errors="replace"), keep_blank_values=True)
+
+
+def _last(form: dict[str, list[str]], name: str) -> str:
+    return (form.get(name) or [""])[-1].strip()
+
+
+def _check_twilio_signature(call: Call, form: dict[str, list[str]], account_id: str | None,
+                            twilio_account: str | None) -> None:
+    """403 unless X-Twilio-Signature matches, made with the auth token of the Twilio account that owns
+    what the request is about: a store on its own subaccount (`twilio_account`) with that subaccount's
+    token, and only when the request says it comes from that subaccount (AccountSid) — so one store's
+    subaccount token can never sign a request for another store's number or message. Everything else
+    (stores on the stage's account, numbers or messages no store owns) with the stage's token."""
+    settings = call.deps.settings
+    token = settings.twilio_auth_token
+    if twilio_account:
+        if _last(form, "AccountSid") != twilio_account:
+            logger.warning("twilio webhook from another Twilio account than the store's",
+                           extra={"account_id": account_id})
+            raise Forbidden("the request is not from this store's Twilio account", code="bad_signature")
+        token = settings.twilio_auth_tokens.get(twilio_account, "")
+        if not token:
+            logger.error("no auth token configured for the store's Twilio subaccount (twilio_auth_tokens)",
+                         extra={"account_id": account_id, "twilio_account_sid": twilio_account})
+            raise Forbidden("no auth token is configured for this store's Twilio account", code="bad_signature")
     signature = call.header("x-twilio-signature")
-    if not any(valid_twilio_signature(token, url, params, signature) for url in signed_urls(call)):
-        logger.warning("twilio webhook with a bad or missing signature")
+    if not any(valid_twilio_signature(token, url, form, signature) for url in signed_urls(call)):
+        logger.warning("twilio webhook with a bad or missing signature", extra={"account_id": account_id})
         raise Forbidden("the X-Twilio-Signature does not match this request", code="bad_signature")
-    return params
 
 
 def _required(form: dict[str, list[str]], *names: str) -> list[str]:
@@ -85,11 +108,17 @@ def twiml(text: str | None) -> Response:
      summary="Twilio inbound SMS / MMS (X-Twilio-Signature); replies TwiML")
 def twilio_sms(call: Call) -> Any:
     form = _twilio_form(call)
+    # The number's owner decides which auth token must have signed the request, so it is read first
+    # (the one GetItem the webhook made anyway); nothing is written before the signature is checked.
+    to = _last(form, "To")
+    owner = inbound.sms_number_owner(call.deps, to) if to else None
+    _check_twilio_signature(call, form, owner.account_id if owner else None,
+                            owner.twilio_account_sid if owner else None)
     sid, sender, to = _required(form, "MessageSid", "From", "To")
-    account_id = inbound.account_id_for(call.deps, "sms", to)
-    if account_id is None:
+    if owner is None:
         logger.warning("inbound SMS to a number no store owns", extra={"provider_id": sid})
         return twiml(None)
+    account_id = owner.account_id
     count = min(_int((form.get("NumMedia") or ["0"])[-1]), MAX_MEDIA)
     attachments = []
     for i in range(count):
@@ -112,9 +141,14 @@ def _int(raw: str) -> int:
      summary="Twilio delivery status callback (X-Twilio-Signature)")
 def twilio_status(call: Call) -> Any:
     form = _twilio_form(call)
-    sid, status = _required(form, "MessageSid", "MessageStatus")
+    # The stored message names the Twilio account it was sent through: that account signs its callbacks.
+    message_sid = _last(form, "MessageSid")
+    target = conversations_service.delivery_target(call.deps, "twilio", message_sid) if message_sid else None
+    _check_twilio_signature(call, form, target.account_id if target else None,
+                            target.provider_account if target else None)
+    _, status = _required(form, "MessageSid", "MessageStatus")
     error = (form.get("ErrorCode") or [""])[-1] or None
-    conversations_service.record_delivery_status(call.deps, "twilio", sid, status, error)
+    conversations_service.record_delivery_status(call.deps, "twilio", target, status, error)
     return Response(body="", status_code=204)
 
 

@@ -22,6 +22,7 @@ from chalicelib.adapters.dynamodb.conversations import (
     Appointment,
     ConversationRepository,
     OutboxMessage,
+    ProviderMessage,
     SavedReply,
     cancelled_by,
 )
@@ -226,12 +227,14 @@ def deliver(deps: Deps, message_id: str) -> str | None:
             return _drop(deps, message, "opted_out")
         return None  # another consumer holds it, or it moved on
     attempt = message.attempts + 1
+    # Read at the moment of sending, so a store moved to another Twilio account meanwhile sends from it.
+    twilio_account = _twilio_account_of(deps, message.account_id) if message.channel != "messenger" else None
     try:
         tag = _messenger_tag(deps, message) if message.channel == "messenger" else None
         result = deps.sender.send(OutboundMessage(
             channel="messenger" if message.channel == "messenger" else "sms", to=message.to, body=message.body,
             sender=message.sender, account_id=message.account_id, message_id=message.message_id,
-            media_urls=tuple(message.media_urls), tag=tag))
+            media_urls=tuple(message.media_urls), tag=tag, twilio_account_sid=twilio_account))
     except SendFailed as exc:
         if exc.permanent or attempt >= MAX_ATTEMPTS:
             return _finish(deps, message, "failed", error=str(exc))
@@ -239,7 +242,12 @@ def deliver(deps: Deps, message_id: str) -> str | None:
     except Conflict as exc:  # the Messenger window closed before it could go
         return _finish(deps, message, "failed", error=exc.message)
     status = "delivered" if result.status == "delivered" else "sent"
-    return _finish(deps, message, status, provider_id=result.provider_id)
+    return _finish(deps, message, status, provider_id=result.provider_id, provider_account=twilio_account)
+
+
+def _twilio_account_of(deps: Deps, account_id: str) -> str | None:
+    account = deps.accounts.get(account_id)
+    return account.twilio_account_sid if account else None
 
 
 def _messenger_tag(deps: Deps, message: OutboxMessage) -> str | None:
@@ -298,7 +306,7 @@ def _drop(deps: Deps, message: OutboxMessage, reason: str) -> str | None:
 
 
 def _finish(deps: Deps, message: OutboxMessage, status: str, provider_id: str | None = None,
-            error: str | None = None) -> str:
+            error: str | None = None, provider_account: str | None = None) -> str:
     repo = ConversationRepository(deps.table)
     now = iso(deps.clock.now())
     fields: dict[str, Any] = {"attempts": message.attempts + 1}
@@ -311,7 +319,8 @@ def _finish(deps: Deps, message: OutboxMessage, status: str, provider_id: str | 
            repo.event_status_op(message.lead_id, message.message_id, status, shown)]
     if provider_id:
         ops.append(repo.provider_lookup_op(_provider(message.channel), provider_id, message.lead_id,
-                                           message.message_id))
+                                           message.message_id, account_id=message.account_id,
+                                           provider_account=provider_account))
     try:
         deps.table.transact(ops)
     except TransactionCancelled:
@@ -352,18 +361,23 @@ def sweep_due(deps: Deps, limit: int = 1000) -> int:
     return len(due)
 
 
-def record_delivery_status(deps: Deps, provider: str, provider_id: str, raw_status: str,
+def delivery_target(deps: Deps, provider: str, provider_id: str) -> ProviderMessage | None:
+    """The message a provider's id names, with the account it was sent through: the webhook checks
+    the callback's signature against that account before anything is recorded."""
+    return ConversationRepository(deps.table).provider_message(provider, provider_id)
+
+
+def record_delivery_status(deps: Deps, provider: str, target: ProviderMessage | None, raw_status: str,
                            error_code: str | None = None) -> str | None:
-    """A provider's delivery callback: move the message forward (never back)."""
+    """A provider's delivery callback for the message `delivery_target` found: move it forward (never back)."""
     status = rules.TWILIO_STATUSES.get(raw_status.lower()) if provider == "twilio" else raw_status
     if status is None:
         return None
-    repo = ConversationRepository(deps.table)
-    found = repo.by_provider_id(provider, provider_id)
-    if found is None:
+    if target is None:
         logger.info("delivery status for an unknown message", extra={"provider": provider})
         return None
-    lead_id, message_id = found
+    repo = ConversationRepository(deps.table)
+    lead_id, message_id = target.lead_id, target.message_id
     now = iso(deps.clock.now())
     shown: dict[str, Any] = {f"{status}_at": now}
     if error_code:

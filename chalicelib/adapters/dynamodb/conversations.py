@@ -50,6 +50,15 @@ class OutboxMessage(BaseModel):
     created_at: str
 
 
+class ProviderMessage(BaseModel):
+    """What a provider's message id points at (delivery callbacks)."""
+
+    lead_id: str
+    message_id: str
+    account_id: str | None = None  # absent on messages sent before it was recorded
+    provider_account: str | None = None  # the Twilio subaccount it went through; None: the stage's account
+
+
 class SavedReply(BaseModel):
     saved_reply_id: str
     account_id: str
@@ -177,13 +186,28 @@ class ConversationRepository:
     # -- provider ids, dedup ------------------------------------------------------------
 
     @staticmethod
-    def provider_lookup_op(provider: str, sid: str, lead_id: str, message_id: str) -> Op:
-        return {"Put": {"Item": {**keys.provider_message_key(provider, sid), "type": "provider_message",
-                                 "lead_id": lead_id, "message_id": message_id}}}
+    def provider_lookup_op(provider: str, sid: str, lead_id: str, message_id: str, *, account_id: str | None = None,
+                           provider_account: str | None = None) -> Op:
+        """`provider_account`: the Twilio subaccount the message was sent through (absent: the stage's
+        account) — the account whose auth token signs the message's status callbacks."""
+        item = {**keys.provider_message_key(provider, sid), "type": "provider_message", "lead_id": lead_id,
+                "message_id": message_id}
+        if account_id:
+            item["account_id"] = account_id
+        if provider_account:
+            item["provider_account"] = provider_account
+        return {"Put": {"Item": item}}
 
     def by_provider_id(self, provider: str, sid: str) -> tuple[str, str] | None:
+        found = self.provider_message(provider, sid)
+        return (found.lead_id, found.message_id) if found else None
+
+    def provider_message(self, provider: str, sid: str) -> ProviderMessage | None:
         item = self.table.get(keys.provider_message_key(provider, sid))
-        return (item["lead_id"], item["message_id"]) if item else None
+        if not item:
+            return None
+        return ProviderMessage(lead_id=item["lead_id"], message_id=item["message_id"],
+                               account_id=item.get("account_id"), provider_account=item.get("provider_account"))
 
     @staticmethod
     def dedup_op(source: str, dedup_id: str, ttl: int, **data: Any) -> Op:
