@@ -20,7 +20,8 @@ from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 SERVICE = "leadline"
 
 logger = Logger(service=SERVICE)
-metrics = Metrics(namespace="Leadline", service=SERVICE)
+# The stage's POWERTOOLS_METRICS_NAMESPACE wins (benches and the local stack set their own).
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Leadline", service=SERVICE)
 
 _tracer: Any = None
 
