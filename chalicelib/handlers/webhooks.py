@@ -1,7 +1,8 @@
 """Provider webhooks (no bearer token; signed): Twilio SMS and delivery status, Meta Messenger.
 
-Each checks its provider's signature over exactly what arrived before anything else: an
-unsigned or wrongly signed request is 403 and stores nothing."""
+Each checks its provider's signature over exactly what arrived before anything is written: an
+unsigned or wrongly signed request is 403 and stores nothing. (Twilio's are checked with the auth
+token of the account that owns the number or the message, so that one item is read first.)"""
 
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ FORM = ("application/x-www-form-urlencoded",)
 # Not handlers.http.JSON_TYPES: the body must stay raw until its signature is checked.
 RAW_JSON = ("application/json", "application/octet-stream")
 MAX_MEDIA = 10
+# Looked up before the signature is checked: Twilio's numbers, channel addresses and SIDs (34 chars)
+# fit; anything longer names no store or message, and must not reach a key (DynamoDB caps key size).
+MAX_LOOKUP_CHARS = 64
 
 
 def signed_urls(call: Call) -> list[str]:
@@ -61,6 +65,11 @@ def _twilio_form(call: Call) -> dict[str, list[str]]:
 
 def _last(form: dict[str, list[str]], name: str) -> str:
     return (form.get(name) or [""])[-1].strip()
+
+
+def _lookup_value(form: dict[str, list[str]], name: str) -> str | None:
+    value = _last(form, name)
+    return value if 0 < len(value) <= MAX_LOOKUP_CHARS else None
 
 
 def _check_twilio_signature(call: Call, form: dict[str, list[str]], account_id: str | None,
@@ -110,8 +119,8 @@ def twilio_sms(call: Call) -> Any:
     form = _twilio_form(call)
     # The number's owner decides which auth token must have signed the request, so it is read first
     # (the one GetItem the webhook made anyway); nothing is written before the signature is checked.
-    to = _last(form, "To")
-    owner = inbound.sms_number_owner(call.deps, to) if to else None
+    to_number = _lookup_value(form, "To")
+    owner = inbound.sms_number_owner(call.deps, to_number) if to_number else None
     _check_twilio_signature(call, form, owner.account_id if owner else None,
                             owner.twilio_account_sid if owner else None)
     sid, sender, to = _required(form, "MessageSid", "From", "To")
@@ -142,7 +151,7 @@ def _int(raw: str) -> int:
 def twilio_status(call: Call) -> Any:
     form = _twilio_form(call)
     # The stored message names the Twilio account it was sent through: that account signs its callbacks.
-    message_sid = _last(form, "MessageSid")
+    message_sid = _lookup_value(form, "MessageSid")
     target = conversations_service.delivery_target(call.deps, "twilio", message_sid) if message_sid else None
     _check_twilio_signature(call, form, target.account_id if target else None,
                             target.provider_account if target else None)

@@ -304,3 +304,36 @@ def test_status_callbacks_are_checked_against_the_account_that_sent_the_message(
     assert last_status(group.c) == "sent"
     assert status(NUMBER_C, PARENT_SID, PARENT_TOKEN) == 204
     assert {last_status(s) for s in group.stores()} == {"delivered"}
+
+
+def test_oversized_numbers_or_sids_are_refused_like_any_unsigned_request(
+        group: Group, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The number / message is read before the signature is checked; a value no key may hold is not
+    looked up (DynamoDB refuses a partition key over 2,048 bytes with a ValidationException, a 5xx
+    here; moto does not, so the keys asked for are recorded)."""
+    from chalicelib.adapters.aws import client
+
+    world = group.world
+    ddb = client("dynamodb")
+    original = ddb._make_api_call
+    key_sizes: list[int] = []
+
+    def recording(operation: str, params: dict[str, Any]) -> Any:
+        if operation == "GetItem":
+            key_sizes.append(len(params["Key"]["PK"]["S"].encode()))
+        return original(operation, params)
+
+    monkeypatch.setattr(ddb, "_make_api_call", recording)
+    huge = "+1" + "3" * 3000
+    params = twilio_params("inbound_sms.txt", To=huge, AccountSid=SUB_A)
+    assert twilio_post(world, "/webhooks/twilio/sms", params, token="forged").status == 403
+    status = twilio_params("status_delivered.txt", MessageSid="SM" + "a" * 3000, AccountSid=SUB_A)
+    assert twilio_post(world, "/webhooks/twilio/status", status, token="forged").status == 403
+    # correctly signed by the stage's account: no store owns such a number, nothing is stored
+    assert twilio_post(world, "/webhooks/twilio/sms", params, token=PARENT_TOKEN).status == 200
+    assert queued_jobs(world, "inbound") == []
+    assert key_sizes == []
+    # (the recording works: a normal number is looked up)
+    normal = twilio_params("inbound_sms.txt", To=NUMBER_A, AccountSid=SUB_A)
+    assert twilio_post(world, "/webhooks/twilio/sms", normal, token="forged").status == 403
+    assert len(key_sizes) == 1
