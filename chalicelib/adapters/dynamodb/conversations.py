@@ -198,10 +198,6 @@ class ConversationRepository:
             item["provider_account"] = provider_account
         return {"Put": {"Item": item}}
 
-    def by_provider_id(self, provider: str, sid: str) -> tuple[str, str] | None:
-        found = self.provider_message(provider, sid)
-        return (found.lead_id, found.message_id) if found else None
-
     def provider_message(self, provider: str, sid: str) -> ProviderMessage | None:
         item = self.table.get(keys.provider_message_key(provider, sid))
         if not item:
