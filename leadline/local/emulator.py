@@ -4,10 +4,16 @@ moto's DynamoDB backend is not thread-safe: TransactWriteItems deep-copies the t
 another request thread may be writing to it ("dictionary changed size during iteration",
 answered as a 500). The local stack serves HTTP requests and event handlers concurrently,
 so DynamoDB calls are serialized here (they take milliseconds); other services keep their
-concurrency, which SQS long polls need."""
+concurrency, which SQS long polls need.
+
+moto also remembers every model object it ever made (for its dashboard and `reset`) and never
+lets one go: each DynamoDB read copies the items it returns, so a stack that runs all day would
+grow by gigabytes. `forget_tracked_instances` drops those references every few hundred requests
+(S3's are kept: its reset closes their buffers)."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -17,6 +23,36 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+FORGET_EVERY_REQUESTS = 200
+
+
+def forget_tracked_instances(keep: tuple[str, ...] = ("s3",)) -> int:
+    """Drop moto's bookkeeping references to the model objects it made; returns how many."""
+    from moto.core.model_instances import model_data
+
+    dropped = 0
+    for service, models in list(model_data.items()):
+        if service in keep:
+            continue
+        for model in list(models.values()):
+            tracked = getattr(model, "instances_tracked", None)
+            if tracked:
+                dropped += len(tracked)
+                tracked.clear()
+    return dropped
+
+
+def forgetting_tracked_instances(app: WsgiApp) -> WsgiApp:
+    served = itertools.count(1)
+
+    def forgetting(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if next(served) % FORGET_EVERY_REQUESTS == 0:
+            forget_tracked_instances()
+        return app(environ, start_response)
+
+    return forgetting
 
 
 def one_dynamodb_request_at_a_time(app: WsgiApp) -> WsgiApp:
@@ -36,7 +72,8 @@ class LocalMotoServer(ThreadedMotoServer):
     """ThreadedMotoServer (same start/stop), serving the wrapped application."""
 
     def _server_entry(self) -> None:
-        app = one_dynamodb_request_at_a_time(DomainDispatcherApplication(create_backend_app))
+        app = forgetting_tracked_instances(
+            one_dynamodb_request_at_a_time(DomainDispatcherApplication(create_backend_app)))
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()
         self._server.serve_forever()
