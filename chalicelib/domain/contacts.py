@@ -42,9 +42,28 @@ def phone_timezones(e164: str) -> tuple[str, ...]:
     return tuple(z for z in zones if z != "Etc/Unknown")
 
 
+_ZONE_REGIONS = {"America/Toronto": "CA", "America/Vancouver": "CA", "America/Edmonton": "CA",
+                 "America/Winnipeg": "CA", "America/Halifax": "CA", "America/Mexico_City": "MX",
+                 "Europe/London": "GB", "Australia/Sydney": "AU"}
+# Every default region a store can have: a number valid in none of them is bad in any store.
+STORE_REGIONS = ("US", *sorted(set(_ZONE_REGIONS.values())))
+
+
 def region_for_timezone(tz_name: str) -> str:
     """A phone default region for a store's timezone; the US unless the zone says otherwise."""
-    prefixes = {"America/Toronto": "CA", "America/Vancouver": "CA", "America/Edmonton": "CA",
-                "America/Winnipeg": "CA", "America/Halifax": "CA", "America/Mexico_City": "MX",
-                "Europe/London": "GB", "Australia/Sydney": "AU"}
-    return prefixes.get(tz_name, "US")
+    return _ZONE_REGIONS.get(tz_name, "US")
+
+
+def check_phone_in_any_store_region(raw: str) -> str:
+    """`raw` unchanged when some store region would take it (intake then normalises it with the
+    store's own); ValueError with normalize_phone's reason when no store could."""
+    if not raw.strip():
+        return raw
+    reason = None
+    for region in STORE_REGIONS:
+        try:
+            normalize_phone(raw, region)
+            return raw
+        except ValueError as exc:
+            reason = reason or str(exc)
+    raise ValueError(reason or "is not a phone number")

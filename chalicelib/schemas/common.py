@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, Field
 
-from chalicelib.domain.contacts import normalize_email, normalize_phone
+from chalicelib.domain.contacts import check_phone_in_any_store_region, normalize_email, normalize_phone
 from chalicelib.model import BaseModel
 
 
@@ -58,6 +58,9 @@ def _timezone(value: str) -> str:
 
 EmailStr = Annotated[str, Field(max_length=254), AfterValidator(_email)]
 PhoneE164 = Annotated[str, Field(max_length=32), AfterValidator(_e164)]
+# A customer's number as typed: checked here (so a bad one is named with every other bad field),
+# made E.164 by the service with the store's own region.
+TypedPhone = Annotated[str, Field(max_length=40), AfterValidator(check_phone_in_any_store_region)]
 TimezoneName = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 ShortText = Annotated[str, Field(max_length=2000)]

@@ -8,7 +8,7 @@ from pydantic import AfterValidator, AwareDatetime, Field
 
 from chalicelib.domain.leads import Channel, Status
 from chalicelib.model import BaseModel
-from chalicelib.schemas.common import EmailStr, Strict
+from chalicelib.schemas.common import EmailStr, Strict, TypedPhone
 
 PersonName = Annotated[str, Field(max_length=100)]
 Label = Annotated[str, Field(min_length=1, max_length=64)]
@@ -71,7 +71,7 @@ class CreateLeadRequest(Strict):
     first_name: PersonName | None = None
     last_name: PersonName | None = None
     # Any way a person types a number; intake makes it E.164 with the store's region.
-    phone: str | None = Field(default=None, max_length=40)
+    phone: TypedPhone | None = None
     email: EmailStr | None = None
     source: str | None = Field(default=None, max_length=100)
     source_group: str | None = Field(default=None, max_length=100)
@@ -85,7 +85,7 @@ class CreateLeadRequest(Strict):
 class UpdateLeadRequest(Strict):
     first_name: PersonName | None = None
     last_name: PersonName | None = None
-    phone: str | None = Field(default=None, max_length=40)
+    phone: TypedPhone | None = None
     email: EmailStr | None = None
     status: Status | None = None
     language: str | None = Field(default=None, max_length=20)

@@ -219,6 +219,11 @@ def update_lead(deps: Deps, actor: Principal, lead_id: str, request: UpdateLeadR
                 updates[name] = changes[name]
                 edited[name] = changes[name].model_dump(exclude_none=True) if name == "vehicle" \
                     and changes[name] is not None else changes[name]
+        if ("phone" in updates or "email" in updates) and not (
+                updates.get("phone", lead.phone) or updates.get("email", lead.email) or lead.messenger_psid):
+            needs = "a lead needs a phone number or an email address"
+            raise ValidationFailed(needs, details=[{"field": "phone", "message": needs},
+                                                   {"field": "email", "message": needs}])
         if edited:
             events.append(timeline_event(deps, lead, "edit", actor.user_id, fields=edited))
         if "status" in changes:

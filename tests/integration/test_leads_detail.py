@@ -41,7 +41,7 @@ def test_get_and_patch_fields(world: World) -> None:
     assert edit and edit[0]["fields"]["language"] == "es"
     bad = world.patch(f"/leads/{lead['lead_id']}", t.token, {"status": "lost", "phone": "12", "colour": "red"})
     assert bad.status == 400
-    assert {d["field"] for d in bad.json["error"]["details"]} == {"status", "colour"}
+    assert {d["field"] for d in bad.json["error"]["details"]} == {"status", "phone", "colour"}
     assert world.patch(f"/leads/{lead['lead_id']}", t.token, {"phone": "12"}).json["error"]["details"][0]["field"] \
         == "phone"
     assert world.get("/leads/lead_nope", t.token).status == 404
@@ -232,3 +232,19 @@ def json_text(body: Any) -> str:
     import json
 
     return json.dumps(body)  # NaN is written as the bare token NaN, which the API's parser reads
+
+
+def test_patch_names_every_bad_field_and_keeps_a_way_to_reach_the_customer(world: World) -> None:
+    t = world.tenant()
+    lead = new_lead(world, t)
+    bad = world.patch(f"/leads/{lead['lead_id']}", t.token, {"status": "lukewarm", "email": "x", "phone": "1"})
+    assert bad.status == 400
+    assert {d["field"] for d in bad.json["error"]["details"]} == {"status", "email", "phone"}
+
+    stripped = world.patch(f"/leads/{lead['lead_id']}", t.token, {"phone": None, "email": None})
+    assert stripped.status == 400
+    assert {d["field"] for d in stripped.json["error"]["details"]} == {"phone", "email"}
+    kept = world.get(f"/leads/{lead['lead_id']}", t.token).json
+    assert (kept["phone"], kept["email"]) == (lead["phone"], lead["email"])
+    # one of the two may go, as long as the other stays
+    assert world.patch(f"/leads/{lead['lead_id']}", t.token, {"email": None}).status == 200
