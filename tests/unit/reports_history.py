@@ -28,9 +28,9 @@ class History:
         return event
 
     def lead(self, lead_id: str, at: str, source: str = "Website", email: bool = True, phone: bool = True,
-             source_group: str | None = None, account_id: str | None = None) -> None:
+             source_group: str | None = None, account_id: str | None = None, received_at: str | None = None) -> None:
         self.add("lead_received", at, lead_id, account_id=account_id, source=source, source_group=source_group,
-                 campaign=None, channel="web", has_email=email, has_phone=phone, received_at=at)
+                 campaign=None, channel="web", has_email=email, has_phone=phone, received_at=received_at or at)
 
     def offer(self, lead_id: str, at: str, user_id: str, outcome: str | None, outcome_at: str | None = None,
               catchall: bool = False) -> None:

@@ -284,6 +284,26 @@ def test_holiday_moves_the_clock_to_the_next_working_day() -> None:
     assert report["totals"]["mean_s"] == 2700.0
 
 
+def test_the_clock_starts_when_the_customer_sent_the_lead() -> None:
+    # Sent Sun 11-22 15:00 EST with the store closed on Sundays, stored Mon 10:00 EST (a provider's
+    # delay), answered 10:30: the clock ran from Monday's 09:00 opening, 5400 s (not 1800 s).
+    # Time to accept still counts from when Leadline had the lead: routing could not start before.
+    closed_sunday = BusinessHours(NY, {**{d: [["09:00", "18:00"]] for d in MAIN_HOURS}, "sun": []}, frozenset())
+    h = History(account_id="acc_sun")
+    h.lead("S1", "2026-11-23T15:00:00Z", received_at="2026-11-22T20:00:00Z")
+    h.offer("S1", "2026-11-23T15:00:00Z", A, "accepted", "2026-11-23T15:02:00Z")
+    h.respond("S1", "2026-11-23T15:30:00Z", A)
+    h.lead("S2", "2026-11-23T16:00:00Z", received_at="2026-11-24T16:00:00Z")  # a clock ahead: never later
+    h.respond("S2", "2026-11-23T16:10:00Z", A)
+    wins = {"acc_sun": window("acc_sun", NY, date(2026, 11, 23), date(2026, 11, 23))}
+    cal = OpeningCalendar(closed_sunday, wins["acc_sun"].start_at, wins["acc_sun"].end_at)
+    fold = fold_events(h.events, wins, "2026-11-24T00:00:00.000Z")
+
+    assert figures.response_seconds(fold.leads["S1"], cal) == 5400.0
+    assert figures.response_seconds(fold.leads["S2"], cal) == 600.0
+    assert figures.lead_summary(fold.leads.values())["time_to_accept"]["median_s"] == 120.0
+
+
 def test_overnight_shift() -> None:
     # "Night desk": every day 20:00-04:00 in New York (EST in November).
     night = BusinessHours(NY, {d: [["20:00", "04:00"]] for d in MAIN_HOURS}, frozenset())

@@ -148,12 +148,12 @@ def dashboard(fold: Fold, scores: Iterable[ScoreEntry], names: Mapping[str, str]
 
 def response_seconds(lead: LeadFacts, calendar: OpeningCalendar | None) -> float | None:
     """Seconds from the clock start to the first human response; None when not answered.
-    The clock starts at arrival when the store is open, else at its next opening; a reply
-    sent before that opening counts as 0 s."""
+    The clock starts when the customer sent the lead (`received`) if the store was open, else
+    at its next opening; a reply sent before that opening counts as 0 s."""
     if lead.response_key is None:
         return None
-    arrival = epoch(lead.arrival)
-    start = calendar.clock_start(arrival) if calendar is not None else arrival
+    received = epoch(lead.received)
+    start = calendar.clock_start(received) if calendar is not None else received
     return max(0.0, epoch(lead.response_key[0]) - start)
 
 

@@ -41,7 +41,11 @@ class LeadFacts:
 
     lead_id: str
     account_id: str
+    # When Leadline stored the lead (routing starts here: time to accept counts from it).
     arrival: str
+    # When the customer sent it (the provider's `received_at`, never after `arrival`): the
+    # response clock counts from here, so a provider's delay is the customer's wait too.
+    received: str
     source: str
     source_group: str | None
     channel: str | None
@@ -140,8 +144,10 @@ def fold_events(events: Iterable[Event], windows: Mapping[str, Window], as_of: s
         if kind == "lead_received":
             if lead_id in leads:
                 continue  # a record written twice is still one lead
+            sent = data.get("received_at")
             leads[lead_id] = LeadFacts(
                 lead_id=lead_id, account_id=e["account_id"], arrival=at,
+                received=sent if isinstance(sent, str) and sent < at else at,
                 source=data.get("source") or UNKNOWN_SOURCE, source_group=data.get("source_group"),
                 channel=data.get("channel"), has_email=bool(data.get("has_email")),
                 has_phone=bool(data.get("has_phone")))
