@@ -8,7 +8,7 @@ from chalice import Blueprint
 
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.tenancy import Principal
-from chalicelib.handlers.http import Call, api
+from chalicelib.handlers.http import PAGING_QUERY, Call, api
 from chalicelib.lazy import lazy_module
 from chalicelib.schemas.common import Page
 from chalicelib.schemas.tenancy import AccountResponse, CreateAccountRequest, UpdateAccountRequest
@@ -35,10 +35,12 @@ def create_account(call: Call) -> Any:
     return account_view(service.create_account(call.deps, call.principal, call.body), call.principal)
 
 
-@api(bp, "/accounts", "GET", response=Page, summary="The stores the caller may see")
+@api(bp, "/accounts", "GET", response=Page, query=PAGING_QUERY,
+     summary="The stores the caller may see, by account_id (creation order)")
 def list_accounts(call: Call) -> Any:
-    items = [account_view(a, call.principal) for a in service.list_accounts(call.deps, call.principal)]
-    return {"items": items, "next_cursor": None}
+    limit, cursor = call.paging()
+    accounts, following = service.list_accounts(call.deps, call.principal, limit, cursor)
+    return {"items": [account_view(a, call.principal) for a in accounts], "next_cursor": following}
 
 
 @api(bp, "/accounts/{account_id}", "GET", response=AccountResponse, summary="One store")

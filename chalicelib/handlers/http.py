@@ -33,6 +33,8 @@ from chalicelib.observability import logger
 JSON_TYPES = ("application/json",)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# The query parameters every paged list takes (read with `Call.paging`), for /openapi.json.
+PAGING_QUERY = {"limit": f"1-{MAX_LIMIT}, default {DEFAULT_LIMIT}", "cursor": "next_cursor of the previous page"}
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint, Response
 
 from chalicelib.domain.users import User
-from chalicelib.handlers.http import Call, api
+from chalicelib.handlers.http import PAGING_QUERY, Call, api
 from chalicelib.lazy import lazy_module
 from chalicelib.schemas.common import Page
 from chalicelib.schemas.tenancy import CreateUserRequest, UpdateMeRequest, UpdateUserRequest, UserResponse
@@ -44,9 +44,11 @@ def create_user(call: Call) -> Any:
     return user_view(service.create_user(call.deps, call.principal, call.body))
 
 
-@api(bp, "/users", "GET", response=Page, summary="Users of the caller's stores")
+@api(bp, "/users", "GET", response=Page, query=PAGING_QUERY, summary="Users of the caller's stores, by email")
 def list_users(call: Call) -> Any:
-    return {"items": [user_view(u) for u in service.list_users(call.deps, call.principal)], "next_cursor": None}
+    limit, cursor = call.paging()
+    users, following = service.list_users(call.deps, call.principal, limit, cursor)
+    return {"items": [user_view(u) for u in users], "next_cursor": following}
 
 
 @api(bp, "/users/{user_id}", "GET", response=UserResponse, summary="One user")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import secrets
 
+from chalicelib.adapters.dynamodb.table import decode_cursor, encode_cursor
 from chalicelib.clock import iso
 from chalicelib.deps import Deps
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.errors import Forbidden
+from chalicelib.domain.paging import ListCursor, list_signature
 from chalicelib.domain.tenancy import Principal, Role
 from chalicelib.ids import new_id
 from chalicelib.schemas.tenancy import CreateAccountRequest, UpdateAccountRequest
@@ -34,9 +36,22 @@ def get_account(deps: Deps, actor: Principal, account_id: str) -> Account:
     return account
 
 
-def list_accounts(deps: Deps, actor: Principal) -> list[Account]:
-    visible = [a for a in deps.accounts.list_for_group(actor.group_id) if a.account_id in actor.visible_account_ids]
-    return sorted(visible, key=lambda a: (a.name.lower(), a.account_id))
+def list_accounts(deps: Deps, actor: Principal, limit: int,
+                  cursor: str | None) -> tuple[list[Account], str | None]:
+    """One page of the stores the caller sees, by account_id (creation order), and the next cursor."""
+    is_group_admin = actor.role is Role.GROUP_ADMIN
+    # A group_admin's list is the group's; anyone else's is their own set of stores.
+    scope = "group" if is_group_admin else sorted(actor.account_ids)
+    signature = list_signature("accounts", actor.group_id, scope)
+    after = ListCursor.from_state(decode_cursor(cursor), signature, arity=1).after[0] if cursor else None
+    if is_group_admin:
+        accounts, more = deps.accounts.page_for_group(
+            actor.group_id, limit, after, keep=lambda a: a.account_id in actor.visible_account_ids)
+    else:
+        # A few known stores of a possibly large group: read just the page's ones.
+        accounts, more = deps.accounts.page_of(actor.group_id, actor.visible_account_ids, limit, after)
+    following = ListCursor(signature, (accounts[-1].account_id,)) if more and accounts else None
+    return accounts, encode_cursor(following.to_state()) if following else None
 
 
 def update_account(deps: Deps, actor: Principal, account_id: str, request: UpdateAccountRequest) -> Account:

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from chalicelib.adapters.dynamodb.table import decode_cursor, encode_cursor
 from chalicelib.clock import iso
 from chalicelib.deps import Deps
 from chalicelib.domain.accounts import Group
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound
+from chalicelib.domain.paging import ListCursor, list_signature
 from chalicelib.domain.tenancy import Principal, Role
 from chalicelib.domain.users import NotifyPreferences, User, can_view_user, check_can_grant, check_can_manage
 from chalicelib.ids import new_id
@@ -79,8 +81,18 @@ def get_user(deps: Deps, actor: Principal, user_id: str) -> User:
     return user
 
 
-def list_users(deps: Deps, actor: Principal) -> list[User]:
-    return [u for u in deps.users.list_for_group(actor.group_id) if can_view_user(actor, u)]
+def list_users(deps: Deps, actor: Principal, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
+    """One page of the users the caller may see, by email, and the next cursor."""
+    is_group_admin = actor.role is Role.GROUP_ADMIN
+    # Who else one sees depends on one's own stores: the cursor belongs to that view of the group.
+    scope = "group" if is_group_admin else [actor.user_id, sorted(actor.account_ids)]
+    signature = list_signature("users", actor.group_id, scope)
+    after = ListCursor.from_state(decode_cursor(cursor), signature, arity=2).after if cursor else None
+    users, more = deps.users.page_for_group(
+        actor.group_id, limit, (after[0], after[1]) if after else None,
+        keep=lambda u: can_view_user(actor, u), sparse=not is_group_admin)
+    following = ListCursor(signature, (users[-1].email, users[-1].user_id)) if more and users else None
+    return users, encode_cursor(following.to_state()) if following else None
 
 
 def update_user(deps: Deps, actor: Principal, user_id: str, request: UpdateUserRequest) -> User:

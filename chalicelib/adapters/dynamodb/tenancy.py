@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from chalicelib.adapters.dynamodb import keys
 from chalicelib.adapters.dynamodb.table import ConditionFailed, Table, TransactionCancelled
@@ -12,6 +13,10 @@ from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.users import User
 
 _NEW = "attribute_not_exists(PK)"
+T = TypeVar("T")
+# Each Query of a list whose caller sees few of the partition's items (an agent's colleagues in
+# a large group) reads at least this many, so a page takes a few Queries rather than dozens.
+SPARSE_READ_AHEAD = 100
 
 
 def api_key_hash(api_key: str) -> str:
@@ -110,6 +115,32 @@ class AccountRepository:
 
     def ids_for_group(self, group_id: str) -> frozenset[str]:
         return frozenset(a.account_id for a in self.list_for_group(group_id))
+
+    def page_for_group(self, group_id: str, limit: int, after: str | None,
+                       keep: Callable[[Account], bool]) -> tuple[list[Account], bool]:
+        """Up to `limit` stores of the group that `keep` admits, by account_id after `after`, and
+        whether another admitted one follows (keys.py pattern 3, paged)."""
+        _, gpk, gsk = keys.gsi(1)
+        start = ({**keys.account_key(after), gpk: keys.group_accounts_pk(group_id), gsk: after}
+                 if after is not None else None)
+        return _read_on(lambda start_key, want: self.table.query_page(
+            keys.group_accounts_pk(group_id), index=1, limit=want, start_key=start_key),
+            lambda item: Account.model_validate(_strip(item)), keep, limit, start, read_at_least=limit + 1)
+
+    def page_of(self, group_id: str, account_ids: Iterable[str], limit: int,
+                after: str | None) -> tuple[list[Account], bool]:
+        """Up to `limit` of these stores (those of `group_id` that exist), by account_id after `after`,
+        and whether another follows: BatchGetItem of just the page's ids, for callers who see a few
+        stores of a large group (keys.py pattern 2, batched)."""
+        pending = sorted(a for a in set(account_ids) if after is None or a > after)
+        found: list[Account] = []
+        while pending and len(found) <= limit:
+            # One more than the page needs: it tells whether anything follows.
+            chunk, pending = pending[:limit + 1 - len(found)], pending[limit + 1 - len(found):]
+            items = self.table.batch_get([keys.account_key(a) for a in chunk])
+            fetched = (Account.model_validate(_strip(i)) for i in items)
+            found.extend(sorted((a for a in fetched if a.group_id == group_id), key=lambda a: a.account_id))
+        return found[:limit], len(found) > limit
 
     def _lookup(self, key: dict[str, str]) -> Account | None:
         item = self.table.get(key)
@@ -221,3 +252,38 @@ class UserRepository:
 
     def list_for_group(self, group_id: str) -> list[User]:
         return [User.model_validate(_strip(i)) for i in self.table.query(keys.group_users_pk(group_id), index=1)]
+
+    def page_for_group(self, group_id: str, limit: int, after: tuple[str, str] | None,
+                       keep: Callable[[User], bool], sparse: bool) -> tuple[list[User], bool]:
+        """Up to `limit` users of the group that `keep` admits, by email after `after` (email,
+        user_id), and whether another admitted one follows (keys.py pattern 7, paged). `sparse`:
+        `keep` admits few, so each Query reads ahead more than the page needs."""
+        _, gpk, gsk = keys.gsi(1)
+        start = None
+        if after is not None:
+            email, user_id = after
+            start = {**keys.user_key(user_id), gpk: keys.group_users_pk(group_id), gsk: email}
+        return _read_on(lambda start_key, want: self.table.query_page(
+            keys.group_users_pk(group_id), index=1, limit=want, start_key=start_key),
+            lambda item: User.model_validate(_strip(item)), keep, limit, start,
+            read_at_least=SPARSE_READ_AHEAD if sparse else limit + 1)
+
+
+def _read_on(query: Callable[[dict[str, Any] | None, int], tuple[list[dict[str, Any]], dict[str, Any] | None]],
+             parse: Callable[[dict[str, Any]], T], keep: Callable[[T], bool], limit: int,
+             start: dict[str, Any] | None, read_at_least: int) -> tuple[list[T], bool]:
+    """Query pages until `limit` + 1 kept items or the end of the partition: a filter that drops
+    items never makes a short page, and the answer says exactly whether a kept item follows. The
+    caller resumes after the last item given out (never after an item the filter dropped)."""
+    found: list[T] = []
+    while True:
+        items, last = query(start, max(limit + 1 - len(found), read_at_least))
+        for item in items:
+            parsed = parse(item)
+            if keep(parsed):
+                found.append(parsed)
+                if len(found) > limit:
+                    return found[:limit], True
+        if last is None:
+            return found, False
+        start = last
