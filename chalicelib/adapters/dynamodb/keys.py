@@ -62,10 +62,12 @@ Access patterns (each one GetItem or Query; never a Scan)
 | 1 | group by id                                     | GetItem GROUP#{g} / GROUP                                    |
 | 2 | account by id                                   | GetItem ACCOUNT#{a} / ACCOUNT                                |
 | 3 | accounts of a group                             | Query GSI1 GROUP#{g}#ACCOUNTS                                |
+|   |   (GET /accounts of a group_admin: paged by account_id; anyone else: BatchGet of their page's ids, #2) | |
 | 4 | account by SMS number / page id / api key       | GetItem SMSNUMBER# / PAGE# / APIKEY# lookup                  |
 | 5 | user by id (every authenticated request)        | GetItem USER#{u} / USER                                      |
 | 6 | user by email (login, mentions, bootstrap)      | GetItem EMAIL#{email} / LOOKUP, then #5                      |
 | 7 | users of a group (admin list, routing pool)     | Query GSI1 GROUP#{g}#USERS                                   |
+|   |   (GET /users: paged by email, Queries read on past users the caller cannot see until the page is full) | |
 | 8 | routing config / rotation of a store            | GetItem ACCOUNT#{a} / ROUTING, ROTATION                      |
 | 9 | lead by id                                      | GetItem LEAD#{l} / LEAD                                      |
 |10 | inbox of a store, newest activity first         | Query GSI1 ACCOUNT#{a}#LEADS, ScanIndexForward=false         |
