@@ -200,3 +200,31 @@ def test_admins_and_agents_see_through_pages_their_stores_only(world: World) -> 
     admin_cursor = world.get("/accounts?limit=1", admin_token).json["next_cursor"]
     assert bad_field(world, f"/accounts?cursor={admin_cursor}", agent_token) == "cursor"
     assert bad_field(world, f"/accounts?cursor={admin_cursor}", beta.token) == "cursor"
+
+
+# -- lists whose cursor is the Query's own position -------------------------------------------
+
+def test_a_foreign_cursor_on_the_other_lists_is_400_not_a_5xx(world: World) -> None:
+    from chalicelib.adapters.dynamodb.notifications import NotificationRepository
+    from chalicelib.domain.notifications import Notification
+
+    t, users = people(world)
+    anna, anna_token = users["anna"]
+    bert, bert_token = users["bert"]
+    notes = NotificationRepository(world.deps.table)
+    for i in range(2):
+        for user in (anna, bert):
+            notes.add(Notification(notification_id=f"ntf_{i}", user_id=user["user_id"], kind="mention", text="hi",
+                                   at=f"2026-11-0{i + 1}T10:00:00.000Z"), ttl=2_000_000_000)
+    anna_notes = world.get("/me/notifications?limit=1", anna_token).json["next_cursor"]
+    assert anna_notes
+    users_cursor = world.get("/users?limit=1", t.token).json["next_cursor"]
+    store = t.accounts[0]["account_id"]
+    for path in ("/me/notifications", "/me/offers", f"/accounts/{store}/saved-replies"):
+        for cursor in (users_cursor, anna_notes, "garbage"):
+            assert bad_field(world, f"{path}?cursor={cursor}", bert_token if "notif" in path else t.token) \
+                == "cursor", (path, cursor)
+    # The owner's own cursor still pages on, each notification once.
+    second = world.get(f"/me/notifications?limit=1&cursor={anna_notes}", anna_token).json
+    first = world.get("/me/notifications?limit=1", anna_token).json
+    assert [n["notification_id"] for n in first["items"] + second["items"]] == ["ntf_1", "ntf_0"]

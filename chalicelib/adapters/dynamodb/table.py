@@ -175,6 +175,7 @@ class Table:
         if limit:
             kwargs["Limit"] = limit
         if start_key:
+            _check_start_key(start_key, pk_value, (pk_attr, sk_attr, "PK", "SK"))
             kwargs["ExclusiveStartKey"] = serialize(start_key)
         if filter_expression:
             kwargs["FilterExpression"] = filter_expression
@@ -212,6 +213,16 @@ class Table:
         except self._client.exceptions.TransactionCanceledException as exc:
             reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
             raise TransactionCancelled(reasons) from exc
+
+
+def _check_start_key(start: Any, pk_value: str, key_attrs: tuple[str, ...]) -> None:
+    """Lists whose cursor is the Query's LastEvaluatedKey get it back from the client: it must be a
+    position in this very partition (another user's, store's or list's cursor is not), made of the
+    key attributes only, as strings. DynamoDB would answer anything else with a ValidationException,
+    a 5xx for what is bad input."""
+    if (not isinstance(start, Mapping) or set(start) != set(key_attrs) or start[key_attrs[0]] != pk_value
+            or any(not isinstance(v, str) or not v for v in start.values())):
+        raise ValidationFailed.field("cursor", "is not a cursor of this list")
 
 
 def _add_condition(kwargs: dict[str, Any], condition: str | None, names: Mapping[str, str] | None,
