@@ -508,3 +508,33 @@ def test_a_bad_score_timezone_is_400(world: World, zone: str) -> None:
 
     reply = world.get(f"/users/{s.agent_ids[0]}/score?timezone={quote(zone)}", s.admin_token)
     assert reply.status == 400 and reply.json["error"]["details"][0]["field"] == "timezone"
+
+
+def test_an_offers_cursor_that_expired_meanwhile_starts_the_list_over(world: World,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # Real DynamoDB refuses an ExclusiveStartKey outside the key condition (moto does not): the
+    # adapter must never send one.
+    table = world.deps.table
+    query_page = table.query_page
+
+    def strict_query_page(pk_value: str, **kw: Any) -> Any:
+        start, values = kw.get("start_key"), kw.get("sk_values") or {}
+        if start and "GSI6SK" in start:
+            assert start["GSI6SK"] > values[":now"], "a start key outside the key condition"
+        return query_page(pk_value, **kw)
+
+    monkeypatch.setattr(table, "query_page", strict_query_page)
+    record_queues(world)
+    s = store(world, agents=1)
+    configure(world, s, offer_timeout_seconds=60)
+    agent_token = s.token(s.agent_ids[0])
+    new_lead(world, s)
+    world.clock.advance(30)
+    second = new_lead(world, s)
+    page = world.get("/me/offers?limit=1", agent_token).json
+    assert page["next_cursor"]
+
+    world.clock.advance(40)  # the first page's offer has expired; the second has 20 s left
+    rest = world.get(f"/me/offers?limit=1&cursor={page['next_cursor']}", agent_token)
+
+    assert rest.status == 200 and [o["lead_id"] for o in rest.json["items"]] == [second.lead_id]

@@ -6,7 +6,7 @@ from typing import Any
 
 from chalicelib.adapters.dynamodb import keys
 from chalicelib.adapters.dynamodb.table import ConditionFailed, Table, decode_cursor, encode_cursor
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.notifications import Notification
 
 NOTIFICATION_DAYS = 90
@@ -31,6 +31,9 @@ class NotificationRepository:
     def page(self, user_id: str, limit: int, cursor: str | None,
              unread_only: bool = False) -> tuple[list[Notification], str | None]:
         start = decode_cursor(cursor) if cursor else None
+        if start is not None and not (isinstance(start, dict) and str(start.get("SK", "")).startswith("NOTIFICATION#")):
+            # DynamoDB refuses a start key outside the key condition (a 500 if it got that far).
+            raise ValidationFailed.field("cursor", "is not a cursor of this list")
         items, last = self.table.query_page(
             f"USER#{user_id}", sk_condition="begins_with(#sk, :n)", sk_values={":n": "NOTIFICATION#"},
             ascending=False, limit=limit, start_key=start,

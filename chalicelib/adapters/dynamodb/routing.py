@@ -110,6 +110,10 @@ class RoutingRepository:
                        cursor: str | None) -> tuple[list[Offer], str | None]:
         """An agent's pending offers that have not expired, soonest to expire first."""
         start = decode_cursor(cursor) if cursor else None
+        if isinstance(start, dict) and isinstance(start.get("GSI6SK"), str) and start["GSI6SK"] <= now + _AFTER_ANY_ID:
+            # The page ended on an offer that has expired since: everything before it has expired
+            # too, so the list starts over (DynamoDB refuses a start key outside `#sk > :now`).
+            start = None
         items, last = self.table.query_page(keys.agent_offers_pk(agent_id), index=6, sk_condition="#sk > :now",
                                             sk_values={":now": now + _AFTER_ANY_ID}, limit=limit, start_key=start)
         return [Offer.model_validate(_strip(i)) for i in items], (encode_cursor(last) if last else None)
