@@ -202,3 +202,23 @@ def preview(body: str, attachments: int = 0) -> str:
     if not flat and attachments:
         flat = "[picture]" if attachments == 1 else f"[{attachments} pictures]"
     return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
+
+
+# -- the inbox row's latest message -------------------------------------------------------
+
+def customer_last_message_at(lead: Lead) -> str | None:
+    """When the customer last wrote (the Messenger window counts from it). `last_message_at` is the
+    latest message either way; a message to the customer also stamps `last_outbound_at` with the same
+    time and carries the customer's time in `last_inbound_at`. Whatever moves last_message_at without
+    stamping last_outbound_at (the webhook, intake's first or coalesced request) is the customer's."""
+    last = lead.last_message_at
+    if last is not None and lead.last_outbound_at is not None and lead.last_outbound_at >= last:
+        return lead.last_inbound_at
+    return last
+
+
+def outbound_last_message(customer_at: str | None, at: str, body: str, attachments: int = 0) -> dict[str, str | None]:
+    """The lead updates of a message the customer gets at `at` (sent by a person, or automated): the
+    inbox row shows it as the latest message, and the customer's own last message time is kept."""
+    return {"last_message_at": at, "last_message_preview": preview(body, attachments), "last_outbound_at": at,
+            "last_inbound_at": customer_at}

@@ -67,8 +67,12 @@ class Lead(BaseModel):
     financial: dict[str, Any] | None = None
     messenger_psid: str | None = None
     awaiting_since: str | None = None
-    last_message_at: str | None = None
+    last_message_at: str | None = None  # the conversation's latest message, either direction
     last_message_preview: str | None = None
+    # Set with last_message_at by a message the customer receives; when it is the latest, the customer's
+    # own last message is kept in last_inbound_at (see domain.conversations.customer_last_message_at).
+    last_outbound_at: str | None = None
+    last_inbound_at: str | None = None
     notes_excerpt: str | None = None
     locked_by: str | None = None
     lock_expires_at: str | None = None

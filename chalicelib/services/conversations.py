@@ -14,7 +14,7 @@ every-minute sweep re-enqueues any whose job was lost: a message is never silent
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -128,8 +128,7 @@ def send_message(deps: Deps, actor: Principal, lead_id: str, *, body: str | None
     go_at = rules.next_allowed_send(requested or now, quiet_zones(lead, account, channel))
     scheduled = requested is not None or go_at > now
     if channel == "messenger":
-        last = parse_time(lead.last_message_at) if lead.last_message_at else None
-        rules.messenger_tag(last, go_at, human=True)
+        rules.messenger_tag(_customer_last_message(lead), go_at, human=True)
     if scheduled and lead.stop_messaging:
         raise Conflict("messaging is stopped for this lead; only an immediate message can be sent",
                        code="messaging_stopped")
@@ -160,6 +159,10 @@ def send_message(deps: Deps, actor: Principal, lead_id: str, *, body: str | None
                                         channel=channel))
         event = timeline_event(deps, current, "message", actor.user_id, event_id=message_id,
                                **data.model_dump(exclude_none=True))
+        if not scheduled:
+            # Going now: the inbox row shows it as the latest message (a scheduled one, when it goes).
+            updates.update(rules.outbound_last_message(rules.customer_last_message_at(current), event.at, text,
+                                                       len(attachments)))
         return Change(updates=updates, events=[event], reports=reports,
                       extra_ops=[repo.outbox_put_op(outbox, due_at)])
 
@@ -252,8 +255,13 @@ def _twilio_account_of(deps: Deps, account_id: str) -> str | None:
 
 def _messenger_tag(deps: Deps, message: OutboxMessage) -> str | None:
     lead = LeadRepository(deps.table).require(message.lead_id)
-    last = parse_time(lead.last_message_at) if lead.last_message_at else None
-    return rules.messenger_tag(last, deps.clock.now(), human=not message.automated)
+    return rules.messenger_tag(_customer_last_message(lead), deps.clock.now(), human=not message.automated)
+
+
+def _customer_last_message(lead: Lead) -> datetime | None:
+    """The Messenger window counts from the customer's last message, not from ours."""
+    at = rules.customer_last_message_at(lead)
+    return parse_time(at) if at else None
 
 
 def _fire(deps: Deps, message: OutboxMessage) -> OutboxMessage:
@@ -274,6 +282,9 @@ def _fire(deps: Deps, message: OutboxMessage) -> OutboxMessage:
         updates: dict[str, Any] = {"scheduled_messages": max(0, lead.scheduled_messages - 1)}
         reports: list[Any] = []
         if not drop:
+            # It goes now: the inbox row's latest message, whoever wrote it (a person or an automated one).
+            updates.update(rules.outbound_last_message(rules.customer_last_message_at(lead), iso(now), message.body,
+                                                       len(message.media_urls)))
             reports.append(report_event(deps, lead, "message_outbound", user_id=message.by,
                                         automated=message.automated, channel=message.channel))
             if not message.automated:
@@ -500,8 +511,7 @@ def _automated_message(deps: Deps, lead: Lead, account: Account, text: str) -> _
         now = deps.clock.now()
         go_at = rules.next_allowed_send(now, quiet_zones(lead, account, channel))
         if channel == "messenger":
-            rules.messenger_tag(parse_time(lead.last_message_at) if lead.last_message_at else None, go_at,
-                                human=False)
+            rules.messenger_tag(_customer_last_message(lead), go_at, human=False)
     except Conflict:
         return None
     scheduled = go_at > now
@@ -555,6 +565,8 @@ def create_appointment(deps: Deps, actor: Principal, lead_id: str, at: str, note
             if found.scheduled:
                 updates["scheduled_messages"] = current.scheduled_messages + 1
             else:
+                updates.update(rules.outbound_last_message(rules.customer_last_message_at(current), later,
+                                                           found.data.body))
                 reports.append(report_event(deps, current, "message_outbound", automated=True,
                                             channel=found.data.channel))
         return Change(updates=updates, events=events, reports=reports, extra_ops=extra_ops)

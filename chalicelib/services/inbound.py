@@ -123,13 +123,13 @@ def attach(deps: Deps, account_id: str, lead_id: str, msg: InboundMessage, keywo
            dedup: Callable[[str, str], Op]) -> InboundResult:
     """Store the message on the lead (with its consent effect and HELP answer) in one transaction."""
     repo = ConversationRepository(deps.table)
+    # One reading stamps the customer's message: its id, its `at`, last_message_at. Everything this
+    # change adds in answer (consent events, the HELP answer) reads the clock after it and makes its
+    # id after it, so the timeline (by `at`, then id) never shows an answer before its question.
     now_dt = deps.clock.now()
     now = iso(now_dt)
     message_id = new_id("msg", now_dt)
     help_text = rules.help_reply(deps.accounts.require(account_id).name) if keyword == "help" else None
-    # The answer follows the question: one millisecond later, so the timeline orders them.
-    answered_at = now_dt + timedelta(milliseconds=1)
-    help_id = new_id("msg", answered_at) if help_text else None
     help_outbox: list[OutboxMessage] = []
 
     def decide(lead: Lead) -> Change:
@@ -138,9 +138,9 @@ def attach(deps: Deps, account_id: str, lead_id: str, msg: InboundMessage, keywo
         help_outbox.clear()
         message = Message(message_id=message_id, direction="inbound", channel=msg.channel, body=msg.body,
                           status="received", attachments=msg.attachments, provider_id=msg.provider_id)
-        events = [timeline_event(deps, lead, "message", None, event_id=message_id,
+        events = [timeline_event(deps, lead, "message", None, event_id=message_id, at=now,
                                  **message.model_dump(exclude_none=True))]
-        updates: dict[str, Any] = {"last_message_at": now,
+        updates: dict[str, Any] = {"last_message_at": now, "last_inbound_at": now,
                                    "last_message_preview": rules.preview(msg.body, len(msg.attachments))}
         # An opted-out customer cannot be answered, so their message does not wait for one.
         if keyword is None and lead.awaiting_since is None and not lead.opted_out:
@@ -153,13 +153,19 @@ def attach(deps: Deps, account_id: str, lead_id: str, msg: InboundMessage, keywo
             updates.update(consent.updates)
             events += consent.events
             reports += consent.reports
-        if help_text and help_id:
+        if help_text:
             # SMS: answered in the TwiML reply. Messenger: through the outbox, like any message.
+            # Read after the question was stamped (max: a wall clock stepped back cannot put it before).
+            answered_dt = max(deps.clock.now(), now_dt)
+            answered_at = iso(answered_dt)
+            help_id = new_id("msg", answered_dt)
             status: MessageStatus = "sent" if msg.channel == "sms" else "queued"
             answer = Message(message_id=help_id, direction="outbound", channel=msg.channel, body=help_text,
                              status=status, automated=True)
-            events.append(timeline_event(deps, lead, "message", None, event_id=help_id, at=iso(answered_at),
+            events.append(timeline_event(deps, lead, "message", None, event_id=help_id, at=answered_at,
                                          **answer.model_dump(exclude_none=True)))
+            # The customer gets the answer at once: it is the conversation's latest message.
+            updates.update(rules.outbound_last_message(now, answered_at, help_text))
             reports.append(report_event(deps, lead, "message_outbound", automated=True, channel=msg.channel))
             if msg.channel == "messenger":
                 outbox = OutboxMessage(message_id=help_id, lead_id=lead.lead_id, account_id=lead.account_id,

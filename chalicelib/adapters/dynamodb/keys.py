@@ -79,6 +79,7 @@ Access patterns (each one GetItem or Query; never a Scan)
 |16 | filters source / campaign / label / q           | the folder's Query + FilterExpression on lead attributes     |
 |   |   (q matches `search`: names, email, phone digits in lower case, on lead and flag items) |                |
 |17 | timeline of a lead, oldest first                | Query LEAD#{l}, SK begins_with EVENT#                        |
+|   |   (then sorted by `at`, then the id's ULID: one process's ids of one millisecond keep their order) |   |
 |18 | message by id (cancel, status)                  | GetItem LEAD#{l} / EVENT#{message_id}                        |
 |19 | message by provider sid (delivery callback)     | GetItem PROVIDERMSG#{provider}#{sid} / LOOKUP, then #18      |
 |20 | open lead of a contact (coalescing, inbound)    | GetItem ACCOUNT#{a}#CONTACT#{kind}#{value} / CONTACT         |

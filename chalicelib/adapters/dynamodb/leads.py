@@ -27,6 +27,7 @@ from chalicelib.domain.leads import Lead
 from chalicelib.domain.report_events import ReportEvent
 from chalicelib.domain.scoring import ScoreEvent
 from chalicelib.domain.timeline import TimelineEvent
+from chalicelib.ids import time_ordered_part
 
 Op = dict[str, Any]
 _NEW = "attribute_not_exists(PK)"
@@ -118,8 +119,10 @@ class LeadRepository:
         items = self.table.query(f"LEAD#{lead_id}", sk_condition="begins_with(#sk, :e)", sk_values={":e": "EVENT#"},
                                  consistent=True)
         # Event ids carry their kind's prefix (evt_, msg_...), so the key order is not time order:
-        # oldest first means by `at`, the id breaking ties.
-        return sorted((_event_from_item(i) for i in items), key=lambda e: (e.at, e.event_id))
+        # oldest first means by `at`, then by the id's time-ordered part (ids made in one millisecond
+        # keep the order they were made in: a STOP before the opt-out it causes, a HELP before its answer).
+        return sorted((_event_from_item(i) for i in items),
+                      key=lambda e: (e.at, time_ordered_part(e.event_id), e.event_id))
 
     def event(self, lead_id: str, event_id: str) -> TimelineEvent | None:
         item = self.table.get(keys.timeline_event_key(lead_id, event_id), consistent=True)
