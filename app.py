@@ -9,6 +9,7 @@ from chalicelib.handlers import leads as leads_handlers
 from chalicelib.handlers import reports as reports_handlers
 from chalicelib.handlers import routing as routing_handlers
 from chalicelib.handlers import webhooks as webhooks_handlers
+from chalicelib.handlers.http import method_not_allowed
 from chalicelib.observability import flush_metrics, http_metrics, logger, trace_handler
 
 app = Chalice(app_name="leadline")
@@ -19,6 +20,7 @@ app.register_middleware(trace_handler, "all")
 # Registered before http_metrics so it wraps it: one flush per invocation, after the metrics are added.
 app.register_middleware(flush_metrics, "all")
 app.register_middleware(http_metrics, "http")
+app.register_middleware(method_not_allowed, "http")
 
 app.register_blueprint(system.bp)
 app.register_blueprint(users.bp)

@@ -59,6 +59,17 @@ LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
 USER_POOL_ACTIONS = ["cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser",
                      "cognito-idp:AdminUpdateUserAttributes", "cognito-idp:AdminDeleteUser"]
 # The AWS services the code may create clients for, and so the services the policy covers.
+# API Gateway's own answers (the request never reached the app) in the contract's error shape.
+# A path no route has, and a method a path does not take, are both MISSING_AUTHENTICATION_TOKEN
+# to API Gateway: a 404 (the local stack answers a wrong method with the app's 405). The DEFAULT_*
+# entries keep the gateway's status. `$context.error.messageString` is already a quoted JSON string.
+GATEWAY_ERRORS: dict[str, tuple[str | None, str, str]] = {
+    "MISSING_AUTHENTICATION_TOKEN": ("404", "not_found", '"no route has this path"'),
+    "REQUEST_TOO_LARGE": ("413", "too_large", '"the request is too large"'),
+    "THROTTLED": ("429", "throttled", '"too many requests; retry in a moment"'),
+    "DEFAULT_4XX": (None, "gateway_rejected", "$context.error.messageString"),
+    "DEFAULT_5XX": (None, "unavailable", "$context.error.messageString"),
+}
 COVERED_SERVICES = frozenset({"dynamodb", "sqs", "s3", "sesv2", "secretsmanager", "cognito-idp"})
 
 
@@ -345,7 +356,8 @@ def build_merge_template(stage: str, shape: AppShape) -> dict[str, Any]:
 
     out["DefaultRole"] = {"Properties": {"Policies": [_policy(resources, queues, shape, consumed)]}}
     if API_HANDLER in shape.functions:
-        out["RestAPI"] = {"Properties": {"MethodSettings": [{
+        out["RestAPI"] = {"Properties": {"DefinitionBody": {
+            "x-amazon-apigateway-gateway-responses": gateway_responses()}, "MethodSettings": [{
             "ResourcePath": "/*", "HttpMethod": "*", "MetricsEnabled": True,
             "ThrottlingRateLimit": {"Ref": "ApiThrottleRatePerSecond"},
             "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurst"},
@@ -354,6 +366,21 @@ def build_merge_template(stage: str, shape: AppShape) -> dict[str, Any]:
         for output in [k for k, v in template["Outputs"].items() if "RestAPI" in json.dumps(v)]:
             del template["Outputs"][output]
     return template
+
+
+def gateway_responses() -> dict[str, Any]:
+    """GATEWAY_ERRORS as the API's x-amazon-apigateway-gateway-responses: inside chalice's
+    DefinitionBody, so a change to them is part of the API's next deployment."""
+    responses: dict[str, Any] = {}
+    for response_type, (status, code, message) in GATEWAY_ERRORS.items():
+        body = f'{{"error": {{"code": "{code}", "message": {message}, "details": []}}}}'
+        response: dict[str, Any] = {"responseTemplates": {"application/json": body}}
+        if status is not None:
+            response["statusCode"] = status
+        if response_type == "THROTTLED":
+            response["responseParameters"] = {"gatewayresponse.header.Retry-After": "'1'"}
+        responses[response_type] = response
+    return responses
 
 
 # -- checking the result --------------------------------------------------------------------------------

@@ -30,6 +30,12 @@ from chalicelib.domain.errors import DomainError, TooLarge, Unauthorized, Unsupp
 from chalicelib.domain.tenancy import Principal
 from chalicelib.observability import logger
 
+# AWS answers that mean "not now", not "never": the caller may retry the same request.
+RETRYABLE_AWS_CODES = frozenset({
+    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+    "TransactionInProgressException", "ServiceUnavailable", "InternalServerError",
+})
+
 JSON_TYPES = ("application/json",)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -204,6 +210,8 @@ def api(bp: Blueprint, path: str, method: str = "GET", *, body: type[BaseModel] 
                 if exc.status >= 500:
                     logger.exception("domain error with a server status", extra={"route": path})
                 return error_response(exc)
+            except Exception as exc:  # the last line before the caller: nothing passes unshaped
+                return unexpected_error(request, exc)
             if isinstance(result, Response):
                 return result
             return Response(body=_shape(result), status_code=status, headers={"Content-Type": "application/json"})
@@ -214,3 +222,31 @@ def api(bp: Blueprint, path: str, method: str = "GET", *, body: type[BaseModel] 
         return view
 
     return decorate
+
+
+def method_not_allowed(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """Chalice middleware ('http'): Chalice answers a known path with a method it does not take
+    itself, with its own body; the caller gets the contract's error shape and the `Allow` header."""
+    response = get_response(event)
+    if getattr(response, "status_code", 200) == 405 and isinstance(response.body, dict) \
+            and response.body.get("Code") == "MethodNotAllowedError":
+        allowed = str(response.headers.get("Allow", ""))
+        return Response(body=error_body("method_not_allowed", f"this path takes {allowed or 'other methods'}"),
+                        status_code=405, headers={"Content-Type": "application/json", "Allow": allowed})
+    return response
+
+
+def unexpected_error(request: Request, exc: Exception) -> Response:
+    """An exception a route did not map: an AWS throttle is a 503 the caller may retry; anything
+    else a logged 500 naming the request id, never the exception's text."""
+    from botocore.exceptions import ClientError
+
+    request_id = str((request.context or {}).get("requestId") or "")
+    code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
+    if code in RETRYABLE_AWS_CODES:
+        logger.warning("AWS asked to slow down", extra={"aws_error": code, "request_id": request_id})
+        return Response(body=error_body("unavailable", "busy; retry the request in a moment"), status_code=503,
+                        headers={"Content-Type": "application/json", "Retry-After": "1"})
+    logger.exception("unexpected error", extra={"request_id": request_id})
+    return Response(body=error_body("internal_error", f"an unexpected error; request id {request_id or 'unknown'}"),
+                    status_code=500, headers={"Content-Type": "application/json"})

@@ -148,9 +148,12 @@ class LocalStack:
         from chalice.config import Config
         from chalice.local import create_local_server
 
+        from leadline.local.gateway import use_contract_errors
+
         config = Config.create(chalice_stage="local", app_name="leadline", lambda_timeout=30,
                                lambda_memory_size=512, function_name="api_handler")
         self._http = create_local_server(app, config, HOST, self.options.port)
+        use_contract_errors(self._http, app, config)
         self._http_thread = threading.Thread(target=self._http.server.serve_forever, name="http", daemon=True)
         self._http_thread.start()
 

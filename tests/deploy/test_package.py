@@ -106,6 +106,24 @@ def test_table_bucket_queues_and_alarms(template: dict[str, Any]) -> None:
     assert resources["MailIdentity"]["Type"] == "AWS::SES::EmailIdentity"
 
 
+def test_the_gateways_own_answers_are_in_the_contract_shape(template: dict[str, Any]) -> None:
+    api = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    responses = api["x-amazon-apigateway-gateway-responses"]
+    expected = {"MISSING_AUTHENTICATION_TOKEN", "THROTTLED", "REQUEST_TOO_LARGE", "DEFAULT_4XX", "DEFAULT_5XX"}
+    assert expected <= set(responses)
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
+    assert responses["THROTTLED"]["statusCode"] == "429"
+    assert responses["REQUEST_TOO_LARGE"]["statusCode"] == "413"
+    # The DEFAULT_* answers keep the gateway's status; the routes themselves are still chalice's.
+    assert "statusCode" not in responses["DEFAULT_4XX"] and "/accounts" in api["paths"]
+    for response_type, response in responses.items():
+        # API Gateway puts the message in as a JSON string, quotes included.
+        body = response["responseTemplates"]["application/json"].replace(
+            "$context.error.messageString", json.dumps('Invalid request body "x"'))
+        error = json.loads(body)["error"]
+        assert set(error) == {"code", "message", "details"} and error["code"].islower(), response_type
+
+
 def test_iam_is_least_privilege(template: dict[str, Any]) -> None:
     roles = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::IAM::Role"}
     assert set(roles) == {"DefaultRole"}

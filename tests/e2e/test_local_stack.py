@@ -50,6 +50,12 @@ def test_data_survives_a_restart_and_the_cli_works_from_other_processes(stack_fa
     # A bad field is named, over real HTTP too.
     bad = http("POST", "/accounts", {**STORE, "timezone": "Mars/Olympus"})
     assert bad.status_code == 400 and bad.json()["error"]["details"][0]["field"] == "timezone"
+    # What never reaches a route is in the contract's shape too: a path no route has, a method a path does not take.
+    nowhere = http("GET", "/no-such-route")
+    assert nowhere.status_code == 404 and nowhere.json()["error"]["code"] == "not_found", nowhere.text
+    wrong_method = http("DELETE", "/accounts")
+    assert wrong_method.status_code == 405 and wrong_method.json()["error"]["code"] == "method_not_allowed"
+    assert set(wrong_method.headers["Allow"].split(", ")) == {"GET", "POST"}
 
     # Stopped right after the writes: only the final snapshot can have kept them.
     assert stack.stop() == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.support import World
 
 
@@ -62,3 +64,38 @@ def test_duplicate_email_is_409(world: World) -> None:
     reply = world.post("/users", t.token, {"email": "DUP@acme.com", "name": "D", "role": "agent",
                                            "account_ids": [t.accounts[0]["account_id"]]})
     assert reply.status == 409 and reply.json["error"]["details"][0]["field"] == "email"
+
+
+def test_a_method_the_path_does_not_take_is_405_in_the_contract_shape(world: World) -> None:
+    t = world.tenant()
+    reply = world.delete("/accounts", t.token)
+    assert reply.status == 405 and reply.error_code == "method_not_allowed"
+    assert set(reply.headers["Allow"].split(", ")) == {"GET", "POST"}
+
+
+def test_an_unexpected_failure_is_a_500_in_the_contract_shape_without_its_text(world: World, monkeypatch: Any) -> None:
+    import chalicelib.services.auth
+
+    def broken(*_: Any) -> Any:
+        raise RuntimeError("detail for the log only: +13125550142")
+
+    t = world.tenant()
+    monkeypatch.setattr(chalicelib.services.auth, "authenticate", broken)
+    reply = world.get("/me", t.token)
+    assert reply.status == 500 and reply.error_code == "internal_error"
+    assert "13125550142" not in reply.body.decode() and reply.json["error"]["details"] == []
+
+
+def test_an_aws_throttle_is_a_503_the_caller_may_retry(world: World, monkeypatch: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    import chalicelib.services.auth
+
+    def throttled(*_: Any) -> Any:
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+                          "GetItem")
+
+    t = world.tenant()
+    monkeypatch.setattr(chalicelib.services.auth, "authenticate", throttled)
+    reply = world.get("/me", t.token)
+    assert reply.status == 503 and reply.error_code == "unavailable" and reply.headers["Retry-After"] == "1"
