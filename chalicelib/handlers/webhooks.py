@@ -153,8 +153,14 @@ def twilio_status(call: Call) -> Any:
     # The stored message names the Twilio account it was sent through: that account signs its callbacks.
     message_sid = _lookup_value(form, "MessageSid")
     target = conversations_service.delivery_target(call.deps, "twilio", message_sid) if message_sid else None
-    _check_twilio_signature(call, form, target.account_id if target else None,
-                            target.provider_account if target else None)
+    if target is not None:
+        signer = target.provider_account
+    else:
+        # A callback can beat the outbox's saving of the send result; nothing names the sender yet, so a
+        # configured subaccount the request claims signs it (its token must match), else the stage's account.
+        claimed = _last(form, "AccountSid")
+        signer = claimed if claimed in call.deps.settings.twilio_auth_tokens else None
+    _check_twilio_signature(call, form, target.account_id if target else None, signer)
     _, status = _required(form, "MessageSid", "MessageStatus")
     error = (form.get("ErrorCode") or [""])[-1] or None
     conversations_service.record_delivery_status(call.deps, "twilio", target, status, error)

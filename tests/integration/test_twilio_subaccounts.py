@@ -306,6 +306,25 @@ def test_status_callbacks_are_checked_against_the_account_that_sent_the_message(
     assert {last_status(s) for s in group.stores()} == {"delivered"}
 
 
+def test_a_status_callback_that_beats_the_send_result_is_checked_against_the_account_it_claims(
+        group: Group) -> None:
+    """Twilio can call back before the outbox has saved the message's sid: a subaccount's callback
+    is then signed with that subaccount's token, answered 204 and changes nothing."""
+    world = group.world
+
+    def status(claimed: str, token: str) -> int:
+        params = twilio_params("status_delivered.txt", MessageSid="SM" + "9e" * 16, SmsSid="SM" + "9e" * 16,
+                               AccountSid=claimed, From=NUMBER_A)
+        return twilio_post(world, "/webhooks/twilio/status", params, token=token).status
+
+    assert status(SUB_A, TOKEN_A) == 204
+    assert status(PARENT_SID, PARENT_TOKEN) == 204
+    assert status(SUB_A, TOKEN_B) == 403  # another subaccount's token
+    assert status(SUB_B, TOKEN_A) == 403  # a token that is not the claimed account's
+    assert status(SUB_A, PARENT_TOKEN) == 403  # the parent's token for a subaccount's callback
+    assert status(UNCONFIGURED_SUB, TOKEN_A) == 403  # an account with no token here: the stage's token decides
+
+
 def test_oversized_numbers_or_sids_are_refused_like_any_unsigned_request(
         group: Group, monkeypatch: pytest.MonkeyPatch) -> None:
     """The number / message is read before the signature is checked; a value no key may hold is not
