@@ -35,7 +35,7 @@ bench: $(STAMP)
 	$(PY) bench/run_all.py
 
 fuzz: $(STAMP)
-	$(PY) -m pytest tests/fuzz --fuzz-examples=$${FUZZ_EXAMPLES:-3000}
+	$(PY) -m pytest tests/fuzz --fuzz-stack --fuzz-examples=$${FUZZ_EXAMPLES:-3000}
 
 clean:
 	rm -rf $(VENV) .local dist

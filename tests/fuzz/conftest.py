@@ -1,5 +1,5 @@
-"""`make fuzz` passes --fuzz-examples (total cases over all operations); `make test` runs a short,
-deterministic pass with the default."""
+"""`make fuzz` passes --fuzz-examples (total cases over all operations) and --fuzz-stack (drive a
+`leadline local` stack of its own over HTTP); `make test` runs a short, deterministic pass in-process."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ SHORT_RUN_CASES = 250
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--fuzz-examples", type=int, default=None,
                      help="total generated requests over every operation (default: a short run)")
+    parser.addoption("--fuzz-stack", action="store_true", default=False,
+                     help="fuzz a local stack (`leadline local` in a temporary home) over HTTP, not in-process")
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +36,20 @@ def fuzz_world() -> Iterator[Any]:
 
     with module_world() as world:
         yield world
+
+
+@pytest.fixture(scope="module")
+def fuzz_target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """What the fuzzer drives: the app in-process (`make test`), or with --fuzz-stack a local stack
+    started for the run, over real HTTP, with a token the stack's own CLI made."""
+    from tests.fuzz.targets import in_process_target, local_stack_target
+
+    if request.config.getoption("--fuzz-stack", default=False):
+        with local_stack_target(tmp_path_factory.mktemp("fuzz-stack")) as target:
+            yield target
+    else:
+        with in_process_target(request.getfixturevalue("fuzz_world")) as target:
+            yield target
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
