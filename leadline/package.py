@@ -15,9 +15,12 @@ object. From that and the infra files this module builds a merge template:
   every function shares: named actions on the named table, indexes, queues, bucket,
   mail identity, secret and log groups.
 
-`chalice package --merge-template` then writes sam.json and deployment.zip, and the
-result is checked (`verify_template`) before this returns, so a consumer added tomorrow
-without a queue definition fails here rather than in CloudFormation.
+`chalice package --merge-template` then writes sam.json and deployment.zip; the offline
+language detector (requirements-language.txt, ~100 MB of models) is built into
+language-layer.zip, a layer on the inbound queue's consumer alone (the only code that
+detects languages), so every other function's bundle stays small. The result is checked
+(`verify_template`) before this returns, so a consumer added tomorrow without a queue
+definition fails here rather than in CloudFormation.
 """
 
 from __future__ import annotations
@@ -59,6 +62,13 @@ LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
 USER_POOL_ACTIONS = ["cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser",
                      "cognito-idp:AdminUpdateUserAttributes", "cognito-idp:AdminDeleteUser"]
 # The AWS services the code may create clients for, and so the services the policy covers.
+LANGUAGE_REQUIREMENTS = ROOT / "requirements-language.txt"
+LANGUAGE_LAYER = "LanguageLayer"
+LANGUAGE_LAYER_ZIP = "language-layer.zip"
+# services/inbound detects languages, and only the inbound queue's jobs run it
+# (tests/deploy/test_package.py checks that nothing else imports the detector).
+LANGUAGE_QUEUE = "inbound"
+WHEEL_PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 # API Gateway's own answers (the request never reached the app) in the contract's error shape.
 # A path no route has, and a method a path does not take, are both MISSING_AUTHENTICATION_TOKEN
 # to API Gateway: a 404 (the local stack answers a wrong method with the app's 405). The DEFAULT_*
@@ -143,6 +153,17 @@ def stage_environment(stage: str) -> dict[str, str]:
     env = dict(config.get("environment_variables", {}))
     env.update(config["stages"][stage].get("environment_variables", {}))
     return env
+
+
+def lambda_architecture(stage: str) -> str:
+    config = json.loads(CHALICE_CONFIG.read_text())
+    stage_config = config.get("stages", {}).get(stage, {})
+    return str(stage_config.get("lambda_architecture", config.get("lambda_architecture", "x86_64")))
+
+
+def lambda_runtime() -> str:
+    """What chalice package writes as every function's Runtime: the packaging interpreter's version."""
+    return f"python{sys.version_info.major}.{sys.version_info.minor}"
 
 
 def _child_env(stage: str) -> dict[str, str]:
@@ -298,6 +319,17 @@ def _alarm(dead_letter_id: str, key: str) -> dict[str, Any]:
     }
 
 
+def _language_layer(stage: str) -> dict[str, Any]:
+    return {"Type": "AWS::Serverless::LayerVersion", "Properties": {
+        "LayerName": _sub("leadline-${Stage}-language"),
+        "Description": "Offline language detection (requirements-language.txt) for the inbound queue's consumer",
+        "ContentUri": f"./{LANGUAGE_LAYER_ZIP}",
+        "CompatibleRuntimes": [lambda_runtime()],
+        "CompatibleArchitectures": [lambda_architecture(stage)],
+        "RetentionPolicy": "Delete",
+    }}
+
+
 def build_merge_template(stage: str, shape: AppShape) -> dict[str, Any]:
     infra = json.loads((INFRA / "resources.json").read_text())
     deploy = json.loads((INFRA / "deploy.json").read_text())
@@ -349,6 +381,9 @@ def build_merge_template(stage: str, shape: AppShape) -> dict[str, Any]:
                 "Queue": _sub(f"${{{info.logical_id}.Arn}}"),
                 "FunctionResponseTypes": PARTIAL_BATCH,
             }}}
+            if info.key == LANGUAGE_QUEUE:
+                out[LANGUAGE_LAYER] = _language_layer(stage)
+                properties["Layers"] = [{"Ref": LANGUAGE_LAYER}]
         out[logical] = {"DependsOn": [log_group], "Properties": properties}
 
     for info in queues.values():
@@ -425,6 +460,18 @@ def verify_template(template: dict[str, Any], shape: AppShape) -> list[str]:
             queue_ref = props.get("Queue", {}).get("Fn::Sub", "") if isinstance(props.get("Queue"), dict) else ""
             if not (queue_ref.startswith("${") and queue_ref.endswith(".Arn}")):
                 problems.append(f"{logical}.{event_name}: queue is not a resource of this template")
+    layer = resources.get(LANGUAGE_LAYER, {}).get("Properties")
+    for logical, function in resources.items():
+        if {"Ref": LANGUAGE_LAYER} not in function.get("Properties", {}).get("Layers", []):
+            continue
+        fprops = function["Properties"]
+        if layer is None:
+            problems.append(f"{logical}: uses {LANGUAGE_LAYER}, which the template does not define")
+        elif (layer["CompatibleRuntimes"] != [fprops.get("Runtime")]
+              or layer["CompatibleArchitectures"] != fprops.get("Architectures", ["x86_64"])):
+            problems.append(f"{LANGUAGE_LAYER} is built for {layer['CompatibleRuntimes']} "
+                            f"{layer['CompatibleArchitectures']}, {logical} runs {fprops.get('Runtime')} "
+                            f"{fprops.get('Architectures', ['x86_64'])}")
     for path, node in _walk(resources.get("DefaultRole", {})):
         if path.endswith(".Action"):
             actions = node if isinstance(node, list) else [node]
@@ -452,7 +499,7 @@ def package(stage: str, out_dir: Path) -> None:
         merge_path = Path(work) / "merge-template.json"
         merge_path.write_text(json.dumps(template, indent=2))
         # chalice refuses nothing in an existing directory, but a stale sam.json would mislead.
-        for stale in ("sam.json", "deployment.zip"):
+        for stale in ("sam.json", "deployment.zip", LANGUAGE_LAYER_ZIP):
             (out_dir / stale).unlink(missing_ok=True)
         done = subprocess.run(  # noqa: S603 (the venv's chalice, our arguments)
             [_chalice_executable(), "--project-dir", str(ROOT), "package", "--stage", stage,
@@ -464,11 +511,35 @@ def package(stage: str, out_dir: Path) -> None:
     problems = verify_template(packaged, shape)
     if problems:
         raise PackageError("the packaged template is wrong:\n  " + "\n  ".join(problems))
+    layer = packaged["Resources"].get(LANGUAGE_LAYER)
+    if layer is not None:
+        build_layer(LANGUAGE_REQUIREMENTS, out_dir / LANGUAGE_LAYER_ZIP,
+                    layer["Properties"]["CompatibleArchitectures"][0], layer["Properties"]["CompatibleRuntimes"][0])
 
 
-def bundle_size(out_dir: Path) -> tuple[int, int]:
-    """(zipped bytes, unzipped bytes) of the Lambda code bundle."""
-    path = Path(out_dir) / "deployment.zip"
-    with zipfile.ZipFile(path) as bundle:
-        unzipped = sum(info.file_size for info in bundle.infolist())
-    return path.stat().st_size, unzipped
+def build_layer(requirements: Path, zip_path: Path, architecture: str, runtime: str) -> None:
+    """A Lambda layer of `requirements` as Lambda's Python finds it (`python/`), from the
+    manylinux wheels of `architecture` and `runtime`: what chalice does for the bundle."""
+    if architecture not in WHEEL_PLATFORMS:
+        raise PackageError(f"no wheel platform for the Lambda architecture {architecture!r}")
+    with tempfile.TemporaryDirectory(prefix="leadline-layer-") as work:
+        done = subprocess.run(  # noqa: S603 (this interpreter's pip, our arguments)
+            [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+             "-r", str(requirements), "--dest", work, "--only-binary=:all:", "--implementation", "cp",
+             "--platform", WHEEL_PLATFORMS[architecture], "--python-version", runtime.removeprefix("python")],
+            capture_output=True, text=True, timeout=600, check=False)
+        if done.returncode != 0:
+            raise PackageError(f"downloading the layer's wheels failed:\n{done.stderr[-4000:]}")
+        wheels = sorted(Path(work).glob("*.whl"))
+        if not wheels:
+            raise PackageError(f"no wheels for {requirements.name}")
+        with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as layer:
+            for wheel in wheels:
+                with zipfile.ZipFile(wheel) as source:
+                    for info in source.infolist():
+                        if info.is_dir():
+                            continue
+                        entry = zipfile.ZipInfo(f"python/{info.filename}", date_time=(1980, 1, 1, 0, 0, 0))
+                        entry.external_attr = info.external_attr or (0o644 << 16)
+                        entry.compress_type = zipfile.ZIP_DEFLATED
+                        layer.writestr(entry, source.read(info))

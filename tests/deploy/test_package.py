@@ -3,6 +3,7 @@ rules of issue 7 (partial batches, visibility, alarms, least privilege, a lean b
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -15,6 +16,8 @@ import pytest
 
 from leadline.package import (
     COVERED_SERVICES,
+    LANGUAGE_LAYER,
+    LANGUAGE_LAYER_ZIP,
     USER_POOL_ACTIONS,
     VISIBILITY_FACTOR,
     AppShape,
@@ -30,6 +33,7 @@ from leadline.package import (
 
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_BUNDLE_LIMIT = 250 * 1024 * 1024  # unzipped, Lambda's hard limit
+LAMBDA_DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024  # zipped, uploaded with the API rather than through S3
 
 
 @pytest.fixture(scope="module")
@@ -165,9 +169,62 @@ def test_bundle_holds_the_runtime_requirements_only(packaged: Path) -> None:
         assert unwanted not in tops, unwanted
     assert "chalice/app.py" in names and "chalice/cli/__init__.py" not in names
     assert "app.py" in names and "chalicelib/config.py" in names and not any(n.startswith("tests/") for n in names)
+    assert "lingua" not in tops, "the language detector belongs in its layer"
     assert unzipped < LAMBDA_BUNDLE_LIMIT
     zipped = (packaged / "deployment.zip").stat().st_size
+    assert zipped < LAMBDA_DIRECT_UPLOAD_LIMIT
     print(f"bundle: {zipped / 1e6:.1f} MB zipped, {unzipped / 1e6:.1f} MB unzipped")
+
+
+def test_the_language_detector_is_a_layer_on_the_inbound_consumer_alone(packaged: Path,
+                                                                         template: dict[str, Any]) -> None:
+    functions = _functions(template)
+    with_layer = {k for k, v in functions.items() if v["Properties"].get("Layers")}
+    assert with_layer == {"ConversationsInbound"}
+    assert functions["ConversationsInbound"]["Properties"]["Layers"] == [{"Ref": LANGUAGE_LAYER}]
+    layer = template["Resources"][LANGUAGE_LAYER]["Properties"]
+    assert layer["ContentUri"] == f"./{LANGUAGE_LAYER_ZIP}"
+    assert layer["CompatibleArchitectures"] == functions["ConversationsInbound"]["Properties"]["Architectures"]
+    assert layer["CompatibleRuntimes"] == [functions["ConversationsInbound"]["Properties"]["Runtime"]]
+    with zipfile.ZipFile(packaged / LANGUAGE_LAYER_ZIP) as zipped:
+        names = zipped.namelist()
+        layer_size = sum(i.file_size for i in zipped.infolist())
+    assert all(n.startswith("python/") for n in names)
+    assert "python/lingua/__init__.py" in names
+    # The compiled detector is the one for the function's Python and architecture (arm64 for prod).
+    assert any(re.fullmatch(r"python/lingua/lingua\.cpython-311-aarch64-linux-gnu\.so", n) for n in names), names
+    with zipfile.ZipFile(packaged / "deployment.zip") as bundle:
+        bundle_size = sum(i.file_size for i in bundle.infolist())
+    assert bundle_size + layer_size < LAMBDA_BUNDLE_LIMIT  # Lambda counts a function's layers in its limit
+
+
+def _users(names: set[str]) -> set[tuple[str, str]]:
+    """(file, innermost function) pairs in app.py and chalicelib that call or pass on any of `names`."""
+    found = set()
+    for path in [ROOT / "app.py", *sorted((ROOT / "chalicelib").rglob("*.py"))]:
+        for function in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            nested = {id(n) for inner in ast.walk(function) if inner is not function
+                      and isinstance(inner, ast.FunctionDef) for n in ast.walk(inner)}
+            for node in ast.walk(function):
+                name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+                if name in names and id(node) not in nested:
+                    found.add((str(path.relative_to(ROOT)), function.name))
+    return found
+
+
+def test_only_the_inbound_consumer_can_reach_the_language_detector() -> None:
+    """The layer is on one function: nothing any other function runs may detect a language."""
+    importers = {str(p.relative_to(ROOT)) for p in [ROOT / "app.py", *(ROOT / "chalicelib").rglob("*.py")]
+                 if re.search(r"^\s*(from|import) (lingua|chalicelib\.adapters\.language)\b", p.read_text(), re.M)}
+    assert importers == {"chalicelib/adapters/language.py", "chalicelib/services/inbound.py"}
+    detectors = _users({"detect_language"})
+    assert detectors == {("chalicelib/services/inbound.py", "set_language"),
+                         ("chalicelib/services/inbound.py", "from_new_contact")}
+    assert _users({"set_language", "from_new_contact"}) == {("chalicelib/services/inbound.py", "process_job")}
+    assert _users({"process_job"}) == {("chalicelib/handlers/conversations.py", "handle_inbound_record")}
+    assert _users({"handle_inbound_record"}) == {("chalicelib/handlers/conversations.py", "conversations_inbound")}
 
 
 # -- the merge rules for consumers and schedules, with a shape that has every kind of function ------------
