@@ -297,18 +297,19 @@ def _policy(resources: dict[str, Any], queues: dict[str, QueueInfo], shape: AppS
             "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}
 
 
-def _alarm(dead_letter_id: str, key: str) -> dict[str, Any]:
+def _alarm(name: str, description: str, namespace: str, metric: str, dimensions: list[dict[str, Any]],
+           statistic: str = "Sum", period: int = 300) -> dict[str, Any]:
+    """Any datum above zero in one period notifies the alarm topic (and its return to OK)."""
     return {
         "Type": "AWS::CloudWatch::Alarm",
         "Properties": {
-            "AlarmName": _sub(f"leadline-${{Stage}}-{key}-dead-letters"),
-            "AlarmDescription": f"Messages of the {key} queue failed 5 times and wait in its DLQ "
-                                "(docs/deploy.md: redrive)",
-            "Namespace": "AWS/SQS",
-            "MetricName": "ApproximateNumberOfMessagesVisible",
-            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dead_letter_id, "QueueName"]}}],
-            "Statistic": "Maximum",
-            "Period": 60,
+            "AlarmName": _sub(f"leadline-${{Stage}}-{name}"),
+            "AlarmDescription": description,
+            "Namespace": namespace,
+            "MetricName": metric,
+            "Dimensions": dimensions,
+            "Statistic": statistic,
+            "Period": period,
             "EvaluationPeriods": 1,
             "Threshold": 0,
             "ComparisonOperator": "GreaterThanThreshold",
@@ -317,6 +318,34 @@ def _alarm(dead_letter_id: str, key: str) -> dict[str, Any]:
             "OKActions": [{"Ref": "AlarmTopic"}],
         },
     }
+
+
+def _dead_letter_alarm(info: QueueInfo) -> dict[str, Any]:
+    return _alarm(f"{info.key}-dead-letters",
+                  f"Messages of the {info.key} queue failed 5 times and wait in its DLQ (docs/deploy.md: redrive)",
+                  "AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                  [{"Name": "QueueName", "Value": {"Fn::GetAtt": [info.dead_letter_id, "QueueName"]}}],
+                  statistic="Maximum", period=60)
+
+
+def _schedule_alarm(name: str) -> dict[str, Any]:
+    # A schedule has no queue and so no DLQ: a failed run shows only in the function's Errors.
+    return _alarm(f"{name}-failures", f"The scheduled function {name} failed (its log group says why); "
+                  "the next run retries what it left", "AWS/Lambda", "Errors",
+                  [{"Name": "FunctionName", "Value": {"Ref": cfn_name(name)}}])
+
+
+def _api_alarm(stage: str) -> dict[str, Any]:
+    # The app answers its own failures (a 500 in the contract's shape), so the Lambda's Errors stay at
+    # zero: API Gateway's 5XXError counts those, the handler's crashes and its timeouts alike.
+    return _alarm("api-server-errors", "The API answered 5xx (the API handler's log group says why)",
+                  "AWS/ApiGateway", "5XXError", [{"Name": "ApiName", "Value": api_name(stage)}])
+
+
+def api_name(stage: str) -> str:
+    """The REST API's name (the OpenAPI title chalice writes): one per stage, so two stages in one
+    AWS account keep their metrics apart."""
+    return f"leadline-{stage}"
 
 
 def _language_layer(stage: str) -> dict[str, Any]:
@@ -387,11 +416,15 @@ def build_merge_template(stage: str, shape: AppShape) -> dict[str, Any]:
         out[logical] = {"DependsOn": [log_group], "Properties": properties}
 
     for info in queues.values():
-        out[f"{info.dead_letter_id}Alarm"] = _alarm(info.dead_letter_id, info.key)
+        out[f"{info.dead_letter_id}Alarm"] = _dead_letter_alarm(info)
+    for schedule in shape.schedules:
+        out[f"{cfn_name(schedule.name)}FailuresAlarm"] = _schedule_alarm(schedule.name)
 
     out["DefaultRole"] = {"Properties": {"Policies": [_policy(resources, queues, shape, consumed)]}}
     if API_HANDLER in shape.functions:
+        out["ApiServerErrorsAlarm"] = _api_alarm(stage)
         out["RestAPI"] = {"Properties": {"DefinitionBody": {
+            "info": {"title": api_name(stage)},
             "x-amazon-apigateway-gateway-responses": gateway_responses()}, "MethodSettings": [{
             "ResourcePath": "/*", "HttpMethod": "*", "MetricsEnabled": True,
             "ThrottlingRateLimit": {"Ref": "ApiThrottleRatePerSecond"},

@@ -105,6 +105,19 @@ def test_table_bucket_queues_and_alarms(template: dict[str, Any]) -> None:
         alarm = resources[f"{info.dead_letter_id}Alarm"]["Properties"]
         assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": [info.dead_letter_id, "QueueName"]}
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    # A schedule has no DLQ: its failures alarm through the function's Errors; the API's 5xx through API Gateway.
+    schedules = [k for k, v in _functions(template).items()
+                 if any(e["Type"] == "Schedule" for e in v["Properties"].get("Events", {}).values())]
+    assert sorted(schedules) == ["ConversationsDueSweep", "NightlyReportsFanOut", "RoutingDueSweep"]
+    for function in schedules:
+        alarm = resources[f"{function}FailuresAlarm"]["Properties"]
+        assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Lambda", "Errors")
+        assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    api_alarm = resources["ApiServerErrorsAlarm"]["Properties"]
+    assert (api_alarm["Namespace"], api_alarm["MetricName"]) == ("AWS/ApiGateway", "5XXError")
+    api_name = resources["RestAPI"]["Properties"]["DefinitionBody"]["info"]["title"]
+    assert api_alarm["Dimensions"] == [{"Name": "ApiName", "Value": api_name}] and api_name == "leadline-prod"
     throttle = resources["RestAPI"]["Properties"]["MethodSettings"][0]
     assert throttle["ThrottlingRateLimit"] == {"Ref": "ApiThrottleRatePerSecond"}
     assert resources["MailIdentity"]["Type"] == "AWS::SES::EmailIdentity"
