@@ -13,6 +13,12 @@ from typing import Any
 _clients: dict[str, Any] = {}
 _lock = threading.Lock()
 
+# AWS answers that mean "not now", not "never", still there after the clients' own retries.
+SLOW_DOWN_CODES = frozenset({
+    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+    "TransactionInProgressException", "ServiceUnavailable", "InternalServerError",
+})
+
 
 def client(service: str) -> Any:
     found = _clients.get(service)
@@ -36,3 +42,13 @@ def client(service: str) -> Any:
 def reset_clients() -> None:
     with _lock:
         _clients.clear()
+
+
+def asked_to_slow_down(exc: BaseException) -> str | None:
+    """The AWS error code when `exc` is AWS saying "retry later", else None."""
+    from botocore.exceptions import ClientError
+
+    if not isinstance(exc, ClientError):
+        return None
+    code = str(exc.response.get("Error", {}).get("Code", ""))
+    return code if code in SLOW_DOWN_CODES else None

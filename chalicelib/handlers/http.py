@@ -30,12 +30,6 @@ from chalicelib.domain.errors import DomainError, TooLarge, Unauthorized, Unsupp
 from chalicelib.domain.tenancy import Principal
 from chalicelib.observability import logger
 
-# AWS answers that mean "not now", not "never": the caller may retry the same request.
-RETRYABLE_AWS_CODES = frozenset({
-    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-    "TransactionInProgressException", "ServiceUnavailable", "InternalServerError",
-})
-
 JSON_TYPES = ("application/json",)
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -239,11 +233,11 @@ def method_not_allowed(event: Any, get_response: Callable[[Any], Any]) -> Any:
 def unexpected_error(request: Request, exc: Exception) -> Response:
     """An exception a route did not map: an AWS throttle is a 503 the caller may retry; anything
     else a logged 500 naming the request id, never the exception's text."""
-    from botocore.exceptions import ClientError
+    from chalicelib.adapters.aws import asked_to_slow_down
 
     request_id = str((request.context or {}).get("requestId") or "")
-    code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
-    if code in RETRYABLE_AWS_CODES:
+    code = asked_to_slow_down(exc)
+    if code:
         logger.warning("AWS asked to slow down", extra={"aws_error": code, "request_id": request_id})
         return Response(body=error_body("unavailable", "busy; retry the request in a moment"), status_code=503,
                         headers={"Content-Type": "application/json", "Retry-After": "1"})
