@@ -10,16 +10,16 @@ from chalicelib.handlers import reports as reports_handlers
 from chalicelib.handlers import routing as routing_handlers
 from chalicelib.handlers import webhooks as webhooks_handlers
 from chalicelib.handlers.http import method_not_allowed
-from chalicelib.observability import flush_metrics, http_metrics, logger, trace_handler
+from chalicelib.observability import flush_metrics, logger, observe_http, trace_handler
 
 app = Chalice(app_name="leadline")
 # Correlation id: API Gateway's request id for HTTP; absent for queue and schedule events.
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(correlation_id_path="requestContext.requestId")),
                         "all")
 app.register_middleware(trace_handler, "all")
-# Registered before http_metrics so it wraps it: one flush per invocation, after the metrics are added.
+# Registered before observe_http so it wraps it: one flush per invocation, after the metrics are added.
 app.register_middleware(flush_metrics, "all")
-app.register_middleware(http_metrics, "http")
+app.register_middleware(observe_http, "http")
 app.register_middleware(method_not_allowed, "http")
 
 app.register_blueprint(system.bp)

@@ -10,6 +10,7 @@ local process) would otherwise pay for nothing."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -59,11 +60,18 @@ def _cold_start() -> bool:
     return was
 
 
-def http_metrics(event: Any, get_response: Callable[[Any], Any]) -> Any:
-    """Chalice middleware ('http'): counts responses by status class; `flush_metrics` publishes."""
+def observe_http(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """Chalice middleware ('http'): one access line per request and the count of its status class
+    (`flush_metrics` publishes). The line names the route's template, never the path or query as
+    sent: those carry search text (`q=` may be a phone number or an email address)."""
+    started = time.perf_counter()
     response = get_response(event)
     status = getattr(response, "status_code", 200)
     metrics.add_metric(name=f"Http{status // 100}xx", unit=MetricUnit.Count, value=1)
+    context = getattr(event, "context", None) or {}
+    logger.info("http request", extra={
+        "method": getattr(event, "method", None), "route": context.get("resourcePath"), "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
     return response
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Iterator
 
@@ -51,7 +52,15 @@ def test_a_whole_conversation_logs_no_contact_data(world: World, captured_logs: 
     assert world.post(f"/accounts/{store.account_id}/leads", store.tenant.token,
                       {"phone": "12", "email": "not-an-email " + EMAIL}).status == 400
 
+    # A search for the customer: the access line names the route, not the query.
+    assert world.get(f"/leads?q={EMAIL}", store.tenant.token).status == 200
+
     logs = captured_logs.getvalue()
     assert logs.count("\n") >= 3, "the flow should have logged something to check"
+    access = [json.loads(line) for line in logs.splitlines() if '"http request"' in line]
+    assert {(a["method"], a["route"], a["status"]) for a in access} >= {
+        ("POST", "/accounts/{account_id}/leads", 201), ("POST", "/accounts/{account_id}/leads", 400),
+        ("GET", "/leads", 200), ("POST", "/webhooks/twilio/sms", 200)}
+    assert all(isinstance(a["duration_ms"], float) for a in access)
     for secret in (PHONE_DIGITS, EMAIL, BODY):
         assert secret not in logs, f"{secret!r} appears in the logs"
