@@ -2,7 +2,7 @@
 
 chalice.local answers a path no route has the way API Gateway does out of the box: 403
 `{"message": "Missing Authentication Token"}`. The packaged stage replaces that gateway
-response with a 404 in the contract's error shape (`GATEWAY_RESPONSES` in leadline/package.py),
+response with a 404 in the contract's error shape (`GATEWAY_ERRORS` in leadline/package.py),
 and so does the local stack, so a client meets the same answer on both."""
 
 from __future__ import annotations
