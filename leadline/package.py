@@ -330,8 +330,8 @@ def _dead_letter_alarm(info: QueueInfo) -> dict[str, Any]:
 
 def _schedule_alarm(name: str) -> dict[str, Any]:
     # A schedule has no queue and so no DLQ: a failed run shows only in the function's Errors.
-    return _alarm(f"{name}-failures", f"The scheduled function {name} failed (its log group says why); "
-                  "the next run retries what it left", "AWS/Lambda", "Errors",
+    return _alarm(f"{name}-failures", f"The scheduled function {name} failed; its log group says why "
+                  "(docs/deploy.md §9: a failing schedule)", "AWS/Lambda", "Errors",
                   [{"Name": "FunctionName", "Value": {"Ref": cfn_name(name)}}])
 
 
