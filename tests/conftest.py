@@ -16,6 +16,8 @@ os.environ.update({
     "POWERTOOLS_DEV": "0", "POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "1",
 })
 
+import io  # noqa: E402
+import logging  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -59,3 +61,21 @@ def world(aws: None) -> Iterator[World]:
 @pytest.fixture
 def client(world: World) -> Any:
     return world.client
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[io.StringIO]:
+    """What the app logs during the test, every level: the Powertools logger binds its stream at
+    import (FIELD-NOTES), so the test swaps the handler's stream rather than using capsys."""
+    from chalicelib.observability import logger
+
+    stream = io.StringIO()
+    handler = logger.registered_handler
+    old_stream, old_level = handler.stream, logger.log_level
+    handler.setStream(stream)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield stream
+    finally:
+        handler.setStream(old_stream)
+        logger.setLevel(old_level)

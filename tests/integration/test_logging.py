@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-from collections.abc import Iterator
-
-import pytest
 
 from tests.integration import conversations_support as conv
 from tests.support import World
@@ -15,22 +11,6 @@ from tests.support import World
 PHONE_DIGITS = "3125550177"
 EMAIL = "maria.private@gmail.com"
 BODY = "my secret trade-in question about the blue civic"
-
-
-@pytest.fixture
-def captured_logs() -> Iterator[io.StringIO]:
-    from chalicelib.observability import logger
-
-    stream = io.StringIO()
-    handler = logger.registered_handler
-    old_stream, old_level = handler.stream, logger.log_level
-    handler.setStream(stream)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield stream
-    finally:
-        handler.setStream(old_stream)
-        logger.setLevel(old_level)
 
 
 def test_a_whole_conversation_logs_no_contact_data(world: World, captured_logs: io.StringIO) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import logging
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -121,22 +120,6 @@ def test_a_request_not_signed_by_the_numbers_own_account_is_403_and_stores_nothi
         assert timeline(world, existing.lead_id) == before[existing.lead_id]
         assert not current(world, existing.lead_id).opted_out
     assert queued_jobs(world, "inbound") == []
-
-
-@pytest.fixture
-def captured_logs() -> Iterator[io.StringIO]:
-    from chalicelib.observability import logger
-
-    stream = io.StringIO()
-    handler = logger.registered_handler
-    old_stream, old_level = handler.stream, logger.log_level
-    handler.setStream(stream)
-    logger.setLevel(logging.INFO)
-    try:
-        yield stream
-    finally:
-        handler.setStream(old_stream)
-        logger.setLevel(old_level)
 
 
 def test_a_store_whose_subaccount_has_no_configured_token_is_403_with_an_error_naming_the_store(
