@@ -12,6 +12,22 @@ from chalicelib.deps import Deps
 WEEKDAYS_9_TO_6 = {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
+class JsonHttpResponse:
+    """What a faked `urllib.request.urlopen` returns: a provider's JSON answer (Twilio, Meta)."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = json.dumps(body).encode()
+
+    def read(self) -> bytes:
+        return self.body
+
+    def __enter__(self) -> JsonHttpResponse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
 @dataclass
 class Reply:
     status: int

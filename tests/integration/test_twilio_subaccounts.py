@@ -32,7 +32,7 @@ from tests.integration.conversations_support import (
     twilio_params,
     twilio_post,
 )
-from tests.support import World
+from tests.support import JsonHttpResponse, World
 
 PARENT_SID, PARENT_TOKEN = "AC" + "0f" * 16, "parent-account-auth-token"
 SUB_A, TOKEN_A = "AC" + "a1" * 16, "subaccount-a-auth-token"
@@ -189,21 +189,7 @@ class FakeTwilioApi:
         form = {k: v[-1] for k, v in parse_qs((request.data or b"").decode()).items()}  # type: ignore[union-attr]
         sid = f"SM{len(self.calls) + 1:032x}"
         self.calls.append({"url": request.full_url, "auth": auth, "form": form, "sid": sid})
-        return _Json({"sid": sid, "status": "queued"})
-
-
-class _Json:
-    def __init__(self, body: dict[str, Any]) -> None:
-        self.body = json.dumps(body).encode()
-
-    def read(self) -> bytes:
-        return self.body
-
-    def __enter__(self) -> _Json:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+        return JsonHttpResponse({"sid": sid, "status": "queued"})
 
 
 @pytest.fixture

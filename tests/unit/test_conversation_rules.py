@@ -26,6 +26,7 @@ from chalicelib.domain.leads import Lead, Vehicle
 from chalicelib.domain.messaging import OutboundMessage, SendFailed
 from chalicelib.domain.signatures import meta_signature, twilio_signature, valid_meta_signature, valid_twilio_signature
 from chalicelib.domain.timeline import TimelineEvent
+from tests.support import JsonHttpResponse
 
 URL = "https://hooks.example.com/webhooks/twilio/sms"
 
@@ -196,26 +197,12 @@ def test_adf_out_is_parseable_and_escapes_text() -> None:
 
 # -- live senders (HTTP captured) --------------------------------------------------------
 
-class _Resp:
-    def __init__(self, body: dict[str, Any]) -> None:
-        self.body = json.dumps(body).encode()
-
-    def read(self) -> bytes:
-        return self.body
-
-    def __enter__(self) -> _Resp:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
 def test_twilio_sender_posts_the_rest_api_form(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[urllib.request.Request] = []
 
-    def fake_urlopen(request: urllib.request.Request, timeout: float) -> _Resp:
+    def fake_urlopen(request: urllib.request.Request, timeout: float) -> JsonHttpResponse:
         calls.append(request)
-        return _Resp({"sid": "SM123", "status": "queued"})
+        return JsonHttpResponse({"sid": "SM123", "status": "queued"})
 
     monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
     sender = TwilioSender("AC1", "tok", status_callback_url="https://api.example.com/webhooks/twilio/status")
@@ -251,10 +238,10 @@ def test_twilio_sender_classifies_errors(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_meta_sender_uses_the_tag_and_sends_pictures(monkeypatch: pytest.MonkeyPatch) -> None:
     bodies: list[dict[str, Any]] = []
 
-    def fake_urlopen(request: urllib.request.Request, timeout: float) -> _Resp:
+    def fake_urlopen(request: urllib.request.Request, timeout: float) -> JsonHttpResponse:
         assert request.full_url.startswith("https://graph.facebook.com/v21.0/me/messages?access_token=")
         bodies.append(json.loads(request.data or b"{}"))
-        return _Resp({"recipient_id": "1", "message_id": f"m_{len(bodies)}"})
+        return JsonHttpResponse({"recipient_id": "1", "message_id": f"m_{len(bodies)}"})
 
     monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
     result = MetaSender("page-token").send(OutboundMessage(channel="messenger", to="PSID1", body="Hi",
