@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.adapters.aws import aws_error_code
+
 # The stack outputs these commands need (infra/deploy.json writes them).
 TABLE_OUTPUT = "TableName"
 POOL_OUTPUT = "UserPoolId"
@@ -31,10 +33,6 @@ class DeployedStack:
     app_client_id: str
 
 
-def _error_code(exc: Exception) -> str:
-    return str((getattr(exc, "response", None) or {}).get("Error", {}).get("Code", ""))
-
-
 def find_stack(name: str, region: str | None) -> DeployedStack:
     import boto3
 
@@ -47,7 +45,7 @@ def find_stack(name: str, region: str | None) -> DeployedStack:
     try:
         stacks = session.client("cloudformation").describe_stacks(StackName=name)["Stacks"]
     except Exception as exc:
-        if _error_code(exc) == "ValidationError":
+        if aws_error_code(exc) == "ValidationError":
             raise DeployedStackError(f"no stack named {name!r} in {session.region_name}") from exc
         raise
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
@@ -100,7 +98,7 @@ def sign_in(stack: DeployedStack, email: str) -> str:
                                                  Session=step["Session"],
                                                  ChallengeResponses={"USERNAME": email, **answer})
     except Exception as exc:
-        code = _error_code(exc)
+        code = aws_error_code(exc)
         if code in ("NotAuthorizedException", "UserNotFoundException"):
             raise DeployedStackError("wrong email or password (or the temporary password has expired: "
                                      "ask an admin to invite you again)") from exc

@@ -44,11 +44,13 @@ def reset_clients() -> None:
         _clients.clear()
 
 
+def aws_error_code(exc: BaseException) -> str:
+    """The error code of an AWS ClientError ("UserNotFoundException", ...); "" for anything else."""
+    response = getattr(exc, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
 def asked_to_slow_down(exc: BaseException) -> str | None:
     """The AWS error code when `exc` is AWS saying "retry later", else None."""
-    from botocore.exceptions import ClientError
-
-    if not isinstance(exc, ClientError):
-        return None
-    code = str(exc.response.get("Error", {}).get("Code", ""))
+    code = aws_error_code(exc)
     return code if code in SLOW_DOWN_CODES else None

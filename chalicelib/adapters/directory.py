@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalicelib.adapters.aws import client
+from chalicelib.adapters.aws import aws_error_code, client
 from chalicelib.domain.directory import Invitation
 from chalicelib.domain.errors import Conflict, ValidationFailed
 from chalicelib.ids import new_id
@@ -27,11 +27,6 @@ class LocalDirectory:
 
     def remove(self, user_id: str) -> None:
         return None
-
-
-def _error_code(exc: Exception) -> str:
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
 
 
 class CognitoDirectory:
@@ -57,7 +52,7 @@ class CognitoDirectory:
                                 {"Name": "name", "Value": name}],
             )
         except Exception as exc:
-            code = _error_code(exc)
+            code = aws_error_code(exc)
             if code == "UsernameExistsException":
                 # Someone the pool already knows (a pool shared with other apps): link, don't re-invite.
                 return Invitation(user_id=self._sub(self._idp.admin_get_user(
@@ -78,9 +73,9 @@ class CognitoDirectory:
                 UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
             )
         except Exception as exc:
-            if _error_code(exc) in ("AliasExistsException", "UsernameExistsException"):
+            if aws_error_code(exc) in ("AliasExistsException", "UsernameExistsException"):
                 raise Conflict.taken("email") from exc
-            if _error_code(exc) == "UserNotFoundException":
+            if aws_error_code(exc) == "UserNotFoundException":
                 raise Conflict("this user can no longer sign in; invite them again") from exc
             raise
 
@@ -88,7 +83,7 @@ class CognitoDirectory:
         try:
             self._idp.admin_delete_user(UserPoolId=self.user_pool_id, Username=user_id)
         except Exception as exc:
-            if _error_code(exc) != "UserNotFoundException":
+            if aws_error_code(exc) != "UserNotFoundException":
                 raise
 
     @staticmethod
