@@ -98,11 +98,11 @@ def _check_twilio_signature(call: Call, form: dict[str, list[str]], account_id: 
 
 
 def _required(form: dict[str, list[str]], *names: str) -> list[str]:
-    missing = [n for n in names if not (form.get(n) or [""])[-1].strip()]
+    missing = [n for n in names if not _last(form, n)]
     if missing:
         raise ValidationFailed("missing fields: " + ", ".join(missing),
                                details=[{"field": n, "message": "is required"} for n in missing])
-    return [form[n][-1].strip() for n in names]
+    return [_last(form, n) for n in names]
 
 
 def twiml(text: str | None) -> Response:
@@ -120,7 +120,7 @@ def twilio_sms(call: Call) -> Any:
     # The number's owner decides which auth token must have signed the request, so it is read first
     # (the one GetItem the webhook made anyway); nothing is written before the signature is checked.
     to_number = _lookup_value(form, "To")
-    owner = inbound.sms_number_owner(call.deps, to_number) if to_number else None
+    owner = call.deps.accounts.sms_number_owner(to_number) if to_number else None
     _check_twilio_signature(call, form, owner.account_id if owner else None,
                             owner.twilio_account_sid if owner else None)
     sid, sender, to = _required(form, "MessageSid", "From", "To")
@@ -128,12 +128,12 @@ def twilio_sms(call: Call) -> Any:
         logger.warning("inbound SMS to a number no store owns", extra={"provider_id": sid})
         return twiml(None)
     account_id = owner.account_id
-    count = min(_int((form.get("NumMedia") or ["0"])[-1]), MAX_MEDIA)
+    count = min(_int(_last(form, "NumMedia")), MAX_MEDIA)
     attachments = []
     for i in range(count):
-        url = (form.get(f"MediaUrl{i}") or [""])[-1]
+        url = _last(form, f"MediaUrl{i}")
         if url:
-            attachments.append({"url": url, "content_type": (form.get(f"MediaContentType{i}") or [""])[-1] or None})
+            attachments.append({"url": url, "content_type": _last(form, f"MediaContentType{i}") or None})
     message = inbound.InboundMessage(
         provider="twilio", provider_id=sid, channel="sms", sender=sender, recipient=to,
         body=(form.get("Body") or [""])[-1], received_at=iso(call.deps.clock.now()),
@@ -162,7 +162,7 @@ def twilio_status(call: Call) -> Any:
         signer = claimed if claimed in call.deps.settings.twilio_auth_tokens else None
     _check_twilio_signature(call, form, target.account_id if target else None, signer)
     _, status = _required(form, "MessageSid", "MessageStatus")
-    error = (form.get("ErrorCode") or [""])[-1] or None
+    error = _last(form, "ErrorCode") or None
     conversations_service.record_delivery_status(call.deps, "twilio", target, status, error)
     return Response(body="", status_code=204)
 
@@ -191,7 +191,7 @@ def meta_event(call: Call) -> Any:
         return Response(body="EVENT_RECEIVED", status_code=200, headers={"Content-Type": "text/plain"})
     for entry in payload.get("entry") or []:
         page_id = str(entry.get("id", ""))
-        account_id = inbound.account_id_for(call.deps, "messenger", page_id) if page_id else None
+        account_id = call.deps.accounts.page_owner(page_id) if page_id else None
         if account_id is None:
             logger.warning("messenger event for a page no store owns")
             continue

@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
-from chalicelib.adapters.dynamodb import keys
 from chalicelib.adapters.dynamodb.conversations import ConversationRepository, OutboxMessage
 from chalicelib.adapters.dynamodb.leads import LeadRepository
 from chalicelib.adapters.dynamodb.table import TransactionCancelled
@@ -64,28 +63,6 @@ class _NotThisLead(Exception):
 
 class InboundBusy(Exception):
     """Another consumer is creating the lead for this very message: try again later."""
-
-
-def account_id_for(deps: Deps, channel: str, recipient: str) -> str | None:
-    """The store that owns an SMS number or a Messenger page (one GetItem on its lookup item)."""
-    key = keys.sms_number_lookup_key(recipient) if channel == "sms" else keys.page_lookup_key(recipient)
-    item = deps.table.get(key)
-    return str(item["account_id"]) if item else None
-
-
-@dataclass(frozen=True)
-class SmsNumberOwner:
-    account_id: str
-    twilio_account_sid: str | None  # the store's Twilio subaccount; None: the stage's account
-
-
-def sms_number_owner(deps: Deps, number: str) -> SmsNumberOwner | None:
-    """The store that owns an SMS number and the Twilio account it is on, from the number's lookup
-    item alone (one GetItem: the webhook needs both before it can check the signature)."""
-    item = deps.table.get(keys.sms_number_lookup_key(number))
-    if not item:
-        return None
-    return SmsNumberOwner(account_id=str(item["account_id"]), twilio_account_sid=item.get("twilio_account_sid"))
 
 
 def _ttl(deps: Deps) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from chalicelib.adapters.dynamodb import keys
@@ -34,6 +35,12 @@ class GroupRepository:
     def get(self, group_id: str) -> Group | None:
         item = self.table.get(keys.group_key(group_id))
         return Group.model_validate(_strip(item)) if item else None
+
+
+@dataclass(frozen=True)
+class SmsNumberOwner:
+    account_id: str
+    twilio_account_sid: str | None  # the store's Twilio subaccount; None: the stage's account
 
 
 class AccountRepository:
@@ -146,11 +153,18 @@ class AccountRepository:
         item = self.table.get(key)
         return self.get(item["account_id"]) if item else None
 
-    def by_sms_number(self, e164: str) -> Account | None:
-        return self._lookup(keys.sms_number_lookup_key(e164))
+    def sms_number_owner(self, e164: str) -> SmsNumberOwner | None:
+        """The store that owns an SMS number and the Twilio account it is on, from the number's lookup
+        item alone (one GetItem: the SMS webhook needs both before it can check the signature)."""
+        item = self.table.get(keys.sms_number_lookup_key(e164))
+        if not item:
+            return None
+        return SmsNumberOwner(account_id=str(item["account_id"]), twilio_account_sid=item.get("twilio_account_sid"))
 
-    def by_page_id(self, page_id: str) -> Account | None:
-        return self._lookup(keys.page_lookup_key(page_id))
+    def page_owner(self, page_id: str) -> str | None:
+        """The id of the store that answers a Messenger page (one GetItem on its lookup item)."""
+        item = self.table.get(keys.page_lookup_key(page_id))
+        return str(item["account_id"]) if item else None
 
     def by_api_key(self, api_key: str) -> Account | None:
         return self._lookup(keys.api_key_lookup_key(api_key_hash(api_key)))
