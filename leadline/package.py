@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -80,6 +79,8 @@ GATEWAY_ERRORS: dict[str, tuple[str | None, str, str]] = {
     "DEFAULT_4XX": (None, "gateway_rejected", "$context.error.messageString"),
     "DEFAULT_5XX": (None, "unavailable", "$context.error.messageString"),
 }
+# What chalice prints (and otherwise ignores) when a requirement has no wheel for the Lambda runtime.
+MISSING_DEPENDENCIES = "Could not install dependencies"
 COVERED_SERVICES = frozenset({"dynamodb", "sqs", "s3", "sesv2", "secretsmanager", "cognito-idp"})
 
 
@@ -162,8 +163,11 @@ def lambda_architecture(stage: str) -> str:
 
 
 def lambda_runtime() -> str:
-    """What chalice package writes as every function's Runtime: the packaging interpreter's version."""
-    return f"python{sys.version_info.major}.{sys.version_info.minor}"
+    """Every function's Runtime: a current Lambda runtime, fixed here rather than following the Python
+    that runs the build (leadline/chalice_runtime.py makes chalice package for it)."""
+    from leadline.chalice_runtime import LAMBDA_RUNTIME
+
+    return LAMBDA_RUNTIME
 
 
 def _child_env(stage: str) -> dict[str, str]:
@@ -515,12 +519,13 @@ def verify_template(template: dict[str, Any], shape: AppShape) -> list[str]:
 # -- the command ----------------------------------------------------------------------------------------
 
 
-def _chalice_executable() -> str:
-    beside = Path(sys.executable).with_name("chalice")
-    found = str(beside) if beside.exists() else shutil.which("chalice")
-    if not found:
+def _chalice_command() -> list[str]:
+    """chalice's CLI, run by this interpreter with the Lambda runtime fixed (leadline/chalice_runtime.py)."""
+    import importlib.util
+
+    if importlib.util.find_spec("chalice") is None:
         raise PackageError("chalice is not installed (make package installs requirements-dev.txt)")
-    return found
+    return [sys.executable, "-m", "leadline.chalice_runtime"]
 
 
 def package(stage: str, out_dir: Path) -> None:
@@ -535,11 +540,14 @@ def package(stage: str, out_dir: Path) -> None:
         for stale in ("sam.json", "deployment.zip", LANGUAGE_LAYER_ZIP):
             (out_dir / stale).unlink(missing_ok=True)
         done = subprocess.run(  # noqa: S603 (the venv's chalice, our arguments)
-            [_chalice_executable(), "--project-dir", str(ROOT), "package", "--stage", stage,
+            [*_chalice_command(), "--project-dir", str(ROOT), "package", "--stage", stage,
              "--merge-template", str(merge_path), str(out_dir)],
             cwd=ROOT, env=_child_env(stage), capture_output=True, text=True, timeout=600, check=False)
     if done.returncode != 0:
         raise PackageError(f"chalice package failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+    if MISSING_DEPENDENCIES in done.stdout + done.stderr:
+        # chalice leaves out what it found no Lambda wheel for and exits 0: a bundle that cannot import.
+        raise PackageError(f"chalice left dependencies out of the bundle:\n{done.stdout[-2000:]}")
     packaged = json.loads((out_dir / "sam.json").read_text())
     problems = verify_template(packaged, shape)
     if problems:

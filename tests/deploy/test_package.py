@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from leadline.chalice_runtime import LAMBDA_RUNTIME
 from leadline.package import (
     COVERED_SERVICES,
     LANGUAGE_LAYER,
@@ -189,6 +190,20 @@ def test_bundle_holds_the_runtime_requirements_only(packaged: Path) -> None:
     print(f"bundle: {zipped / 1e6:.1f} MB zipped, {unzipped / 1e6:.1f} MB unzipped")
 
 
+def test_every_function_runs_the_current_runtime_with_wheels_built_for_it(packaged: Path,
+                                                                          template: dict[str, Any]) -> None:
+    """The runtime is fixed (python3.13), not the build's own Python: the template says so and every
+    compiled extension in the bundle is the one for that runtime and the stage's architecture."""
+    runtimes = {v["Properties"]["Runtime"] for v in _functions(template).values()}
+    assert runtimes == {LAMBDA_RUNTIME}
+    with zipfile.ZipFile(packaged / "deployment.zip") as bundle:
+        compiled = [n for n in bundle.namelist() if n.endswith(".so")]
+    assert any(n.startswith("pydantic_core/") for n in compiled), "pydantic-core's extension is missing"
+    wrong = [n for n in compiled if not re.search(r"(cpython-313-aarch64-linux-gnu|abi3)\.so$", n)
+             and "/.libs/" not in n and ".libs/" not in n]
+    assert not wrong, wrong
+
+
 def test_the_language_detector_is_a_layer_on_the_inbound_consumer_alone(packaged: Path,
                                                                          template: dict[str, Any]) -> None:
     functions = _functions(template)
@@ -205,7 +220,7 @@ def test_the_language_detector_is_a_layer_on_the_inbound_consumer_alone(packaged
     assert all(n.startswith("python/") for n in names)
     assert "python/lingua/__init__.py" in names
     # The compiled detector is the one for the function's Python and architecture (arm64 for prod).
-    assert any(re.fullmatch(r"python/lingua/lingua\.cpython-311-aarch64-linux-gnu\.so", n) for n in names), names
+    assert any(re.fullmatch(r"python/lingua/lingua\.cpython-313-aarch64-linux-gnu\.so", n) for n in names), names
     with zipfile.ZipFile(packaged / "deployment.zip") as bundle:
         bundle_size = sum(i.file_size for i in bundle.infolist())
     assert bundle_size + layer_size < LAMBDA_BUNDLE_LIMIT  # Lambda counts a function's layers in its limit
