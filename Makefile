@@ -22,6 +22,8 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	@# The functions run on Lambda's python3.13 (leadline/chalice_runtime.py): check against its stdlib too.
+	$(VENV)/bin/mypy --python-version 3.13
 
 unit: $(STAMP)
 	$(VENV)/bin/pytest -n 2 tests
