@@ -1,0 +1,130 @@
+"""AWS calls per hot path, counted at the endpoint, end to end on the local stack.
+
+Starts a moto server behind a counting proxy (bench/_endpoint.py), runs `leadline local` against it,
+and drives the product only through the contract's surface (HTTP API, signed Twilio webhooks, the
+CLI). Each scenario's count is every request that reached "AWS" from the moment the request was sent
+until the stack had been quiet for 1.5 s: the request itself, the queue work it set off (the pollers'
+receives that returned messages and their deletes), the consumers' own calls. The pollers' empty
+long-polls are left out (they are the event source mapping idling, not work).
+
+    .venv/bin/python bench/endpoint_calls.py [--repeat 5]
+
+Each figure is the median over the repeats (the max is printed beside it): a schedule that fires
+inside one window (the every-minute due sweep) shows as a higher max, not as the figure."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import statistics
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from _endpoint import CountingEndpoint, LocalStack
+
+ALWAYS_OPEN = {d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+STORE_NUMBER = "+13125550100"
+TWILIO_TOKEN = "dev-twilio-token"  # the local stack's default (LEADLINE_TWILIO_AUTH_TOKEN)
+
+
+def twilio_signature(url: str, form: dict[str, str]) -> str:
+    payload = url + "".join(f"{k}{form[k]}" for k in sorted(form))
+    digest = hmac.new(TWILIO_TOKEN.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+class Scenario:
+    def __init__(self, stack: LocalStack, endpoint: CountingEndpoint) -> None:
+        self.stack, self.endpoint = stack, endpoint
+        boot = json.loads(stack.cli("bootstrap", "--group", "Bench Motors", "--email", "owner@bench-motors.com",
+                                    "--name", "Bea Bench"))
+        self.admin = boot["token"]
+        store = stack.http("POST", "/accounts", {"name": "Bench Kia", "timezone": "America/Chicago",
+                                                 "business_hours": ALWAYS_OPEN, "sms_number": STORE_NUMBER},
+                           token=self.admin).json()
+        self.account_id = store["account_id"]
+        self.agents: dict[str, str] = {}
+        for name in ("ava", "ben"):
+            email = f"{name}@bench-motors.com"
+            user = stack.http("POST", "/users", {"email": email, "name": name.title(), "role": "agent",
+                                                 "account_ids": [self.account_id]}, token=self.admin).json()
+            self.agents[user["user_id"]] = stack.cli("token", "--email", email)
+        stack.http("PUT", f"/accounts/{self.account_id}/routing", {"offer_timeout_seconds": 600}, token=self.admin)
+        self.serial = 0
+
+    def new_lead(self) -> dict[str, Any]:
+        self.serial += 1
+        reply = self.stack.http("POST", f"/accounts/{self.account_id}/leads", {
+            "first_name": "Pat", "last_name": f"Buyer{self.serial}", "phone": f"+1312555{self.serial:04d}",
+            "source": "Web", "channel": "web", "message": "Is the blue one still there?"}, token=self.admin)
+        return dict(reply.json())
+
+    def pending_offer(self) -> tuple[str, str]:
+        for token in self.agents.values():
+            offers = self.stack.http("GET", "/me/offers", token=token).json()["items"]
+            if offers:
+                return offers[0]["offer_id"], token
+        raise RuntimeError("no pending offer")
+
+    def accept(self, offer: tuple[str, str]) -> None:
+        offer_id, token = offer
+        self.stack.http("POST", f"/offers/{offer_id}/accept", token=token)
+
+    def sms(self, sender: str, body: str) -> None:
+        self.serial += 1
+        url = self.stack.url + "/webhooks/twilio/sms"
+        form = {"MessageSid": f"SM{self.serial:032d}", "From": sender, "To": STORE_NUMBER, "Body": body,
+                "NumMedia": "0", "AccountSid": "AC" + "0" * 32}
+        self.stack.http("POST", "/webhooks/twilio/sms", data=urlencode(form),
+                        headers={"Content-Type": "application/x-www-form-urlencoded",
+                                 "X-Twilio-Signature": twilio_signature(url, form)})
+
+
+def measure(endpoint: CountingEndpoint, action: Callable[[], Any]) -> Counter[str]:
+    endpoint.settle_and_take()
+    action()
+    return endpoint.settle_and_take()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    results: dict[str, list[Counter[str]]] = {}
+
+    with CountingEndpoint() as endpoint, LocalStack(endpoint.url) as stack:
+        scene = Scenario(stack, endpoint)
+        for i in range(args.repeat):
+            results.setdefault("new lead through the API (first offer included)", []).append(
+                measure(endpoint, scene.new_lead))
+            offer = scene.pending_offer()
+            results.setdefault("accept an offer (auth included)", []).append(
+                measure(endpoint, lambda offer=offer: scene.accept(offer)))
+            phone = f"+1312555{scene.serial:04d}"
+            results.setdefault("inbound SMS on an open lead (async work included)", []).append(
+                measure(endpoint, lambda phone=phone: scene.sms(phone, "Yes, what's the best price?")))
+            results.setdefault("inbound SMS from a new contact (lead made and routed)", []).append(
+                measure(endpoint, lambda i=i: scene.sms(f"+1773555{i:04d}", "Hi, do you have SUVs?")))
+
+    print(f"AWS calls at the endpoint, median of {args.repeat} (max in brackets), with the calls of the median run:")
+    for name, runs in results.items():
+        totals = [sum(r.values()) for r in runs]
+        median = statistics.median_low(totals)
+        typical = runs[totals.index(median)]
+        detail = ", ".join(f"{op} {n}" for op, n in sorted(typical.items()))
+        print(f"  {name}: {median} [{max(totals)}]  ({detail})")
+    keys = {"new lead through the API (first offer included)": "calls_new_lead_api_end_to_end",
+            "accept an offer (auth included)": "calls_accept_end_to_end",
+            "inbound SMS on an open lead (async work included)": "calls_inbound_sms_open_lead_end_to_end",
+            "inbound SMS from a new contact (lead made and routed)": "calls_inbound_sms_new_contact_end_to_end"}
+    for name, key in keys.items():
+        print(f"BENCH {key}: {statistics.median_low(sum(r.values()) for r in results[name])} calls")
+
+
+if __name__ == "__main__":
+    main()
