@@ -84,7 +84,7 @@ class _Proxy(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     endpoint: CountingEndpoint
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
     def _forward(self) -> None:
@@ -241,7 +241,7 @@ class LocalStack:
                 "--aws-endpoint", self.aws_endpoint]
         if not self.demo:
             args.append("--no-demo")
-        log = open(self.home / "bench-stack.log", "w")  # noqa: SIM115 (the child keeps it)
+        log = open(self.home / "bench-stack.log", "w")
         self.proc = subprocess.Popen(args, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
