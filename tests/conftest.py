@@ -1,5 +1,7 @@
-"""Every test runs against moto (in-process) with the table, queues and bucket made from
-infra/resources.json, a fixed clock, and helpers to make groups, stores, users and tokens."""
+"""What every suite shares: an environment that can never reach real AWS (set before anything
+imports boto3), and captured logs. The moto world (`aws`, `world`, `client`) lives in
+tests/aws_world.py and is imported by the conftests of the suites that use it; tests/unit runs on
+the fakes of tests/fakes.py and never loads moto."""
 
 from __future__ import annotations
 
@@ -19,48 +21,8 @@ os.environ.update({
 import io  # noqa: E402
 import logging  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
-from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
-from moto import mock_aws  # noqa: E402
-
-from tests.support import World  # noqa: E402
-
-
-@pytest.fixture
-def aws() -> Iterator[None]:
-    from chalicelib.adapters.aws import reset_clients
-    from chalicelib.config import get_settings, reset_settings
-    from leadline.provision import provision_local
-
-    reset_settings()
-    reset_clients()
-    with mock_aws():
-        provision_local(get_settings())
-        yield
-    reset_clients()
-
-
-@pytest.fixture
-def world(aws: None) -> Iterator[World]:
-    """The app under chalice's test client, a fixed clock, and builders for tenants."""
-    from chalice.test import Client
-
-    from app import app
-    from chalicelib.clock import FixedClock
-    from chalicelib.deps import Deps, set_deps
-
-    clock = FixedClock("2026-11-02T15:00:00Z")
-    deps = Deps(clock=clock)
-    set_deps(deps)
-    with Client(app) as client:
-        yield World(client=client, deps=deps, clock=clock)
-    set_deps(None)
-
-
-@pytest.fixture
-def client(world: World) -> Any:
-    return world.client
 
 
 @pytest.fixture

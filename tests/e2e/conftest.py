@@ -17,6 +17,10 @@ from typing import Any
 import pytest
 import requests
 
+from tests.aws_world import aws
+
+__all__ = ["aws"]
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0
 

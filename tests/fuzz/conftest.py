@@ -9,6 +9,10 @@ from typing import Any
 
 import pytest
 
+from tests.aws_world import aws, client, world
+
+__all__ = ["aws", "client", "world"]
+
 SHORT_RUN_CASES = 250
 
 

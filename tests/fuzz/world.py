@@ -1,4 +1,4 @@
-"""tests/conftest.py's `world`, for a whole module: one moto account, table, queues and bucket shared
+"""tests/aws_world.py's `world`, for a whole module: one moto account, table, queues and bucket shared
 by every test of a module whose tests only need their own data (fuzzing, delivery faults), because
 provisioning moto for each test costs more than the tests themselves."""
 

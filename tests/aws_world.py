@@ -1,0 +1,52 @@
+"""The moto world the integration-style suites share: DynamoDB, SQS and S3 in-process, made from
+infra/resources.json, the app under chalice's test client, a fixed clock.
+
+Suites that need it import these fixtures in their own conftest (integration, isolation, faults,
+fuzz, e2e); tests/unit does not, so no unit test loads moto. The environment they rely on (no real
+endpoint, fake credentials) is set by tests/conftest.py before boto3 loads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from tests.support import World
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    from chalicelib.adapters.aws import reset_clients
+    from chalicelib.config import get_settings, reset_settings
+    from leadline.provision import provision_local
+
+    reset_settings()
+    reset_clients()
+    with mock_aws():
+        provision_local(get_settings())
+        yield
+    reset_clients()
+
+
+@pytest.fixture
+def world(aws: None) -> Iterator[World]:
+    """The app under chalice's test client, a fixed clock, and builders for tenants."""
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.clock import FixedClock
+    from chalicelib.deps import Deps, set_deps
+
+    clock = FixedClock("2026-11-02T15:00:00Z")
+    deps = Deps(clock=clock)
+    set_deps(deps)
+    with Client(app) as client:
+        yield World(client=client, deps=deps, clock=clock)
+    set_deps(None)
+
+
+@pytest.fixture
+def client(world: World) -> Any:
+    return world.client
