@@ -136,7 +136,7 @@ def main() -> None:
             seeded = Lead(lead_id=new_id("lead", at), account_id=account_id, group_id=boot.group.group_id,
                           first_name="Pat", last_name=f"Seeded{n}", phone=f"+1773555{n:04d}", source="Web",
                           channel="web", created_at=iso(at), received_at=iso(at), last_activity_at=iso(at))
-            repo.commit(repo.create_ops(seeded), lead_op_index=None)
+            deps.transactions.commit(repo.create(seeded))
             lead_ids.append(seeded.lead_id)
         for n in range(through_route):
             clock.advance(1)

@@ -100,7 +100,7 @@ def main() -> None:
                         first_name="Pat", source="Web", created_at=iso(now), received_at=iso(now),
                         last_activity_at=iso(now))
             repo = LeadRepository(deps.table)
-            repo.commit(repo.create_ops(lead), lead_op_index=None)
+            deps.transactions.commit(repo.create(lead))
             return lead
 
         def pending_offer(lead_id: str) -> Any:

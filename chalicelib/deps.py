@@ -1,34 +1,55 @@
-"""The dependencies of every use case, with production defaults, built lazily.
+"""The dependencies of every use case: one member per port (chalicelib/ports.py), each with a
+production default built lazily on first use (a cold start builds only what its request uses).
 
-Services take a `Deps`; handlers call `get_deps()`. Tests swap the clock (or any
-port) with `set_deps(Deps(clock=FixedClock(...)))` or by assigning an attribute."""
+Services take a `Deps`; handlers call `get_deps()`. Tests swap any member: `Deps(clock=FixedClock())`,
+`Deps(leads=FakeLeadStore(...))`, or assignment (`deps.sender = ...`); tests/fakes.py builds a
+Deps made of in-memory fakes alone."""
 
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.clock import Clock, SystemClock
 from chalicelib.config import Settings, get_settings
 
 if TYPE_CHECKING:
-    from chalicelib.adapters.blobs import ReportStore
     from chalicelib.adapters.dynamodb.table import Table
-    from chalicelib.adapters.dynamodb.tenancy import AccountRepository, GroupRepository, UserRepository
-    from chalicelib.adapters.mail import SesMailer
-    from chalicelib.adapters.queues import QueuePublisher
     from chalicelib.domain.directory import UserDirectory
+    from chalicelib.domain.mail import Mailer
     from chalicelib.domain.messaging import MessageSender
+    from chalicelib.ports import (
+        AccountStore,
+        AppointmentStore,
+        BlobStore,
+        DeliveryStore,
+        GroupStore,
+        LeadStore,
+        NotificationStore,
+        OutboxStore,
+        Queues,
+        RoutingStore,
+        SavedReplyStore,
+        Transactions,
+        UserStore,
+    )
 
 
 class Deps:
-    def __init__(self, clock: Clock | None = None, settings: Settings | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, settings: Settings | None = None, **ports: Any) -> None:
+        """`ports`: members to use instead of the production defaults, by name (leads=..., sender=...)."""
         self.clock: Clock = clock or SystemClock()
         self._settings = settings
+        for name, port in ports.items():
+            if not isinstance(getattr(type(self), name, None), cached_property):
+                raise TypeError(f"Deps has no port named {name}")
+            setattr(self, name, port)
 
     @property
     def settings(self) -> Settings:
         return self._settings or get_settings()
+
+    # -- DynamoDB: the table (adapters only) and the repositories over it --------------------
 
     @cached_property
     def table(self) -> Table:
@@ -37,22 +58,70 @@ class Deps:
         return Table(self.settings.table_name)
 
     @cached_property
-    def groups(self) -> GroupRepository:
+    def transactions(self) -> Transactions:
+        return self.table
+
+    @cached_property
+    def groups(self) -> GroupStore:
         from chalicelib.adapters.dynamodb.tenancy import GroupRepository
 
         return GroupRepository(self.table)
 
     @cached_property
-    def accounts(self) -> AccountRepository:
+    def accounts(self) -> AccountStore:
         from chalicelib.adapters.dynamodb.tenancy import AccountRepository
 
         return AccountRepository(self.table)
 
     @cached_property
-    def users(self) -> UserRepository:
+    def users(self) -> UserStore:
         from chalicelib.adapters.dynamodb.tenancy import UserRepository
 
         return UserRepository(self.table)
+
+    @cached_property
+    def leads(self) -> LeadStore:
+        from chalicelib.adapters.dynamodb.leads import LeadRepository
+
+        return LeadRepository(self.table)
+
+    @cached_property
+    def routing(self) -> RoutingStore:
+        from chalicelib.adapters.dynamodb.routing import RoutingRepository
+
+        return RoutingRepository(self.table)
+
+    @cached_property
+    def outbox(self) -> OutboxStore:
+        from chalicelib.adapters.dynamodb.outbox import OutboxRepository
+
+        return OutboxRepository(self.table)
+
+    @cached_property
+    def deliveries(self) -> DeliveryStore:
+        from chalicelib.adapters.dynamodb.deliveries import DeliveryRepository
+
+        return DeliveryRepository(self.table)
+
+    @cached_property
+    def appointments(self) -> AppointmentStore:
+        from chalicelib.adapters.dynamodb.appointments import AppointmentRepository
+
+        return AppointmentRepository(self.table)
+
+    @cached_property
+    def saved_replies(self) -> SavedReplyStore:
+        from chalicelib.adapters.dynamodb.saved_replies import SavedReplyRepository
+
+        return SavedReplyRepository(self.table)
+
+    @cached_property
+    def notifications(self) -> NotificationStore:
+        from chalicelib.adapters.dynamodb.notifications import NotificationRepository
+
+        return NotificationRepository(self.table)
+
+    # -- the rest of the world ----------------------------------------------------------------
 
     @cached_property
     def directory(self) -> UserDirectory:
@@ -63,13 +132,13 @@ class Deps:
         return LocalDirectory()
 
     @cached_property
-    def queues(self) -> QueuePublisher:
+    def queues(self) -> Queues:
         from chalicelib.adapters.queues import QueuePublisher
 
         return QueuePublisher()
 
     @cached_property
-    def mailer(self) -> SesMailer:
+    def mailer(self) -> Mailer:
         from chalicelib.adapters.mail import SesMailer
 
         return SesMailer()
@@ -81,7 +150,7 @@ class Deps:
         return build_sender(self.settings)
 
     @cached_property
-    def reports_store(self) -> ReportStore:
+    def reports_store(self) -> BlobStore:
         from chalicelib.adapters.blobs import ReportStore
 
         return ReportStore(self.settings.reports_bucket)

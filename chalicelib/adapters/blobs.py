@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from chalicelib.adapters.aws import client
 from chalicelib.config import get_settings
+from chalicelib.ports import StoredFile
 
 PRESIGN_SECONDS = 900
-
-
-@dataclass
-class StoredFile:
-    key: str
-    bytes: int
 
 
 class ReportStore:

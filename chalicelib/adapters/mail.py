@@ -1,28 +1,10 @@
-"""Email through SES (v2)."""
+"""Email through SES (v2): the Mailer port (chalicelib/domain/mail.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from chalicelib.adapters.aws import client
 from chalicelib.config import get_settings
-
-
-@dataclass
-class Attachment:
-    filename: str
-    content: bytes
-    content_type: str = "application/octet-stream"
-
-
-@dataclass
-class Email:
-    to: list[str]
-    subject: str
-    text: str
-    html: str | None = None
-    reply_to: list[str] = field(default_factory=list)
-    attachments: list[Attachment] = field(default_factory=list)
+from chalicelib.domain.mail import Email
 
 
 class SesMailer:

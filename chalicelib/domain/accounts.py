@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field
@@ -44,3 +45,11 @@ class Account(BaseModel):
     @property
     def hours(self) -> BusinessHours:
         return BusinessHours(self.timezone, self.business_hours, frozenset(self.holidays))
+
+
+@dataclass(frozen=True)
+class SmsNumberOwner:
+    """Who answers an SMS number: the store, and the Twilio account the number is on."""
+
+    account_id: str
+    twilio_account_sid: str | None  # the store's Twilio subaccount; None: the stage's account

@@ -1,5 +1,6 @@
-"""Conversation rules: consent keywords, quiet hours, smart fields, the Messenger window and
-the order of a message's delivery states. Pure: times and records in, decisions out."""
+"""Conversation rules: consent (keywords, opting out and in), quiet hours, smart fields, the
+Messenger window and the order of a message's delivery states. Pure: times and records in,
+decisions out."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from datetime import datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from chalicelib.clock import parse_time
 from chalicelib.domain.accounts import Account
+from chalicelib.domain.changes import Change
 from chalicelib.domain.errors import Conflict, ValidationFailed
 from chalicelib.domain.leads import Lead
+from chalicelib.domain.records import report_event, timeline_event
 
 # -- consent -------------------------------------------------------------------------
 
@@ -38,6 +42,33 @@ def consent_keyword(body: str | None) -> Consent | None:
 def help_reply(store_name: str) -> str:
     return (f"{store_name}: you are texting our sales team; a person will answer here. "
             "Msg&data rates may apply. Reply STOP to opt out, START to opt back in.")
+
+
+def opt_out_change(lead: Lead, by: str | None, source: str, now: datetime) -> Change[None] | None:
+    """The customer (a STOP) or an agent for them: no more messages, and the lead is dead.
+    None when the lead opted out already."""
+    if lead.opted_out:
+        return None
+    events = [timeline_event(lead, "opt_out", by, now, source=source)]
+    reports = []
+    if lead.status != "dead":
+        events.append(timeline_event(lead, "status", by, now, **{"from": lead.status, "to": "dead"}))
+        reports.append(report_event(lead, "status_changed", now, user_id=by, **{"from": lead.status, "to": "dead"}))
+    return Change(updates={"opted_out": True, "status": "dead", "awaiting_since": None}, events=events,
+                  reports=reports)
+
+
+def opt_in_change(lead: Lead, by: str | None, source: str, now: datetime) -> Change[None] | None:
+    """A START: messages may go again, and a dead lead is hot. None unless the lead opted out."""
+    if not lead.opted_out:
+        return None
+    events = [timeline_event(lead, "opt_in", by, now, source=source)]
+    reports = []
+    if lead.status == "dead":
+        events.append(timeline_event(lead, "status", by, now, **{"from": "dead", "to": "hot"}))
+        reports.append(report_event(lead, "status_changed", now, user_id=by, **{"from": "dead", "to": "hot"}))
+    return Change(updates={"opted_out": False, "status": "hot" if lead.status == "dead" else lead.status},
+                  events=events, reports=reports)
 
 
 # -- quiet hours -----------------------------------------------------------------------
@@ -215,6 +246,12 @@ def customer_last_message_at(lead: Lead) -> str | None:
     if last is not None and lead.last_outbound_at is not None and lead.last_outbound_at >= last:
         return lead.last_inbound_at
     return last
+
+
+def customer_last_message_time(lead: Lead) -> datetime | None:
+    """`customer_last_message_at` as a time: the Messenger window counts from it."""
+    at = customer_last_message_at(lead)
+    return parse_time(at) if at else None
 
 
 def outbound_last_message(customer_at: str | None, at: str, body: str, attachments: int = 0) -> dict[str, str | None]:

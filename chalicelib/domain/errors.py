@@ -70,3 +70,44 @@ class TooLarge(DomainError):
 class UnsupportedMediaType(DomainError):
     status = 415
     code = "unsupported_media_type"
+
+
+# -- named conflicts: what a lost conditional write means ---------------------------------------
+# Adapters raise these (never a provider's cancellation reasons); use cases react to the meaning:
+# decide again, answer 409, or leave things as they are. Each keeps the generic `conflict` code and
+# message, so one that reaches a caller reads as before.
+
+class LostRace(Conflict):
+    """A conditional write found its record changed since it was read."""
+
+    def __init__(self, message: str = "the change lost a race with another one", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+
+
+class LeadChanged(LostRace):
+    """The lead's version moved on since it was read: read it again and decide again."""
+
+
+class VersionConflict(LostRace):
+    """Another record the change was decided on moved on: a store's rotation, a lead's waiting marker."""
+
+
+class AlreadyDecided(LostRace):
+    """The record left the state the change expected: an offer closed, an appointment decided, a
+    message sent, cancelled or dropped meanwhile."""
+
+
+class ClaimHeld(LostRace):
+    """Another consumer holds a live claim on the outbound message, or it is no longer queued."""
+
+
+class LeadOptedOut(LostRace):
+    """The lead opted out (or is gone) at the moment the message was to be claimed."""
+
+
+class DuplicateDelivery(LostRace):
+    """A provider's message id, or a provider's delivery of a lead, is already recorded."""
+
+
+class ContactTaken(LostRace):
+    """A store's contact key (phone, email, Messenger id) now points at another lead."""

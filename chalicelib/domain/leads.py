@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import Field
 
-from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.errors import Conflict, ValidationFailed
 from chalicelib.model import BaseModel
 
 STATUSES = ("new", "hot", "warm", "cold", "follow_up", "sold", "dead")
@@ -162,6 +162,22 @@ def active_lock(lead: Lead, now: str) -> str | None:
     return None
 
 
+def lock_kept(lead: Lead, user_id: str, now: datetime) -> dict[str, Any]:
+    """Someone else's live lock refuses a user's change (409 locked); the holder's own change keeps
+    the lock alive. Returns the lead updates that do that ({} when the user holds no lock)."""
+    from chalicelib.clock import iso
+
+    holder = active_lock(lead, iso(now))
+    if holder is not None and holder != user_id:
+        raise Conflict("another user is working on this lead", code="locked", extra={"locked_by": holder})
+    return {"lock_expires_at": iso(now + timedelta(minutes=LOCK_IDLE_MINUTES))} if holder else {}
+
+
 def effective_status(lead: Lead) -> str:
     """An opted-out lead counts as dead for status changes (and sits in the dead folder)."""
     return lead.status_folder
+
+
+def next_version(before: Lead, **changes: Any) -> Lead:
+    """A copy of `before` with `changes`, ready to be saved over it (conditional on `before.version`)."""
+    return before.model_copy(update={**changes, "version": before.version + 1})

@@ -1,4 +1,5 @@
-"""Cursors of the lists that page one ordered partition (users, accounts).
+"""Cursors: every list's cursor is an opaque string (`encode_cursor` / `decode_cursor`, URL-safe
+base64 of JSON). The lists that page one ordered partition (users, accounts) also sign theirs.
 
 A cursor names the list it belongs to (a signature over the list's name, the caller's group and
 what the caller may see) and the sort position of the last item it gave out. A cursor of another
@@ -9,12 +10,26 @@ under their own visibility rules anyway."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain.errors import ValidationFailed
+
+
+def encode_cursor(state: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> Any:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationFailed.field("cursor", "is not a cursor this API gave out") from exc
+
 
 # Longer than any email (254) or id we give out: a longer position was not made by us.
 MAX_POSITION_CHARS = 256

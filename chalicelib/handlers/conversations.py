@@ -4,7 +4,6 @@ the every-minute sweep of due messages."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Rate, Response
@@ -33,15 +32,25 @@ from chalicelib.schemas.conversations import (
 )
 
 if TYPE_CHECKING:
-    from chalicelib.services import conversations as service
-    from chalicelib.services import inbound
+    from chalicelib.services import (
+        appointments,
+        handoffs,
+        inbound,
+        lead_actions,
+        messaging,
+        notifications,
+        outbox,
+        saved_replies,
+    )
 else:
-    service = lazy_module("chalicelib.services.conversations")
+    appointments = lazy_module("chalicelib.services.appointments")
+    handoffs = lazy_module("chalicelib.services.handoffs")
     inbound = lazy_module("chalicelib.services.inbound")
-
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    lead_actions = lazy_module("chalicelib.services.lead_actions")
+    messaging = lazy_module("chalicelib.services.messaging")
+    notifications = lazy_module("chalicelib.services.notifications")
+    outbox = lazy_module("chalicelib.services.outbox")
+    saved_replies = lazy_module("chalicelib.services.saved_replies")
 
 bp = Blueprint(__name__)
 
@@ -52,7 +61,7 @@ bp = Blueprint(__name__)
      summary="Send (or schedule) a message to the lead; quiet hours schedule it for 08:00 local")
 def send_message(call: Call, lead_id: str) -> Any:
     req: SendMessageRequest = call.body
-    result = service.send_message(call.deps, call.principal, lead_id, body=req.body,
+    result = messaging.send_message(call.deps, call.principal, lead_id, body=req.body,
                                   saved_reply_id=req.saved_reply_id, kind=req.kind, send_at=req.send_at,
                                   media_url=req.media_url)
     return SendMessageResponse.model_validate(result)
@@ -61,7 +70,7 @@ def send_message(call: Call, lead_id: str) -> Any:
 @api(bp, "/leads/{lead_id}/messages/{message_id}", "DELETE", response=CancelMessageResponse,
      summary="Cancel a scheduled message (409 once it left)")
 def cancel_message(call: Call, lead_id: str, message_id: str) -> Any:
-    return CancelMessageResponse.model_validate(service.cancel_message(call.deps, call.principal, lead_id,
+    return CancelMessageResponse.model_validate(messaging.cancel_message(call.deps, call.principal, lead_id,
                                                                        message_id))
 
 
@@ -76,37 +85,37 @@ def _lead(call: Call, lead: Lead) -> dict[str, Any]:
 @api(bp, "/leads/{lead_id}/responded", "POST", response=LeadActionResponse,
      summary="The lead was answered outside Leadline: clears awaiting_since")
 def responded(call: Call, lead_id: str) -> Any:
-    return _lead(call, service.mark_responded(call.deps, call.principal, lead_id))
+    return _lead(call, lead_actions.mark_responded(call.deps, call.principal, lead_id))
 
 
 @api(bp, "/leads/{lead_id}/opt-out", "POST", response=LeadActionResponse,
      summary="Opt the customer out of messages (status dead)")
 def opt_out(call: Call, lead_id: str) -> Any:
-    return _lead(call, service.agent_opt_out(call.deps, call.principal, lead_id))
+    return _lead(call, lead_actions.agent_opt_out(call.deps, call.principal, lead_id))
 
 
 @api(bp, "/leads/{lead_id}/stop-messaging", "POST", response=LeadActionResponse,
      summary="Stop scheduled and automated messages to the lead")
 def stop_messaging(call: Call, lead_id: str) -> Any:
-    return _lead(call, service.stop_messaging(call.deps, call.principal, lead_id))
+    return _lead(call, lead_actions.stop_messaging(call.deps, call.principal, lead_id))
 
 
 @api(bp, "/leads/{lead_id}/skip-to-follow-up", "POST", response=LeadActionResponse,
      summary="Move the lead to follow_up")
 def skip_to_follow_up(call: Call, lead_id: str) -> Any:
-    return _lead(call, service.skip_to_follow_up(call.deps, call.principal, lead_id))
+    return _lead(call, lead_actions.skip_to_follow_up(call.deps, call.principal, lead_id))
 
 
 @api(bp, "/leads/{lead_id}/escalate", "POST", body=EscalateRequest, response=EmailedResponse,
      summary="Email the store's escalation address the note and the whole transcript")
 def escalate(call: Call, lead_id: str) -> Any:
-    return service.escalate(call.deps, call.principal, lead_id, call.body.note)
+    return handoffs.escalate(call.deps, call.principal, lead_id, call.body.note)
 
 
 @api(bp, "/leads/{lead_id}/crm", "POST", response=EmailedResponse,
      summary="Email the lead as ADF 1.0 XML to the store's CRM address")
 def send_to_crm(call: Call, lead_id: str) -> Any:
-    return service.send_to_crm(call.deps, call.principal, lead_id)
+    return handoffs.send_to_crm(call.deps, call.principal, lead_id)
 
 
 # -- appointments --------------------------------------------------------------------
@@ -114,7 +123,7 @@ def send_to_crm(call: Call, lead_id: str) -> Any:
 @api(bp, "/leads/{lead_id}/appointments", "POST", body=AppointmentRequest, response=AppointmentResponse,
      status=201, summary="Book an appointment")
 def create_appointment(call: Call, lead_id: str) -> Any:
-    appointment, confirmation_id = service.create_appointment(call.deps, call.principal, lead_id, call.body.at,
+    appointment, confirmation_id = appointments.create_appointment(call.deps, call.principal, lead_id, call.body.at,
                                                               call.body.note, confirm=call.body.confirm)
     return AppointmentResponse.model_validate({**appointment.model_dump(), "confirmation_message_id": confirmation_id})
 
@@ -122,7 +131,7 @@ def create_appointment(call: Call, lead_id: str) -> Any:
 @api(bp, "/appointments/{appointment_id}", "PATCH", body=UpdateAppointmentRequest, response=AppointmentResponse,
      summary="Reschedule, or record showed / no_show / cancelled")
 def update_appointment(call: Call, appointment_id: str) -> Any:
-    appointment = service.update_appointment(call.deps, call.principal, appointment_id, call.body.at,
+    appointment = appointments.update_appointment(call.deps, call.principal, appointment_id, call.body.at,
                                              call.body.status)
     return AppointmentResponse.model_validate(appointment.model_dump())
 
@@ -133,78 +142,72 @@ def update_appointment(call: Call, appointment_id: str) -> Any:
      summary="The store's saved replies, by title")
 def list_saved_replies(call: Call, account_id: str) -> Any:
     limit, cursor = call.paging()
-    items, next_cursor = service.list_saved_replies(call.deps, call.principal, account_id, limit, cursor)
+    items, next_cursor = saved_replies.list_saved_replies(call.deps, call.principal, account_id, limit, cursor)
     return {"items": [SavedReplyResponse.model_validate(r.model_dump()) for r in items], "next_cursor": next_cursor}
 
 
 @api(bp, "/accounts/{account_id}/saved-replies", "POST", body=SavedReplyRequest, response=SavedReplyResponse,
      status=201, summary="Add a saved reply (smart fields allowed)")
 def create_saved_reply(call: Call, account_id: str) -> Any:
-    reply = service.create_saved_reply(call.deps, call.principal, account_id, call.body.title, call.body.body)
+    reply = saved_replies.create_saved_reply(call.deps, call.principal, account_id, call.body.title, call.body.body)
     return SavedReplyResponse.model_validate(reply.model_dump())
 
 
 @api(bp, "/saved-replies/{saved_reply_id}", "PATCH", body=UpdateSavedReplyRequest, response=SavedReplyResponse,
      summary="Change a saved reply")
 def update_saved_reply(call: Call, saved_reply_id: str) -> Any:
-    reply = service.update_saved_reply(call.deps, call.principal, saved_reply_id, call.body.title, call.body.body)
+    reply = saved_replies.update_saved_reply(call.deps, call.principal, saved_reply_id, call.body.title, call.body.body)
     return SavedReplyResponse.model_validate(reply.model_dump())
 
 
 @api(bp, "/saved-replies/{saved_reply_id}", "DELETE", status=204, summary="Delete a saved reply")
 def delete_saved_reply(call: Call, saved_reply_id: str) -> Any:
-    service.delete_saved_reply(call.deps, call.principal, saved_reply_id)
+    saved_replies.delete_saved_reply(call.deps, call.principal, saved_reply_id)
     return Response(body="", status_code=204)
 
 
 # -- consumers -----------------------------------------------------------------------
 
-def handle_outbox_record(record: SQSRecord) -> None:
+def handle_outbox_record(record: Any) -> None:
     """One outbox job: a customer message to hand to the sender, or a staff notification."""
-    job = json.loads(record.body)
+    from chalicelib.schemas.queues import SendMessage
+
+    job = record.body
     deps = get_deps()
-    if job.get("kind") == service.OUTBOX_MESSAGE:
-        service.deliver(deps, job["message_id"])
-    elif job.get("kind") == "notification":
-        from chalicelib.domain.messaging import SendFailed
-        from chalicelib.services.notifications import deliver_notification
+    if isinstance(job, SendMessage):
+        outbox.deliver(deps, job.message_id)
+        return
+    from chalicelib.domain.messaging import SendFailed
 
-        try:
-            deliver_notification(deps, job)
-        except SendFailed as exc:
-            if not exc.permanent:
-                raise  # SQS delivers it again after the visibility timeout (then the DLQ)
-            logger.warning("staff notification refused by the provider",
-                           extra={"notification_id": job.get("notification_id")})
-    else:
-        logger.warning("unknown outbox job", extra={"kind": job.get("kind"), "sqs_message_id": record.message_id})
+    try:
+        notifications.deliver_notification(deps, job)
+    except SendFailed as exc:
+        if not exc.permanent:
+            raise  # SQS delivers it again after the visibility timeout (then the DLQ)
+        logger.warning("staff notification refused by the provider", extra={"notification_id": job.notification_id})
 
 
-def handle_inbound_record(record: SQSRecord) -> None:
-    inbound.process_job(get_deps(), json.loads(record.body))
+def handle_inbound_record(record: Any) -> None:
+    inbound.process_job(get_deps(), record.body)
 
 
 @bp.on_sqs_message(queue=get_settings().queue_name("outbox"), batch_size=10)
 def conversations_outbox(event: Any) -> Any:
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+    from chalicelib.handlers.queues import OutboxRecord, consume
 
-    processor = BatchProcessor(event_type=EventType.SQS)
-    return process_partial_response(event=event.to_dict(), record_handler=handle_outbox_record,
-                                    processor=processor, context=event.context)
+    return consume(event, OutboxRecord, handle_outbox_record)
 
 
 @bp.on_sqs_message(queue=get_settings().queue_name("inbound"), batch_size=10)
 def conversations_inbound(event: Any) -> Any:
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+    from chalicelib.handlers.queues import InboundRecord, consume
 
-    processor = BatchProcessor(event_type=EventType.SQS)
-    return process_partial_response(event=event.to_dict(), record_handler=handle_inbound_record,
-                                    processor=processor, context=event.context)
+    return consume(event, InboundRecord, handle_inbound_record)
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))
 def conversations_due_sweep(event: Any) -> None:
     """Scheduled messages at their time, and queued ones whose outbox job went missing."""
-    count = service.sweep_due(get_deps())
+    count = outbox.sweep_due(get_deps())
     if count:
         logger.info("due messages enqueued", extra={"count": count})

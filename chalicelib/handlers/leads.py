@@ -28,11 +28,12 @@ from chalicelib.schemas.leads import (
 )
 
 if TYPE_CHECKING:
-    from chalicelib.services import intake
+    from chalicelib.services import intake, lead_edits
     from chalicelib.services import leads as service
 else:
     intake = lazy_module("chalicelib.services.intake")
     service = lazy_module("chalicelib.services.leads")
+    lead_edits = lazy_module("chalicelib.services.lead_edits")
 
 
 bp = Blueprint(__name__)
@@ -132,25 +133,25 @@ def get_lead(call: Call, lead_id: str) -> Any:
 @api(bp, "/leads/{lead_id}", "PATCH", body=UpdateLeadRequest, response=LeadResponse,
      summary="Change names, phone, email, status (dead → hot opts back in), language, vehicle, financial, done")
 def patch_lead(call: Call, lead_id: str) -> Any:
-    return lead_view(call.deps, service.update_lead(call.deps, call.principal, lead_id, call.body))
+    return lead_view(call.deps, lead_edits.update_lead(call.deps, call.principal, lead_id, call.body))
 
 
 @api(bp, "/leads/{lead_id}/labels", "POST", body=LabelRequest, response=LeadResponse, summary="Add a label")
 def add_label(call: Call, lead_id: str) -> Any:
-    return lead_view(call.deps, service.add_label(call.deps, call.principal, lead_id, call.body.label))
+    return lead_view(call.deps, lead_edits.add_label(call.deps, call.principal, lead_id, call.body.label))
 
 
 @api(bp, "/leads/{lead_id}/labels/{label}", "DELETE", response=LeadResponse, summary="Remove a label")
 def remove_label(call: Call, lead_id: str, label: str) -> Any:
     from urllib.parse import unquote
 
-    return lead_view(call.deps, service.remove_label(call.deps, call.principal, lead_id, unquote(label)))
+    return lead_view(call.deps, lead_edits.remove_label(call.deps, call.principal, lead_id, unquote(label)))
 
 
 @api(bp, "/leads/{lead_id}/notes", "POST", body=NoteRequest, status=201,
      summary="Add a note; every @email of a user who can see the lead notifies them")
 def add_note(call: Call, lead_id: str) -> Any:
-    return service.add_note(call.deps, call.principal, lead_id, call.body.text).view()
+    return lead_edits.add_note(call.deps, call.principal, lead_id, call.body.text).view()
 
 
 @api(bp, "/leads/{lead_id}/timeline", "GET", response=TimelineResponse,
@@ -162,15 +163,15 @@ def get_timeline(call: Call, lead_id: str) -> Any:
 @api(bp, "/leads/{lead_id}/lock", "POST", response=LeadResponse,
      summary="Take the lead's lock (expires after 5 minutes idle); 409 `locked` with `locked_by`")
 def lock_lead(call: Call, lead_id: str) -> Any:
-    return lead_view(call.deps, service.lock(call.deps, call.principal, lead_id))
+    return lead_view(call.deps, lead_edits.lock(call.deps, call.principal, lead_id))
 
 
 @api(bp, "/leads/{lead_id}/lock", "DELETE", response=LeadResponse, summary="Release the lead's lock")
 def unlock_lead(call: Call, lead_id: str) -> Any:
-    return lead_view(call.deps, service.unlock(call.deps, call.principal, lead_id))
+    return lead_view(call.deps, lead_edits.unlock(call.deps, call.principal, lead_id))
 
 
 @api(bp, "/leads/{lead_id}/assign", "POST", body=AssignRequest, response=LeadResponse,
      summary="Give the lead to a user (admin, manager, group_admin); cancels any pending offer")
 def assign_lead(call: Call, lead_id: str) -> Any:
-    return lead_view(call.deps, service.assign(call.deps, call.principal, lead_id, call.body.user_id))
+    return lead_view(call.deps, lead_edits.assign(call.deps, call.principal, lead_id, call.body.user_id))

@@ -3,7 +3,6 @@ feedback, scores; the timers-queue consumer and the every-minute due sweep."""
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,9 +29,13 @@ from chalicelib.schemas.routing import (
 )
 
 if TYPE_CHECKING:
+    from chalicelib.services import due, routing_config, scores
     from chalicelib.services import routing as service
 else:
     service = lazy_module("chalicelib.services.routing")
+    routing_config = lazy_module("chalicelib.services.routing_config")
+    scores = lazy_module("chalicelib.services.scores")
+    due = lazy_module("chalicelib.services.due")
 
 
 bp = Blueprint(__name__)
@@ -44,14 +47,14 @@ def offer_view(offer: Offer) -> dict[str, Any]:
 @api(bp, "/accounts/{account_id}/routing", "PUT", body=RoutingConfigRequest, response=RoutingConfigResponse,
      summary="Replace a store's routing config (admin)")
 def put_routing(call: Call, account_id: str) -> Any:
-    config = service.put_config(call.deps, call.principal, account_id, call.body.model_dump(mode="json"))
+    config = routing_config.put_config(call.deps, call.principal, account_id, call.body.model_dump(mode="json"))
     return RoutingConfigResponse.model_validate(config.model_dump(mode="json"))
 
 
 @api(bp, "/accounts/{account_id}/routing", "GET", response=RoutingConfigResponse,
      summary="A store's routing config (defaults when never set)")
 def get_routing(call: Call, account_id: str) -> Any:
-    config = service.get_config(call.deps, call.principal, account_id)
+    config = routing_config.get_config(call.deps, call.principal, account_id)
     return RoutingConfigResponse.model_validate(config.model_dump(mode="json"))
 
 
@@ -84,7 +87,7 @@ def requeue_lead(call: Call, lead_id: str) -> Any:
 @api(bp, "/leads/{lead_id}/feedback", "POST", body=FeedbackRequest, response=FeedbackResponse,
      summary="What came of a lead; its owner earns up to +4 once per lead")
 def lead_feedback(call: Call, lead_id: str) -> Any:
-    return service.give_feedback(call.deps, call.principal, lead_id, call.body.contact_status, call.body.comment)
+    return scores.give_feedback(call.deps, call.principal, lead_id, call.body.contact_status, call.body.comment)
 
 
 @api(bp, "/users/{user_id}/score", "GET", response=ScoreResponse,
@@ -95,7 +98,7 @@ def lead_feedback(call: Call, lead_id: str) -> Any:
 def user_score(call: Call, user_id: str) -> Any:
     start = _bound(call.query.get("from"), "from")
     end = _bound(call.query.get("to"), "to")
-    report = service.user_score(call.deps, call.principal, user_id, start, end, call.query.get("timezone"))
+    report = scores.user_score(call.deps, call.principal, user_id, start, end, call.query.get("timezone"))
     return {"user_id": report.user_id, "from": report.start, "to": report.end, "timezone": report.timezone,
             "base": 100, "score": report.score,
             "events": [{"event_id": e.event_id, "at": e.at, "reason": e.reason, "points": e.points,
@@ -122,19 +125,16 @@ def _bound(raw: str | None, field: str) -> date | datetime | None:
 @bp.on_sqs_message(queue=get_settings().queue_name("timers"), batch_size=10)
 def routing_timers(event: Any) -> Any:
     """Offer expiries, openings and routing retries; each message is decided by the clock, idempotently."""
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+    from chalicelib.handlers.queues import TimerRecord, consume
 
-    # One processor per invocation: it keeps the batch's successes and failures.
-    processor = BatchProcessor(event_type=EventType.SQS)
-    return process_partial_response(event=event.to_dict(), record_handler=_timer_record, processor=processor,
-                                    context=event.context)
+    return consume(event, TimerRecord, _timer_record)
 
 
 def _timer_record(record: Any) -> None:
-    body = json.loads(record.body)
-    outcome = service.handle_timer(get_deps(), body)
-    logger.info("timer handled", extra={"kind": body.get("kind"), "offer_id": body.get("offer_id"),
-                                        "lead_id": body.get("lead_id"), "outcome": outcome})
+    timer = record.body
+    outcome = due.handle_timer(get_deps(), timer)
+    logger.info("timer handled", extra={"kind": timer.kind, "offer_id": getattr(timer, "offer_id", None),
+                                        "lead_id": getattr(timer, "lead_id", None), "outcome": outcome})
 
 
 SWEEP_RESERVE_MS = 10_000
@@ -146,7 +146,7 @@ def routing_due_sweep(event: Any) -> dict[str, int]:
     context = getattr(event, "context", None)
     # Stop paging with time to spare, so a backlog is worked off over a few runs, not cut mid-offer.
     time_left = (lambda: context.get_remaining_time_in_millis() > SWEEP_RESERVE_MS) if context else (lambda: True)
-    counts = service.sweep_due(get_deps(), time_left)
+    counts = due.sweep_due(get_deps(), time_left)
     if any(counts.values()):
         logger.info("due sweep", extra=counts)
     return counts

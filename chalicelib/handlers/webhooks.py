@@ -15,16 +15,16 @@ from chalice import Blueprint, Response
 
 from chalicelib.clock import iso
 from chalicelib.domain.errors import Forbidden, ValidationFailed
+from chalicelib.domain.inbound import InboundMessage
 from chalicelib.domain.signatures import valid_meta_signature, valid_twilio_signature
 from chalicelib.handlers.http import Call, api
 from chalicelib.lazy import lazy_module
 from chalicelib.observability import logger
 
 if TYPE_CHECKING:
-    from chalicelib.services import conversations as conversations_service
-    from chalicelib.services import inbound
+    from chalicelib.services import inbound, outbox
 else:
-    conversations_service = lazy_module("chalicelib.services.conversations")
+    outbox = lazy_module("chalicelib.services.outbox")
     inbound = lazy_module("chalicelib.services.inbound")
 
 
@@ -134,7 +134,7 @@ def twilio_sms(call: Call) -> Any:
         url = _last(form, f"MediaUrl{i}")
         if url:
             attachments.append({"url": url, "content_type": _last(form, f"MediaContentType{i}") or None})
-    message = inbound.InboundMessage(
+    message = InboundMessage(
         provider="twilio", provider_id=sid, channel="sms", sender=sender, recipient=to,
         body=(form.get("Body") or [""])[-1], received_at=iso(call.deps.clock.now()),
         attachments=[{k: v for k, v in a.items() if v} for a in attachments])
@@ -152,7 +152,7 @@ def twilio_status(call: Call) -> Any:
     form = _twilio_form(call)
     # The stored message names the Twilio account it was sent through: that account signs its callbacks.
     message_sid = _lookup_value(form, "MessageSid")
-    target = conversations_service.delivery_target(call.deps, "twilio", message_sid) if message_sid else None
+    target = outbox.delivery_target(call.deps, "twilio", message_sid) if message_sid else None
     if target is not None:
         signer = target.provider_account
     else:
@@ -163,7 +163,7 @@ def twilio_status(call: Call) -> Any:
     _check_twilio_signature(call, form, target.account_id if target else None, signer)
     _, status = _required(form, "MessageSid", "MessageStatus")
     error = _last(form, "ErrorCode") or None
-    conversations_service.record_delivery_status(call.deps, "twilio", target, status, error)
+    outbox.record_delivery_status(call.deps, "twilio", target, status, error)
     return Response(body="", status_code=204)
 
 
@@ -202,7 +202,7 @@ def meta_event(call: Call) -> Any:
     return Response(body="EVENT_RECEIVED", status_code=200, headers={"Content-Type": "text/plain"})
 
 
-def _messenger_message(call: Call, page_id: str, event: dict[str, Any]) -> inbound.InboundMessage | None:
+def _messenger_message(call: Call, page_id: str, event: dict[str, Any]) -> InboundMessage | None:
     """A customer's message, or None for echoes of our own sends, deliveries, reads, postbacks."""
     body = event.get("message")
     sender = (event.get("sender") or {}).get("id")
@@ -213,6 +213,6 @@ def _messenger_message(call: Call, page_id: str, event: dict[str, Any]) -> inbou
         url = (att.get("payload") or {}).get("url")
         if url:
             attachments.append({"url": url, "content_type": att.get("type", "file")})
-    return inbound.InboundMessage(provider="meta", provider_id=str(body["mid"]), channel="messenger",
+    return InboundMessage(provider="meta", provider_id=str(body["mid"]), channel="messenger",
                                   sender=str(sender), recipient=page_id, body=str(body.get("text") or ""),
                                   received_at=iso(call.deps.clock.now()), attachments=attachments[:MAX_MEDIA])

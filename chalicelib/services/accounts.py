@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import secrets
 
-from chalicelib.adapters.dynamodb.table import decode_cursor, encode_cursor
 from chalicelib.clock import iso
 from chalicelib.deps import Deps
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.errors import Forbidden
-from chalicelib.domain.paging import ListCursor, list_signature
+from chalicelib.domain.paging import ListCursor, decode_cursor, encode_cursor, list_signature
 from chalicelib.domain.tenancy import Principal, Role
 from chalicelib.ids import new_id
 from chalicelib.schemas.tenancy import CreateAccountRequest, UpdateAccountRequest

@@ -1,91 +1,75 @@
-"""The one way a lead changes: read, decide, save in one conditional transaction, retry
-when something else changed the lead meanwhile."""
+"""The one way a lead changes: read, decide, save in one conditional transaction, decide again
+when something else changed the lead (or another record the decision read) meanwhile.
+
+A decision is a function of the lead as it is now returning a `Change` (domain/changes.py), or
+None to leave the lead as it is; it may raise a DomainError to refuse. What it wants its caller
+to know travels back in `Change.result`: `change_lead` returns `Saved(lead, change)`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from chalicelib.adapters.dynamodb.leads import LeadChanged, LeadRepository, next_version
+from chalicelib.clock import iso
 from chalicelib.deps import Deps
-from chalicelib.domain.errors import Conflict
-from chalicelib.domain.leads import Lead
+from chalicelib.domain import records
+from chalicelib.domain.changes import Change, Saved
+from chalicelib.domain.errors import Conflict, LeadChanged, LostRace
+from chalicelib.domain.leads import Lead, next_version
 from chalicelib.domain.report_events import ReportEvent
-from chalicelib.domain.scoring import POINTS, ScoreEvent
+from chalicelib.domain.scoring import ScoreEvent
 from chalicelib.domain.timeline import TimelineEvent
-from chalicelib.ids import new_id
 
-Op = dict[str, Any]
-
-
-@dataclass
-class Change:
-    """What a decision returns: the lead's new fields and the records of the change."""
-
-    updates: dict[str, Any] = field(default_factory=dict)
-    events: list[TimelineEvent] = field(default_factory=list)
-    scores: list[ScoreEvent] = field(default_factory=list)
-    reports: list[ReportEvent] = field(default_factory=list)
-    extra_ops: list[Op] = field(default_factory=list)
-    result: Any = None
+T = TypeVar("T")
+ATTEMPTS = 5
+BUSY = "the lead is changing too fast; try again"
 
 
-def change_lead(deps: Deps, lead_id: str, decide: Callable[[Lead], Change | None], attempts: int = 5,
-                touch: bool = False) -> tuple[Lead, Change | None]:
-    """Apply `decide` to the current lead and save it. `decide` may raise a DomainError to refuse,
-    or return None to leave the lead as it is. `touch` moves the lead's last activity to now."""
-    repo = LeadRepository(deps.table)
-    for _ in range(attempts):
-        before = repo.require(lead_id)
-        change = decide(before)
+def change_lead(deps: Deps, lead_id: str, decide: Callable[[Lead], Change[T] | None], *, attempts: int = ATTEMPTS,
+                touch: bool = False) -> Saved[T]:
+    """Apply `decide` to the current lead and save it; decide again after the lead moved on.
+    `touch` moves the lead's last activity to now."""
+    return decide_and_save(deps, lead_id, lambda lead, _attempt: decide(lead), attempts=attempts, touch=touch)
+
+
+def decide_and_save(deps: Deps, lead_id: str, decide: Callable[[Lead, int], Change[T] | None], *,
+                    attempts: int = ATTEMPTS, touch: bool = False,
+                    retry_on: tuple[type[LostRace], ...] = (LeadChanged,), busy: str = BUSY) -> Saved[T]:
+    """`change_lead` for decisions that read more than the lead: `decide(lead, attempt)` learns which
+    attempt it is (0 first: what the caller read before is still fresh; later: read it again), and
+    every conflict of `retry_on` (e.g. LostRace: an offer or rotation moved too) means deciding again.
+    After `attempts` lost races, a 409 `busy`."""
+    for attempt in range(attempts):
+        before = deps.leads.require(lead_id)
+        change = decide(before, attempt)
         if change is None:
-            return before, None
+            return Saved(before)
         updates = dict(change.updates)
         if touch:
-            updates.setdefault("last_activity_at", max(before.last_activity_at, _now(deps)))
+            updates.setdefault("last_activity_at", max(before.last_activity_at, iso(deps.clock.now())))
         after = next_version(before, **updates)
-        ops = repo.save_ops(before, after)
-        ops += [repo.event_op(e) for e in change.events]
-        ops += [repo.score_op(s) for s in change.scores]
-        ops += [repo.report_op(r) for r in change.reports]
-        ops += change.extra_ops
+        writes = [*deps.leads.save(before, after), *(deps.leads.add_event(e) for e in change.events),
+                  *(deps.leads.add_score(s) for s in change.scores),
+                  *(deps.leads.add_report(r) for r in change.reports), *change.writes]
         try:
-            repo.commit(ops)
-        except LeadChanged:
+            deps.transactions.commit(writes)
+        except retry_on:
             continue
-        return after, change
-    raise Conflict("the lead is changing too fast; try again", code="busy")
+        return Saved(after, change)
+    raise Conflict(busy, code="busy")
 
 
-def _now(deps: Deps) -> str:
-    from chalicelib.clock import iso
-
-    return iso(deps.clock.now())
-
+# -- the records of a change, stamped with the clock as it reads now ----------------------------
 
 def timeline_event(deps: Deps, lead: Lead, type_: str, by: str | None, at: str | None = None,
                    event_id: str | None = None, **data: Any) -> TimelineEvent:
-    now = deps.clock.now()
-    from chalicelib.clock import iso
-
-    return TimelineEvent(event_id=event_id or new_id("evt", now), lead_id=lead.lead_id, type=type_,  # type: ignore[arg-type]
-                         at=at or iso(now), by=by, data=data)
+    return records.timeline_event(lead, type_, by, deps.clock.now(), at=at, event_id=event_id, **data)
 
 
 def score_event(deps: Deps, lead: Lead, user_id: str, reason: str, at: str | None = None) -> ScoreEvent:
-    from chalicelib.clock import iso
-
-    now = deps.clock.now()
-    return ScoreEvent(event_id=new_id("scr", now), user_id=user_id, account_id=lead.account_id, lead_id=lead.lead_id,
-                      at=at or iso(now), reason=reason, points=POINTS[reason])  # type: ignore[arg-type]
+    return records.score_event(lead, user_id, reason, deps.clock.now(), at=at)
 
 
 def report_event(deps: Deps, lead: Lead, kind: str, user_id: str | None = None, at: str | None = None,
                  **data: Any) -> ReportEvent:
-    from chalicelib.clock import iso
-
-    now = deps.clock.now()
-    return ReportEvent(event_id=new_id("rev", now), account_id=lead.account_id, group_id=lead.group_id,
-                       kind=kind, at=at or iso(now), lead_id=lead.lead_id, user_id=user_id,  # type: ignore[arg-type]
-                       data=data)
+    return records.report_event(lead, kind, deps.clock.now(), user_id=user_id, at=at, **data)

@@ -11,11 +11,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from chalicelib.adapters.dynamodb.reports import ReportRepository
-from chalicelib.adapters.dynamodb.table import decode_cursor, encode_cursor
 from chalicelib.clock import iso
 from chalicelib.deps import Deps
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.errors import NotFound, ValidationFailed
+from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.reports import csv_files, figures
 from chalicelib.domain.reports.calendar import OpeningCalendar
 from chalicelib.domain.reports.fold import Fold, fold_events

@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from chalicelib.adapters.dynamodb.table import decode_cursor, encode_cursor
 from chalicelib.clock import iso
 from chalicelib.deps import Deps
 from chalicelib.domain.accounts import Group
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound
-from chalicelib.domain.paging import ListCursor, list_signature
+from chalicelib.domain.paging import ListCursor, decode_cursor, encode_cursor, list_signature
 from chalicelib.domain.tenancy import Principal, Role
 from chalicelib.domain.users import NotifyPreferences, User, can_view_user, check_can_grant, check_can_manage
 from chalicelib.ids import new_id

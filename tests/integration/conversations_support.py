@@ -170,7 +170,7 @@ def queued_jobs(world: World, queue: str) -> list[dict[str, Any]]:
 
 
 def sweep(world: World) -> int:
-    from chalicelib.services.conversations import sweep_due
+    from chalicelib.services.outbox import sweep_due
 
     return sweep_due(world.deps)
 

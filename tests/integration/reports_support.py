@@ -22,12 +22,12 @@ def _put(world: World, op: dict[str, Any]) -> None:
 
 def store_events(world: World, events: list[dict[str, Any]]) -> None:
     for e in events:
-        _put(world, LeadRepository.report_op(ReportEvent.model_validate(e)))
+        _put(world, LeadRepository(world.deps.table).add_report(ReportEvent.model_validate(e)).op)
 
 
 def store_scores(world: World, entries: list[ScoreEvent]) -> None:
     for e in entries:
-        _put(world, LeadRepository.score_op(e))
+        _put(world, LeadRepository(world.deps.table).add_score(e).op)
 
 
 def score(user_id: str, account_id: str, at: str, points: int, n: int, lead_id: str = "L") -> ScoreEvent:

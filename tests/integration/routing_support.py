@@ -72,7 +72,7 @@ def new_lead(world: World, s: Store, *, source: str = "Web", source_group: str |
                 first_name="Pat", last_name="Buyer", source=source, source_group=source_group, channel=channel,
                 created_at=now, received_at=now, last_activity_at=now)
     repo = LeadRepository(world.deps.table)
-    repo.commit(repo.create_ops(lead), lead_op_index=None)
+    world.deps.transactions.commit(repo.create(lead))
     if start:
         route_new_lead(world.deps, lead)
     return lead

@@ -12,7 +12,6 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.adapters.dynamodb.conversations import ConversationRepository
 from chalicelib.adapters.dynamodb.leads import LeadRepository
 from chalicelib.clock import iso
 from chalicelib.domain.messaging import OutboundMessage, SendResult
@@ -32,7 +31,7 @@ class CheckingSender:
         self.violations: list[str] = []
 
     def send(self, message: OutboundMessage) -> SendResult:
-        outbox = ConversationRepository(self.world.deps.table).outbox(message.message_id or "")
+        outbox = self.world.deps.outbox.get(message.message_id or "")
         assert outbox is not None
         lead_now = LeadRepository(self.world.deps.table).require(outbox.lead_id)
         self.handed.append(outbox.message_id)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import threading
 
 from chalicelib.adapters.aws import client
-from chalicelib.adapters.dynamodb.conversations import ConversationRepository
+from chalicelib.adapters.dynamodb.outbox import OutboxRepository
 from chalicelib.domain.messaging import OutboundMessage, SendFailed, SendResult
-from chalicelib.services import conversations as service
+from chalicelib.services import outbox as service
 from tests.integration.conversations_support import (
     atomic_dynamodb,
     current,
@@ -204,7 +204,7 @@ def test_provider_errors_are_retried_with_backoff_then_sent(world: World) -> Non
     drain(world, "outbox")
     shown = messages(world, existing.lead_id)[-1]
     assert shown["status"] == "queued" and shown["attempts"] == 1 and "503" in shown["error"]
-    outbox = ConversationRepository(world.deps.table).outbox(message_id)
+    outbox = world.deps.outbox.get(message_id)
     assert outbox is not None and outbox.claim_until is None
     _retry_round(world)
     assert messages(world, existing.lead_id)[-1]["attempts"] == 2
@@ -275,16 +275,16 @@ def test_opt_out_racing_a_due_scheduled_send_sends_nothing(world: World) -> None
     message_id = scheduled.json["message_id"]
     world.clock.set("2026-11-02T16:00:05Z")
     read_it, stopped = threading.Event(), threading.Event()
-    repo_outbox = ConversationRepository.outbox
+    repo_outbox = OutboxRepository.get
 
-    def outbox_then_wait(self: ConversationRepository, wanted: str):  # type: ignore[no-untyped-def]
+    def outbox_then_wait(self: OutboxRepository, wanted: str):  # type: ignore[no-untyped-def]
         found = repo_outbox(self, wanted)
         if threading.current_thread().name == "sender" and not read_it.is_set():
             read_it.set()
             stopped.wait(10)
         return found
 
-    ConversationRepository.outbox = outbox_then_wait  # type: ignore[method-assign]
+    OutboxRepository.get = outbox_then_wait  # type: ignore[method-assign]
     try:
         with atomic_dynamodb():
             sender = threading.Thread(target=service.deliver, args=(world.deps, message_id), name="sender")
@@ -294,7 +294,7 @@ def test_opt_out_racing_a_due_scheduled_send_sends_nothing(world: World) -> None
             stopped.set()
             sender.join(10)
     finally:
-        ConversationRepository.outbox = repo_outbox  # type: ignore[method-assign]
+        OutboxRepository.get = repo_outbox  # type: ignore[method-assign]
     assert sent(world, s) == []
     assert [m["status"] for m in messages(world, existing.lead_id) if m["message_id"] == message_id] == ["dropped"]
 
@@ -305,16 +305,16 @@ def test_opt_out_racing_a_queued_send_at_the_claim_sends_nothing(world: World) -
     existing = lead(world, s)
     message_id = world.post(f"/leads/{existing.lead_id}/messages", s.agent_token, {"body": "Hi"}).json["message_id"]
     read_it, stopped = threading.Event(), threading.Event()
-    repo_outbox = ConversationRepository.outbox
+    repo_outbox = OutboxRepository.get
 
-    def outbox_then_wait(self: ConversationRepository, wanted: str):  # type: ignore[no-untyped-def]
+    def outbox_then_wait(self: OutboxRepository, wanted: str):  # type: ignore[no-untyped-def]
         found = repo_outbox(self, wanted)
         if threading.current_thread().name == "sender" and not read_it.is_set():
             read_it.set()
             stopped.wait(10)
         return found
 
-    ConversationRepository.outbox = outbox_then_wait  # type: ignore[method-assign]
+    OutboxRepository.get = outbox_then_wait  # type: ignore[method-assign]
     try:
         with atomic_dynamodb():
             sender = threading.Thread(target=service.deliver, args=(world.deps, message_id), name="sender")
@@ -324,7 +324,7 @@ def test_opt_out_racing_a_queued_send_at_the_claim_sends_nothing(world: World) -
             stopped.set()
             sender.join(10)
     finally:
-        ConversationRepository.outbox = repo_outbox  # type: ignore[method-assign]
+        OutboxRepository.get = repo_outbox  # type: ignore[method-assign]
     assert sent(world, s) == []
     assert [m["status"] for m in messages(world, existing.lead_id) if m["message_id"] == message_id] == ["dropped"]
 
@@ -377,6 +377,7 @@ def test_staff_notification_jobs_are_delivered_by_the_outbox_consumer(world: Wor
 
 def test_a_redelivered_staff_notification_is_sent_once(world: World) -> None:
     from chalicelib.adapters.senders import sandbox_sends
+    from chalicelib.schemas.queues import DeliverNotification
     from chalicelib.services.notifications import deliver_notification
     from tests.integration.test_conversations_actions import sent_mail
 
@@ -386,6 +387,6 @@ def test_a_redelivered_staff_notification_is_sent_once(world: World) -> None:
                "notification_id": "ntf_9", "account_id": s.account_id}
     email_job = {**sms_job, "channel": "email", "to": "sam@acme.com", "subject": "New lead"}
     for job in (sms_job, email_job, sms_job, email_job):
-        deliver_notification(world.deps, job)
+        deliver_notification(world.deps, DeliverNotification.model_validate(job))
     assert len(sandbox_sends(world.deps.table, s.account_id)) == 1
     assert len(sent_mail()) == before + 1

@@ -172,23 +172,22 @@ def test_the_provider_lead_id_names_the_delivery(world: World) -> None:
     assert provider_post(world, t, other).json["items"][0]["coalesced_into"] == first["lead_id"]
 
 
-def test_a_document_that_failed_halfway_is_finished_by_the_retry(world: World, monkeypatch: Any) -> None:
-    from chalicelib.adapters.dynamodb.leads import LeadRepository
-
+def test_a_document_that_failed_halfway_is_finished_by_the_retry(world: World) -> None:
     t = world.tenant()
-    commit = LeadRepository.commit
+    transactions = world.deps.transactions
     writes: list[int] = []
 
-    def failing_third_write(self: LeadRepository, ops: Any, **kw: Any) -> Any:
-        writes.append(1)
-        if len(writes) == 3:
-            raise RuntimeError("DynamoDB is unavailable")
-        return commit(self, ops, **kw)
+    class FailingThirdWrite:
+        def commit(self, ops: Any) -> Any:
+            writes.append(1)
+            if len(writes) == 3:
+                raise RuntimeError("DynamoDB is unavailable")
+            return transactions.commit(ops)
 
-    monkeypatch.setattr(LeadRepository, "commit", failing_third_write)
+    world.deps.transactions = FailingThirdWrite()
     failed = provider_post(world, t, doc("multi_prospect.xml"))
     assert failed.status == 500  # the provider will deliver it again
-    monkeypatch.setattr(LeadRepository, "commit", commit)
+    world.deps.transactions = transactions
     assert lead_count(world, t) == 1
 
     retried = provider_post(world, t, doc("multi_prospect.xml"))

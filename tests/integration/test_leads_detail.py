@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.adapters.dynamodb import keys
-from chalicelib.adapters.dynamodb.leads import LeadRepository, next_version
+from chalicelib.adapters.dynamodb.leads import LeadRepository
+from chalicelib.domain.leads import next_version
 from chalicelib.services import intake
 from tests.support import Tenant, World
 
@@ -75,7 +76,7 @@ def test_status_transitions_and_opting_back_in(world: World) -> None:
     # an opted-out lead is dead for transitions; hot opts it back in
     repo = LeadRepository(world.deps.table)
     current = repo.require(lead["lead_id"])
-    repo.commit(repo.save_ops(current, next_version(current, opted_out=True)))
+    world.deps.transactions.commit(repo.save(current, next_version(current, opted_out=True)))
     assert patch({"status": "warm"}).status == 400
     reply = patch({"status": "hot"})
     assert reply.status == 200 and reply.json["opted_out"] is False
@@ -215,8 +216,8 @@ def test_inputs_dynamodb_cannot_hold_are_400_or_404_never_500(world: World) -> N
     assert world.post(f"/accounts/{'a' * 3000}/leads", t.token, {"phone": "2125550100"}).status == 404
     reply = world.get(f"/leads?assigned_to={'u' * 3000}&q={'q' * 300}", t.token)
     assert reply.status == 400 and {d["field"] for d in reply.json["error"]["details"]} == {"assigned_to", "q"}
-    from chalicelib.adapters.dynamodb.table import encode_cursor
     from chalicelib.domain.lead_query import LeadFilters, list_signature
+    from chalicelib.domain.paging import encode_cursor
 
     signature = list_signature([t.accounts[0]["account_id"]], "inbox", LeadFilters(), None)
     forged = encode_cursor({"s": signature, "p": {t.accounts[0]["account_id"]: "z" * 5000}, "x": []})

@@ -60,7 +60,7 @@ def store_many(world: World, leads: list[Lead]) -> None:
 def store(world: World, lead: Lead) -> None:
     repo = LeadRepository(world.deps.table)
     if lead.flags:
-        repo.commit(repo.create_ops(lead), lead_op_index=None)
+        world.deps.transactions.commit(repo.create(lead))
     else:
         world.deps.table.put(lead_item(lead))
 

@@ -198,7 +198,7 @@ def _awaiting_lead(world: World, tenant: Tenant, account_id: str, name: str, sin
                 source="Website", created_at=since, received_at=since, last_activity_at=since, awaiting_since=since,
                 assigned_to=assigned_to, routing_state="accepted" if assigned_to else "routing")
     repo = LeadRepository(world.deps.table)
-    repo.commit(repo.create_ops(lead), lead_op_index=None)
+    world.deps.transactions.commit(repo.create(lead))
     return lead
 
 

@@ -89,7 +89,8 @@ def racing(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     world.deps.clock = clock
     world.clock = clock
     # Built once before the threads start (cached properties).
-    _ = world.deps.table, world.deps.users, world.deps.accounts
+    _ = (world.deps.table, world.deps.users, world.deps.accounts, world.deps.leads, world.deps.routing,
+         world.deps.transactions, world.deps.notifications, world.deps.queues)
     # chalice's test client swaps os.environ for a copy around every call; concurrent swaps can leave a
     # copy in place after the test, so the real mapping is put back.
     environ = os.environ

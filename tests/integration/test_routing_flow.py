@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from chalicelib.adapters.dynamodb.leads import LeadRepository
-from chalicelib.services.lead_changes import Change, change_lead, timeline_event
+from chalicelib.domain.changes import Change
+from chalicelib.services.lead_changes import change_lead, timeline_event
 from tests.integration.routing_support import (
     Store,
     add_user,
@@ -212,7 +213,7 @@ def test_due_sweep_catches_a_lost_timer(world: World) -> None:
 
 
 def test_due_sweep_pages_through_a_backlog_while_time_is_left(world: World) -> None:
-    from chalicelib.services.routing import sweep_due
+    from chalicelib.services.due import sweep_due
 
     queues = record_queues(world)
     s = store(world, agents=2)

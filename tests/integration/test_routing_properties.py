@@ -19,7 +19,7 @@ from chalicelib.adapters.dynamodb.leads import LeadRepository
 from chalicelib.adapters.dynamodb.routing import RoutingRepository
 from chalicelib.clock import iso, parse_time
 from chalicelib.domain.errors import Conflict, NotFound
-from chalicelib.services import leads as leads_service
+from chalicelib.services import due, lead_edits
 from chalicelib.services import routing as service
 from tests.integration.routing_support import RecordingQueues, add_user, configure, new_lead, store
 from tests.support import World
@@ -78,16 +78,16 @@ def test_random_histories_through_the_services(world: World, actions: list[tuple
                 world.clock.set(max(world.clock.now(), parse_time(live.expires_at)))
                 service.expire_offer(world.deps, live.offer_id)
         elif verb == "duplicate_timer" and timers:
-            service.handle_timer(world.deps, timers[-1])
+            due.handle_timer(world.deps, _timer(timers[-1]))
         elif verb == "late_timer" and timers:
-            service.handle_timer(world.deps, timers[action[1] % len(timers)])
+            due.handle_timer(world.deps, _timer(timers[action[1] % len(timers)]))
         elif verb == "requeue":
             history.claim(lambda uid=ids[action[1]]: service.requeue_lead(world.deps, _principal(world, uid),
                                                                            created.lead_id))
         elif verb == "availability":
             _set_available(world, ids[action[1]], action[2], available)
         elif verb == "assign":
-            history.claim(lambda uid=ids[action[1]]: leads_service.assign(
+            history.claim(lambda uid=ids[action[1]]: lead_edits.assign(
                 world.deps, _principal(world, s.tenant.admin_id), created.lead_id, uid))
         elif verb == "wait":
             world.clock.advance(action[1])
@@ -98,11 +98,20 @@ def test_random_histories_through_the_services(world: World, actions: list[tuple
         if live is None:
             break
         world.clock.set(max(world.clock.now(), parse_time(live.expires_at)))
-        service.sweep_due(world.deps)
+        due.sweep_due(world.deps)
         history.check()
     final = LeadRepository(world.deps.table).require(created.lead_id)
     assert final.routing_state in ("accepted", "assigned", "delinquent")
     assert history.live_offer() is None
+
+
+def _timer(body: dict[str, Any]) -> Any:
+    """A timers-queue body as the consumer parses it."""
+    from pydantic import TypeAdapter
+
+    from chalicelib.schemas.queues import Timer
+
+    return TypeAdapter(Timer).validate_python(body)
 
 
 def _principal(world: World, user_id: str) -> Any:

@@ -225,7 +225,7 @@ def test_a_foreign_cursor_on_the_other_lists_is_400_not_a_5xx(world: World) -> N
             assert bad_field(world, f"{path}?cursor={cursor}", bert_token if "notif" in path else t.token) \
                 == "cursor", (path, cursor)
     # A position in the caller's own partition but outside the notifications is not a cursor either.
-    from chalicelib.adapters.dynamodb.table import encode_cursor
+    from chalicelib.domain.paging import encode_cursor
 
     forged = encode_cursor({"PK": f"USER#{anna['user_id']}", "SK": "PROFILE"})
     assert bad_field(world, f"/me/notifications?cursor={forged}", anna_token) == "cursor"

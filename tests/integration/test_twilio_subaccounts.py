@@ -226,6 +226,7 @@ def _send_one_from_each_store(group: Group) -> dict[str, str]:
 
 def test_a_stores_sms_goes_through_its_subaccount_with_the_parents_credentials(
         group: Group, twilio_api: FakeTwilioApi) -> None:
+    from chalicelib.schemas.queues import DeliverNotification
     from chalicelib.services.notifications import deliver_notification
 
     _send_one_from_each_store(group)
@@ -235,8 +236,8 @@ def test_a_stores_sms_goes_through_its_subaccount_with_the_parents_credentials(
     assert by_from[NUMBER_C]["url"] == _messages_url(PARENT_SID)
     assert {c["auth"] for c in twilio_api.calls} == {f"{PARENT_SID}:{PARENT_TOKEN}"}
     # A staff notification SMS about a subaccount store's lead stays on the stage's account.
-    deliver_notification(group.world.deps, {"channel": "sms", "to": "+13125550150", "text": "New lead",
-                                            "account_id": group.a.account_id})
+    deliver_notification(group.world.deps, DeliverNotification(channel="sms", to="+13125550150", text="New lead",
+                                                               account_id=group.a.account_id))
     assert twilio_api.calls[-1]["url"] == _messages_url(PARENT_SID)
     assert twilio_api.calls[-1]["form"]["From"] == "+13125550190"
 

@@ -9,8 +9,8 @@ import pytest
 
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.intake import normalize_contact, read_adf
 from chalicelib.domain.leads import NewLead, within_window
-from chalicelib.services.intake import normalize_contact, read_adf
 
 DOCS = Path(__file__).resolve().parents[1] / "events" / "adf"
 

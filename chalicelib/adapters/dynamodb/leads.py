@@ -1,8 +1,9 @@
 """Leads, their flag-folder markers and their timelines. Keys: keys.py (patterns 9-20).
 
-Every lead change is one transaction: the lead item (conditional on the `version` it
-was read at), its flag markers, and whatever records the change (timeline events,
-score entries, report events, offers) that the caller adds as extra operations."""
+Every lead change is one transaction (services/lead_changes.change_lead): the lead item
+(conditional on the `version` it was read at: LeadChanged), its flag markers, and the writes
+that record the change (timeline events, score entries, report events) or go with it (an
+offer, an outbox message, a contact key), made by the repositories as `Write`s."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib.adapters.dynamodb import keys
-from chalicelib.adapters.dynamodb.table import Table, TransactionCancelled
-from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.adapters.dynamodb.table import Table, Write, entity_fields
+from chalicelib.domain import changes
+from chalicelib.domain.errors import ContactTaken, LeadChanged, NotFound
 from chalicelib.domain.lead_query import (
     AnyOf,
     Condition,
@@ -29,7 +31,6 @@ from chalicelib.domain.scoring import ScoreEvent
 from chalicelib.domain.timeline import TimelineEvent
 from chalicelib.ids import time_ordered_part
 
-Op = dict[str, Any]
 _NEW = "attribute_not_exists(PK)"
 # A lower-case copy of names, email and phone digits on lead and flag items, for `q` (a FilterExpression).
 SEARCH_ATTRIBUTE = "search"
@@ -43,17 +44,9 @@ _LIST_INDEXES: dict[str, tuple[int, Callable[[str, str | None], str]]] = {
 }
 
 
-class LeadChanged(Conflict):
-    """The lead changed since it was read (its `version` moved on): read again and retry."""
-
-
-def _strip(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k not in ("PK", "SK", "type") and not k.startswith("GSI")}
-
-
 def _event_from_item(item: dict[str, Any]) -> TimelineEvent:
     # An event item's `type` attribute is the event's own type (event_op's dump overrides the
-    # entity marker), so it is kept, unlike _strip.
+    # entity marker), so it is kept, unlike entity_fields.
     return TimelineEvent.model_validate(
         {k: v for k, v in item.items() if k not in ("PK", "SK") and not k.startswith("GSI")})
 
@@ -93,7 +86,7 @@ def _search(lead: Lead) -> str:
 
 
 def lead_from_item(item: dict[str, Any]) -> Lead:
-    data = _strip(item)
+    data = entity_fields(item)
     data.pop("flag", None)
     data.pop(SEARCH_ATTRIBUTE, None)
     return Lead.model_validate(data)
@@ -128,53 +121,44 @@ class LeadRepository:
         item = self.table.get(keys.timeline_event_key(lead_id, event_id), consistent=True)
         return _event_from_item(item) if item else None
 
-    # -- operations for a transaction ---------------------------------------------------
+    def many(self, lead_ids: set[str]) -> dict[str, Lead]:
+        """Several leads in one BatchGetItem (eventually consistent), by id; absent ones left out."""
+        items = self.table.batch_get([keys.lead_key(lead_id) for lead_id in sorted(lead_ids)])
+        return {item["lead_id"]: lead_from_item(item) for item in items}
 
-    def create_ops(self, lead: Lead) -> list[Op]:
-        ops: list[Op] = [{"Put": {"Item": lead_item(lead), "ConditionExpression": _NEW}}]
-        ops += [{"Put": {"Item": flag_item(lead, f)}} for f in sorted(lead.flags)]
-        return ops
+    # -- writes of a transaction ----------------------------------------------------------
 
-    def save_ops(self, before: Lead, after: Lead) -> list[Op]:
-        """`after` must carry `version = before.version + 1` (see `next_version`)."""
-        ops: list[Op] = [{"Put": {
+    def create(self, lead: Lead) -> list[changes.Write]:
+        writes: list[changes.Write] = [Write({"Put": {"Item": lead_item(lead), "ConditionExpression": _NEW}})]
+        writes += [Write({"Put": {"Item": flag_item(lead, f)}}) for f in sorted(lead.flags)]
+        return writes
+
+    def save(self, before: Lead, after: Lead) -> list[changes.Write]:
+        """`after` must carry `version = before.version + 1` (domain.leads.next_version); LeadChanged when
+        the lead moved on since `before` was read."""
+        writes: list[changes.Write] = [Write({"Put": {
             "Item": lead_item(after), "ConditionExpression": "version = :seen",
             "ExpressionAttributeValues": {":seen": before.version},
-        }}]
-        ops += [{"Put": {"Item": flag_item(after, f)}} for f in sorted(after.flags)]
-        ops += [{"Delete": {"Key": keys.lead_flag_key(after.lead_id, f)}} for f in sorted(before.flags - after.flags)]
-        return ops
+        }}, LeadChanged)]
+        writes += [Write({"Put": {"Item": flag_item(after, f)}}) for f in sorted(after.flags)]
+        writes += [Write({"Delete": {"Key": keys.lead_flag_key(after.lead_id, f)}})
+                   for f in sorted(before.flags - after.flags)]
+        return writes
 
-    @staticmethod
-    def event_op(event: TimelineEvent, condition_new: bool = True) -> Op:
+    def add_event(self, event: TimelineEvent) -> Write:
         item = {**keys.timeline_event_key(event.lead_id, event.event_id), "type": "event",
                 **event.model_dump(mode="json", exclude_none=True)}
-        put: dict[str, Any] = {"Item": item}
-        if condition_new:
-            put["ConditionExpression"] = _NEW
-        return {"Put": put}
+        return Write({"Put": {"Item": item, "ConditionExpression": _NEW}})
 
-    @staticmethod
-    def score_op(event: ScoreEvent) -> Op:
+    def add_score(self, event: ScoreEvent) -> Write:
         item = {**keys.score_event_key(event.user_id, event.at, event.event_id), "type": "score",
                 **event.model_dump(mode="json")}
-        return {"Put": {"Item": item, "ConditionExpression": _NEW}}
+        return Write({"Put": {"Item": item, "ConditionExpression": _NEW}})
 
-    @staticmethod
-    def report_op(event: ReportEvent) -> Op:
+    def add_report(self, event: ReportEvent) -> Write:
         item = {"PK": keys.report_day_pk(event.account_id, event.at[:10]), "SK": f"{event.at}#{event.event_id}",
                 "type": "report_event", **event.model_dump(mode="json", exclude_none=True)}
-        return {"Put": {"Item": item, "ConditionExpression": _NEW}}
-
-    def commit(self, ops: list[Op], lead_op_index: int | None = 0) -> None:
-        """Run one transaction; a failed condition on the lead item (at `lead_op_index`) is LeadChanged."""
-        try:
-            self.table.transact(ops)
-        except TransactionCancelled as exc:
-            if lead_op_index is not None and len(exc.reasons) > lead_op_index \
-                    and exc.reasons[lead_op_index] == "ConditionalCheckFailed":
-                raise LeadChanged("the lead changed meanwhile") from exc
-            raise
+        return Write({"Put": {"Item": item, "ConditionExpression": _NEW}})
 
     # -- contact keys (coalescing, inbound messages: pattern 20) ------------------------
 
@@ -183,24 +167,23 @@ class LeadRepository:
         item = self.table.get(keys.contact_key(account_id, kind, value), consistent=True)
         return {"lead_id": item["lead_id"], "at": item.get("at")} if item else None
 
-    @staticmethod
-    def contact_claim_op(account_id: str, kind: str, value: str, lead_id: str, at: str,
-                         seen_lead_id: str | None) -> Op:
+    def claim_contact(self, account_id: str, kind: str, value: str, lead_id: str, at: str,
+                      seen_lead_id: str | None) -> Write:
         """Point a contact key at `lead_id`, only if it still is what the caller read: absent, or
-        pointing at `seen_lead_id` (a closed or expired lead). Two requests racing for one
-        contact cannot both win, so they cannot both create a lead."""
+        pointing at `seen_lead_id` (a closed or expired lead); ContactTaken otherwise. Two requests
+        racing for one contact cannot both win, so they cannot both create a lead."""
         item = {**keys.contact_key(account_id, kind, value), "type": "contact", "lead_id": lead_id,
                 "account_id": account_id, "kind": kind, "at": at}
         if seen_lead_id is None:
-            return {"Put": {"Item": item, "ConditionExpression": _NEW}}
-        return {"Put": {"Item": item, "ConditionExpression": "lead_id = :seen",
-                        "ExpressionAttributeValues": {":seen": seen_lead_id}}}
+            return Write({"Put": {"Item": item, "ConditionExpression": _NEW}}, ContactTaken)
+        return Write({"Put": {"Item": item, "ConditionExpression": "lead_id = :seen",
+                              "ExpressionAttributeValues": {":seen": seen_lead_id}}}, ContactTaken)
 
-    @staticmethod
-    def contact_release_op(account_id: str, kind: str, value: str, lead_id: str) -> Op:
+    def release_contact(self, account_id: str, kind: str, value: str, lead_id: str) -> Write:
         """Drop a contact key only while it still points at `lead_id` (a lead's phone or email changed)."""
-        return {"Delete": {"Key": keys.contact_key(account_id, kind, value), "ConditionExpression": "lead_id = :me",
-                           "ExpressionAttributeValues": {":me": lead_id}}}
+        return Write({"Delete": {"Key": keys.contact_key(account_id, kind, value),
+                                 "ConditionExpression": "lead_id = :me",
+                                 "ExpressionAttributeValues": {":me": lead_id}}}, ContactTaken)
 
     # -- lists (Lead Manager: patterns 10-16) ---------------------------------------------
 
@@ -229,11 +212,6 @@ class LeadRepository:
             if len(found) >= want:
                 break
         return StoreBatch(account_id, found, examined_to, exhausted=False)
-
-
-def next_version(before: Lead, **changes: Any) -> Lead:
-    """A copy of `before` with `changes`, ready to be saved over it."""
-    return before.model_copy(update={**changes, "version": before.version + 1})
 
 
 def filter_expression(conditions: tuple[Condition, ...]) -> tuple[str | None, dict[str, str], dict[str, Any]]:

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalicelib.adapters.dynamodb import keys
-from chalicelib.adapters.dynamodb.table import ConditionFailed, Table, decode_cursor, encode_cursor
+from chalicelib.adapters.dynamodb.table import ConditionFailed, Table, entity_fields
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.notifications import Notification
-
-NOTIFICATION_DAYS = 90
-
-
-def _strip(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k not in ("PK", "SK", "type", "ttl")}
+from chalicelib.domain.paging import decode_cursor, encode_cursor
 
 
 class NotificationRepository:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def put_op(self, notification: Notification, ttl: int) -> dict[str, Any]:
-        item = {**keys.notification_key(notification.user_id, notification.notification_id), "type": "notification",
-                **notification.model_dump(mode="json", exclude_none=True), "ttl": ttl}
-        return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK)"}}
-
     def add(self, notification: Notification, ttl: int) -> None:
-        self.table.put(self.put_op(notification, ttl)["Put"]["Item"])
+        self.table.put({**keys.notification_key(notification.user_id, notification.notification_id),
+                        "type": "notification", **notification.model_dump(mode="json", exclude_none=True), "ttl": ttl})
 
     def page(self, user_id: str, limit: int, cursor: str | None,
              unread_only: bool = False) -> tuple[list[Notification], str | None]:
@@ -39,7 +28,7 @@ class NotificationRepository:
             ascending=False, limit=limit, start_key=start,
             filter_expression="#read = :false" if unread_only else None,
             names={"#read": "read"} if unread_only else None, values={":false": False} if unread_only else None)
-        return [Notification.model_validate(_strip(i)) for i in items], (encode_cursor(last) if last else None)
+        return [Notification.model_validate(entity_fields(i)) for i in items], (encode_cursor(last) if last else None)
 
     def delivered(self, notification_id: str, channel: str) -> bool:
         key = keys.dedup_key("notification", f"{notification_id}#{channel}")
@@ -55,4 +44,4 @@ class NotificationRepository:
                                      values={":true": True})
         except ConditionFailed as exc:
             raise NotFound("notification not found") from exc
-        return Notification.model_validate(_strip(item))
+        return Notification.model_validate(entity_fields(item))

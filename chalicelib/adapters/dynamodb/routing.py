@@ -12,24 +12,19 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib.adapters.dynamodb import keys
-from chalicelib.adapters.dynamodb.leads import lead_from_item
-from chalicelib.adapters.dynamodb.table import ConditionFailed, Item, Table, decode_cursor, encode_cursor
+from chalicelib.adapters.dynamodb.table import ConditionFailed, Table, Write, entity_fields
 from chalicelib.clock import parse_time
-from chalicelib.domain.leads import Lead
+from chalicelib.domain.errors import AlreadyDecided, LostRace, VersionConflict
+from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.routing import Offer, OfferDecision, Rotation, RoutingConfig, Waiting
 from chalicelib.domain.scoring import ScoreEvent
 
-Op = dict[str, Any]
 _NEW = "attribute_not_exists(PK)"
 # Sorts after every id character: `{time}#~` is an upper bound for every `{time}#{id}` key.
 _AFTER_ANY_ID = "#~"
 # A decided offer is kept this long (a late accept still gets its 409, an audit can follow a
 # lead's offers), then DynamoDB's TTL removes it; routing never reads a decided offer again.
 DECIDED_OFFER_DAYS = 90
-
-
-def _strip(item: Item) -> Item:
-    return {k: v for k, v in item.items() if k not in ("PK", "SK", "type", "ttl") and not k.startswith("GSI")}
 
 
 def _index_attrs(n: int, pk: str, sk: str) -> dict[str, str]:
@@ -45,7 +40,7 @@ class RoutingRepository:
 
     def config(self, account_id: str) -> RoutingConfig | None:
         item = self.table.get(keys.routing_key(account_id))
-        return RoutingConfig.model_validate(_strip(item)) if item else None
+        return RoutingConfig.model_validate(entity_fields(item)) if item else None
 
     def put_config(self, config: RoutingConfig) -> None:
         self.table.put({**keys.routing_key(config.account_id), "type": "routing_config",
@@ -53,36 +48,34 @@ class RoutingRepository:
 
     def rotation(self, account_id: str) -> Rotation:
         item = self.table.get(keys.rotation_key(account_id), consistent=True)
-        return Rotation.model_validate(_strip(item)) if item else Rotation()
+        return Rotation.model_validate(entity_fields(item)) if item else Rotation()
 
-    @staticmethod
-    def rotation_op(account_id: str, before: Rotation, after: Rotation) -> Op:
-        """Save a rotation only if nobody moved it since `before` was read."""
+    def save_rotation(self, account_id: str, before: Rotation, after: Rotation) -> Write:
+        """Save a rotation only if nobody moved it since `before` was read (VersionConflict)."""
         item = {**keys.rotation_key(account_id), "type": "rotation",
                 **after.model_copy(update={"rev": before.rev + 1}).model_dump(mode="json")}
         if before.rev == 0:
-            return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK) OR rev = :seen",
-                            "ExpressionAttributeValues": {":seen": 0}}}
-        return {"Put": {"Item": item, "ConditionExpression": "rev = :seen",
-                        "ExpressionAttributeValues": {":seen": before.rev}}}
+            return Write({"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(PK) OR rev = :seen",
+                                  "ExpressionAttributeValues": {":seen": 0}}}, VersionConflict)
+        return Write({"Put": {"Item": item, "ConditionExpression": "rev = :seen",
+                              "ExpressionAttributeValues": {":seen": before.rev}}}, VersionConflict)
 
     # -- offers (patterns 22-24) ----------------------------------------------------------
 
     def offer(self, offer_id: str) -> Offer | None:
         item = self.table.get(keys.offer_key(offer_id), consistent=True)
-        return Offer.model_validate(_strip(item)) if item else None
+        return Offer.model_validate(entity_fields(item)) if item else None
 
-    @staticmethod
-    def offer_put_op(offer: Offer) -> Op:
+    def add_offer(self, offer: Offer) -> Write:
         sort = keys.activity_sk(offer.expires_at, offer.offer_id)
         item = {**keys.offer_key(offer.offer_id), "type": "offer", **offer.model_dump(mode="json", exclude_none=True),
                 **_index_attrs(6, keys.agent_offers_pk(offer.agent_id), sort),
                 **_index_attrs(7, keys.due_pk("OFFER"), sort)}
-        return {"Put": {"Item": item, "ConditionExpression": _NEW}}
+        return Write({"Put": {"Item": item, "ConditionExpression": _NEW}}, LostRace)
 
-    @staticmethod
-    def offer_decide_op(decision: OfferDecision, now: str) -> Op:
-        """Close a pending offer; `requires` live (accept, decline) or expired (timer) at `now`."""
+    def close_offer(self, decision: OfferDecision, now: str) -> Write:
+        """Close a pending offer; `requires` live (accept, decline) or expired (timer) at `now`.
+        AlreadyDecided when it is closed already or not (or no longer) in that window."""
         expiry = "expires_at > :now" if decision.requires == "live" else "expires_at <= :now"
         removed_at = int((parse_time(now) + timedelta(days=DECIDED_OFFER_DAYS)).timestamp())
         values: dict[str, Any] = {":pending": "pending", ":state": decision.state, ":now": now, ":ttl": removed_at}
@@ -91,14 +84,14 @@ class RoutingRepository:
             expression += ", reason = :reason"
             values[":reason"] = decision.reason
         expression += " REMOVE GSI6PK, GSI6SK, GSI7PK, GSI7SK"
-        return {"Update": {"Key": keys.offer_key(decision.offer_id), "UpdateExpression": expression,
-                           "ConditionExpression": f"#state = :pending AND {expiry}",
-                           "ExpressionAttributeNames": {"#state": "state", "#ttl": "ttl"},
-                           "ExpressionAttributeValues": values}}
+        return Write({"Update": {"Key": keys.offer_key(decision.offer_id), "UpdateExpression": expression,
+                                 "ConditionExpression": f"#state = :pending AND {expiry}",
+                                 "ExpressionAttributeNames": {"#state": "state", "#ttl": "ttl"},
+                                 "ExpressionAttributeValues": values}}, AlreadyDecided)
 
     def decide_offer(self, decision: OfferDecision, now: str) -> bool:
-        """The same as one operation (closing a superseded offer); False when it was already closed."""
-        op = self.offer_decide_op(decision, now)["Update"]
+        """The same on its own (closing a superseded offer); False when it was already closed."""
+        op = self.close_offer(decision, now).op["Update"]
         try:
             self.table.update(op["Key"], op["UpdateExpression"], condition=op["ConditionExpression"],
                               names=op["ExpressionAttributeNames"], values=op["ExpressionAttributeValues"])
@@ -116,40 +109,35 @@ class RoutingRepository:
             start = None
         items, last = self.table.query_page(keys.agent_offers_pk(agent_id), index=6, sk_condition="#sk > :now",
                                             sk_values={":now": now + _AFTER_ANY_ID}, limit=limit, start_key=start)
-        return [Offer.model_validate(_strip(i)) for i in items], (encode_cursor(last) if last else None)
-
-    def leads(self, lead_ids: set[str]) -> dict[str, Lead]:
-        """The leads of some offers in one BatchGetItem (to leave out offers their lead moved past)."""
-        items = self.table.batch_get([keys.lead_key(lead_id) for lead_id in sorted(lead_ids)])
-        return {item["lead_id"]: lead_from_item(item) for item in items}
+        return [Offer.model_validate(entity_fields(i)) for i in items], (encode_cursor(last) if last else None)
 
     def due_offers(self, now: str, limit: int, start: dict[str, Any] | None = None,
                    ) -> tuple[list[Offer], dict[str, Any] | None]:
         """A page of pending offers expired by `now`, oldest first, and where the next page starts."""
         items, last = self.table.query_page(keys.due_pk("OFFER"), index=7, sk_condition="#sk <= :now",
                                             sk_values={":now": now + _AFTER_ANY_ID}, limit=limit, start_key=start)
-        return [Offer.model_validate(_strip(i)) for i in items], last
+        return [Offer.model_validate(entity_fields(i)) for i in items], last
 
     # -- leads waiting for an opening (pattern 24) -----------------------------------------
 
     def waiting(self, lead_id: str) -> Waiting | None:
         item = self.table.get(keys.lead_waiting_key(lead_id), consistent=True)
-        return Waiting.model_validate(_strip(item)) if item else None
+        return Waiting.model_validate(entity_fields(item)) if item else None
 
-    @staticmethod
-    def waiting_put_op(waiting: Waiting) -> Op:
+    def add_waiting(self, waiting: Waiting) -> Write:
         item = {**keys.lead_waiting_key(waiting.lead_id), "type": "waiting", **waiting.model_dump(mode="json"),
                 **_index_attrs(7, keys.due_pk("OPENING"), keys.activity_sk(waiting.opens_at, waiting.lead_id))}
-        return {"Put": {"Item": item}}
+        return Write({"Put": {"Item": item}})
 
-    @staticmethod
-    def waiting_delete_op(waiting: Waiting) -> Op:
-        return {"Delete": {"Key": keys.lead_waiting_key(waiting.lead_id),
-                           "ConditionExpression": "routing_version = :v",
-                           "ExpressionAttributeValues": {":v": waiting.routing_version}}}
+    def remove_waiting(self, waiting: Waiting) -> Write:
+        """Only the marker of this routing version (VersionConflict when it was replaced or removed)."""
+        return Write({"Delete": {"Key": keys.lead_waiting_key(waiting.lead_id),
+                                 "ConditionExpression": "routing_version = :v",
+                                 "ExpressionAttributeValues": {":v": waiting.routing_version}}}, VersionConflict)
 
     def drop_waiting(self, waiting: Waiting) -> None:
-        op = self.waiting_delete_op(waiting)["Delete"]
+        """The same on its own; nothing when the marker moved on already."""
+        op = self.remove_waiting(waiting).op["Delete"]
         try:
             self.table.delete(op["Key"], condition=op["ConditionExpression"], values=op["ExpressionAttributeValues"])
         except ConditionFailed:
@@ -159,7 +147,7 @@ class RoutingRepository:
                      ) -> tuple[list[Waiting], dict[str, Any] | None]:
         items, last = self.table.query_page(keys.due_pk("OPENING"), index=7, sk_condition="#sk <= :now",
                                             sk_values={":now": now + _AFTER_ANY_ID}, limit=limit, start_key=start)
-        return [Waiting.model_validate(_strip(i)) for i in items], last
+        return [Waiting.model_validate(entity_fields(i)) for i in items], last
 
     # -- feedback and the score ledger (pattern 26) ----------------------------------------
 
@@ -167,15 +155,14 @@ class RoutingRepository:
         item = self.table.get(keys.lead_feedback_key(lead_id, user_id), consistent=True)
         return set(item.get("earned", [])) if item else set()
 
-    @staticmethod
-    def feedback_put_op(lead_id: str, user_id: str, earned: set[str], at: str) -> Op:
+    def record_feedback(self, lead_id: str, user_id: str, earned: set[str], at: str) -> Write:
         # Guarded by the lead's version in the same transaction: two feedbacks cannot both earn a part.
-        return {"Put": {"Item": {**keys.lead_feedback_key(lead_id, user_id), "type": "feedback_earned",
-                                 "lead_id": lead_id, "user_id": user_id, "earned": sorted(earned), "at": at}}}
+        return Write({"Put": {"Item": {**keys.lead_feedback_key(lead_id, user_id), "type": "feedback_earned",
+                                       "lead_id": lead_id, "user_id": user_id, "earned": sorted(earned), "at": at}}})
 
     def score_events(self, user_id: str, start: str, end: str) -> list[ScoreEvent]:
         """Score entries of a user with `start <= at <= end` (ISO `Z` strings), oldest first."""
         items = self.table.query(keys.user_key(user_id)["PK"], sk_condition="#sk BETWEEN :a AND :b",
                                  sk_values={":a": f"SCORE#{start}", ":b": f"SCORE#{end}{_AFTER_ANY_ID}"})
-        return [ScoreEvent.model_validate({k: v for k, v in _strip(i).items() if k in ScoreEvent.model_fields})
+        return [ScoreEvent.model_validate({k: v for k, v in entity_fields(i).items() if k in ScoreEvent.model_fields})
                 for i in items]

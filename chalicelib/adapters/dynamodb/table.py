@@ -6,17 +6,33 @@ code base talks to DynamoDB."""
 
 from __future__ import annotations
 
-import base64
-import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from chalicelib.adapters.aws import client
 from chalicelib.config import get_settings
-from chalicelib.domain.errors import Conflict, ValidationFailed
+from chalicelib.domain import changes
+from chalicelib.domain.errors import Conflict, LostRace, ValidationFailed
 
 Item = dict[str, Any]
+# What every entity's item carries besides the entity's own fields.
+_KEY_ATTRIBUTES = ("PK", "SK", "type", "ttl")
+
+
+def entity_fields(item: Mapping[str, Any]) -> dict[str, Any]:
+    """An item without its keys, index attributes, entity marker and TTL: the entity's own fields."""
+    return {k: v for k, v in item.items() if k not in _KEY_ATTRIBUTES and not k.startswith("GSI")}
+
+
+@dataclass(frozen=True)
+class Write:
+    """One operation of a transaction (a Put, Update, Delete or ConditionCheck, in the shape
+    `Table.transact` takes) and the named conflict its failed condition means."""
+
+    op: dict[str, Any]
+    conflict: type[LostRace] = LostRace
 
 
 def _serializer() -> Any:
@@ -67,24 +83,16 @@ def deserialize(raw: Mapping[str, Any]) -> Item:
     return {k: _from_dynamo_value(de.deserialize(v)) for k, v in raw.items()}
 
 
-def encode_cursor(state: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> Any:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        return json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed.field("cursor", "is not a cursor this API gave out") from exc
-
-
 class TransactionCancelled(Conflict):
     """A transaction lost a race. `reasons` has one code per item ('None' where it passed)."""
 
     def __init__(self, reasons: list[str]) -> None:
         super().__init__("the change lost a race with another one", code="conflict")
         self.reasons = reasons
+
+    def failed(self, index: int) -> bool:
+        """Whether the condition of the transaction's `index`-th operation failed."""
+        return len(self.reasons) > index and self.reasons[index] == "ConditionalCheckFailed"
 
 
 class ConditionFailed(Conflict):
@@ -213,6 +221,24 @@ class Table:
         except self._client.exceptions.TransactionCanceledException as exc:
             reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
             raise TransactionCancelled(reasons) from exc
+
+    def commit(self, writes: Sequence[changes.Write]) -> None:
+        """One transaction of repository writes. A failed condition raises the named conflict of the
+        first write whose condition failed; a cancellation naming none (a conflicting transaction
+        in flight) is a plain LostRace."""
+        try:
+            self.transact([_op_of(w) for w in writes])
+        except TransactionCancelled as exc:
+            for index, write in enumerate(writes):
+                if exc.failed(index):
+                    raise write.conflict() from exc
+            raise LostRace() from exc
+
+
+def _op_of(write: changes.Write) -> dict[str, Any]:
+    if not isinstance(write, Write):
+        raise TypeError(f"not a DynamoDB repository's write: {write!r}")
+    return write.op
 
 
 def _check_start_key(start: Any, pk_value: str, key_attrs: tuple[str, ...]) -> None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from chalicelib.adapters.dynamodb import keys
-from chalicelib.adapters.dynamodb.table import ConditionFailed, Table, TransactionCancelled
-from chalicelib.domain.accounts import Account, Group
+from chalicelib.adapters.dynamodb.table import ConditionFailed, Table, TransactionCancelled, entity_fields
+from chalicelib.domain.accounts import Account, Group, SmsNumberOwner
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.users import User
 
@@ -24,9 +23,6 @@ def api_key_hash(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
 
 
-def _strip(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k not in ("PK", "SK", "type") and not k.startswith("GSI")}
-
 
 class GroupRepository:
     def __init__(self, table: Table) -> None:
@@ -34,13 +30,7 @@ class GroupRepository:
 
     def get(self, group_id: str) -> Group | None:
         item = self.table.get(keys.group_key(group_id))
-        return Group.model_validate(_strip(item)) if item else None
-
-
-@dataclass(frozen=True)
-class SmsNumberOwner:
-    account_id: str
-    twilio_account_sid: str | None  # the store's Twilio subaccount; None: the stage's account
+        return Group.model_validate(entity_fields(item)) if item else None
 
 
 class AccountRepository:
@@ -109,7 +99,7 @@ class AccountRepository:
 
     def get(self, account_id: str) -> Account | None:
         item = self.table.get(keys.account_key(account_id))
-        return Account.model_validate(_strip(item)) if item else None
+        return Account.model_validate(entity_fields(item)) if item else None
 
     def require(self, account_id: str) -> Account:
         account = self.get(account_id)
@@ -118,7 +108,8 @@ class AccountRepository:
         return account
 
     def list_for_group(self, group_id: str) -> list[Account]:
-        return [Account.model_validate(_strip(i)) for i in self.table.query(keys.group_accounts_pk(group_id), index=1)]
+        items = self.table.query(keys.group_accounts_pk(group_id), index=1)
+        return [Account.model_validate(entity_fields(i)) for i in items]
 
     def ids_for_group(self, group_id: str) -> frozenset[str]:
         return frozenset(a.account_id for a in self.list_for_group(group_id))
@@ -132,7 +123,7 @@ class AccountRepository:
                  if after is not None else None)
         return _read_on(lambda start_key, want: self.table.query_page(
             keys.group_accounts_pk(group_id), index=1, limit=want, start_key=start_key),
-            lambda item: Account.model_validate(_strip(item)), keep, limit, start, read_at_least=limit + 1)
+            lambda item: Account.model_validate(entity_fields(item)), keep, limit, start, read_at_least=limit + 1)
 
     def page_of(self, group_id: str, account_ids: Iterable[str], limit: int,
                 after: str | None) -> tuple[list[Account], bool]:
@@ -145,7 +136,7 @@ class AccountRepository:
             # One more than the page needs: it tells whether anything follows.
             chunk, pending = pending[:limit + 1 - len(found)], pending[limit + 1 - len(found):]
             items = self.table.batch_get([keys.account_key(a) for a in chunk])
-            fetched = (Account.model_validate(_strip(i)) for i in items)
+            fetched = (Account.model_validate(entity_fields(i)) for i in items)
             found.extend(sorted((a for a in fetched if a.group_id == group_id), key=lambda a: a.account_id))
         return found[:limit], len(found) > limit
 
@@ -254,18 +245,18 @@ class UserRepository:
             )
         except ConditionFailed as exc:
             raise NotFound("user not found") from exc
-        return User.model_validate(_strip(item))
+        return User.model_validate(entity_fields(item))
 
     def get(self, user_id: str) -> User | None:
         item = self.table.get(keys.user_key(user_id))
-        return User.model_validate(_strip(item)) if item else None
+        return User.model_validate(entity_fields(item)) if item else None
 
     def by_email(self, email: str) -> User | None:
         item = self.table.get(keys.email_lookup_key(email))
         return self.get(item["user_id"]) if item else None
 
     def list_for_group(self, group_id: str) -> list[User]:
-        return [User.model_validate(_strip(i)) for i in self.table.query(keys.group_users_pk(group_id), index=1)]
+        return [User.model_validate(entity_fields(i)) for i in self.table.query(keys.group_users_pk(group_id), index=1)]
 
     def page_for_group(self, group_id: str, limit: int, after: tuple[str, str] | None,
                        keep: Callable[[User], bool], sparse: bool) -> tuple[list[User], bool]:
@@ -279,7 +270,7 @@ class UserRepository:
             start = {**keys.user_key(user_id), gpk: keys.group_users_pk(group_id), gsk: email}
         return _read_on(lambda start_key, want: self.table.query_page(
             keys.group_users_pk(group_id), index=1, limit=want, start_key=start_key),
-            lambda item: User.model_validate(_strip(item)), keep, limit, start,
+            lambda item: User.model_validate(entity_fields(item)), keep, limit, start,
             read_at_least=SPARSE_READ_AHEAD if sparse else limit + 1)
 
 

@@ -1,0 +1,114 @@
+"""What a customer's message means when it arrives (SMS or Messenger). Pure.
+
+The inbound service (services/inbound.py) finds the store and the contact's lead, asks this module
+what the message does — whether it joins that lead (a closed lead starts a new one), its consent
+effect (STOP / START / HELP), whether the lead now waits for the store, whether to detect the
+lead's language — and saves that in one transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from chalicelib.clock import iso, parse_time
+from chalicelib.domain import conversations as rules
+from chalicelib.domain.changes import Change
+from chalicelib.domain.conversations import Consent, consent_keyword
+from chalicelib.domain.leads import Lead, NewLead
+from chalicelib.domain.outbox import OutboxMessage
+from chalicelib.domain.records import report_event, timeline_event
+from chalicelib.domain.timeline import Message, MessageStatus
+from chalicelib.ids import new_id
+from chalicelib.model import BaseModel
+
+SOURCES = {"sms": "SMS", "messenger": "Facebook"}
+CONTACT_KIND = {"sms": "phone", "messenger": "messenger"}
+
+
+class InboundMessage(BaseModel):
+    """A customer's message as a provider delivered it (also the inbound queue's payload)."""
+
+    provider: Literal["twilio", "meta"]
+    provider_id: str  # Twilio MessageSid / Messenger mid
+    channel: Literal["sms", "messenger"]
+    sender: str  # E.164 / page-scoped id
+    recipient: str  # the store's number / page id
+    body: str
+    received_at: str
+    attachments: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class NotThisLead(Exception):
+    """The contact's lead is closed (sold / dead) and the message is no consent keyword: it starts a
+    new lead instead."""
+
+
+def consent_of(msg: InboundMessage) -> Consent | None:
+    """A whole-message STOP / START / HELP (a picture is never one)."""
+    return consent_keyword(msg.body) if not msg.attachments else None
+
+
+def message_on_lead(lead: Lead, msg: InboundMessage, keyword: Consent | None, message_id: str, now: datetime,
+                    later: datetime, help_text: str | None) -> Change[OutboxMessage]:
+    """What the customer's message does to the lead it joins, stamped `now`; what it causes (its
+    consent effect, the HELP answer) is stamped `later` (a reading after `now`), so the timeline
+    never shows an answer before its question. `result`: the HELP answer to send through the
+    outbox (Messenger; an SMS is answered in the webhook's reply). Raises NotThisLead."""
+    if not (lead.is_open or lead.opted_out or keyword):
+        raise NotThisLead
+    at = iso(now)
+    message = Message(message_id=message_id, direction="inbound", channel=msg.channel, body=msg.body,
+                      status="received", attachments=msg.attachments, provider_id=msg.provider_id)
+    change: Change[OutboxMessage] = Change(
+        updates={"last_message_at": at, "last_inbound_at": at,
+                 "last_message_preview": rules.preview(msg.body, len(msg.attachments))},
+        events=[timeline_event(lead, "message", None, now, event_id=message_id, at=at,
+                               **message.model_dump(exclude_none=True))],
+        reports=[report_event(lead, "message_inbound", later, channel=msg.channel)])
+    # An opted-out customer cannot be answered, so their message does not wait for one.
+    if keyword is None and lead.awaiting_since is None and not lead.opted_out:
+        change.updates["awaiting_since"] = at
+    if keyword == "stop":
+        change.merge(rules.opt_out_change(lead, None, msg.channel, later))
+    elif keyword == "start":
+        change.merge(rules.opt_in_change(lead, None, msg.channel, later))
+    if help_text:
+        _answer_help(change, lead, msg, help_text, at, later)
+    return change
+
+
+def _answer_help(change: Change[OutboxMessage], lead: Lead, msg: InboundMessage, text: str, asked_at: str,
+                 later: datetime) -> None:
+    """SMS: answered in the TwiML reply. Messenger: through the outbox, like any message."""
+    answered_at = iso(later)
+    help_id = new_id("msg", later)
+    status: MessageStatus = "sent" if msg.channel == "sms" else "queued"
+    answer = Message(message_id=help_id, direction="outbound", channel=msg.channel, body=text, status=status,
+                     automated=True)
+    change.events.append(timeline_event(lead, "message", None, later, event_id=help_id, at=answered_at,
+                                        **answer.model_dump(exclude_none=True)))
+    # The customer gets the answer at once: it is the conversation's latest message.
+    change.updates.update(rules.outbound_last_message(asked_at, answered_at, text))
+    change.reports.append(report_event(lead, "message_outbound", later, automated=True, channel=msg.channel))
+    if msg.channel == "messenger":
+        change.result = OutboxMessage(message_id=help_id, lead_id=lead.lead_id, account_id=lead.account_id,
+                                      group_id=lead.group_id, channel="messenger", to=msg.sender,
+                                      sender=msg.recipient, body=text, automated=True, status="queued",
+                                      created_at=asked_at)
+
+
+def wants_language(lead: Lead, msg: InboundMessage, keyword: Consent | None) -> bool:
+    """Detect the lead's language from this message: words (not a keyword) on a lead with none yet."""
+    return keyword is None and lead.language is None and bool(msg.body.strip())
+
+
+def new_lead_request(msg: InboundMessage) -> NewLead:
+    """The lead a message from an unknown sender starts (intake routes it and may coalesce it)."""
+    return NewLead(source=SOURCES[msg.channel], channel=msg.channel, message=msg.body or None,
+                   phone=msg.sender if msg.channel == "sms" else None,
+                   messenger_psid=msg.sender if msg.channel == "messenger" else None,
+                   provider_message_id=msg.provider_id, attachments=msg.attachments,
+                   # When the customer wrote, not when the queue got to it: the response clock starts here.
+                   received_at=parse_time(msg.received_at))

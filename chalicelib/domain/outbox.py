@@ -1,0 +1,39 @@
+"""Outbound messages on their way to the customer: what the sender needs and the state of sending,
+and what a provider's message id points back at (delivery callbacks)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from chalicelib.model import BaseModel
+
+
+class OutboxMessage(BaseModel):
+    """The sending side of one outbound message."""
+
+    message_id: str
+    lead_id: str
+    account_id: str
+    group_id: str
+    channel: str
+    to: str
+    sender: str | None = None
+    body: str = ""
+    media_urls: list[str] = Field(default_factory=list)
+    automated: bool = False
+    by: str | None = None
+    status: str
+    send_at: str | None = None
+    attempts: int = 0
+    claim_until: str | None = None
+    provider_id: str | None = None
+    created_at: str
+
+
+class ProviderMessage(BaseModel):
+    """What a provider's message id points at (delivery callbacks)."""
+
+    lead_id: str
+    message_id: str
+    account_id: str | None = None  # absent on messages sent before it was recorded
+    provider_account: str | None = None  # the Twilio subaccount it went through; None: the stage's account

@@ -1,0 +1,87 @@
+"""What crosses the queues: one pydantic model per message kind, and per queue the union of its
+kinds. The consumers' batch processor parses each SQS record's body into its queue's union
+(handlers/queues.py); a record whose body is none of them fails alone (it goes back to the queue,
+then to the DLQ).
+
+Producers build these models and send `model_dump(mode="json", exclude_none=True)`, so the
+wire shape is the one the consumers always read."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from chalicelib.domain.inbound import InboundMessage
+from chalicelib.model import BaseModel
+
+# -- timers: decided by the clock; each carries the version it was set for --------------------
+
+
+class TimerBase(BaseModel):
+    due_at: str | None = None  # ISO time; an earlier arrival goes back on the queue for the rest
+
+
+class OfferExpiry(TimerBase):
+    kind: Literal["offer_expiry"] = "offer_expiry"
+    offer_id: str
+    routing_version: int | None = None
+
+
+class Opening(TimerBase):
+    """A lead that waits for its store to open."""
+
+    kind: Literal["opening"] = "opening"
+    lead_id: str
+    routing_version: int | None = None
+
+
+class RouteLead(TimerBase):
+    """Routing of a new lead that failed in the request: try again."""
+
+    kind: Literal["route"] = "route"
+    lead_id: str
+
+
+Timer = Annotated[OfferExpiry | Opening | RouteLead, Field(discriminator="kind")]
+
+
+# -- the outbox: customer messages to send, staff notifications to deliver --------------------
+
+class SendMessage(BaseModel):
+    kind: Literal["message"] = "message"
+    message_id: str
+
+
+class DeliverNotification(BaseModel):
+    """A staff notification by email or SMS (in-app ones are written at once)."""
+
+    kind: Literal["notification"] = "notification"
+    channel: Literal["email", "sms"]
+    to: str
+    text: str
+    subject: str | None = None
+    notification_id: str | None = None
+    account_id: str | None = None
+
+
+OutboxJob = Annotated[SendMessage | DeliverNotification, Field(discriminator="kind")]
+
+
+# -- the inbound queue: the slow half of a customer's message -----------------------------------
+
+class DetectLanguage(BaseModel):
+    kind: Literal["language"] = "language"
+    lead_id: str
+    text: str = ""
+
+
+class NewContact(BaseModel):
+    """A message from a sender no lead of the store knows: make the lead."""
+
+    kind: Literal["new_lead"] = "new_lead"
+    account_id: str
+    message: InboundMessage
+
+
+InboundJob = Annotated[DetectLanguage | NewContact, Field(discriminator="kind")]

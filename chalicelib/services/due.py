@@ -1,0 +1,70 @@
+"""What happens because a time came: one timer from the timers queue (services/timers.py sets them),
+and the every-minute sweep of the due index that catches any timer that was lost.
+
+A timer kind is a schemas/queues model, a branch of `handle_timer`, and a due index the sweep
+reads; every handler is decided by the clock and by the version the timer carries, so a late,
+repeated or superseded timer is a no-op."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from chalicelib.clock import iso, parse_time
+from chalicelib.deps import Deps
+from chalicelib.observability import logger
+from chalicelib.schemas.queues import OfferExpiry, Opening, RouteLead, Timer
+from chalicelib.services import routing
+from chalicelib.services.timers import delay_until, send_timer
+
+SWEEP_BATCH = 100
+
+
+def handle_timer(deps: Deps, timer: Timer) -> str:
+    """One timers-queue message. Early ones (a delay longer than SQS allows, or a clock behind)
+    go back on the queue for the rest; due ones are decided by the clock, idempotently."""
+    if timer.due_at and deps.clock.now() < parse_time(timer.due_at):
+        send_timer(deps, timer, delay_seconds=max(1, delay_until(deps, timer.due_at)))
+        return "requeued"
+    if isinstance(timer, OfferExpiry):
+        return routing.expire_offer(deps, timer.offer_id)
+    if isinstance(timer, Opening):
+        return routing.open_for_lead(deps, timer.lead_id)
+    if isinstance(timer, RouteLead):
+        applied = routing.start_routing(deps, deps.leads.require(timer.lead_id))
+        return "routed" if applied else "noop"
+    raise TypeError(f"no handler for timer {timer!r}")
+
+
+def sweep_due(deps: Deps, time_left: Callable[[], bool] = lambda: True, page: int = SWEEP_BATCH) -> dict[str, int]:
+    """The every-minute safety net: expired offers and due openings whose timer was lost.
+
+    Pages through everything due while `time_left()` (the Lambda's remaining time) allows; the
+    pages follow the index's order, so an item that keeps failing is passed over, not retried
+    forever within one run."""
+    now = iso(deps.clock.now())
+    counts = {"offers": 0, "openings": 0, "failed": 0}
+
+    def each_due(fetch: Callable[..., tuple[list[Any], dict[str, Any] | None]]) -> Iterator[Any]:
+        start: dict[str, Any] | None = None
+        while True:
+            items, start = fetch(now, page, start)
+            yield from items
+            if start is None or not time_left():
+                return
+
+    for offer in each_due(deps.routing.due_offers):
+        try:
+            if routing.expire_offer(deps, offer.offer_id) != "noop":
+                counts["offers"] += 1
+        except Exception:
+            counts["failed"] += 1
+            logger.exception("sweep could not expire an offer", extra={"offer_id": offer.offer_id})
+    for waiting in each_due(deps.routing.due_openings):
+        try:
+            if routing.open_for_lead(deps, waiting.lead_id) != "noop":
+                counts["openings"] += 1
+        except Exception:
+            counts["failed"] += 1
+            logger.exception("sweep could not open for a lead", extra={"lead_id": waiting.lead_id})
+    return counts

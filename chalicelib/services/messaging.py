@@ -1,0 +1,186 @@
+"""Writing to a customer: an agent's message now or scheduled (quiet hours hold it until 08:00 in
+the customer's zones), cancelling a scheduled one, and the automated messages other use cases send
+(an appointment's confirmation). Each message is written in the lead's transaction and handed to
+the outbox (services/outbox.py), which sends it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from chalicelib.clock import iso, parse_time
+from chalicelib.deps import Deps
+from chalicelib.domain import conversations as rules
+from chalicelib.domain.accounts import Account
+from chalicelib.domain.changes import Change
+from chalicelib.domain.contacts import phone_timezones
+from chalicelib.domain.errors import Conflict, LostRace, NotFound, ValidationFailed
+from chalicelib.domain.leads import Lead, lock_kept
+from chalicelib.domain.outbox import OutboxMessage
+from chalicelib.domain.records import human_response
+from chalicelib.domain.tenancy import Principal
+from chalicelib.domain.timeline import Message, MessageStatus
+from chalicelib.ids import new_id
+from chalicelib.observability import logger
+from chalicelib.services.access import visible_lead
+from chalicelib.services.lead_changes import change_lead, report_event, timeline_event
+from chalicelib.services.outbox import QUEUED_GRACE, enqueue_send
+
+
+def channel_and_recipient(lead: Lead, account: Account) -> tuple[str, str, str | None]:
+    """(channel, the customer's address, the store's address) a message to the lead goes by."""
+    if lead.channel == "messenger" and lead.messenger_psid:
+        return "messenger", lead.messenger_psid, account.messenger_page_id
+    if lead.phone:
+        return "sms", lead.phone, account.sms_number
+    if lead.messenger_psid:
+        return "messenger", lead.messenger_psid, account.messenger_page_id
+    raise Conflict("the lead has no phone number or Messenger id to write to", code="no_contact")
+
+
+def compose(deps: Deps, actor: Principal, lead: Lead, account: Account, body: str | None,
+            saved_reply_id: str | None, kind: str | None) -> str:
+    if saved_reply_id:
+        reply = deps.saved_replies.get(saved_reply_id)
+        if reply is None or reply.account_id != lead.account_id:
+            raise NotFound("saved reply not found", details=[{"field": "saved_reply_id", "message": "not found"}])
+        template, field = reply.body, "saved_reply_id"
+    elif kind:
+        template, field = rules.kind_template(kind, account), "kind"
+    else:
+        template, field = body or "", "body"
+    return rules.render(template, rules.smart_field_values(lead, account, actor.name or None), field=field)
+
+
+def quiet_zones(lead: Lead, account: Account, channel: str) -> tuple[str, ...]:
+    zones = phone_timezones(lead.phone) if channel == "sms" and lead.phone else ()
+    return rules.recipient_zones(zones, account.timezone)
+
+
+def send_message(deps: Deps, actor: Principal, lead_id: str, *, body: str | None = None,
+                 saved_reply_id: str | None = None, kind: str | None = None, send_at: str | None = None,
+                 media_url: str | None = None) -> dict[str, Any]:
+    lead = visible_lead(deps, actor, lead_id)
+    if lead.opted_out:
+        raise Conflict("the customer opted out of messages", code="opted_out")
+    lock_kept(lead, actor.user_id, deps.clock.now())
+    account = deps.accounts.require(lead.account_id)
+    channel, to, sender = channel_and_recipient(lead, account)
+    text = compose(deps, actor, lead, account, body, saved_reply_id, kind)
+    if not text and not media_url:
+        raise ValidationFailed.field("body", "the message is empty")
+    now = deps.clock.now()
+    requested = parse_time(send_at) if send_at else None
+    if requested is not None and requested < now - timedelta(minutes=1):
+        raise ValidationFailed.field("send_at", "is in the past")
+    go_at = rules.next_allowed_send(requested or now, quiet_zones(lead, account, channel))
+    scheduled = requested is not None or go_at > now
+    if channel == "messenger":
+        rules.messenger_tag(rules.customer_last_message_time(lead), go_at, human=True)
+    if scheduled and lead.stop_messaging:
+        raise Conflict("messaging is stopped for this lead; only an immediate message can be sent",
+                       code="messaging_stopped")
+    message_id = new_id("msg", now)
+    status: MessageStatus = "scheduled" if scheduled else "queued"
+    attachments = [{"url": media_url, "content_type": "image"}] if media_url else []
+    data = Message(message_id=message_id, direction="outbound", channel=channel, body=text, status=status,
+                   automated=False, attachments=attachments, send_at=iso(go_at) if scheduled else None)
+    outbox = OutboxMessage(message_id=message_id, lead_id=lead.lead_id, account_id=lead.account_id,
+                           group_id=lead.group_id, channel=channel, to=to, sender=sender, body=text,
+                           media_urls=[media_url] if media_url else [], automated=False, by=actor.user_id,
+                           status=status, send_at=data.send_at, created_at=iso(now))
+    due_at = iso(go_at) if scheduled else iso(now + QUEUED_GRACE)
+
+    def decide(current: Lead) -> Change[None]:
+        if current.opted_out:
+            raise Conflict("the customer opted out of messages", code="opted_out")
+        # An agent wrote back: the lead no longer waits for the store.
+        updates: dict[str, Any] = {"awaiting_since": None, **lock_kept(current, actor.user_id, deps.clock.now())}
+        reports: list[Any] = []
+        if scheduled:
+            updates["scheduled_messages"] = current.scheduled_messages + 1
+        else:
+            first, reports = human_response(current, actor.user_id, "message", deps.clock.now())
+            updates.update(first)
+            reports.append(report_event(deps, current, "message_outbound", user_id=actor.user_id, automated=False,
+                                        channel=channel))
+        event = timeline_event(deps, current, "message", actor.user_id, event_id=message_id,
+                               **data.model_dump(exclude_none=True))
+        if not scheduled:
+            # Going now: the inbox row shows it as the latest message (a scheduled one, when it goes).
+            updates.update(rules.outbound_last_message(rules.customer_last_message_at(current), event.at, text,
+                                                       len(attachments)))
+        return Change(updates=updates, events=[event], reports=reports, writes=[deps.outbox.add(outbox, due_at)])
+
+    change_lead(deps, lead.lead_id, decide, touch=True)
+    if not scheduled:
+        enqueue_send(deps, message_id)
+    logger.info("message accepted", extra={"lead_id": lead.lead_id, "message_id": message_id, "status": status})
+    result: dict[str, Any] = {"message_id": message_id, "status": status}
+    if scheduled:
+        result["send_at"] = data.send_at
+    return result
+
+
+def cancel_message(deps: Deps, actor: Principal, lead_id: str, message_id: str) -> dict[str, Any]:
+    lead = visible_lead(deps, actor, lead_id)
+    outbox = deps.outbox.get(message_id)
+    if outbox is None or outbox.lead_id != lead.lead_id:
+        raise NotFound("message not found")
+    if outbox.status != "scheduled":
+        raise Conflict(f"the message is {outbox.status}, not scheduled", code="not_scheduled",
+                       extra={"status": outbox.status})
+
+    def decide(current: Lead) -> Change[None]:
+        writes = deps.outbox.move(lead.lead_id, message_id, "cancelled", ("scheduled",),
+                                  shown={"cancelled_by": actor.user_id, "cancelled_at": iso(deps.clock.now())})
+        return Change(updates={"scheduled_messages": max(0, current.scheduled_messages - 1),
+                               **lock_kept(current, actor.user_id, deps.clock.now())}, writes=writes)
+
+    try:
+        change_lead(deps, lead.lead_id, decide)
+    except LostRace as exc:
+        now_status = (deps.outbox.get(message_id) or outbox).status
+        raise Conflict(f"the message is {now_status}, not scheduled", code="not_scheduled",
+                       extra={"status": now_status}) from exc
+    return {"message_id": message_id, "status": "cancelled"}
+
+
+# -- automated messages ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Automated:
+    """An automated message to the customer (a confirmation): never a human response."""
+
+    data: Message
+    outbox: OutboxMessage
+    due_at: str
+
+    @property
+    def scheduled(self) -> bool:
+        return self.data.status == "scheduled"
+
+
+def automated_message(deps: Deps, lead: Lead, account: Account, text: str) -> Automated | None:
+    """None when it may not go: opted out, messaging stopped, no way to reach the customer, or
+    Messenger's window closed. Quiet hours hold it until 08:00."""
+    if lead.opted_out or lead.stop_messaging:
+        return None
+    try:
+        channel, to, sender = channel_and_recipient(lead, account)
+        now = deps.clock.now()
+        go_at = rules.next_allowed_send(now, quiet_zones(lead, account, channel))
+        if channel == "messenger":
+            rules.messenger_tag(rules.customer_last_message_time(lead), go_at, human=False)
+    except Conflict:
+        return None
+    scheduled = go_at > now
+    status: MessageStatus = "scheduled" if scheduled else "queued"
+    message_id = new_id("msg", now)
+    data = Message(message_id=message_id, direction="outbound", channel=channel, body=text, status=status,
+                   automated=True, send_at=iso(go_at) if scheduled else None)
+    outbox = OutboxMessage(message_id=message_id, lead_id=lead.lead_id, account_id=lead.account_id,
+                           group_id=lead.group_id, channel=channel, to=to, sender=sender, body=text, automated=True,
+                           status=status, send_at=data.send_at, created_at=iso(now))
+    return Automated(data=data, outbox=outbox, due_at=iso(go_at) if scheduled else iso(now + QUEUED_GRACE))

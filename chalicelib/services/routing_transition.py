@@ -1,0 +1,199 @@
+"""How one routing transition is decided, saved and followed up.
+
+A use case (services/routing.py) reads what it needs once (`load_pool`), then `transition` reads
+the lead, asks the routing rules (domain/routing.py) for an `Outcome` and saves it as ONE
+transaction: the lead (conditional on its version), the offer it answers (conditional on
+`state = pending` and on its expiry), the next offer, the pool's rotation (conditional on its
+revision), a waiting marker, and the score, report and timeline records. Whatever loses a race
+is decided again from fresh reads, so it ends as a 409 or a no-op — never a second owner.
+`after_commit` then sets the timers (a lost one is caught by the due sweep) and tells people."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib.clock import iso, parse_time
+from chalicelib.deps import Deps
+from chalicelib.domain import routing as rules
+from chalicelib.domain.business_hours import BusinessHours
+from chalicelib.domain.changes import Change, Write
+from chalicelib.domain.errors import LostRace
+from chalicelib.domain.leads import Lead
+from chalicelib.domain.routing import Context, Offer, Outcome, RoutingConfig, Waiting
+from chalicelib.domain.tenancy import Role
+from chalicelib.domain.users import User
+from chalicelib.ids import new_id
+from chalicelib.observability import logger
+from chalicelib.schemas.queues import OfferExpiry, Opening
+from chalicelib.services.lead_changes import decide_and_save, report_event, score_event, timeline_event
+from chalicelib.services.routing_config import routing_config
+from chalicelib.services.timers import set_timer
+
+# A transition decides again after each lost race (the lead, the offer it answers, the rotation,
+# a waiting marker moved on), up to this many times, then answers 409 busy.
+ATTEMPTS = 30
+BUSY = "routing is busy for this lead; try again"
+
+
+# -- what deciding needs, and what a transition decided ---------------------------------------
+
+@dataclass(frozen=True)
+class Pool:
+    """What deciding needs besides the lead: read once per use case, not on every retry."""
+
+    config: RoutingConfig
+    users: dict[str, User]
+    hours: BusinessHours | None
+
+    def context(self, deps: Deps, account_id: str) -> Context:
+        """With the store's rotation as it is now (read on every attempt: it races)."""
+        return Context(config=self.config, users=self.users, rotation=deps.routing.rotation(account_id),
+                       hours=self.hours)
+
+
+def load_pool(deps: Deps, account_id: str, group_id: str | None) -> Pool:
+    """The store's config, the group's users and (with business hours respected) the store's hours.
+    Without `group_id` the store's record names it."""
+    config = routing_config(deps, account_id)
+    account = deps.accounts.get(account_id) if config.respect_business_hours or group_id is None else None
+    group = group_id or (account.group_id if account else "")
+    users = {u.user_id: u for u in deps.users.list_for_group(group)} if group else {}
+    hours = account.hours if config.respect_business_hours and account else None
+    return Pool(config, users, hours)
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A decision on the lead as it is now: what the rules decided (None: nothing to do), the context
+    it was decided in, and the waiting marker it answers."""
+
+    outcome: Outcome | None
+    context: Context | None = None
+    waiting: Waiting | None = None
+
+
+@dataclass(frozen=True)
+class Made:
+    """What a saved transition made besides the lead's new state."""
+
+    outcome: Outcome
+    offer: Offer | None = None
+    waiting: Waiting | None = None
+
+
+@dataclass(frozen=True)
+class Applied:
+    lead: Lead
+    outcome: Outcome
+    offer: Offer | None = None
+    waiting: Waiting | None = None
+
+
+def transition(deps: Deps, lead_id: str, decide: Callable[[Lead, int], Decided]) -> Applied | None:
+    """Decide and save one transition; decide again (`attempt` > 0: read again what was read before)
+    after any lost race. None when the rules decided nothing is to be done."""
+
+    def as_change(lead: Lead, attempt: int) -> Change[Made] | None:
+        decided = decide(lead, attempt)
+        outcome = decided.outcome
+        if outcome is None or (not outcome.lead_updates and outcome.step is None):
+            return None
+        return _to_change(deps, lead, outcome, decided.context, decided.waiting, deps.clock.now())
+
+    saved = decide_and_save(deps, lead_id, as_change, attempts=ATTEMPTS, retry_on=(LostRace,), busy=BUSY)
+    made = saved.result
+    if made is None:
+        return None
+    return Applied(lead=saved.lead, outcome=made.outcome, offer=made.offer, waiting=made.waiting)
+
+
+def _to_change(deps: Deps, lead: Lead, outcome: Outcome, ctx: Context | None, waiting_before: Waiting | None,
+               now: datetime) -> Change[Made]:
+    """An Outcome as the records and conditional writes of one transaction."""
+    repo = deps.routing
+    at = iso(now)
+    writes: list[Write] = []
+    new_offer: Offer | None = None
+    new_waiting: Waiting | None = None
+    step = outcome.step
+    offer_id = new_id("ofr", now) if step is not None and step.kind == "offer" else None
+    if outcome.decision is not None:
+        writes.append(repo.close_offer(outcome.decision, at))
+    if outcome.waiting_done and waiting_before is not None:
+        writes.append(repo.remove_waiting(waiting_before))
+    if step is not None and step.kind == "offer" and step.agent_id and step.expires_at:
+        new_offer = Offer(offer_id=offer_id or "", lead_id=lead.lead_id, account_id=lead.account_id,
+                          group_id=lead.group_id, agent_id=step.agent_id,
+                          routing_version=outcome.lead_updates["routing_version"], made_at=at,
+                          expires_at=iso(step.expires_at), catchall=step.catchall, rule_index=step.rule_index,
+                          progress=step.progress)
+        writes.append(repo.add_offer(new_offer))
+        if step.rotation is not None and ctx is not None:
+            writes.append(repo.save_rotation(lead.account_id, ctx.rotation, step.rotation))
+    if step is not None and step.kind == "wait" and step.opens_at:
+        new_waiting = Waiting(lead_id=lead.lead_id, account_id=lead.account_id,
+                              routing_version=outcome.lead_updates["routing_version"], opens_at=iso(step.opens_at),
+                              progress=step.progress)
+        writes.append(repo.add_waiting(new_waiting))
+
+    def with_offer_id(data: dict[str, Any], made: bool) -> dict[str, Any]:
+        return {**data, "offer_id": offer_id} if made and offer_id else data
+
+    # Ids sort the timeline: events of one transition share a millisecond, so keep their order.
+    event_ids = sorted(new_id("evt", now) for _ in outcome.timeline)
+    events = [timeline_event(deps, lead, r.kind, r.user_id, event_id=event_id,
+                             **with_offer_id({k: v for k, v in r.data.items() if v is not None},
+                                             r.data.get("action") == "made"))
+              for r, event_id in zip(outcome.timeline, event_ids, strict=True)]
+    scores = []
+    for r in outcome.scores:
+        entry = score_event(deps, lead, r.user_id or "", r.kind)
+        scores.append(entry.model_copy(update={"points": rules.points_of(r)}))
+    reports = [report_event(deps, lead, r.kind, r.user_id, **with_offer_id(r.data, r.kind == "offer_made"))
+               for r in outcome.reports]
+    return Change(updates=dict(outcome.lead_updates), events=events, scores=scores, reports=reports, writes=writes,
+                  result=Made(outcome, new_offer, new_waiting))
+
+
+def after_commit(deps: Deps, applied: Applied) -> None:
+    """Timers and notifications: outside the transaction, repeatable, and backed by the sweep."""
+    if applied.offer is not None:
+        offer = applied.offer
+        set_timer(deps, OfferExpiry(offer_id=offer.offer_id, routing_version=offer.routing_version,
+                                    due_at=offer.expires_at))
+    if applied.waiting is not None:
+        waiting = applied.waiting
+        set_timer(deps, Opening(lead_id=waiting.lead_id, routing_version=waiting.routing_version,
+                                due_at=waiting.opens_at))
+    _send_notices(deps, applied)
+
+
+def _send_notices(deps: Deps, applied: Applied) -> None:
+    from chalicelib.services.notifications import notify
+
+    lead = applied.lead
+    label = lead.name or "a customer"
+    for notice in applied.outcome.notices:
+        try:
+            if notice.kind == "delinquent":
+                managers = [u for u in deps.users.list_for_group(lead.group_id)
+                            if not u.deleted and u.role in (Role.MANAGER, Role.ADMIN)
+                            and lead.account_id in u.account_ids]
+                notify(deps, managers, "delinquent", f"Nobody accepted the {lead.source} lead from {label}",
+                       lead.lead_id, lead.account_id)
+                continue
+            user = deps.users.get(notice.user_id or "")
+            if user is None:
+                continue
+            if notice.kind == "offer" and applied.offer is not None:
+                seconds = max(0, int((parse_time(applied.offer.expires_at) - deps.clock.now()).total_seconds()))
+                text = f"New {lead.source} lead from {label}: accept within {seconds // 60}m{seconds % 60:02d}s"
+            else:
+                text = f"The {lead.source} lead from {label} is yours"
+            notify(deps, [user], notice.kind, text, lead.lead_id, lead.account_id)
+        except Exception:
+            # The transition is saved; a lost notification must not turn it into an error.
+            logger.exception("routing notification failed", extra={"lead_id": lead.lead_id, "kind": notice.kind})
