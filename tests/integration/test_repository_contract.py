@@ -1,0 +1,394 @@
+"""One contract, two implementations: every test here runs against the in-memory fakes of
+tests/fakes.py and against the DynamoDB repositories under moto, through the ports on Deps. What a
+use-case unit test learns from a fake is therefore what DynamoDB does: the same reads, the same
+conditions, the same named conflicts, all-or-nothing transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from chalicelib.clock import FixedClock
+from chalicelib.deps import Deps
+from chalicelib.domain.accounts import Account, Group
+from chalicelib.domain.appointments import Appointment
+from chalicelib.domain.errors import (
+    AlreadyDecided,
+    ClaimHeld,
+    Conflict,
+    ContactTaken,
+    DuplicateDelivery,
+    LeadChanged,
+    LeadOptedOut,
+    LostRace,
+    NotFound,
+    ValidationFailed,
+    VersionConflict,
+)
+from chalicelib.domain.lead_query import LeadFilters, Position, plan_list
+from chalicelib.domain.leads import Lead, next_version
+from chalicelib.domain.notifications import Notification
+from chalicelib.domain.outbox import OutboxMessage
+from chalicelib.domain.records import report_event, score_event, timeline_event
+from chalicelib.domain.routing import Offer, OfferDecision, Rotation, RoutingConfig, Waiting
+from chalicelib.domain.saved_replies import SavedReply
+from chalicelib.domain.tenancy import Role
+from chalicelib.domain.users import User
+from tests.fakes import fake_deps
+
+NOW = "2026-11-02T15:00:00.000Z"
+LATER = "2026-11-02T15:05:00.000Z"
+
+
+@pytest.fixture(params=["fake", "dynamodb"])
+def deps(request: pytest.FixtureRequest) -> Iterator[Deps]:
+    if request.param == "fake":
+        yield fake_deps()
+        return
+    request.getfixturevalue("aws")
+    yield Deps(clock=FixedClock(NOW))
+
+
+def _lead(n: int = 1, **fields: Any) -> Lead:
+    at = fields.pop("at", NOW)
+    return Lead(lead_id=f"lead_{n:04d}", account_id="acc_1", group_id="grp_1", first_name=f"Pat{n}",
+                created_at=at, received_at=at, last_activity_at=at, **fields)
+
+
+def _stored(deps: Deps, lead: Lead) -> Lead:
+    deps.transactions.commit(deps.leads.create(lead))
+    return lead
+
+
+# -- transactions and leads -----------------------------------------------------------------------
+
+def test_a_lead_is_created_once_and_read_back(deps: Deps) -> None:
+    lead = _stored(deps, _lead(phone="+13125550177"))
+    assert deps.leads.get(lead.lead_id) == lead
+    assert deps.leads.require(lead.lead_id) == lead
+    assert deps.leads.many({lead.lead_id, "lead_missing"}) == {lead.lead_id: lead}
+    with pytest.raises(LostRace):
+        deps.transactions.commit(deps.leads.create(lead))
+    with pytest.raises(NotFound):
+        deps.leads.require("lead_missing")
+
+
+def test_saving_over_a_lead_that_moved_on_is_lead_changed(deps: Deps) -> None:
+    before = _stored(deps, _lead())
+    after = next_version(before, status="hot")
+    deps.transactions.commit(deps.leads.save(before, after))
+    assert deps.leads.require(before.lead_id).version == before.version + 1
+    with pytest.raises(LeadChanged):
+        deps.transactions.commit(deps.leads.save(before, next_version(before, status="cold")))
+    assert deps.leads.require(before.lead_id).status == "hot"
+
+
+def test_a_transaction_is_all_or_nothing_and_names_the_first_failed_condition(deps: Deps) -> None:
+    lead = _stored(deps, _lead())
+    event = timeline_event(lead, "note", None, FixedClock(NOW).now(), text="first")
+    deps.transactions.commit([deps.leads.add_event(event)])
+    other = timeline_event(lead, "note", None, FixedClock(NOW).now(), text="second")
+    claim = deps.leads.claim_contact("acc_1", "phone", "+13125550177", lead.lead_id, NOW, None)
+    with pytest.raises(LostRace) as lost:
+        deps.transactions.commit([deps.leads.add_event(other), claim, deps.leads.add_event(event)])
+    assert type(lost.value) is LostRace  # the repeated event, not a ContactTaken
+    assert [e.data["text"] for e in deps.leads.timeline(lead.lead_id)] == ["first"]
+    assert deps.leads.contact("acc_1", "phone", "+13125550177") is None
+
+
+def test_the_timeline_is_oldest_first_by_time_then_by_id(deps: Deps) -> None:
+    lead = _stored(deps, _lead())
+    clock = FixedClock(NOW)
+    first = timeline_event(lead, "note", "usr_1", clock.now(), text="a")
+    second = timeline_event(lead, "note", "usr_1", clock.now(), text="b")  # same millisecond
+    earlier = timeline_event(lead, "note", None, clock.now(), at="2026-11-02T14:00:00.000Z", text="c")
+    deps.transactions.commit([deps.leads.add_event(second), deps.leads.add_event(first),
+                              deps.leads.add_event(earlier)])
+    assert [e.data["text"] for e in deps.leads.timeline(lead.lead_id)] == ["c", "a", "b"]
+    assert deps.leads.event(lead.lead_id, first.event_id) == first
+
+
+def test_contact_keys_are_claimed_once_and_only_released_by_their_lead(deps: Deps) -> None:
+    one, two = _stored(deps, _lead(1)), _stored(deps, _lead(2))
+    deps.transactions.commit([deps.leads.claim_contact("acc_1", "phone", "+13125550177", one.lead_id, NOW, None)])
+    assert deps.leads.contact("acc_1", "phone", "+13125550177") == {"lead_id": one.lead_id, "at": NOW}
+    with pytest.raises(ContactTaken):
+        deps.transactions.commit([deps.leads.claim_contact("acc_1", "phone", "+13125550177", two.lead_id, NOW,
+                                                           None)])
+    with pytest.raises(ContactTaken):
+        deps.transactions.commit([deps.leads.release_contact("acc_1", "phone", "+13125550177", two.lead_id)])
+    deps.transactions.commit([deps.leads.claim_contact("acc_1", "phone", "+13125550177", two.lead_id, LATER,
+                                                       one.lead_id)])
+    assert deps.leads.contact("acc_1", "phone", "+13125550177") == {"lead_id": two.lead_id, "at": LATER}
+    deps.transactions.commit([deps.leads.release_contact("acc_1", "phone", "+13125550177", two.lead_id)])
+    assert deps.leads.contact("acc_1", "phone", "+13125550177") is None
+
+
+def test_lists_page_newest_first_filter_and_resume_after_a_position(deps: Deps) -> None:
+    leads = [_stored(deps, _lead(n, at=f"2026-11-02T15:0{n}:00.000Z", labels=["vip"] if n % 2 else []))
+             for n in range(1, 6)]
+    inbox = plan_list("inbox", LeadFilters())
+    first = deps.leads.list_batch("acc_1", inbox, Position(), 2)
+    assert [lead.lead_id for _, lead in first.items] == [leads[4].lead_id, leads[3].lead_id]
+    assert not first.exhausted and first.examined_to == first.items[-1][0]
+    rest = deps.leads.list_batch("acc_1", inbox, Position(after=first.examined_to), 10)
+    assert [lead.lead_id for _, lead in rest.items] == [leads[2].lead_id, leads[1].lead_id, leads[0].lead_id]
+    assert rest.exhausted
+    vip = deps.leads.list_batch("acc_1", plan_list("inbox", LeadFilters(label="vip")), Position(), 10)
+    assert [lead.lead_id for _, lead in vip.items] == [leads[4].lead_id, leads[2].lead_id, leads[0].lead_id]
+    searched = deps.leads.list_batch("acc_1", plan_list("inbox", LeadFilters(q="pat3")), Position(), 10)
+    assert [lead.lead_id for _, lead in searched.items] == [leads[2].lead_id]
+    awaiting = [_stored(deps, _lead(10 + n, awaiting_since=f"2026-11-02T1{n}:00:00.000Z")) for n in (3, 1)]
+    waiting = deps.leads.list_batch("acc_1", plan_list("awaiting", LeadFilters()), Position(), 10)
+    assert [lead.lead_id for _, lead in waiting.items] == [awaiting[1].lead_id, awaiting[0].lead_id]
+
+
+def test_score_and_report_records_are_written_once(deps: Deps) -> None:
+    lead = _stored(deps, _lead(assigned_to="usr_1"))
+    clock = FixedClock(NOW)
+    entry = score_event(lead, "usr_1", "accept", clock.now())
+    deps.transactions.commit([deps.leads.add_score(entry), deps.leads.add_report(
+        report_event(lead, "offer_accepted", clock.now(), user_id="usr_1"))])
+    with pytest.raises(LostRace):
+        deps.transactions.commit([deps.leads.add_score(entry)])
+    assert deps.routing.score_events("usr_1", "2026-11-02T00:00:00.000Z", "2026-11-02T23:59:59.999Z") == [entry]
+    assert deps.routing.score_events("usr_1", "2026-11-03T00:00:00.000Z", "2026-11-03T23:59:59.999Z") == []
+
+
+# -- routing -----------------------------------------------------------------------------------------
+
+def _offer(n: int = 1, expires_at: str = LATER, agent: str = "usr_1", version: int = 1) -> Offer:
+    return Offer(offer_id=f"ofr_{n:04d}", lead_id="lead_0001", account_id="acc_1", group_id="grp_1", agent_id=agent,
+                 routing_version=version, made_at=NOW, expires_at=expires_at)
+
+
+def test_routing_config_and_the_rotations_revision(deps: Deps) -> None:
+    assert deps.routing.config("acc_1") is None
+    config = RoutingConfig(account_id="acc_1", offer_timeout_seconds=90)
+    deps.routing.put_config(config)
+    assert deps.routing.config("acc_1") == config
+    assert deps.routing.rotation("acc_1") == Rotation()
+    moved = Rotation(seq=1, last_offered={"usr_1": 1})
+    deps.transactions.commit([deps.routing.save_rotation("acc_1", Rotation(), moved)])
+    assert deps.routing.rotation("acc_1") == moved.model_copy(update={"rev": 1})
+    with pytest.raises(VersionConflict):
+        deps.transactions.commit([deps.routing.save_rotation("acc_1", Rotation(), moved)])
+
+
+def test_an_offer_closes_once_and_only_in_its_window(deps: Deps) -> None:
+    deps.transactions.commit([deps.routing.add_offer(_offer(1)), deps.routing.add_offer(_offer(2))])
+    with pytest.raises(AlreadyDecided):  # not expired yet
+        deps.transactions.commit([deps.routing.close_offer(OfferDecision("ofr_0001", "timed_out", "expired"), NOW)])
+    deps.transactions.commit([deps.routing.close_offer(OfferDecision("ofr_0001", "accepted", "live"), NOW)])
+    assert deps.routing.offer("ofr_0001").state == "accepted"  # type: ignore[union-attr]
+    with pytest.raises(AlreadyDecided):
+        deps.transactions.commit([deps.routing.close_offer(OfferDecision("ofr_0001", "declined", "live"), NOW)])
+    assert deps.routing.decide_offer(OfferDecision("ofr_0002", "superseded", "expired"), LATER) is True
+    assert deps.routing.decide_offer(OfferDecision("ofr_0002", "superseded", "expired"), LATER) is False
+
+
+def test_pending_and_due_offers(deps: Deps) -> None:
+    deps.transactions.commit([deps.routing.add_offer(_offer(n, expires_at=f"2026-11-02T15:0{n}:00.000Z"))
+                              for n in range(1, 5)])
+    deps.routing.decide_offer(OfferDecision("ofr_0004", "declined", "live"), NOW)
+    now = "2026-11-02T15:01:30.000Z"
+    first, cursor = deps.routing.pending_offers("usr_1", now, 1, None)
+    assert [o.offer_id for o in first] == ["ofr_0002"] and cursor
+    second, _ = deps.routing.pending_offers("usr_1", now, 1, cursor)
+    assert [o.offer_id for o in second] == ["ofr_0003"]
+    assert deps.routing.pending_offers("usr_2", now, 10, None) == ([], None)
+    page, start = deps.routing.due_offers("2026-11-02T15:03:00.000Z", 2)
+    assert [o.offer_id for o in page] == ["ofr_0001", "ofr_0002"] and start is not None
+    rest, _ = deps.routing.due_offers("2026-11-02T15:03:00.000Z", 2, start)
+    assert [o.offer_id for o in rest] == ["ofr_0003"]
+
+
+def test_a_waiting_marker_is_removed_only_at_its_routing_version(deps: Deps) -> None:
+    waiting = Waiting(lead_id="lead_0001", account_id="acc_1", routing_version=3, opens_at=LATER)
+    deps.transactions.commit([deps.routing.add_waiting(waiting)])
+    assert deps.routing.waiting("lead_0001") == waiting
+    assert [w.lead_id for w in deps.routing.due_openings(NOW, 10)[0]] == []
+    assert [w.lead_id for w in deps.routing.due_openings(LATER, 10)[0]] == ["lead_0001"]
+    with pytest.raises(VersionConflict):
+        deps.transactions.commit([deps.routing.remove_waiting(waiting.model_copy(update={"routing_version": 2}))])
+    deps.routing.drop_waiting(waiting.model_copy(update={"routing_version": 2}))
+    assert deps.routing.waiting("lead_0001") == waiting
+    deps.transactions.commit([deps.routing.remove_waiting(waiting)])
+    assert deps.routing.waiting("lead_0001") is None
+
+
+def test_feedback_parts_earned(deps: Deps) -> None:
+    assert deps.routing.feedback_earned("lead_0001", "usr_1") == set()
+    deps.transactions.commit([deps.routing.record_feedback("lead_0001", "usr_1", {"feedback_status"}, NOW)])
+    assert deps.routing.feedback_earned("lead_0001", "usr_1") == {"feedback_status"}
+
+
+# -- outbox, deliveries, appointments, saved replies, notifications -----------------------------------
+
+def _message(status: str = "queued") -> OutboxMessage:
+    return OutboxMessage(message_id="msg_0001", lead_id="lead_0001", account_id="acc_1", group_id="grp_1",
+                         channel="sms", to="+13125550177", body="Hi", status=status, created_at=NOW)
+
+
+def _with_message_event(deps: Deps, status: str = "queued") -> OutboxMessage:
+    lead = _stored(deps, _lead())
+    message = _message(status)
+    event = timeline_event(lead, "message", None, FixedClock(NOW).now(), event_id=message.message_id,
+                           direction="outbound", channel="sms", body="Hi", status=status)
+    deps.transactions.commit([deps.outbox.add(message, NOW), deps.leads.add_event(event)])
+    return message
+
+
+def test_a_message_moves_with_its_timeline_event_and_leaves_the_due_index(deps: Deps) -> None:
+    message = _with_message_event(deps)
+    assert deps.outbox.get(message.message_id) == message
+    assert [m.message_id for m in deps.outbox.due(NOW)] == ["msg_0001"]
+    deps.transactions.commit(deps.outbox.move("lead_0001", "msg_0001", "sent", ("queued",),
+                                              shown={"sent_at": LATER}, set_fields={"attempts": 1,
+                                                                                     "provider_id": "SM1"}))
+    moved = deps.outbox.get("msg_0001")
+    assert moved is not None and (moved.status, moved.attempts, moved.provider_id) == ("sent", 1, "SM1")
+    shown = deps.leads.event("lead_0001", "msg_0001")
+    assert shown is not None and (shown.data["status"], shown.data["sent_at"]) == ("sent", LATER)
+    assert deps.outbox.due(LATER) == []
+    with pytest.raises(AlreadyDecided):
+        deps.transactions.commit(deps.outbox.move("lead_0001", "msg_0001", "sent", ("queued",)))
+
+
+def test_a_queued_message_is_claimed_once_and_never_for_an_opted_out_lead(deps: Deps) -> None:
+    message = _with_message_event(deps)
+    deps.outbox.claim(message, NOW, LATER)
+    with pytest.raises(ClaimHeld):
+        deps.outbox.claim(message, NOW, LATER)
+    with pytest.raises(AlreadyDecided):  # nobody else may move it while the claim is live
+        deps.transactions.commit(deps.outbox.move("lead_0001", "msg_0001", "dropped", ("queued",), claim_free_at=NOW))
+    after_claim = "2026-11-02T15:05:00.001Z"
+    deps.outbox.claim(message, after_claim, "2026-11-02T15:10:00.000Z")  # the first claim ran out
+    lead = deps.leads.require("lead_0001")
+    deps.transactions.commit(deps.leads.save(lead, next_version(lead, opted_out=True)))
+    deps.transactions.commit(deps.outbox.move("lead_0001", "msg_0001", "queued", ("queued",), release=True,
+                                              due_at=NOW))
+    with pytest.raises(LeadOptedOut):
+        deps.outbox.claim(message, after_claim, "2026-11-02T15:10:00.000Z")
+    deps.transactions.commit(deps.outbox.move("lead_0001", "msg_0001", "sent", ("queued",)))
+    with pytest.raises(ClaimHeld):  # not queued any more: whatever the lead
+        deps.outbox.claim(message, after_claim, "2026-11-02T15:10:00.000Z")
+
+
+def test_provider_ids_and_dedup_keys(deps: Deps) -> None:
+    deps.transactions.commit([deps.deliveries.record_provider_id("twilio", "SM1", "lead_0001", "msg_0001",
+                                                                 account_id="acc_1", provider_account="AC1")])
+    found = deps.deliveries.provider_message("twilio", "SM1")
+    assert found is not None and (found.message_id, found.provider_account) == ("msg_0001", "AC1")
+    assert deps.deliveries.provider_message("twilio", "SM2") is None
+    deps.transactions.commit([deps.deliveries.record("twilio", "SM1", 1, lead_id="lead_0001", message_id="m")])
+    with pytest.raises(DuplicateDelivery):
+        deps.transactions.commit([deps.deliveries.record("twilio", "SM1", 1, lead_id="lead_0002", message_id="n")])
+    assert deps.deliveries.seen("twilio", "SM1") == {"lead_id": "lead_0001", "message_id": "m"}
+    assert deps.deliveries.claim("meta", "mid1", 1, NOW, "2026-11-02T14:59:00.000Z") is True
+    assert deps.deliveries.claim("meta", "mid1", 1, NOW, "2026-11-02T14:59:00.000Z") is False
+    assert deps.deliveries.claim("meta", "mid1", 1, LATER, "2026-11-02T15:04:00.000Z") is True  # stale: taken over
+    deps.transactions.commit([deps.deliveries.finish("meta", "mid1", "lead_0001", "m2")])
+    with pytest.raises(DuplicateDelivery):
+        deps.transactions.commit([deps.deliveries.finish("meta", "mid1", "lead_0001", "m3")])
+    assert deps.deliveries.claim("meta", "mid1", 1, "2026-11-03T00:00:00.000Z", "2026-11-03T00:00:00.000Z") is False
+
+
+def test_an_appointment_changes_only_from_the_status_it_was_read_in(deps: Deps) -> None:
+    appointment = Appointment(appointment_id="apt_1", lead_id="lead_0001", account_id="acc_1", group_id="grp_1",
+                              at=LATER, created_at=NOW, updated_at=NOW)
+    deps.transactions.commit([deps.appointments.save(appointment)])
+    with pytest.raises(LostRace):
+        deps.transactions.commit([deps.appointments.save(appointment)])
+    showed = appointment.model_copy(update={"status": "showed"})
+    deps.transactions.commit([deps.appointments.save(showed, expected_status="scheduled")])
+    assert deps.appointments.get("apt_1") == showed
+    with pytest.raises(AlreadyDecided):
+        deps.transactions.commit([deps.appointments.save(showed, expected_status="scheduled")])
+
+
+def test_saved_replies_by_title_with_their_cursor(deps: Deps) -> None:
+    for n, title in enumerate(["Trade-in", "directions", "Financing"]):
+        deps.saved_replies.put(SavedReply(saved_reply_id=f"svr_{n}", account_id="acc_1", group_id="grp_1", title=title,
+                                          body="b", created_at=NOW, updated_at=NOW), new=True)
+    with pytest.raises(Conflict):
+        deps.saved_replies.put(deps.saved_replies.get("svr_0"), new=True)  # type: ignore[arg-type]
+    first, cursor = deps.saved_replies.page("acc_1", 2, None)
+    assert [r.title for r in first] == ["directions", "Financing"] and cursor
+    rest, _ = deps.saved_replies.page("acc_1", 2, cursor)
+    assert [r.title for r in rest] == ["Trade-in"]
+    with pytest.raises(ValidationFailed):
+        deps.saved_replies.page("acc_1", 2, "bm90LWEtY3Vyc29y")
+    deps.saved_replies.delete("svr_0")
+    with pytest.raises(NotFound):
+        deps.saved_replies.delete("svr_0")
+    assert deps.saved_replies.get("svr_0") is None
+
+
+def test_notifications_newest_first_unread_and_read(deps: Deps) -> None:
+    for n in range(3):
+        deps.notifications.add(Notification(notification_id=f"ntf_{n}", user_id="usr_1", kind="offer", text=f"t{n}",
+                                            at=NOW), ttl=1)
+    page, cursor = deps.notifications.page("usr_1", 2, None)
+    assert [n.notification_id for n in page] == ["ntf_2", "ntf_1"] and cursor
+    assert [n.notification_id for n in deps.notifications.page("usr_1", 2, cursor)[0]] == ["ntf_0"]
+    assert deps.notifications.mark_read("usr_1", "ntf_2").read is True
+    assert [n.notification_id for n in deps.notifications.page("usr_1", 10, None, unread_only=True)[0]] == \
+        ["ntf_1", "ntf_0"]
+    with pytest.raises(NotFound):
+        deps.notifications.mark_read("usr_2", "ntf_1")
+    assert deps.notifications.delivered("ntf_1", "email") is False
+    deps.notifications.mark_delivered("ntf_1", "email", ttl=1)
+    assert deps.notifications.delivered("ntf_1", "email") is True
+
+
+# -- tenancy ------------------------------------------------------------------------------------------
+
+def _account(n: int, **fields: Any) -> Account:
+    return Account(account_id=f"acc_{n}", group_id="grp_1", name=f"Store {n}", timezone="America/Chicago",
+                   api_key=f"key-{n}", created_at=NOW, updated_at=NOW, **fields)
+
+
+def test_stores_keep_their_numbers_to_themselves(deps: Deps) -> None:
+    group = Group(group_id="grp_1", name="Acme", created_at=NOW)
+    one = _account(1, sms_number="+13125550100", twilio_account_sid="AC" + "1" * 32)
+    deps.accounts.create(one, group)
+    with pytest.raises(Conflict) as taken:
+        deps.accounts.create(_account(2, sms_number="+13125550100"))
+    assert taken.value.code == "already_exists" and taken.value.details[0]["field"] == "sms_number"
+    owner = deps.accounts.sms_number_owner("+13125550100")
+    assert owner is not None and (owner.account_id, owner.twilio_account_sid) == ("acc_1", "AC" + "1" * 32)
+    moved = one.model_copy(update={"sms_number": "+13125550101", "updated_at": LATER})
+    deps.accounts.replace(one, moved)
+    assert deps.accounts.sms_number_owner("+13125550100") is None
+    assert deps.accounts.sms_number_owner("+13125550101").account_id == "acc_1"  # type: ignore[union-attr]
+    with pytest.raises(Conflict):
+        deps.accounts.replace(one, moved)  # read before the last change
+    assert deps.accounts.by_api_key("key-1") == moved
+    assert deps.groups.get("grp_1") == group
+    deps.accounts.create(_account(3))
+    assert [a.account_id for a in deps.accounts.list_for_group("grp_1")] == ["acc_1", "acc_3"]
+    page, more = deps.accounts.page_for_group("grp_1", 1, None, lambda a: True)
+    assert [a.account_id for a in page] == ["acc_1"] and more
+
+
+def test_users_by_email_and_the_groups_list_without_deleted_ones(deps: Deps) -> None:
+    def user(n: int) -> User:
+        return User(user_id=f"usr_{n}", group_id="grp_1", email=f"u{n}@acme.com", name=f"U{n}", role=Role.AGENT,
+                    created_at=NOW, updated_at=NOW)
+
+    deps.users.create_with_group(user(1), Group(group_id="grp_1", name="Acme", created_at=NOW))
+    deps.users.create(user(2))
+    with pytest.raises(Conflict) as taken:
+        deps.users.create(user(3).model_copy(update={"email": "u1@acme.com"}))
+    assert taken.value.code == "already_exists"
+    assert deps.users.by_email("u2@acme.com") == user(2)
+    assert deps.users.set_available("usr_2", False, LATER).available is False
+    gone = user(1).model_copy(update={"deleted": True, "updated_at": LATER})
+    deps.users.replace(user(1), gone)
+    assert deps.users.by_email("u1@acme.com") is None
+    assert [u.user_id for u in deps.users.list_for_group("grp_1")] == ["usr_2"]
+    with pytest.raises(NotFound):
+        deps.users.set_available("usr_1", True, LATER)

@@ -1,0 +1,86 @@
+"""What a customer's message does, on fakes: it joins the contact's open lead and makes it wait for
+the store; STOP / START / HELP take effect at once; a repeated delivery is stored once; a closed
+lead's contact or an unknown sender starts a new lead on the inbound queue."""
+
+from __future__ import annotations
+
+from pydantic import TypeAdapter
+
+from chalicelib.domain.inbound import InboundMessage
+from chalicelib.schemas.queues import InboundJob
+from chalicelib.services import inbound
+from tests.unit.services.shop import STORE_NUMBER, Shop, shop
+
+
+def sms(s: Shop, body: str, sid: str, sender: str = "+13125550177") -> InboundMessage:
+    return InboundMessage(provider="twilio", provider_id=sid, channel="sms", sender=sender, recipient=STORE_NUMBER,
+                          body=body, received_at=s.clock.now().isoformat())
+
+
+def _inbound_bodies(s: Shop, lead_id: str) -> list[tuple[str, str]]:
+    return [(e.data["direction"], e.data["body"]) for e in s.deps.leads.timeline(lead_id) if e.type == "message"]
+
+
+def test_a_message_joins_the_contacts_lead_once_and_makes_it_wait() -> None:
+    s = shop()
+    lead = s.lead(message=None)
+    s.queued("inbound")
+    msg = sms(s, "Still available?", "SM" + "1" * 32)
+    first = inbound.receive(s.deps, s.account.account_id, msg)
+    again = inbound.receive(s.deps, s.account.account_id, msg)
+    assert (first.lead_id, first.duplicate) == (lead.lead_id, False)
+    assert (again.duplicate, again.message_id) == (True, first.message_id)
+    assert _inbound_bodies(s, lead.lead_id) == [("inbound", "Still available?")]
+    current = s.current(lead.lead_id)
+    assert current.awaiting_since is not None and current.last_message_preview == "Still available?"
+    assert [job["kind"] for job in s.queued("inbound")] == ["language"]
+
+
+def test_stop_opts_out_and_start_opts_back_in() -> None:
+    s = shop()
+    lead = s.lead()
+    inbound.receive(s.deps, s.account.account_id, sms(s, "stop", "SM" + "2" * 32))
+    stopped = s.current(lead.lead_id)
+    assert (stopped.opted_out, stopped.status) == (True, "dead")
+    inbound.receive(s.deps, s.account.account_id, sms(s, " START ", "SM" + "3" * 32))
+    started = s.current(lead.lead_id)
+    assert (started.opted_out, started.status) == (False, "hot")
+    kinds = [e.type for e in s.deps.leads.timeline(lead.lead_id)][-6:]
+    assert kinds == ["message", "opt_out", "status", "message", "opt_in", "status"]
+
+
+def test_help_is_answered_in_the_reply_and_recorded_after_the_question() -> None:
+    s = shop()
+    lead = s.lead(message=None)
+    result = inbound.receive(s.deps, s.account.account_id, sms(s, "HELP", "SM" + "4" * 32))
+    assert result.reply is not None and result.reply.startswith("Acme Honda:")
+    assert _inbound_bodies(s, lead.lead_id) == [("inbound", "HELP"), ("outbound", result.reply)]
+    assert s.current(lead.lead_id).awaiting_since == lead.awaiting_since  # a keyword waits for nobody
+
+
+def test_an_unknown_sender_goes_to_the_inbound_queue_and_becomes_a_routed_lead() -> None:
+    s = shop()
+    result = inbound.receive(s.deps, s.account.account_id, sms(s, "Do you have trucks?", "SM" + "5" * 32,
+                                                               sender="+13125550188"))
+    assert result.deferred
+    [body] = s.queued("inbound")
+    job = TypeAdapter(InboundJob).validate_python(body)
+    inbound.process_job(s.deps, job)
+    inbound.process_job(s.deps, job)  # delivered twice: still one lead
+    leads = list(s.deps.state.leads.values())
+    assert len(leads) == 1 and leads[0].phone == "+13125550188" and leads[0].source == "SMS"
+    assert leads[0].routing_state == "offered"
+    assert _inbound_bodies(s, leads[0].lead_id) == [("inbound", "Do you have trucks?")]
+
+
+def test_a_message_to_a_closed_lead_starts_a_new_one() -> None:
+    from chalicelib.services import lead_edits
+
+    s = shop()
+    lead = s.lead()
+    assert s.manager is not None
+    from chalicelib.schemas.leads import UpdateLeadRequest
+
+    lead_edits.update_lead(s.deps, s.principal(s.manager), lead.lead_id, UpdateLeadRequest(status="sold"))
+    result = inbound.receive(s.deps, s.account.account_id, sms(s, "One more question", "SM" + "6" * 32))
+    assert result.deferred
