@@ -195,10 +195,7 @@ class FakeAccountStore:
         return self.state.accounts.get(account_id)
 
     def require(self, account_id: str) -> Account:
-        account = self.get(account_id)
-        if account is None:
-            raise NotFound("account not found")
-        return account
+        return NotFound.unless(self.get(account_id), "account")
 
     def list_for_group(self, group_id: str) -> list[Account]:
         return sorted((a for a in self.state.accounts.values() if a.group_id == group_id), key=lambda a: a.account_id)
@@ -313,10 +310,7 @@ class FakeLeadStore:
         return self.state.leads.get(lead_id)
 
     def require(self, lead_id: str) -> Lead:
-        lead = self.get(lead_id)
-        if lead is None:
-            raise NotFound("lead not found")
-        return lead
+        return NotFound.unless(self.get(lead_id), "lead")
 
     def many(self, lead_ids: set[str]) -> dict[str, Lead]:
         return {i: self.state.leads[i] for i in lead_ids if i in self.state.leads}

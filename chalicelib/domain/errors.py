@@ -4,7 +4,9 @@ Never match on message text: match on the class or on `code`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class DomainError(Exception):
@@ -47,6 +49,13 @@ class NotFound(DomainError):
 
     status = 404
     code = "not_found"
+
+    @classmethod
+    def unless(cls, found: T | None, what: str) -> T:
+        """`found`, or a 404 "`what` not found"."""
+        if found is None:
+            raise cls(f"{what} not found")
+        return found
 
 
 class Conflict(DomainError):

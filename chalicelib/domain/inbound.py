@@ -24,6 +24,8 @@ from chalicelib.ids import new_id
 from chalicelib.model import BaseModel
 
 SOURCES = {"sms": "SMS", "messenger": "Facebook"}
+# Attachments kept of one message (an MMS may carry up to 10).
+MAX_MEDIA = 10
 CONTACT_KIND = {"sms": "phone", "messenger": "messenger"}
 
 

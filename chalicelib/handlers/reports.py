@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Cron, Response
@@ -126,15 +125,13 @@ def nightly_reports_fan_out(event: Any) -> dict[str, int]:
 def nightly_reports_worker(event: Any) -> Any:
     """Writes one store's night per message; rewriting a night gives identical files, so a
     message delivered twice (or late) is harmless."""
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+    from chalicelib.handlers.queues import NightlyRecord, consume
 
-    processor = BatchProcessor(event_type=EventType.SQS)
-    return process_partial_response(event=event.to_dict(), record_handler=_nightly_record, processor=processor,
-                                    context=event.context)
+    return consume(event, NightlyRecord, _nightly_record)
 
 
 def _nightly_record(record: Any) -> None:
-    job = NightlyJob.model_validate(json.loads(record.body))
+    job: NightlyJob = record.body
     keys = nightly.run_nightly(get_deps(), job.day, [job.account_id])
     logger.info("nightly report job done", extra={"account_id": job.account_id, "date": job.day.isoformat(),
-                                                  "files": len(keys), "message_id": record.message_id})
+                                                  "files": len(keys), "message_id": record.messageId})

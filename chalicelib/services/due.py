@@ -53,18 +53,18 @@ def sweep_due(deps: Deps, time_left: Callable[[], bool] = lambda: True, page: in
             if start is None or not time_left():
                 return
 
-    for offer in each_due(deps.routing.due_offers):
-        try:
-            if routing.expire_offer(deps, offer.offer_id) != "noop":
-                counts["offers"] += 1
-        except Exception:
-            counts["failed"] += 1
-            logger.exception("sweep could not expire an offer", extra={"offer_id": offer.offer_id})
-    for waiting in each_due(deps.routing.due_openings):
-        try:
-            if routing.open_for_lead(deps, waiting.lead_id) != "noop":
-                counts["openings"] += 1
-        except Exception:
-            counts["failed"] += 1
-            logger.exception("sweep could not open for a lead", extra={"lead_id": waiting.lead_id})
+    def work_off(counted: str, fetch: Callable[..., Any], act: Callable[[Any], str], failure: str,
+                 named_by: str) -> None:
+        for item in each_due(fetch):
+            try:
+                if act(item) != "noop":
+                    counts[counted] += 1
+            except Exception:
+                counts["failed"] += 1
+                logger.exception(failure, extra={named_by: getattr(item, named_by)})
+
+    work_off("offers", deps.routing.due_offers, lambda offer: routing.expire_offer(deps, offer.offer_id),
+             "sweep could not expire an offer", "offer_id")
+    work_off("openings", deps.routing.due_openings, lambda waiting: routing.open_for_lead(deps, waiting.lead_id),
+             "sweep could not open for a lead", "lead_id")
     return counts

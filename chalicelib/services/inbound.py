@@ -20,7 +20,7 @@ from chalicelib.domain import conversations as rules
 from chalicelib.domain import inbound as meaning
 from chalicelib.domain.changes import Change, Write
 from chalicelib.domain.errors import DomainError, LostRace
-from chalicelib.domain.inbound import CONTACT_KIND, InboundMessage, NotThisLead
+from chalicelib.domain.inbound import CONTACT_KIND, MAX_MEDIA, InboundMessage, NotThisLead
 from chalicelib.domain.leads import Lead
 from chalicelib.domain.outbox import OutboxMessage
 from chalicelib.ids import new_id
@@ -28,6 +28,7 @@ from chalicelib.observability import logger
 from chalicelib.schemas.queues import DetectLanguage, InboundJob, NewContact
 from chalicelib.services.lead_changes import change_lead
 from chalicelib.services.outbox import QUEUED_GRACE, enqueue_send
+from chalicelib.services.signing import TwilioPost, check_twilio
 
 INBOUND = "inbound"
 DEDUP_DAYS = 7
@@ -53,6 +54,41 @@ class InboundBusy(Exception):
 
 def _ttl(deps: Deps) -> int:
     return int((deps.clock.now() + timedelta(days=DEDUP_DAYS)).timestamp())
+
+
+def sms_arrived(deps: Deps, post: TwilioPost) -> InboundResult:
+    """Twilio's SMS / MMS webhook. The number's owner decides which auth token must have signed the
+    request, so it is read first (the one GetItem the webhook makes anyway); nothing is written before
+    the signature is checked."""
+    to_number = post.lookup_value("To")
+    owner = deps.accounts.sms_number_owner(to_number) if to_number else None
+    check_twilio(deps, post, owner.account_id if owner else None, owner.twilio_account_sid if owner else None)
+    sid, sender, to = post.required("MessageSid", "From", "To")
+    if owner is None:
+        logger.warning("inbound SMS to a number no store owns", extra={"provider_id": sid})
+        return InboundResult()
+    media = post.last("NumMedia")
+    attachments = []
+    for i in range(min(int(media) if media.isdigit() else 0, MAX_MEDIA)):
+        url = post.last(f"MediaUrl{i}")
+        if url:
+            kind = post.last(f"MediaContentType{i}")
+            attachments.append({"url": url, **({"content_type": kind} if kind else {})})
+    message = InboundMessage(provider="twilio", provider_id=sid, channel="sms", sender=sender, recipient=to,
+                             body=(post.form.get("Body") or [""])[-1], received_at=iso(deps.clock.now()),
+                             attachments=attachments)
+    return receive(deps, owner.account_id, message)
+
+
+def messenger_arrived(deps: Deps, pages: list[tuple[str, list[InboundMessage]]]) -> None:
+    """Meta's webhook, signature checked: the customers' messages of each page, to the page's store."""
+    for page_id, messages in pages:
+        account_id = deps.accounts.page_owner(page_id) if page_id else None
+        if account_id is None:
+            logger.warning("messenger event for a page no store owns")
+            continue
+        for message in messages:
+            receive(deps, account_id, message)
 
 
 def receive(deps: Deps, account_id: str, msg: InboundMessage) -> InboundResult:

@@ -28,6 +28,7 @@ from chalicelib.domain.records import human_response
 from chalicelib.observability import logger
 from chalicelib.schemas.queues import SendMessage
 from chalicelib.services.lead_changes import change_lead, report_event
+from chalicelib.services.signing import TwilioPost, check_twilio, status_signer
 
 OUTBOX = "outbox"
 # A queued message whose queue job went missing is re-enqueued by the sweep after this long.
@@ -190,6 +191,17 @@ def sweep_due(deps: Deps, limit: int = 1000) -> int:
 
 
 # -- delivery callbacks ------------------------------------------------------------------------
+
+def status_arrived(deps: Deps, post: TwilioPost) -> str | None:
+    """Twilio's status callback: the stored message names the Twilio account it was sent through,
+    and that account signs its callbacks (services/signing.status_signer)."""
+    message_sid = post.lookup_value("MessageSid")
+    target = delivery_target(deps, "twilio", message_sid) if message_sid else None
+    signer = status_signer(deps, post, target.provider_account if target else None, known=target is not None)
+    check_twilio(deps, post, target.account_id if target else None, signer)
+    _, status = post.required("MessageSid", "MessageStatus")
+    return record_delivery_status(deps, "twilio", target, status, post.last("ErrorCode") or None)
+
 
 def delivery_target(deps: Deps, provider: str, provider_id: str) -> ProviderMessage | None:
     """The message a provider's id names, with the account it was sent through: the webhook checks

@@ -12,6 +12,7 @@ from chalicelib.clock import iso
 from chalicelib.domain.leads import Lead
 from chalicelib.ids import new_id
 from chalicelib.services.routing import route_new_lead
+from tests.fakes import FakeQueues
 from tests.support import Tenant, World
 
 ALWAYS_OPEN = {d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -110,27 +111,10 @@ def deliver_timers(world: World, bodies: list[dict[str, Any]]) -> Any:
     return world.client.lambda_.invoke("routing_timers", sqs_event(bodies)).payload
 
 
-class RecordingQueues:
-    """Stands in for the SQS publisher: keeps what was sent, so a test can deliver it when it likes
-    (the tests' clock is not SQS's, which honours DelaySeconds on the wall clock)."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, dict[str, Any], int]] = []
-
-    def send(self, queue: str, body: dict[str, Any], delay_seconds: int = 0) -> None:
-        self.sent.append((queue, body, delay_seconds))
-
-    def send_batch(self, queue: str, bodies: list[dict[str, Any]]) -> None:
-        self.sent.extend((queue, b, 0) for b in bodies)
-
-    def take(self, queue: str = "timers") -> list[dict[str, Any]]:
-        taken = [b for q, b, _ in self.sent if q == queue]
-        self.sent = [m for m in self.sent if m[0] != queue]
-        return taken
-
-
-def record_queues(world: World) -> RecordingQueues:
-    recording = RecordingQueues()
+def record_queues(world: World) -> FakeQueues:
+    """Keep what the app sends instead of sending it, so a test can deliver it when it likes (the tests'
+    clock is not SQS's, which honours DelaySeconds on the wall clock)."""
+    recording = FakeQueues()
     world.deps.queues = recording  # type: ignore[assignment]
     return recording
 

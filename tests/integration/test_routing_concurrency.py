@@ -146,7 +146,7 @@ def test_accepts_and_timer_deliveries_race_to_one_winner(racing: World, timers_f
     configure(world, s, offer_timeout_seconds=60)
     created = new_lead(world, s)
     agent_id, offer = current_offer(world, s) or pytest.fail("no offer")
-    timer = queues.take()[0]
+    timer = queues.take("timers")[0]
     token = s.token(agent_id)
     # The shared clock sits at the expiry: accepting threads see it a moment before, timer threads a moment after.
     clock.set(parse_time(offer["expires_at"]))

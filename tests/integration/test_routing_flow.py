@@ -85,7 +85,7 @@ def test_new_lead_is_offered_and_accepted_once(world: World) -> None:
     assert offer["lead_id"] == created.lead_id
     assert offer["expires_at"] == "2026-11-02T15:02:00.000Z"
     assert lead(world, created.lead_id).routing_state == "offered"
-    timers = queues.take()
+    timers = queues.take("timers")
     assert timers == [{"kind": "offer_expiry", "offer_id": offer["offer_id"], "routing_version": 1,
                        "due_at": offer["expires_at"]}]
     assert [d for q, _, d in queues.sent if q == "timers"] == []
@@ -156,7 +156,7 @@ def test_decline_moves_to_the_next_agent_then_catchall_then_delinquent(world: Wo
     assert [e["catchall"] for e in made] == [False, False, True]
     # the manager hears that nobody took it
     assert "delinquent" in [n["kind"] for n in world.get("/me/notifications", s.token(boss["user_id"])).json["items"]]
-    assert len(queues.take()) == 3
+    assert len(queues.take("timers")) == 3
 
 
 # -- timers ----------------------------------------------------------------------------------------
@@ -167,14 +167,14 @@ def test_timeout_moves_on_and_repeated_or_late_timers_change_nothing(world: Worl
     configure(world, s, offer_timeout_seconds=300)
     created = new_lead(world, s)
     first_agent, first = current_offer(world, s) or pytest.fail("no offer")
-    timer = queues.take()[0]
+    timer = queues.take("timers")[0]
 
     # early delivery (SQS caps delays at 15 minutes; clocks drift): back on the queue for the rest
     world.clock.advance(100)
     result = deliver_timers(world, [timer])
     assert result == {"batchItemFailures": []}
     assert queues.sent == [("timers", timer, 200)]
-    queues.take()
+    queues.take("timers")
     assert lead(world, created.lead_id).routing_version == 1
 
     world.clock.advance(200)
@@ -201,14 +201,14 @@ def test_due_sweep_catches_a_lost_timer(world: World) -> None:
     s = store(world, agents=2)
     configure(world, s, offer_timeout_seconds=60)
     created = new_lead(world, s)
-    queues.take()  # the timer message is lost
+    queues.take("timers")  # the timer message is lost
     world.clock.advance(30)
     assert sweep(world) == {"offers": 0, "openings": 0, "failed": 0}
     world.clock.advance(31)
     assert sweep(world)["offers"] == 1
     assert lead(world, created.lead_id).routing_version == 2
     # the new offer's own timer went out; the next sweep finds nothing due
-    assert len(queues.take()) == 1
+    assert len(queues.take("timers")) == 1
     assert sweep(world)["offers"] == 0
 
 
@@ -219,7 +219,7 @@ def test_due_sweep_pages_through_a_backlog_while_time_is_left(world: World) -> N
     s = store(world, agents=2)
     configure(world, s, offer_timeout_seconds=60)
     created = [new_lead(world, s) for _ in range(5)]
-    queues.take()  # every timer message lost
+    queues.take("timers")  # every timer message lost
     world.clock.advance(61)
 
     time_left = iter([True, False])  # asked after each page: room for a second page, not a third
@@ -294,7 +294,7 @@ def test_a_lead_arriving_while_closed_waits_for_the_opening(world: World) -> Non
     created = new_lead(world, s)
     assert current_offer(world, s) is None
     assert lead(world, created.lead_id).routing_state == "routing"
-    timer = queues.take()
+    timer = queues.take("timers")
     assert timer == [{"kind": "opening", "lead_id": created.lead_id, "routing_version": 1,
                       "due_at": "2026-11-02T16:00:00.000Z"}]
     assert queues.sent == []
@@ -367,7 +367,7 @@ def test_direct_assignment_supersedes_the_pending_offer(world: World) -> None:
     assert refused.status == 409 and refused.error_code == "offer_closed"
     before = lead(world, created.lead_id)
     world.clock.advance(61)
-    deliver_timers(world, queues.take())
+    deliver_timers(world, queues.take("timers"))
     after = lead(world, created.lead_id)
     assert after == before and after.assigned_to == other
     assert score_events(world, agent_id) == []
@@ -452,7 +452,7 @@ def test_intake_and_direct_assignment_through_the_contract(world: World) -> None
     again = world.post(f"/accounts/{s.account_id}/leads", s.admin_token,
                        {"first_name": "Pat", "email": "pat@buyer.com", "source": "Web", "channel": "web"})
     assert again.json.get("coalesced_into") == lead_id
-    assert len(queues.take()) == 1
+    assert len(queues.take("timers")) == 1
 
     other = next(a for a in s.agent_ids if a != agent_id)
     world.clock.advance(5)

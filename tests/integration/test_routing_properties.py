@@ -21,7 +21,8 @@ from chalicelib.clock import iso, parse_time
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.services import due, lead_edits
 from chalicelib.services import routing as service
-from tests.integration.routing_support import RecordingQueues, add_user, configure, new_lead, store
+from tests.fakes import FakeQueues
+from tests.integration.routing_support import add_user, configure, new_lead, store
 from tests.support import World
 
 _stores = itertools.count()
@@ -46,7 +47,7 @@ ACTION = st.one_of(
        away=st.sets(st.integers(0, 3), max_size=2))
 def test_random_histories_through_the_services(world: World, actions: list[tuple[Any, ...]], source: str,
                                                away: set[int]) -> None:
-    queues = RecordingQueues()
+    queues = FakeQueues()
     world.deps.queues = queues  # type: ignore[assignment]
     domain = f"prop{next(_stores)}.com"
     s = store(world, agents=0, domain=domain)
@@ -68,7 +69,7 @@ def test_random_histories_through_the_services(world: World, actions: list[tuple
 
     for action in actions:
         world.clock.advance(1)
-        timers += queues.take()
+        timers += queues.take("timers")
         verb = action[0]
         if verb in ("accept", "decline"):
             history.answer(verb, ids[action[1]])

@@ -1,6 +1,6 @@
 """What providers' ids point at: a sent message's provider id (delivery callbacks), and the
 dedup keys that make a repeated webhook, inbound message or ADF delivery land once.
-Keys: keys.py (patterns 20a, 21)."""
+Keys: keys.py (patterns 19, 21)."""
 
 from __future__ import annotations
 

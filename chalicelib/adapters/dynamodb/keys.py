@@ -103,6 +103,18 @@ Races and their conditions
 - locks: `attribute_not_exists(locked_by) OR locked_by = :me OR lock_expires_at < :now`.
 - outbound messages: `status = scheduled` when firing or cancelling; `status = queued` and no live
   claim when the outbox takes one to send, with the lead's `opted_out <> true` in the same transaction.
+Each failed condition reaches the services as a named conflict (domain/errors.py), never as a
+transaction's cancellation reasons: the lead's version LeadChanged, a rotation or waiting marker
+VersionConflict, an offer / appointment / message that left the expected state AlreadyDecided, a live
+claim ClaimHeld, an opted-out lead at claim time LeadOptedOut, a dedup key DuplicateDelivery, a contact
+key ContactTaken, a unique lookup Conflict.taken naming the field.
+
+Repositories (each a port on Deps, chalicelib/ports.py)
+------------------------------------------------------
+tenancy.py (1-7: groups, accounts, users, lookups) · leads.py (9-17, 20: leads, flags, timelines,
+contact keys, score and report records) · routing.py (8, 22-24, 26: config, rotation, offers, waiting,
+feedback) · outbox.py (outbound messages, 24) · deliveries.py (19, 21: provider ids, dedup keys) ·
+appointments.py (27) · saved_replies.py (28) · notifications.py (25) · reports.py (29, 31).
 """
 
 from __future__ import annotations

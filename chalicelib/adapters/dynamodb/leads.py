@@ -103,10 +103,7 @@ class LeadRepository:
         return lead_from_item(item) if item else None
 
     def require(self, lead_id: str) -> Lead:
-        lead = self.get(lead_id)
-        if lead is None:
-            raise NotFound("lead not found")
-        return lead
+        return NotFound.unless(self.get(lead_id), "lead")
 
     def timeline(self, lead_id: str) -> list[TimelineEvent]:
         items = self.table.query(f"LEAD#{lead_id}", sk_condition="begins_with(#sk, :e)", sk_values={":e": "EVENT#"},

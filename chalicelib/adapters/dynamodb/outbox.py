@@ -1,4 +1,4 @@
-"""Outbound messages' sending state (OUTBOX#). Keys: keys.py (patterns 18-19, 21).
+"""Outbound messages' sending state (OUTBOX#). Keys: keys.py (entity "outbound message", patterns 18, 24).
 
 A message is two items: its timeline event (LEAD#/EVENT#{message_id}, what people read; its
 status lives in `data.status`) and its outbox item (what the sender needs, the attempts and

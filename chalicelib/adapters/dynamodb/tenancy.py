@@ -63,10 +63,7 @@ class AccountRepository:
                                 "ConditionExpression": _NEW}})
         ops.append({"Put": {"Item": self._item(account), "ConditionExpression": _NEW}})
         ops.extend(self._lookup_puts(account))
-        try:
-            self.table.transact(ops)
-        except TransactionCancelled as exc:
-            raise _taken(exc, ops) from exc
+        _transact_unique(self.table, ops)
 
     def replace(self, before: Account, after: Account) -> None:
         """Write `after`, moving the SMS number / page lookups, conditional on `before` being current."""
@@ -92,20 +89,14 @@ class AccountRepository:
             ops.append({"Put": {"Item": _sms_lookup_item(after),
                                 "ConditionExpression": "attribute_not_exists(PK) OR account_id = :me",
                                 "ExpressionAttributeValues": {":me": after.account_id}}})
-        try:
-            self.table.transact(ops)
-        except TransactionCancelled as exc:
-            raise _taken(exc, ops) from exc
+        _transact_unique(self.table, ops)
 
     def get(self, account_id: str) -> Account | None:
         item = self.table.get(keys.account_key(account_id))
         return Account.model_validate(entity_fields(item)) if item else None
 
     def require(self, account_id: str) -> Account:
-        account = self.get(account_id)
-        if account is None:
-            raise NotFound("account not found")
-        return account
+        return NotFound.unless(self.get(account_id), "account")
 
     def list_for_group(self, group_id: str) -> list[Account]:
         items = self.table.query(keys.group_accounts_pk(group_id), index=1)
@@ -170,6 +161,14 @@ def _sms_lookup_item(account: Account) -> dict[str, Any]:
     return item
 
 
+def _transact_unique(table: Table, ops: list[dict[str, Any]]) -> None:
+    """One transaction of records with unique values; a lost condition names the value that is taken."""
+    try:
+        table.transact(ops)
+    except TransactionCancelled as exc:
+        raise _taken(exc, ops) from exc
+
+
 def _taken(exc: TransactionCancelled, ops: list[dict[str, Any]]) -> Conflict:
     """Name the unique value another record already holds."""
     for reason, op in zip(exc.reasons, ops, strict=False):
@@ -196,28 +195,17 @@ class UserRepository:
         return item
 
     def create(self, user: User) -> None:
-        ops = [
-            {"Put": {"Item": {**keys.email_lookup_key(user.email), "user_id": user.user_id},
-                     "ConditionExpression": _NEW}},
-            {"Put": {"Item": self._item(user), "ConditionExpression": _NEW}},
-        ]
-        try:
-            self.table.transact(ops)
-        except TransactionCancelled as exc:
-            raise _taken(exc, ops) from exc
+        _transact_unique(self.table, self._create_ops(user))
 
     def create_with_group(self, user: User, group: Group) -> None:
-        ops = [
-            {"Put": {"Item": {**keys.group_key(group.group_id), "type": "group", **group.model_dump()},
-                     "ConditionExpression": _NEW}},
-            {"Put": {"Item": {**keys.email_lookup_key(user.email), "user_id": user.user_id},
-                     "ConditionExpression": _NEW}},
-            {"Put": {"Item": self._item(user), "ConditionExpression": _NEW}},
-        ]
-        try:
-            self.table.transact(ops)
-        except TransactionCancelled as exc:
-            raise _taken(exc, ops) from exc
+        group_op = {"Put": {"Item": {**keys.group_key(group.group_id), "type": "group", **group.model_dump()},
+                            "ConditionExpression": _NEW}}
+        _transact_unique(self.table, [group_op, *self._create_ops(user)])
+
+    def _create_ops(self, user: User) -> list[dict[str, Any]]:
+        return [{"Put": {"Item": {**keys.email_lookup_key(user.email), "user_id": user.user_id},
+                         "ConditionExpression": _NEW}},
+                {"Put": {"Item": self._item(user), "ConditionExpression": _NEW}}]
 
     def replace(self, before: User, after: User) -> None:
         ops: list[dict[str, Any]] = [{"Put": {
@@ -231,10 +219,7 @@ class UserRepository:
                                     "ConditionExpression": _NEW}})
         elif after.deleted and not before.deleted:
             ops.append({"Delete": {"Key": keys.email_lookup_key(before.email)}})
-        try:
-            self.table.transact(ops)
-        except TransactionCancelled as exc:
-            raise _taken(exc, ops) from exc
+        _transact_unique(self.table, ops)
 
     def set_available(self, user_id: str, available: bool, now: str) -> User:
         try:
