@@ -12,21 +12,9 @@ import pytest
 
 from chalicelib.clock import FixedClock
 from chalicelib.deps import Deps
+from chalicelib.domain import errors
 from chalicelib.domain.accounts import Account, Group
 from chalicelib.domain.appointments import Appointment
-from chalicelib.domain.errors import (
-    AlreadyDecided,
-    ClaimHeld,
-    Conflict,
-    ContactTaken,
-    DuplicateDelivery,
-    LeadChanged,
-    LeadOptedOut,
-    LostRace,
-    NotFound,
-    ValidationFailed,
-    VersionConflict,
-)
 from chalicelib.domain.lead_query import LeadFilters, Position, plan_list
 from chalicelib.domain.leads import Lead, next_version
 from chalicelib.domain.notifications import Notification
@@ -69,9 +57,9 @@ def test_a_lead_is_created_once_and_read_back(deps: Deps) -> None:
     assert deps.leads.get(lead.lead_id) == lead
     assert deps.leads.require(lead.lead_id) == lead
     assert deps.leads.many({lead.lead_id, "lead_missing"}) == {lead.lead_id: lead}
-    with pytest.raises(LostRace):
+    with pytest.raises(errors.LostRace):
         deps.transactions.commit(deps.leads.create(lead))
-    with pytest.raises(NotFound):
+    with pytest.raises(errors.NotFound):
         deps.leads.require("lead_missing")
 
 
@@ -80,7 +68,7 @@ def test_saving_over_a_lead_that_moved_on_is_lead_changed(deps: Deps) -> None:
     after = next_version(before, status="hot")
     deps.transactions.commit(deps.leads.save(before, after))
     assert deps.leads.require(before.lead_id).version == before.version + 1
-    with pytest.raises(LeadChanged):
+    with pytest.raises(errors.LeadChanged):
         deps.transactions.commit(deps.leads.save(before, next_version(before, status="cold")))
     assert deps.leads.require(before.lead_id).status == "hot"
 
@@ -91,9 +79,9 @@ def test_a_transaction_is_all_or_nothing_and_names_the_first_failed_condition(de
     deps.transactions.commit([deps.leads.add_event(event)])
     other = timeline_event(lead, "note", None, FixedClock(NOW).now(), text="second")
     claim = deps.leads.claim_contact("acc_1", "phone", "+13125550177", lead.lead_id, NOW, None)
-    with pytest.raises(LostRace) as lost:
+    with pytest.raises(errors.LostRace) as lost:
         deps.transactions.commit([deps.leads.add_event(other), claim, deps.leads.add_event(event)])
-    assert type(lost.value) is LostRace  # the repeated event, not a ContactTaken
+    assert type(lost.value) is errors.LostRace  # the repeated event, not a errors.ContactTaken
     assert [e.data["text"] for e in deps.leads.timeline(lead.lead_id)] == ["first"]
     assert deps.leads.contact("acc_1", "phone", "+13125550177") is None
 
@@ -114,10 +102,10 @@ def test_contact_keys_are_claimed_once_and_only_released_by_their_lead(deps: Dep
     one, two = _stored(deps, _lead(1)), _stored(deps, _lead(2))
     deps.transactions.commit([deps.leads.claim_contact("acc_1", "phone", "+13125550177", one.lead_id, NOW, None)])
     assert deps.leads.contact("acc_1", "phone", "+13125550177") == {"lead_id": one.lead_id, "at": NOW}
-    with pytest.raises(ContactTaken):
+    with pytest.raises(errors.ContactTaken):
         deps.transactions.commit([deps.leads.claim_contact("acc_1", "phone", "+13125550177", two.lead_id, NOW,
                                                            None)])
-    with pytest.raises(ContactTaken):
+    with pytest.raises(errors.ContactTaken):
         deps.transactions.commit([deps.leads.release_contact("acc_1", "phone", "+13125550177", two.lead_id)])
     deps.transactions.commit([deps.leads.claim_contact("acc_1", "phone", "+13125550177", two.lead_id, LATER,
                                                        one.lead_id)])
@@ -151,7 +139,7 @@ def test_score_and_report_records_are_written_once(deps: Deps) -> None:
     entry = score_event(lead, "usr_1", "accept", clock.now())
     deps.transactions.commit([deps.leads.add_score(entry), deps.leads.add_report(
         report_event(lead, "offer_accepted", clock.now(), user_id="usr_1"))])
-    with pytest.raises(LostRace):
+    with pytest.raises(errors.LostRace):
         deps.transactions.commit([deps.leads.add_score(entry)])
     assert deps.routing.score_events("usr_1", "2026-11-02T00:00:00.000Z", "2026-11-02T23:59:59.999Z") == [entry]
     assert deps.routing.score_events("usr_1", "2026-11-03T00:00:00.000Z", "2026-11-03T23:59:59.999Z") == []
@@ -173,17 +161,17 @@ def test_routing_config_and_the_rotations_revision(deps: Deps) -> None:
     moved = Rotation(seq=1, last_offered={"usr_1": 1})
     deps.transactions.commit([deps.routing.save_rotation("acc_1", Rotation(), moved)])
     assert deps.routing.rotation("acc_1") == moved.model_copy(update={"rev": 1})
-    with pytest.raises(VersionConflict):
+    with pytest.raises(errors.VersionConflict):
         deps.transactions.commit([deps.routing.save_rotation("acc_1", Rotation(), moved)])
 
 
 def test_an_offer_closes_once_and_only_in_its_window(deps: Deps) -> None:
     deps.transactions.commit([deps.routing.add_offer(_offer(1)), deps.routing.add_offer(_offer(2))])
-    with pytest.raises(AlreadyDecided):  # not expired yet
+    with pytest.raises(errors.AlreadyDecided):  # not expired yet
         deps.transactions.commit([deps.routing.close_offer(OfferDecision("ofr_0001", "timed_out", "expired"), NOW)])
     deps.transactions.commit([deps.routing.close_offer(OfferDecision("ofr_0001", "accepted", "live"), NOW)])
     assert deps.routing.offer("ofr_0001").state == "accepted"  # type: ignore[union-attr]
-    with pytest.raises(AlreadyDecided):
+    with pytest.raises(errors.AlreadyDecided):
         deps.transactions.commit([deps.routing.close_offer(OfferDecision("ofr_0001", "declined", "live"), NOW)])
     assert deps.routing.decide_offer(OfferDecision("ofr_0002", "superseded", "expired"), LATER) is True
     assert deps.routing.decide_offer(OfferDecision("ofr_0002", "superseded", "expired"), LATER) is False
@@ -211,7 +199,7 @@ def test_a_waiting_marker_is_removed_only_at_its_routing_version(deps: Deps) -> 
     assert deps.routing.waiting("lead_0001") == waiting
     assert [w.lead_id for w in deps.routing.due_openings(NOW, 10)[0]] == []
     assert [w.lead_id for w in deps.routing.due_openings(LATER, 10)[0]] == ["lead_0001"]
-    with pytest.raises(VersionConflict):
+    with pytest.raises(errors.VersionConflict):
         deps.transactions.commit([deps.routing.remove_waiting(waiting.model_copy(update={"routing_version": 2}))])
     deps.routing.drop_waiting(waiting.model_copy(update={"routing_version": 2}))
     assert deps.routing.waiting("lead_0001") == waiting
@@ -253,16 +241,16 @@ def test_a_message_moves_with_its_timeline_event_and_leaves_the_due_index(deps: 
     shown = deps.leads.event("lead_0001", "msg_0001")
     assert shown is not None and (shown.data["status"], shown.data["sent_at"]) == ("sent", LATER)
     assert deps.outbox.due(LATER) == []
-    with pytest.raises(AlreadyDecided):
+    with pytest.raises(errors.AlreadyDecided):
         deps.transactions.commit(deps.outbox.move("lead_0001", "msg_0001", "sent", ("queued",)))
 
 
 def test_a_queued_message_is_claimed_once_and_never_for_an_opted_out_lead(deps: Deps) -> None:
     message = _with_message_event(deps)
     deps.outbox.claim(message, NOW, LATER)
-    with pytest.raises(ClaimHeld):
+    with pytest.raises(errors.ClaimHeld):
         deps.outbox.claim(message, NOW, LATER)
-    with pytest.raises(AlreadyDecided):  # nobody else may move it while the claim is live
+    with pytest.raises(errors.AlreadyDecided):  # nobody else may move it while the claim is live
         deps.transactions.commit(deps.outbox.move("lead_0001", "msg_0001", "dropped", ("queued",), claim_free_at=NOW))
     after_claim = "2026-11-02T15:05:00.001Z"
     deps.outbox.claim(message, after_claim, "2026-11-02T15:10:00.000Z")  # the first claim ran out
@@ -270,10 +258,10 @@ def test_a_queued_message_is_claimed_once_and_never_for_an_opted_out_lead(deps: 
     deps.transactions.commit(deps.leads.save(lead, next_version(lead, opted_out=True)))
     deps.transactions.commit(deps.outbox.move("lead_0001", "msg_0001", "queued", ("queued",), release=True,
                                               due_at=NOW))
-    with pytest.raises(LeadOptedOut):
+    with pytest.raises(errors.LeadOptedOut):
         deps.outbox.claim(message, after_claim, "2026-11-02T15:10:00.000Z")
     deps.transactions.commit(deps.outbox.move("lead_0001", "msg_0001", "sent", ("queued",)))
-    with pytest.raises(ClaimHeld):  # not queued any more: whatever the lead
+    with pytest.raises(errors.ClaimHeld):  # not queued any more: whatever the lead
         deps.outbox.claim(message, after_claim, "2026-11-02T15:10:00.000Z")
 
 
@@ -284,14 +272,14 @@ def test_provider_ids_and_dedup_keys(deps: Deps) -> None:
     assert found is not None and (found.message_id, found.provider_account) == ("msg_0001", "AC1")
     assert deps.deliveries.provider_message("twilio", "SM2") is None
     deps.transactions.commit([deps.deliveries.record("twilio", "SM1", 1, lead_id="lead_0001", message_id="m")])
-    with pytest.raises(DuplicateDelivery):
+    with pytest.raises(errors.DuplicateDelivery):
         deps.transactions.commit([deps.deliveries.record("twilio", "SM1", 1, lead_id="lead_0002", message_id="n")])
     assert deps.deliveries.seen("twilio", "SM1") == {"lead_id": "lead_0001", "message_id": "m"}
     assert deps.deliveries.claim("meta", "mid1", 1, NOW, "2026-11-02T14:59:00.000Z") is True
     assert deps.deliveries.claim("meta", "mid1", 1, NOW, "2026-11-02T14:59:00.000Z") is False
     assert deps.deliveries.claim("meta", "mid1", 1, LATER, "2026-11-02T15:04:00.000Z") is True  # stale: taken over
     deps.transactions.commit([deps.deliveries.finish("meta", "mid1", "lead_0001", "m2")])
-    with pytest.raises(DuplicateDelivery):
+    with pytest.raises(errors.DuplicateDelivery):
         deps.transactions.commit([deps.deliveries.finish("meta", "mid1", "lead_0001", "m3")])
     assert deps.deliveries.claim("meta", "mid1", 1, "2026-11-03T00:00:00.000Z", "2026-11-03T00:00:00.000Z") is False
 
@@ -300,12 +288,12 @@ def test_an_appointment_changes_only_from_the_status_it_was_read_in(deps: Deps) 
     appointment = Appointment(appointment_id="apt_1", lead_id="lead_0001", account_id="acc_1", group_id="grp_1",
                               at=LATER, created_at=NOW, updated_at=NOW)
     deps.transactions.commit([deps.appointments.save(appointment)])
-    with pytest.raises(LostRace):
+    with pytest.raises(errors.LostRace):
         deps.transactions.commit([deps.appointments.save(appointment)])
     showed = appointment.model_copy(update={"status": "showed"})
     deps.transactions.commit([deps.appointments.save(showed, expected_status="scheduled")])
     assert deps.appointments.get("apt_1") == showed
-    with pytest.raises(AlreadyDecided):
+    with pytest.raises(errors.AlreadyDecided):
         deps.transactions.commit([deps.appointments.save(showed, expected_status="scheduled")])
 
 
@@ -313,16 +301,16 @@ def test_saved_replies_by_title_with_their_cursor(deps: Deps) -> None:
     for n, title in enumerate(["Trade-in", "directions", "Financing"]):
         deps.saved_replies.put(SavedReply(saved_reply_id=f"svr_{n}", account_id="acc_1", group_id="grp_1", title=title,
                                           body="b", created_at=NOW, updated_at=NOW), new=True)
-    with pytest.raises(Conflict):
+    with pytest.raises(errors.Conflict):
         deps.saved_replies.put(deps.saved_replies.get("svr_0"), new=True)  # type: ignore[arg-type]
     first, cursor = deps.saved_replies.page("acc_1", 2, None)
     assert [r.title for r in first] == ["directions", "Financing"] and cursor
     rest, _ = deps.saved_replies.page("acc_1", 2, cursor)
     assert [r.title for r in rest] == ["Trade-in"]
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(errors.ValidationFailed):
         deps.saved_replies.page("acc_1", 2, "bm90LWEtY3Vyc29y")
     deps.saved_replies.delete("svr_0")
-    with pytest.raises(NotFound):
+    with pytest.raises(errors.NotFound):
         deps.saved_replies.delete("svr_0")
     assert deps.saved_replies.get("svr_0") is None
 
@@ -337,7 +325,7 @@ def test_notifications_newest_first_unread_and_read(deps: Deps) -> None:
     assert deps.notifications.mark_read("usr_1", "ntf_2").read is True
     assert [n.notification_id for n in deps.notifications.page("usr_1", 10, None, unread_only=True)[0]] == \
         ["ntf_1", "ntf_0"]
-    with pytest.raises(NotFound):
+    with pytest.raises(errors.NotFound):
         deps.notifications.mark_read("usr_2", "ntf_1")
     assert deps.notifications.delivered("ntf_1", "email") is False
     deps.notifications.mark_delivered("ntf_1", "email", ttl=1)
@@ -355,7 +343,7 @@ def test_stores_keep_their_numbers_to_themselves(deps: Deps) -> None:
     group = Group(group_id="grp_1", name="Acme", created_at=NOW)
     one = _account(1, sms_number="+13125550100", twilio_account_sid="AC" + "1" * 32)
     deps.accounts.create(one, group)
-    with pytest.raises(Conflict) as taken:
+    with pytest.raises(errors.Conflict) as taken:
         deps.accounts.create(_account(2, sms_number="+13125550100"))
     assert taken.value.code == "already_exists" and taken.value.details[0]["field"] == "sms_number"
     owner = deps.accounts.sms_number_owner("+13125550100")
@@ -364,7 +352,7 @@ def test_stores_keep_their_numbers_to_themselves(deps: Deps) -> None:
     deps.accounts.replace(one, moved)
     assert deps.accounts.sms_number_owner("+13125550100") is None
     assert deps.accounts.sms_number_owner("+13125550101").account_id == "acc_1"  # type: ignore[union-attr]
-    with pytest.raises(Conflict):
+    with pytest.raises(errors.Conflict):
         deps.accounts.replace(one, moved)  # read before the last change
     assert deps.accounts.by_api_key("key-1") == moved
     assert deps.groups.get("grp_1") == group
@@ -381,7 +369,7 @@ def test_users_by_email_and_the_groups_list_without_deleted_ones(deps: Deps) -> 
 
     deps.users.create_with_group(user(1), Group(group_id="grp_1", name="Acme", created_at=NOW))
     deps.users.create(user(2))
-    with pytest.raises(Conflict) as taken:
+    with pytest.raises(errors.Conflict) as taken:
         deps.users.create(user(3).model_copy(update={"email": "u1@acme.com"}))
     assert taken.value.code == "already_exists"
     assert deps.users.by_email("u2@acme.com") == user(2)
@@ -390,5 +378,5 @@ def test_users_by_email_and_the_groups_list_without_deleted_ones(deps: Deps) -> 
     deps.users.replace(user(1), gone)
     assert deps.users.by_email("u1@acme.com") is None
     assert [u.user_id for u in deps.users.list_for_group("grp_1")] == ["usr_2"]
-    with pytest.raises(NotFound):
+    with pytest.raises(errors.NotFound):
         deps.users.set_available("usr_1", True, LATER)
