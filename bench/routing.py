@@ -31,7 +31,9 @@ _support.use_moto_environment()
 
 def _sqs_event(bodies: list[dict[str, Any]]) -> dict[str, Any]:
     return {"Records": [{"messageId": str(uuid.uuid4()), "receiptHandle": "rh", "body": json.dumps(b),
-                         "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+                         "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795000000000",
+                                        "SenderId": "AIDBENCH", "ApproximateFirstReceiveTimestamp": "1795000000000"},
+                         "messageAttributes": {},
                          "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:timers",
                          "awsRegion": "us-east-1", "md5OfBody": ""} for b in bodies]}
 
@@ -59,6 +61,7 @@ def main() -> None:
         from chalicelib.ids import new_id
         from chalicelib.services import routing as service
         from chalicelib.services.auth import mint_local_token
+        from chalicelib.services.routing_config import routing_config
         from chalicelib.services.users import bootstrap_group
         from leadline.provision import provision_local
 
@@ -177,7 +180,7 @@ def main() -> None:
 
         # The pure decision alone.
         users = {u.user_id: u for u in deps.users.list_for_group(boot.group.group_id)}
-        config = service.routing_config(deps, account_id)
+        config = routing_config(deps, account_id)
         rotation = rules.Rotation()
         decisions = 20_000
         started = time.perf_counter()
