@@ -193,9 +193,9 @@ def api(bp: Blueprint, path: str, method: str = "GET", *, body: type[BaseModel] 
                     principal = authenticate(_headers(request).get("authorization"), deps)
                 raw = _raw_body(request, deps.settings.max_body_bytes) if method in ("POST", "PUT", "PATCH") else b""
                 parsed: Any = None
+                if method in ("POST", "PUT", "PATCH") and raw.strip() and _content_type(request) not in content_types:
+                    raise UnsupportedMediaType("send " + " or ".join(content_types))
                 if method in ("POST", "PUT", "PATCH") and content_types == JSON_TYPES:
-                    if raw.strip() and _content_type(request) not in JSON_TYPES:
-                        raise UnsupportedMediaType("send application/json")
                     data = _parse_json(raw)
                     parsed = parse_model(body, data) if body is not None else data
                 call = Call(request=request, deps=deps, principal_or_none=principal, body=parsed, raw_body=raw)
