@@ -27,15 +27,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from uuid import uuid4
 
 from chalice.app import Chalice, CloudWatchEventConfig, ScheduledEventConfig, SQSEventConfig
 
+from leadline.local.lambda_events import (
+    LambdaContext,
+    eventbridge_envelope,
+    failed_message_ids,
+    lambda_sqs_record,
+    scheduled_event,
+)
 from leadline.local.schedules import Schedule, parse_schedule
 
 log = logging.getLogger("local_stack.mappings")
 
-ACCOUNT_ID = "123456789012"
 SQS_WAIT_SECONDS = 1
 DEFAULT_TIMEOUT_SECONDS = 60
 EVENT_RETRIES = 5
@@ -57,25 +62,6 @@ class RealTime:
         return stop.wait(max(0.0, seconds))
 
 
-class LambdaContext:
-    """The attributes of Lambda's context object that handlers and Powertools read."""
-
-    def __init__(self, function_name: str, timeout_seconds: int, region: str) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{function_name}"
-        self.memory_limit_in_mb = 512
-        self.aws_request_id = str(uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "local"
-        self.identity = None
-        self.client_context = None
-        self._deadline = time.monotonic() + timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
 @dataclass
 class MappingStats:
     invocations: int = 0
@@ -95,53 +81,6 @@ class Mapping:
         return {"name": self.name, "kind": self.kind, "source": self.source}
 
 
-def lambda_sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
-    """A received SQS message in the shape Lambda gives an SQS-triggered function."""
-    attributes = {k: str(v) for k, v in message.get("Attributes", {}).items()}
-    message_attributes = {}
-    for name, value in message.get("MessageAttributes", {}).items():
-        message_attributes[name] = {
-            "stringValue": value.get("StringValue"), "binaryValue": value.get("BinaryValue"),
-            "stringListValues": value.get("StringListValues", []),
-            "binaryListValues": value.get("BinaryListValues", []), "dataType": value.get("DataType"),
-        }
-    return {
-        "messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"], "body": message["Body"],
-        "attributes": attributes, "messageAttributes": message_attributes,
-        "md5OfBody": message.get("MD5OfBody", ""), "eventSource": "aws:sqs", "eventSourceARN": queue_arn,
-        "awsRegion": region,
-    }
-
-
-def failed_message_ids(result: Any, batch_ids: list[str]) -> set[str]:
-    """Lambda's reading of a ReportBatchItemFailures response: a missing or empty list is
-    success; an identifier that is empty or not in the batch fails the whole batch."""
-    if not isinstance(result, dict) or not result.get("batchItemFailures"):
-        return set()
-    failures = result["batchItemFailures"]
-    ids = {f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures}
-    if not isinstance(failures, list) or None in ids or "" in ids or not ids <= set(batch_ids):
-        return set(batch_ids)
-    return {str(i) for i in ids}
-
-
-def scheduled_event(rule_name: str, at: datetime, region: str) -> dict[str, Any]:
-    return {
-        "version": "0", "id": str(uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
-        "account": ACCOUNT_ID, "time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "region": region,
-        "resources": [f"arn:aws:events:{region}:{ACCOUNT_ID}:rule/{rule_name}"], "detail": {},
-    }
-
-
-def eventbridge_envelope(delivered: dict[str, Any], region: str) -> dict[str, Any]:
-    """The event as EventBridge hands it to a function; emulators leave out some fields (moto:
-    `account`), which chalice's CloudWatchEvent requires."""
-    envelope = {"version": "0", "id": str(uuid4()), "account": ACCOUNT_ID, "region": region, "resources": [],
-                "detail": {}, "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
-    envelope.update(delivered)
-    return envelope
-
-
 class MappingEngine:
     """Runs every event source of `app` until `stop()`.
 
@@ -151,7 +90,8 @@ class MappingEngine:
 
     def __init__(self, app: Chalice, *, sqs_client: Any, events_client: Any, function_prefix: str,
                  resource_prefix: str, region: str, visibility_seconds: int,
-                 timeouts: dict[str, int] | None = None, time_source: TimeSource | None = None) -> None:
+                 timeouts: dict[str, int] | None = None, time_source: TimeSource | None = None,
+                 max_receives: int = EVENT_RETRIES) -> None:
         self.app = app
         self.sqs = sqs_client
         self.events = events_client
@@ -160,6 +100,7 @@ class MappingEngine:
         self.region = region
         self.visibility_seconds = visibility_seconds
         self.timeouts = timeouts or {}
+        self.max_receives = max_receives
         self.time = time_source or RealTime()
         self.stop_event = threading.Event()
         self.mappings: list[Mapping] = []
@@ -168,6 +109,14 @@ class MappingEngine:
     # -- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> list[Mapping]:
+        """`prepare`, then `run`."""
+        self.prepare()
+        self.run()
+        return self.mappings
+
+    def prepare(self) -> list[Mapping]:
+        """Resolve every source (and make the EventBridge rules' queues) without polling yet:
+        the stack puts saved messages back into these queues before anything reads them."""
         started_at = self.time.now()
         for source in self.app.event_sources:
             handler = self.app.handler_map[source.name]
@@ -181,17 +130,21 @@ class MappingEngine:
                 log.warning("no local mapping for %s event source %s", type(source).__name__, source.name)
         return self.mappings
 
+    def run(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
     def stop(self, timeout: float = 5.0) -> None:
         self.stop_event.set()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                thread.join(max(0.0, deadline - time.monotonic()))
 
     def _spawn(self, mapping: Mapping, target: Callable[[], None]) -> None:
         self.mappings.append(mapping)
         thread = threading.Thread(target=self._guard(mapping, target), name=f"mapping-{mapping.name}", daemon=True)
         self._threads.append(thread)
-        thread.start()
 
     def _guard(self, mapping: Mapping, loop: Callable[[], None]) -> Callable[[], None]:
         """Keep a mapping alive across emulator hiccups, as Lambda's pollers do."""
@@ -317,7 +270,7 @@ class MappingEngine:
         dlq_arn = self.sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         url = self.sqs.create_queue(QueueName=name, Attributes={
             "VisibilityTimeout": str(self.visibility_seconds),
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(EVENT_RETRIES)}),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(self.max_receives)}),
         })["QueueUrl"]
         arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         return url, arn
