@@ -14,7 +14,6 @@ The stack is always stopped (SIGTERM, then kill).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -24,7 +23,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-ALWAYS_OPEN = {d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 POLL_SECONDS = 0.05
 GIVE_UP_SECONDS = 15.0
 
@@ -35,7 +33,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from chalicelib.clock import parse_time
-    from tests.e2e.conftest import Http, StackProcess, cli, free_port
+    from tests.e2e.conftest import StackProcess, free_port, routed_store
 
     with tempfile.TemporaryDirectory(prefix="leadline-bench-") as tmp:
         home = Path(tmp) / "home"
@@ -43,30 +41,8 @@ def main() -> None:
         stack = StackProcess(home=home, port=free_port(), aws_port=free_port())
         try:
             stack.start()
-            done = cli(home, "bootstrap", "--group", "Bench Motors", "--email", "owner@bench-motors.com",
-                       "--name", "Owner")
-            if done.returncode != 0:
-                raise AssertionError(done.stderr)
-            http = Http(stack.url, json.loads(done.stdout)["token"])
-            made = http("POST", "/accounts", {"name": "Bench Kia", "timezone": "America/Chicago",
-                                              "business_hours": ALWAYS_OPEN})
-            if made.status_code != 201:
-                raise AssertionError(made.text)
-            account_id = made.json()["account_id"]
-            tokens: dict[str, str] = {}
-            for name in ("ava", "ben"):
-                email = f"{name}@bench-motors.com"
-                user = http("POST", "/users", {"email": email, "name": name.title(), "role": "agent",
-                                               "account_ids": [account_id]})
-                if user.status_code != 201:
-                    raise AssertionError(user.text)
-                minted = cli(home, "token", "--email", email)
-                if minted.returncode != 0:
-                    raise AssertionError(minted.stderr)
-                tokens[user.json()["user_id"]] = minted.stdout.strip()
-            configured = http("PUT", f"/accounts/{account_id}/routing", {"offer_timeout_seconds": 2})
-            if configured.status_code != 200:
-                raise AssertionError(configured.text)
+            store = routed_store(stack, "bench-motors.com", 2)
+            http, account_id, tokens = store.http, store.account_id, store.agents
 
             def offers_of(user_id: str) -> list[dict[str, Any]]:
                 reply = http("GET", "/me/offers", token=tokens[user_id])

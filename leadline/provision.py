@@ -53,8 +53,10 @@ def create_table(settings: Settings) -> None:
     ddb.update_time_to_live(TableName=settings.table_name, TimeToLiveSpecification=ttl)
 
 
-def create_queues(settings: Settings, visibility_override: int | None = None) -> dict[str, str]:
-    """Create every queue and its DLQ; returns queue key -> URL (DLQs as '<key>-dlq')."""
+def create_queues(settings: Settings, visibility_override: int | None = None,
+                  max_receives_override: int | None = None) -> dict[str, str]:
+    """Create every queue and its DLQ; returns queue key -> URL (DLQs as '<key>-dlq').
+    The overrides are the local stack's (short visibility, and receives enough to retry as long)."""
     sqs = client("sqs")
     urls: dict[str, str] = {}
     defs = queue_definitions()
@@ -69,8 +71,8 @@ def create_queues(settings: Settings, visibility_override: int | None = None) ->
         if "RedrivePolicy" in props:
             dlq_url = urls[f"{d['queue']}-dlq"]
             dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            attributes["RedrivePolicy"] = json.dumps(
-                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(props["RedrivePolicy"]["maxReceiveCount"])})
+            receives = max_receives_override or props["RedrivePolicy"]["maxReceiveCount"]
+            attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(receives)})
         url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         urls[d["queue"] + ("-dlq" if d["dead_letter"] else "")] = url
     return urls
@@ -82,15 +84,17 @@ def create_bucket(settings: Settings) -> None:
         s3.create_bucket(Bucket=settings.reports_bucket)
 
 
-def provision(settings: Settings, visibility_override: int | None = None) -> dict[str, str]:
+def provision(settings: Settings, visibility_override: int | None = None,
+              max_receives_override: int | None = None) -> dict[str, str]:
     create_table(settings)
     create_bucket(settings)
-    return create_queues(settings, visibility_override)
+    return create_queues(settings, visibility_override, max_receives_override)
 
 
-def provision_local(settings: Settings, visibility_override: int | None = None) -> dict[str, str]:
+def provision_local(settings: Settings, visibility_override: int | None = None,
+                    max_receives_override: int | None = None) -> dict[str, str]:
     """`provision` plus what only an emulator needs (a verified mail sender)."""
-    urls = provision(settings, visibility_override)
+    urls = provision(settings, visibility_override, max_receives_override)
     verify_mail_identity(settings)
     return urls
 

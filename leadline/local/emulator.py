@@ -9,20 +9,25 @@ concurrency, which SQS long polls need.
 moto also remembers every model object it ever made (for its dashboard and `reset`) and never
 lets one go: each DynamoDB read copies the items it returns, so a stack that runs all day would
 grow by gigabytes. `forget_tracked_instances` drops those references every few hundred requests
-(S3's are kept: its reset closes their buffers)."""
+(S3's are kept: its reset closes their buffers).
+
+With `persistence`, every acknowledged change is journaled first (capture.py)."""
 
 from __future__ import annotations
 
 import itertools
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+from leadline.local.wsgi import WsgiApp
+
+if TYPE_CHECKING:
+    from leadline.local.persistence import Persistence
 
 
 FORGET_EVERY_REQUESTS = 200
@@ -71,9 +76,17 @@ def one_dynamodb_request_at_a_time(app: WsgiApp) -> WsgiApp:
 class LocalMotoServer(ThreadedMotoServer):
     """ThreadedMotoServer (same start/stop), serving the wrapped application."""
 
+    def __init__(self, ip_address: str, port: int, persistence: Persistence | None = None) -> None:
+        super().__init__(ip_address=ip_address, port=port, verbose=False)
+        self.persistence = persistence
+
     def _server_entry(self) -> None:
-        app = forgetting_tracked_instances(
-            one_dynamodb_request_at_a_time(DomainDispatcherApplication(create_backend_app)))
+        app: WsgiApp = DomainDispatcherApplication(create_backend_app)
+        if self.persistence is not None:
+            from leadline.local.capture import JournalingApp
+
+            app = JournalingApp(app, self.persistence.journal, self.persistence.blobs)
+        app = forgetting_tracked_instances(one_dynamodb_request_at_a_time(app))
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()
         self._server.serve_forever()

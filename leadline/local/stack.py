@@ -2,7 +2,8 @@
 
 moto's server (or the endpoint given with --aws-endpoint) with the table, queues and bucket
 made from infra/resources.json; the Chalice app served by chalice.local; the local
-event-source mappings; snapshots under $LEADLINE_HOME; the demo group on an empty store."""
+event-source mappings; the emulator's journal and snapshot under $LEADLINE_HOME/data
+(persistence.py); the demo group on an empty store."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from typing import Any
 from leadline.local import environment
 from leadline.local.home import (
     CHECKOUT,
+    DATA_DIR,
     DEMO_FILE,
     StackInfo,
     ensure_secret,
@@ -38,8 +40,11 @@ log = logging.getLogger("local_stack")
 
 HOST = "127.0.0.1"
 DEFAULT_VISIBILITY_SECONDS = 5
-DEFAULT_SNAPSHOT_SECONDS = 3.0
-SNAPSHOT_CPU_FACTOR = 10
+# How long a failing record is retried (every visibility timeout) before its DLQ. Deployed, five
+# receives 180 s apart; locally retries come every few seconds, and for as long as work a crashed
+# consumer left claimed needs to become free (the product takes over a claim after 60 s).
+LOCAL_RETRY_SECONDS = 120
+UPKEEP_AGENT = "leadline-local-harness"
 
 
 class StackError(RuntimeError):
@@ -55,7 +60,6 @@ class StackOptions:
     demo: bool = True
     # Short on purpose: a failed record comes back in seconds, not the deployed minutes.
     visibility_seconds: int = DEFAULT_VISIBILITY_SECONDS
-    snapshot_seconds: float = DEFAULT_SNAPSHOT_SECONDS
 
 
 @dataclass
@@ -69,9 +73,7 @@ class LocalStack:
     _http: Any = None
     _http_thread: threading.Thread | None = None
     _engine: Any = None
-    _snapshotter: Any = None
-    _snapshot_thread: threading.Thread | None = None
-    _stopping: threading.Event = field(default_factory=threading.Event)
+    _persistence: Any = None
     _stopped: bool = False
 
     # -- start ------------------------------------------------------------------------------
@@ -86,14 +88,10 @@ class LocalStack:
         self.api_url = f"http://{HOST}:{opts.port}"
 
         if opts.aws_endpoint:
-            self.aws_endpoint = opts.aws_endpoint.rstrip("/")
+            self.aws_endpoint = opts.aws_endpoint.rstrip("/")  # that endpoint keeps the data
         else:
             _require_free_port(opts.aws_port, "--aws-port / AWS_PORT")
-            from leadline.local.emulator import LocalMotoServer
-
-            self._moto = LocalMotoServer(ip_address=HOST, port=opts.aws_port, verbose=False)
-            self._moto.start()
-            self.aws_endpoint = f"http://{HOST}:{opts.aws_port}"
+            self._start_emulator()
 
         os.environ.update(environment.lambda_like_env())
         environment.point_boto3_at(self.aws_endpoint)
@@ -105,18 +103,24 @@ class LocalStack:
 
         settings = get_settings()
         try:
-            provision_local(settings, visibility_override=opts.visibility_seconds)
+            provision_local(settings, visibility_override=opts.visibility_seconds,
+                            max_receives_override=self.max_receives)
         except Exception as exc:
             raise StackError(f"cannot create the table, queues and bucket at {self.aws_endpoint}: {exc}") from exc
-        restored = self._restore(settings)
-        log.info("restored %d items and %d objects from %s", restored["items"], restored["objects"], opts.home)
-        store_was_empty = self._snapshotter.table_is_empty()
+        self._load_stores()
+        store_was_empty = self._table_is_empty(settings.table_name)
 
         app = _import_app()
-        self._serve_http(app)
         timeouts = {settings.queue_name(d["queue"]): int(d["consumer_timeout_seconds"] or 30)
                     for d in queue_definitions().values() if not d["dead_letter"]}
-        self._start_mappings(app, settings, timeouts)
+        self._prepare_mappings(app, settings, timeouts)
+        if self._persistence is not None:
+            # Saved messages go back once every queue exists and before anything polls them;
+            # from here on every acknowledged change is journaled.
+            log.info("%d queue messages put back", self._persistence.load_messages())
+            self._persistence.open()
+        self._serve_http(app)
+        self._engine.run()
 
         if opts.demo and store_was_empty:
             self.demo = self._seed_demo(app)
@@ -126,9 +130,26 @@ class LocalStack:
             api_url=self.api_url, aws_endpoint=self.aws_endpoint, region=environment.LOCAL_REGION, pid=os.getpid(),
             started_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), settings_env=settings_env,
             mappings=[m.describe() for m in self._engine.mappings], demo=self.demo))
-        self._snapshot_thread = threading.Thread(target=self._snapshot_loop, name="snapshots", daemon=True)
-        self._snapshot_thread.start()
         self.ready_seconds = time.monotonic() - began
+
+    def _start_emulator(self) -> None:
+        from leadline.local.emulator import LocalMotoServer
+        from leadline.local.journal import JournalCorrupt
+        from leadline.local.persistence import Persistence
+
+        self._persistence = Persistence(self.options.home / DATA_DIR, environment.LOCAL_REGION)
+        try:
+            saved = self._persistence.recover()
+        except (JournalCorrupt, ValueError) as exc:
+            raise StackError(f"the saved data under {self.options.home / DATA_DIR} cannot be read: {exc}") from exc
+        log.info("recovered %s from %s", saved.counts(), self.options.home / DATA_DIR)
+        self._moto = LocalMotoServer(HOST, self.options.aws_port, persistence=self._persistence)
+        self._moto.start()
+        self.aws_endpoint = f"http://{HOST}:{self.options.aws_port}"
+
+    @property
+    def max_receives(self) -> int:
+        return -(-LOCAL_RETRY_SECONDS // self.options.visibility_seconds)
 
     def _refuse_second_stack(self) -> None:
         info = read_stack_info(self.options.home)
@@ -136,13 +157,15 @@ class LocalStack:
             raise StackError(f"a local stack (pid {info.pid}, {info.api_url}) already runs for "
                              f"LEADLINE_HOME={self.options.home}; stop it or use another LEADLINE_HOME")
 
-    def _restore(self, settings: Any) -> dict[str, int]:
-        from chalicelib.adapters.aws import client
-        from leadline.local.snapshot import Snapshotter
+    def _load_stores(self) -> None:
+        if self._persistence is None:
+            return
+        loaded = self._persistence.load_stores(_upkeep_client("s3"))
+        log.info("%d items and %d objects put back", loaded["items"], loaded["objects"])
 
-        self._snapshotter = Snapshotter(self.options.home, settings.table_name, settings.reports_bucket,
-                                        client("dynamodb"), client("s3"))
-        return self._snapshotter.restore()
+    @staticmethod
+    def _table_is_empty(table_name: str) -> bool:
+        return not _upkeep_client("dynamodb").scan(TableName=table_name, Limit=1).get("Items")
 
     def _serve_http(self, app: Any) -> None:
         from chalice.config import Config
@@ -157,7 +180,7 @@ class LocalStack:
         self._http_thread = threading.Thread(target=self._http.server.serve_forever, name="http", daemon=True)
         self._http_thread.start()
 
-    def _start_mappings(self, app: Any, settings: Any, timeouts: dict[str, int]) -> None:
+    def _prepare_mappings(self, app: Any, settings: Any, timeouts: dict[str, int]) -> None:
         import boto3
 
         from leadline.local.mappings import MappingEngine
@@ -167,9 +190,10 @@ class LocalStack:
         self._engine = MappingEngine(
             app, sqs_client=session.client("sqs"), events_client=session.client("events"),
             function_prefix=f"leadline-{settings.stage}-", resource_prefix=f"{settings.queue_prefix}local-",
-            region=environment.LOCAL_REGION, visibility_seconds=self.options.visibility_seconds, timeouts=timeouts)
+            region=environment.LOCAL_REGION, visibility_seconds=self.options.visibility_seconds, timeouts=timeouts,
+            max_receives=self.max_receives)
         try:
-            self._engine.start()
+            self._engine.prepare()
         except ValueError as exc:  # a schedule expression the mappings cannot run
             raise StackError(f"cannot map the app's event sources: {exc}") from exc
 
@@ -187,17 +211,6 @@ class LocalStack:
 
     # -- run and stop --------------------------------------------------------------------------
 
-    def _snapshot_loop(self) -> None:
-        pause = self.options.snapshot_seconds
-        while not self._stopping.wait(pause):
-            started = time.monotonic()
-            try:
-                self._snapshotter.save()
-            except Exception:
-                log.exception("snapshot failed; the next one retries")
-            # A snapshot scans the whole table: with a big one, keep its share of the CPU near 10%.
-            pause = max(self.options.snapshot_seconds, SNAPSHOT_CPU_FACTOR * (time.monotonic() - started))
-
     def manager_token(self) -> str | None:
         manager_id = self.demo.get("manager_id")
         if not manager_id:
@@ -211,24 +224,22 @@ class LocalStack:
         return mint_local_token(get_deps().settings.jwt_secret, manager_id)
 
     def stop(self) -> None:
-        """Stop taking work, let the handlers finish, take the final snapshot, stop the emulator."""
+        """Stop taking work, let the handlers finish, fold the journal into the snapshot, stop
+        the emulator."""
         if self._stopped:
             return
         self._stopped = True
-        self._stopping.set()
         if self._http is not None:
             self._http.server.shutdown()
             self._http.server.server_close()
         if self._engine is not None:
             self._engine.stop()
-        if self._snapshot_thread is not None:
-            self._snapshot_thread.join(10)
-        if self._snapshotter is not None:
+        if self._persistence is not None:
             try:
-                self._snapshotter.save()
-                log.info("final snapshot written under %s", self.options.home)
+                self._persistence.close()
+                log.info("data saved under %s", self.options.home / DATA_DIR)
             except Exception:
-                log.exception("the final snapshot failed; the previous one is kept")
+                log.exception("folding the journal at stop failed; the journal is kept and replayed at the next start")
         if self._moto is not None:
             self._moto.stop()
         remove_stack_info(self.options.home, os.getpid())
@@ -244,13 +255,27 @@ class LocalStack:
             f"  mappings       {kinds['sqs']} queues, {kinds['schedule']} schedules, "
             f"{kinds['eventbridge']} event rules",
         ]
+        if self._persistence is not None:
+            saved = self._persistence.recovered
+            lines.append(f"  data           {saved['items']} items, {saved['messages']} queue messages, "
+                         f"{saved['objects']} objects kept from the last run (crash-safe journal)")
         token = self.manager_token()
         if token:
             lines += [f"  demo manager   {self.demo.get('manager_email')}", f"  token          {token}"]
         elif not self.options.demo:
             lines.append("  demo           off (--no-demo / DEMO=0)")
-        lines.append("  Ctrl-C stops the stack (a final snapshot is written)")
+        lines.append("  Ctrl-C stops the stack")
         return "\n".join(lines)
+
+
+
+def _upkeep_client(service: str) -> Any:
+    """A client for the stack's own calls (not the product's): bench/_endpoint.py counts them apart
+    by this User-Agent marker."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(service, config=Config(user_agent_extra=UPKEEP_AGENT))
 
 
 def _require_free_port(port: int, flag: str) -> None:

@@ -88,6 +88,17 @@ class StackProcess:
     def info(self) -> dict[str, Any]:
         return dict(json.loads((self.home / "stack.json").read_text()))
 
+    def logs(self) -> str:
+        """The structured JSON lines the stack wrote to $LEADLINE_HOME/logs/stack.log."""
+        path = self.home / "logs" / "stack.log"
+        return path.read_text() if path.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL: a crash or a power cut, nothing runs on the way down."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
     def stop(self) -> int:
         """SIGTERM, as Ctrl-C or a process manager would; returns the exit code."""
         if self.proc is None or self.proc.poll() is not None:
@@ -129,3 +140,40 @@ class Http:
         if token or self.token:
             headers["Authorization"] = f"Bearer {token or self.token}"
         return requests.request(method, self.base_url + path, json=body, headers=headers, timeout=30)
+
+
+ALWAYS_OPEN = {d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+@dataclass
+class RoutedStore:
+    http: Http  # as the group's admin
+    account_id: str
+    agents: dict[str, str]  # user_id -> bearer token
+
+
+def routed_store(stack: StackProcess, domain: str, offer_timeout_seconds: int, **store: Any) -> RoutedStore:
+    """A new group (bootstrapped through the CLI) with one always-open store, round-robin routing
+    with the given offer timeout, and two agents (ava@, ben@ `domain`) with their tokens."""
+    done = cli(stack.home, "bootstrap", "--group", f"{domain} group", "--email", f"owner@{domain}",
+               "--name", "Owner")
+    if done.returncode != 0:
+        raise AssertionError(done.stderr)
+    http = Http(stack.url, json.loads(done.stdout)["token"])
+    made = http("POST", "/accounts", {"name": f"{domain} store", "timezone": "America/Chicago",
+                                      "business_hours": ALWAYS_OPEN, **store})
+    if made.status_code != 201:
+        raise AssertionError(made.text)
+    account_id = made.json()["account_id"]
+    agents: dict[str, str] = {}
+    for name in ("ava", "ben"):
+        user = http("POST", "/users", {"email": f"{name}@{domain}", "name": name.title(), "role": "agent",
+                                       "account_ids": [account_id]})
+        minted = cli(stack.home, "token", "--email", f"{name}@{domain}")
+        if user.status_code != 201 or minted.returncode != 0:
+            raise AssertionError(user.text + minted.stderr)
+        agents[user.json()["user_id"]] = minted.stdout.strip()
+    routing = http("PUT", f"/accounts/{account_id}/routing", {"offer_timeout_seconds": offer_timeout_seconds})
+    if routing.status_code != 200:
+        raise AssertionError(routing.text)
+    return RoutedStore(http, account_id, agents)

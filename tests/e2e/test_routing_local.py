@@ -4,40 +4,21 @@ the next agent is offered the lead."""
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 import pytest
 
 from chalicelib.clock import parse_time
-from tests.e2e.conftest import Http, cli
+from tests.e2e.conftest import routed_store
 
 pytestmark = pytest.mark.e2e
-
-ALWAYS_OPEN = {d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
 def test_an_offer_times_out_within_two_seconds_of_expiry(stack_factory: Any) -> None:
     stack = stack_factory().start()
-    done = cli(stack.home, "bootstrap", "--group", "Quay Motors", "--email", "owner@quay-motors.com",
-               "--name", "Quinn Quay")
-    assert done.returncode == 0, done.stderr
-    http = Http(stack.url, json.loads(done.stdout)["token"])
-    store = http("POST", "/accounts", {"name": "Quay Kia", "timezone": "America/Chicago",
-                                       "business_hours": ALWAYS_OPEN})
-    assert store.status_code == 201, store.text
-    account_id = store.json()["account_id"]
-    tokens = {}
-    for name in ("ava", "ben"):
-        email = f"{name}@quay-motors.com"
-        made = http("POST", "/users", {"email": email, "name": name.title(), "role": "agent",
-                                       "account_ids": [account_id]})
-        assert made.status_code == 201, made.text
-        minted = cli(stack.home, "token", "--email", email)
-        assert minted.returncode == 0, minted.stderr
-        tokens[made.json()["user_id"]] = minted.stdout.strip()
-    assert http("PUT", f"/accounts/{account_id}/routing", {"offer_timeout_seconds": 3}).status_code == 200
+    store = routed_store(stack, "quay-motors.com", 3)
+    http, account_id, tokens = store.http, store.account_id, store.agents
 
     lead = http("POST", f"/accounts/{account_id}/leads",
                 {"first_name": "Lee", "email": "lee@buyer-mail.com", "source": "Web", "channel": "web"})
@@ -58,7 +39,7 @@ def test_an_offer_times_out_within_two_seconds_of_expiry(stack_factory: Any) -> 
             moved_at = now
             break
         time.sleep(0.1)
-    assert moved_at is not None, stack.output()[-3000:]
+    assert moved_at is not None, stack.logs()[-3000:]
     assert moved_at <= deadline, f"timed out {moved_at - expires:.2f} s after expiry"
     (second_agent, _), = live()
     assert second_agent != first_agent

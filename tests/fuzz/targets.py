@@ -79,5 +79,6 @@ def local_stack_target(home: Path) -> Iterator[FuzzTarget]:
     finally:
         stack.stop()
     # What the fuzzed requests set off behind the API (queue consumers, schedules) failed nowhere either.
-    failures = [line for line in stack.output().splitlines() if "Traceback" in line or '"level":"ERROR"' in line]
+    logged = stack.output() + stack.logs()
+    failures = [line for line in logged.splitlines() if "Traceback" in line or '"level":"ERROR"' in line]
     assert not failures, "the local stack logged failures while fuzzed:\n" + "\n".join(failures[:20])
