@@ -68,11 +68,12 @@ def _logs_to_stderr() -> None:
 
 
 def cmd_local(args: argparse.Namespace) -> int:
-    from leadline.local.stack import StackOptions, run
+    from leadline.local.foreground import run
+    from leadline.local.stack import StackOptions
 
     demo = not args.no_demo and os.environ.get("DEMO", "1").strip() != "0"
     return run(StackOptions(home=leadline_home(), port=args.port, aws_port=args.aws_port,
-                            aws_endpoint=args.aws_endpoint, demo=demo))
+                            aws_endpoint=args.aws_endpoint, demo=demo, verbose=args.verbose))
 
 
 def cmd_bootstrap(args: argparse.Namespace) -> int:
@@ -154,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument("--aws-endpoint", default=None,
                        help="use this running AWS endpoint (moto server, LocalStack) instead of starting one")
     local.add_argument("--no-demo", action="store_true", help="do not seed the demo group (also DEMO=0)")
+    local.add_argument("--verbose", action="store_true",
+                       help="print the structured JSON logs here instead of $LEADLINE_HOME/logs/stack.log")
     local.set_defaults(func=cmd_local)
 
     boot = commands.add_parser("bootstrap", help="create a group and its first group_admin; prints JSON")

@@ -11,7 +11,6 @@ import contextlib
 import importlib
 import logging
 import os
-import signal
 import socket
 import sys
 import threading
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from leadline.local import environment
+from leadline.local.banner import StackFacts
 from leadline.local.home import (
     CHECKOUT,
     DATA_DIR,
@@ -60,6 +60,7 @@ class StackOptions:
     demo: bool = True
     # Short on purpose: a failed record comes back in seconds, not the deployed minutes.
     visibility_seconds: int = DEFAULT_VISIBILITY_SECONDS
+    verbose: bool = False
 
 
 @dataclass
@@ -244,29 +245,14 @@ class LocalStack:
             self._moto.stop()
         remove_stack_info(self.options.home, os.getpid())
 
-    def banner(self) -> str:
+    def facts(self, log_file: Path | None) -> StackFacts:
         mappings = self._engine.mappings if self._engine else []
-        kinds = {k: sum(1 for m in mappings if m.kind == k) for k in ("sqs", "schedule", "eventbridge")}
-        lines = [
-            f"Leadline local stack ready in {self.ready_seconds:.1f} s",
-            f"  API            {self.api_url}",
-            f"  AWS endpoint   {self.aws_endpoint}" + ("" if self.options.aws_endpoint else " (moto, in this process)"),
-            f"  LEADLINE_HOME  {self.options.home}",
-            f"  mappings       {kinds['sqs']} queues, {kinds['schedule']} schedules, "
-            f"{kinds['eventbridge']} event rules",
-        ]
-        if self._persistence is not None:
-            saved = self._persistence.recovered
-            lines.append(f"  data           {saved['items']} items, {saved['messages']} queue messages, "
-                         f"{saved['objects']} objects kept from the last run (crash-safe journal)")
-        token = self.manager_token()
-        if token:
-            lines += [f"  demo manager   {self.demo.get('manager_email')}", f"  token          {token}"]
-        elif not self.options.demo:
-            lines.append("  demo           off (--no-demo / DEMO=0)")
-        lines.append("  Ctrl-C stops the stack")
-        return "\n".join(lines)
-
+        return StackFacts(
+            ready_seconds=self.ready_seconds, api_url=self.api_url, aws_endpoint=self.aws_endpoint,
+            aws_in_process=self._moto is not None, home=self.options.home,
+            mappings={k: sum(1 for m in mappings if m.kind == k) for k in ("sqs", "schedule", "eventbridge")},
+            log_file=log_file, demo_enabled=self.options.demo, demo=self.demo, manager_token=self.manager_token(),
+            saved=self._persistence.recovered if self._persistence is not None else None)
 
 
 def _upkeep_client(service: str) -> Any:
@@ -300,33 +286,3 @@ def _read_demo(home: Path) -> dict[str, Any]:
     with contextlib.suppress(FileNotFoundError, ValueError):
         return dict(json.loads((home / DEMO_FILE).read_text(encoding="utf-8")))
     return {}
-
-
-def run(options: StackOptions) -> int:
-    """Start, print the banner, serve until Ctrl-C or SIGTERM, stop cleanly."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # The emulator logs every AWS call and botocore every client it makes: noise for a developer.
-    for chatty in ("werkzeug", "botocore", "boto3", "urllib3"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
-    stack = LocalStack(options)
-    stop_requested = threading.Event()
-
-    def on_signal(signum: int, frame: Any) -> None:
-        stop_requested.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        try:
-            stack.start()
-        except StackError as exc:
-            print(f"leadline local: {exc}", file=sys.stderr)
-            return 2
-        print(stack.banner(), flush=True)
-        while not stop_requested.wait(0.5):
-            pass
-        print("stopping the local stack...", flush=True)
-    finally:
-        stack.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return 0
