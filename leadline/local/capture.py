@@ -1,11 +1,11 @@
 """What the emulator's HTTP layer journals: DynamoDB writes, S3 object changes, a moto reset.
 
 A WSGI middleware around moto's dispatcher. For each call that changes state it lets moto do
-the work, then reads back what the call touched (through moto itself, in this process, with
-no network) and commits those images to the journal before the caller gets its answer.
-Reading back rather than copying the request is what makes the journal exact: UpdateItem
-expressions, transactions and conditions are evaluated by moto once, and the journal keeps
-their result.
+the work and, if moto answered with success, commits what the call left at every key it touched
+before the caller gets its answer: a put's item as sent, a delete as gone, an update's item
+read back through moto itself (in this process, no network). Conditions, update expressions
+and transactions are evaluated by moto once; the journal keeps their result, never the request
+to run again.
 
 DynamoDB calls already run one at a time (emulator.py), so read-back and commit happen in
 call order; S3 changes take a lock of their own for the same reason. SQS is journaled by
@@ -141,8 +141,12 @@ class JournalingApp:
         except JournalUnavailable as exc:
             return dynamodb_error("500 Internal Server Error", "InternalServerError", str(exc))
         region = request_region(environ)
-        keys = [] if operation == "DeleteTable" else touched_keys(
-            operation, request, lambda table: self._table_key_names(environ, region, table))
+        try:
+            keys = [] if operation == "DeleteTable" else touched_keys(
+                operation, request, lambda table: self._table_key_names(environ, region, table))
+        except (KeyError, TypeError, AttributeError):
+            # Not a shape DynamoDB takes; refused here rather than risk a change the journal cannot name.
+            return dynamodb_error("400 Bad Request", "ValidationException", f"a malformed {operation} request")
         status, headers, body = call(self.dispatcher, environ)
         if not status.startswith("200"):
             return status, headers, body
