@@ -3,8 +3,13 @@ read into plain data: one dict per <prospect> with the fields of a lead request.
 
 Parsing goes through defusedxml with DTDs forbidden, so entity expansion (billion laughs) and
 external entities are refused before anything is expanded or fetched. Providers differ in
-small ways that this reader tolerates: upper-case tags, a namespace, names given only as a
-full name, several phones or emails, the vehicle of interest among trade-ins."""
+small ways that this reader tolerates: the ADF 1.0 specification's own header
+(`<?ADF VERSION "1.0"?>` before an upper-case `<?XML VERSION "1.0"?>`, in either order, with
+the specification's typographic quotes), no XML declaration, a byte order mark, a declared
+Windows-1252 / ISO-8859-1 encoding (or undeclared Windows-1252 bytes), upper-case tags, a
+namespace, names given only as a full name, several contacts, phones or emails (the preferred or
+primary one, a mobile before a landline, never a fax), `mailto:` emails, the vehicle of interest
+among trade-ins. tests/events/adf/ holds a sample of each shape and says where it comes from."""
 
 from __future__ import annotations
 
@@ -32,8 +37,9 @@ def parse_adf(document: bytes | str) -> list[dict[str, Any]]:
 
     if not document or not document.strip():
         raise AdfError("body", "is empty; send an ADF 1.0 document")
+    text = _document_text(document.encode("utf-8") if isinstance(document, str) else document)
     try:
-        root = fromstring(document, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root = fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
         raise AdfError("body", _NO_DTD) from exc
     except (ParseError, ValueError) as exc:
@@ -48,17 +54,60 @@ def parse_adf(document: bytes | str) -> list[dict[str, Any]]:
     return [_prospect(p, f"prospect[{i}]") for i, p in enumerate(prospects)]
 
 
+# -- the bytes providers send ---------------------------------------------------------------
+
+# The declarations a document may open with: `<?xml ...?>` and ADF's own `<?ADF VERSION "1.0"?>`,
+# in any case and order (the ADF 1.0 specification prints `<?ADF VERSION "1.0"?>` first, then
+# `<?XML VERSION "1.0"?>`, which XML parsers refuse: a declaration must come first, in lower case).
+_OPENING = re.compile(rb"\s*<\?\s*(adf|xml)\b(.{0,200}?)\?>", re.IGNORECASE | re.DOTALL)
+# The value's quotes may be typographic (the specification's own example has them).
+_ENCODING = re.compile(rb"encoding\s*=\s*[^A-Za-z>]{0,3}([A-Za-z][A-Za-z0-9._-]{0,39})", re.IGNORECASE)
+# Labels as browsers read them (WHATWG): ISO-8859-1 and ASCII labels mean Windows-1252.
+_CODECS = {"utf-8": "utf-8", "utf8": "utf-8", "windows-1252": "cp1252", "cp1252": "cp1252",
+           "iso-8859-1": "cp1252", "iso8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252",
+           "us-ascii": "cp1252", "ascii": "cp1252", "iso-8859-15": "iso8859_15", "utf-16": "utf-16"}
+
+
+def _document_text(raw: bytes) -> str:
+    """The document as text with its opening declarations removed, decoded as they (or a byte
+    order mark) say; undeclared bytes that are not UTF-8 are read as Windows-1252."""
+    declared: str | None = None
+    label = "utf-8"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raw, declared = raw.decode("utf-16").encode("utf-8"), "utf-8"
+    elif raw.startswith(b"\xef\xbb\xbf"):
+        raw, declared = raw[3:], "utf-8"
+    while (opening := _OPENING.match(raw)) is not None:
+        if opening.group(1).lower() == b"xml":
+            found = _ENCODING.search(opening.group(2))
+            if found is not None and declared is None:
+                label = found.group(1).decode("ascii")
+                if label.lower() not in _CODECS:
+                    raise AdfError("body", f"declares the encoding {label!r}; send UTF-8 or Windows-1252")
+                declared = _CODECS[label.lower()]
+        raw = raw[opening.end():]
+    if declared == "utf-16":
+        raise AdfError("body", "declares UTF-16 but has no byte order mark")
+    try:
+        return raw.decode(declared or "utf-8")
+    except UnicodeDecodeError:
+        if declared not in (None, "utf-8"):
+            raise AdfError("body", f"is not valid {label} text") from None
+        # Declared UTF-8 (or nothing) but written by a Windows program: what its bytes mean there.
+        return raw.decode("cp1252", errors="replace")
+
+
 # -- one prospect ------------------------------------------------------------------------
 
 def _prospect(node: Element, path: str) -> dict[str, Any]:
     customer = _child(node, "customer")
-    contact = _child(customer, "contact") if customer is not None else None
+    contact = _primary(_children(customer, "contact"))
     provider = _child(node, "provider")
     first, last = _names(contact)
     data: dict[str, Any] = {
         "first_name": first,
         "last_name": last,
-        "email": _preferred(_children(contact, "email")) if contact is not None else None,
+        "email": _email(contact),
         "phone": _phone(contact),
         "message": _comments(customer, node),
         "requestdate": _text(_child(node, "requestdate")),
@@ -87,13 +136,37 @@ def _names(contact: Element | None) -> tuple[str | None, str | None]:
     return first, last
 
 
+def _primary(contacts: list[Element]) -> Element | None:
+    """The customer's contact: the one marked primary, else the first."""
+    return next((c for c in contacts if (_attr(c, "primarycontact") or "").strip() == "1"),
+                contacts[0] if contacts else None)
+
+
+_MOBILE = ("cellphone", "cell", "mobile", "mobilephone", "sms", "text")
+
+
 def _phone(contact: Element | None) -> str | None:
     if contact is None:
         return None
     phones = [p for p in _children(contact, "phone") if _text(p)]
-    # A fax or pager number cannot take a call or a text: prefer what can.
+    # A fax or pager number can take neither a call nor a text: never one of those.
     usable = [p for p in phones if (_attr(p, "type") or "voice").strip().lower() not in ("fax", "pager")]
-    return _preferred(usable or phones)
+    if not usable:
+        return None
+    preferred = [p for p in usable if (_attr(p, "preferredcontact") or "").strip() == "1"]
+    # A mobile can take the texts a store sends; among equals, the provider's order.
+    mobile = [p for p in (preferred or usable) if (_attr(p, "type") or "").strip().lower() in _MOBILE]
+    return _text((mobile or preferred or usable)[0])
+
+
+def _email(contact: Element | None) -> str | None:
+    """The preferred email (else the first), without a `mailto:` and without a second address
+    some forms append (`a@x.com; b@y.com`)."""
+    chosen = _preferred(_children(contact, "email")) if contact is not None else None
+    if chosen is None:
+        return None
+    text = re.sub(r"^mailto:", "", chosen.strip(), flags=re.IGNORECASE)
+    return next((part for part in re.split(r"[;,\s]+", text) if "@" in part), text) or None
 
 
 def _preferred(nodes: list[Element]) -> str | None:

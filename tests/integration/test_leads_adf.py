@@ -197,3 +197,42 @@ def test_a_document_that_failed_halfway_is_finished_by_the_retry(world: World) -
     assert sam_again["coalesced_into"] == sam["lead_id"] and ava["coalesced_into"] is None
     assert lead_count(world, t) == 2
     assert history(world, t, sam["lead_id"]).count("coalesced") == 1
+
+
+def test_provider_variants_land_as_leads_through_both_routes(world: World) -> None:
+    """The ADF 1.0 specification's own header, no declaration, a BOM, Windows-1252, UTF-16, several
+    contacts and phones (tests/events/adf/README.md): each makes a normalised lead."""
+    t = world.tenant()
+    account_id = t.accounts[0]["account_id"]
+    api_key = world.get(f"/accounts/{account_id}", t.token).json["api_key"]
+    expected = {
+        "spec_header_lead.xml": ("Dana", "+14255550139", None),
+        "spec_header_crlf.xml": ("Tanya", "+13125550148", "tanya.brooks@example.net"),
+        "xml_then_adf_header.xml": ("Kevin", "+17735550163", None),
+        "bom_utf8.xml": ("Ana Lucía", "+14155550190", "ana.reyes@example.org"),
+        "windows_1252.xml": ("Renée", "+16145550117", "renee.cote@example.ca"),
+        "undeclared_windows_1252.xml": ("María", "+12145550176", None),
+        "utf16_bom.xml": ("Chris", None, "chris.nguyen@example.com"),
+        "contacts_and_phones.xml": ("Jordan", "+16025550122", "jordan.ellis@example.com"),
+    }
+    for i, (name, (first, phone, email)) in enumerate(expected.items()):
+        if i % 2:
+            reply = world.call("POST", "/webhooks/leads/adf", raw=doc(name),
+                               headers={"Content-Type": "text/xml", "X-Api-Key": api_key})
+        else:
+            reply = post_adf(world, t, name)
+        assert reply.status == 201, (name, reply.json)
+        (lead,) = reply.json["items"]
+        assert (lead["first_name"], lead["phone"], lead["email"]) == (first, phone, email), name
+    assert lead_count(world, t) == len(expected)
+
+
+def test_an_adf_header_over_another_document_is_still_400(world: World) -> None:
+    t = world.tenant()
+    # The specification's example parses; its made-up phone (area code 393) is named, nothing stored.
+    reply = post_adf(world, t, "spec_example.xml")
+    assert reply.status == 400 and reply.json["error"]["details"] == [
+        {"field": "prospect[0].phone", "message": "is not a valid phone number"}]
+    reply = post_adf(world, t, "adf_header_not_adf.xml")
+    assert reply.status == 400 and reply.json["error"]["details"][0]["field"] == "body"
+    assert lead_count(world, t) == 0

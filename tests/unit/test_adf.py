@@ -82,3 +82,64 @@ def test_broken_and_foreign_documents() -> None:
         parse_adf(doc("broken.xml"))
     with pytest.raises(AdfError, match="root element"):
         parse_adf(doc("not_adf.xml"))
+
+
+# -- ADF as providers send it (tests/events/adf/README.md says where each shape comes from) -----
+
+def test_the_specifications_own_example_header_and_typographic_quotes() -> None:
+    (p,) = parse_adf(doc("spec_example.xml"))
+    assert (p["first_name"], p["last_name"], p["phone"]) == ("John", "Doe", "393-999-3922")
+    assert p["vehicle"] == {"year": 1999, "make": "Chevrolet", "model": "Blazer"}
+    assert p["requestdate"] == "2000-03-30T15:30:20-08:00"
+
+
+@pytest.mark.parametrize("name, first, phone, email", [
+    ("spec_header_crlf.xml", "Tanya", "(312) 555-0148", "tanya.brooks@example.net"),
+    ("xml_then_adf_header.xml", "Kevin", "7735550163", None),
+    ("no_declaration.xml", "Juan", "+54 9 221 555-0102", "juan.perez@example.com.ar"),
+    ("bom_utf8.xml", "Ana Lucía", "+1 (415) 555-0190", "ana.reyes@example.org"),
+    ("windows_1252.xml", "Renée", "(614) 555-0117", "renee.cote@example.ca"),
+    ("undeclared_windows_1252.xml", "María", "214-555-0176", None),
+    ("utf16_bom.xml", "Chris", None, "chris.nguyen@example.com"),
+])
+def test_headers_encodings_and_contact_variants(name: str, first: str, phone: str | None,
+                                                email: str | None) -> None:
+    (p,) = parse_adf(doc(name))
+    assert (p["first_name"], p["phone"], p["email"]) == (first, phone, email)
+
+
+def test_windows_1252_text_is_read_as_written() -> None:
+    (p,) = parse_adf(doc("windows_1252.xml"))
+    assert p["last_name"] == "Côté"
+    # Word's apostrophe, en dash and quotes are single Windows-1252 bytes (0x92, 0x96, 0x93, 0x94).
+    assert p["message"] == "I\u2019m interested \u2013 is it still \u201cfor sale\u201d? Price €/$ whatever works."
+    (q,) = parse_adf(doc("undeclared_windows_1252.xml"))
+    assert (q["last_name"], q["message"]) == ("Nuñez", "¿Tienen financiamiento? Señor López me recomendó.")
+
+
+def test_primary_contact_preferred_mobile_and_mailto_email() -> None:
+    (p,) = parse_adf(doc("contacts_and_phones.xml"))
+    assert (p["first_name"], p["last_name"]) == ("Jordan", "Ellis")
+    assert p["phone"] == "(602) 555-0122" and p["email"] == "jordan.ellis@example.com"
+
+
+def test_a_mobile_wins_over_a_landline_listed_first() -> None:
+    document = (b'<adf><prospect><customer><contact><phone type="voice">312-555-0100</phone>'
+                b'<phone type="mobile">312-555-0199</phone><phone type="fax">312-555-0101</phone>'
+                b'</contact></customer></prospect></adf>')
+    (p,) = parse_adf(document)
+    assert p["phone"] == "312-555-0199"
+    (q,) = parse_adf(document.replace(b'type="mobile"', b'type="fax"'))
+    assert q["phone"] == "312-555-0100"  # never a fax
+
+
+@pytest.mark.parametrize("body, message", [
+    (doc("adf_header_not_adf.xml"), "root element"),
+    (b'<?xml version="1.0" encoding="ebcdic-cp-us"?><adf/>', "encoding"),
+    (b'<?xml version="1.0" encoding="windows-1252"?><adf>\x81</adf>', "windows-1252"),
+    (b"<html><body>Thanks for your lead!</body></html>", "root element"),
+])
+def test_what_is_not_adf_is_still_refused(body: bytes, message: str) -> None:
+    with pytest.raises(AdfError, match=message) as err:
+        parse_adf(body)
+    assert err.value.field == "body"
