@@ -3,7 +3,7 @@ this file wires them and the Powertools middleware, nothing else."""
 
 from chalice import Chalice, ConvertToMiddleware
 
-from chalicelib.handlers import accounts, notifications, system, users
+from chalicelib.handlers import accounts, local_auth, notifications, system, users
 from chalicelib.handlers import conversations as conversations_handlers
 from chalicelib.handlers import leads as leads_handlers
 from chalicelib.handlers import reports as reports_handlers
@@ -23,6 +23,7 @@ app.register_middleware(observe_http, "http")
 app.register_middleware(method_not_allowed, "http")
 
 app.register_blueprint(system.bp)
+app.register_blueprint(local_auth.bp)
 app.register_blueprint(users.bp)
 app.register_blueprint(accounts.bp)
 app.register_blueprint(notifications.bp)

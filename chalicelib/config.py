@@ -53,6 +53,9 @@ class Settings(BaseModel):
     meta_graph_url: str = "https://graph.facebook.com/v21.0"
     mail_from: str = "leadline@example.com"
     public_base_url: str = ""
+    # The local stack's demo password (LEADLINE_LOCAL_PASSWORD): with it, and only on the local stage,
+    # POST /auth/local/sign-in exchanges an email and this password for a local token (the console's sign-in).
+    local_password: str = ""
     log_level: str = "INFO"
     # Deployed stages: the Secrets Manager secret holding the Twilio / Meta credentials.
     secrets_id: str = ""

@@ -146,5 +146,15 @@ class UserResponse(BaseModel):
     updated_at: str
 
 
+class LocalSignInRequest(Strict):
+    email: EmailStr
+    password: str = Field(min_length=1, max_length=200)
+
+
+class LocalSignInResponse(BaseModel):
+    token: str
+    user: UserResponse
+
+
 class HealthResponse(BaseModel):
     status: str
