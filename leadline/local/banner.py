@@ -23,6 +23,7 @@ class StackFacts:
     demo: dict[str, Any] = field(default_factory=dict)  # demo.json: ids and the demo users' emails
     manager_token: str | None = None
     saved: dict[str, int] | None = None  # what the stack found under data/ (None: the endpoint keeps the data)
+    console: list[str] = field(default_factory=list)  # the console's URL, demo password and users (local/console.py)
 
 
 def banner_text(facts: StackFacts) -> str:
@@ -30,6 +31,7 @@ def banner_text(facts: StackFacts) -> str:
     lines = [
         f"Leadline local stack ready in {facts.ready_seconds:.1f} s",
         f"  API            {facts.api_url}",
+        *facts.console,
         f"  AWS endpoint   {aws}",
         f"  LEADLINE_HOME  {facts.home}",
         f"  mappings       {facts.mappings.get('sqs', 0)} queues, {facts.mappings.get('schedule', 0)} schedules, "

@@ -8,6 +8,7 @@ import json
 import os
 import secrets
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,21 +48,21 @@ def write_json_atomically(path: Path, data: Any, mode: int = 0o644) -> None:
         raise
 
 
-def ensure_secret(home: Path) -> str:
-    """The local HS256 secret: generated once, readable by its owner only (0600)."""
-    path = home / SECRET_FILE
+def ensure_secret(home: Path, name: str = SECRET_FILE, make: Callable[[], str] | None = None) -> str:
+    """A secret file (the HS256 secret by default): generated once, readable by its owner only (0600)."""
+    path = home / name
     home.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return read_secret(home)
+        return read_secret(home, name)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(secrets.token_urlsafe(48))
-    return read_secret(home)
+        out.write(make() if make else secrets.token_urlsafe(48))
+    return read_secret(home, name)
 
 
-def read_secret(home: Path) -> str:
-    path = home / SECRET_FILE
+def read_secret(home: Path, name: str = SECRET_FILE) -> str:
+    path = home / name
     try:
         secret = path.read_text(encoding="utf-8").strip()
     except FileNotFoundError as exc:

@@ -69,6 +69,7 @@ class LocalStack:
     api_url: str = ""
     aws_endpoint: str = ""
     demo: dict[str, Any] = field(default_factory=dict)
+    password: str = ""
     ready_seconds: float = 0.0
     _moto: Any = None
     _http: Any = None
@@ -98,6 +99,9 @@ class LocalStack:
         environment.point_boto3_at(self.aws_endpoint)
         settings_env = environment.local_settings_env(self.api_url)
         environment.apply_settings_env(settings_env, secret)
+        from leadline.local.console import enable_local_sign_in
+
+        self.password = enable_local_sign_in(opts.home)
 
         from chalicelib.config import get_settings
         from leadline.provision import provision_local, queue_definitions
@@ -172,12 +176,12 @@ class LocalStack:
         from chalice.config import Config
         from chalice.local import create_local_server
 
-        from leadline.local.gateway import use_contract_errors
+        from leadline.local.console import serve_console
 
         config = Config.create(chalice_stage="local", app_name="leadline", lambda_timeout=30,
                                lambda_memory_size=512, function_name="api_handler")
         self._http = create_local_server(app, config, HOST, self.options.port)
-        use_contract_errors(self._http, app, config)
+        serve_console(self._http, app, config, self.api_url)
         self._http_thread = threading.Thread(target=self._http.server.serve_forever, name="http", daemon=True)
         self._http_thread.start()
 
@@ -246,13 +250,16 @@ class LocalStack:
         remove_stack_info(self.options.home, os.getpid())
 
     def facts(self, log_file: Path | None) -> StackFacts:
+        from leadline.local.console import banner_lines as console_banner_lines
+
         mappings = self._engine.mappings if self._engine else []
         return StackFacts(
             ready_seconds=self.ready_seconds, api_url=self.api_url, aws_endpoint=self.aws_endpoint,
             aws_in_process=self._moto is not None, home=self.options.home,
             mappings={k: sum(1 for m in mappings if m.kind == k) for k in ("sqs", "schedule", "eventbridge")},
             log_file=log_file, demo_enabled=self.options.demo, demo=self.demo, manager_token=self.manager_token(),
-            saved=self._persistence.recovered if self._persistence is not None else None)
+            saved=self._persistence.recovered if self._persistence is not None else None,
+            console=console_banner_lines(self.api_url, self.demo, self.password))
 
 
 def _upkeep_client(service: str) -> Any:
