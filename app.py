@@ -9,7 +9,7 @@ from chalicelib.handlers import leads as leads_handlers
 from chalicelib.handlers import reports as reports_handlers
 from chalicelib.handlers import routing as routing_handlers
 from chalicelib.handlers import webhooks as webhooks_handlers
-from chalicelib.handlers.http import method_not_allowed
+from chalicelib.handlers.http import console_cors, method_not_allowed
 from chalicelib.observability import flush_metrics, logger, observe_http, trace_handler
 
 app = Chalice(app_name="leadline")
@@ -21,6 +21,7 @@ app.register_middleware(trace_handler, "all")
 app.register_middleware(flush_metrics, "all")
 app.register_middleware(observe_http, "http")
 app.register_middleware(method_not_allowed, "http")
+app.register_middleware(console_cors, "http")
 
 app.register_blueprint(system.bp)
 app.register_blueprint(local_auth.bp)

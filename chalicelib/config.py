@@ -56,6 +56,9 @@ class Settings(BaseModel):
     # The local stack's demo password (LEADLINE_LOCAL_PASSWORD): with it, and only on the local stage,
     # POST /auth/local/sign-in exchanges an email and this password for a local token (the console's sign-in).
     local_password: str = ""
+    # The deployed console's origin (https://<distribution>.cloudfront.net): the one origin whose
+    # browser calls get CORS headers. Empty (the local stack: the console is served beside the API): none.
+    console_origin: str = ""
     log_level: str = "INFO"
     # Deployed stages: the Secrets Manager secret holding the Twilio / Meta credentials.
     secrets_id: str = ""

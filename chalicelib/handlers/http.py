@@ -230,6 +230,18 @@ def method_not_allowed(event: Any, get_response: Callable[[Any], Any]) -> Any:
     return response
 
 
+def console_cors(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """Chalice middleware ('http'): the deployed console's origin, and no other, may read the answers
+    (API Gateway answers the preflight OPTIONS itself: leadline/package_console.py)."""
+    response = get_response(event)
+    allowed = get_deps().settings.console_origin
+    origin = (getattr(event, "headers", None) or {}).get("origin")
+    if allowed and origin == allowed and isinstance(response, Response):
+        response.headers["Access-Control-Allow-Origin"] = allowed
+        response.headers["Vary"] = "Origin"
+    return response
+
+
 def unexpected_error(request: Request, exc: Exception) -> Response:
     """An exception a route did not map: an AWS throttle is a 503 the caller may retry; anything
     else a logged 500 naming the request id, never the exception's text."""
