@@ -134,6 +134,20 @@ def cmd_report_nightly(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_console_publish(args: argparse.Namespace) -> int:
+    import boto3
+
+    from leadline.deployed import find_stack
+    from leadline.publish_console import publish_console
+
+    stack = find_stack(args.stack, args.region)
+    for key in publish_console(stack, boto3.client("s3", region_name=stack.region),
+                               boto3.client("cloudfront", region_name=stack.region)):
+        print(key)
+    print(f"console: {stack.outputs.get('ConsoleUrl', '')}", file=sys.stderr)
+    return 0
+
+
 def cmd_package(args: argparse.Namespace) -> int:
     from leadline.package import package
 
@@ -183,6 +197,13 @@ def build_parser() -> argparse.ArgumentParser:
     nightly = kinds.add_parser("nightly", help="run the nightly aggregation; prints the S3 keys written")
     nightly.add_argument("--date", type=_day, default=None, help="the day to aggregate (default: yesterday, UTC)")
     nightly.set_defaults(func=cmd_report_nightly)
+
+    console = commands.add_parser("console", help="the web console of a deployed stage")
+    console_commands = console.add_subparsers(dest="console", required=True)
+    publish = console_commands.add_parser("publish", help="upload the built console (make console) to a stage")
+    publish.add_argument("--stack", required=True, help="the stage's CloudFormation stack")
+    publish.add_argument("--region", default=None, help="the stack's region (default: your AWS configuration's)")
+    publish.set_defaults(func=cmd_console_publish)
 
     pkg = commands.add_parser("package", help="write the deployable template and code bundle")
     pkg.add_argument("--stage", default="prod")

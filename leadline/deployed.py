@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.adapters.aws import aws_error_code
@@ -31,6 +31,7 @@ class DeployedStack:
     table_name: str
     user_pool_id: str
     app_client_id: str
+    outputs: dict[str, str] = field(default_factory=dict)
 
 
 def find_stack(name: str, region: str | None) -> DeployedStack:
@@ -54,7 +55,7 @@ def find_stack(name: str, region: str | None) -> DeployedStack:
         raise DeployedStackError(f"stack {name!r} has no output {', '.join(missing)}: is it a Leadline stack "
                                  f"that finished deploying? (status {stacks[0].get('StackStatus')})")
     return DeployedStack(name=name, region=session.region_name, table_name=outputs[TABLE_OUTPUT],
-                         user_pool_id=outputs[POOL_OUTPUT], app_client_id=outputs[CLIENT_OUTPUT])
+                         user_pool_id=outputs[POOL_OUTPUT], app_client_id=outputs[CLIENT_OUTPUT], outputs=outputs)
 
 
 def deps_for(stack: DeployedStack) -> Any:

@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from leadline.package_console import add_console, console_cors_env
+
 ROOT = Path(__file__).resolve().parent.parent
 INFRA = ROOT / "infra"
 CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
@@ -108,15 +110,16 @@ class AppShape:
     functions: list[str] = field(default_factory=list)
     consumers: list[Consumer] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)  # the HTTP routes' paths (the console's CORS preflights)
 
     def to_json(self) -> dict[str, Any]:
         return {"functions": self.functions, "consumers": [c.__dict__ for c in self.consumers],
-                "schedules": [s.__dict__ for s in self.schedules]}
+                "schedules": [s.__dict__ for s in self.schedules], "paths": self.paths}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AppShape:
         return cls(functions=list(data["functions"]), consumers=[Consumer(**c) for c in data["consumers"]],
-                   schedules=[Schedule(**s) for s in data["schedules"]])
+                   schedules=[Schedule(**s) for s in data["schedules"]], paths=list(data.get("paths", [])))
 
 
 def shape_of(chalice_app: Any) -> AppShape:
@@ -124,7 +127,7 @@ def shape_of(chalice_app: Any) -> AppShape:
     (S3, SNS, Kinesis, DynamoDB streams, CloudWatch events) stop the build."""
     from chalice.app import Cron, Rate, ScheduledEventConfig, SQSEventConfig
 
-    shape = AppShape()
+    shape = AppShape(paths=sorted(chalice_app.routes))
     if chalice_app.routes:
         shape.functions.append(API_HANDLER)
     for source in chalice_app.event_sources:
@@ -266,6 +269,7 @@ def function_environment() -> dict[str, Any]:
                                                      {"Ref": "CognitoUserPoolId"}]},
         "LEADLINE_COGNITO_APP_CLIENT_ID": {"Fn::If": ["CreateUserPool", {"Ref": "UserPoolClient"},
                                                       {"Ref": "CognitoAppClientId"}]},
+        **console_cors_env(),
     }
 
 
@@ -434,6 +438,7 @@ def build_merge_template(stage: str, shape: AppShape) -> dict[str, Any]:
             "ThrottlingRateLimit": {"Ref": "ApiThrottleRatePerSecond"},
             "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurst"},
         }]}}
+        add_console(template, shape.paths)
     else:
         for output in [k for k, v in template["Outputs"].items() if "RestAPI" in json.dumps(v)]:
             del template["Outputs"][output]

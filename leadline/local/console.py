@@ -3,9 +3,8 @@ behind `POST /auth/local/sign-in`, and the banner lines a person reads after `ma
 
 The console is a single-page app with hash routes (`/#/inbox`), so the only paths served
 here are `/`, `/index.html`, `/assets/*` and the other files at the top of console/dist;
-every other path goes to the API unchanged. The headers are the ones CloudFront adds to the
-deployed console (leadline/package.py: CONSOLE_SECURITY_HEADERS), so a page that breaks the
-content security policy breaks locally first."""
+every other path goes to the API unchanged. The security headers are the deployed console's
+(leadline/console_policy.py), so a page that breaks the content security policy breaks locally first."""
 
 from __future__ import annotations
 
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from leadline.console_policy import SECURITY_HEADERS, content_security_policy
 from leadline.local.gateway import ContractRequestHandler
 from leadline.local.home import CHECKOUT, ensure_secret
 
@@ -28,18 +28,6 @@ PASSWORD_FILE = "password"
 # Read aloud and typed by people: no 0/O, 1/l/I.
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 IMMUTABLE = "public, max-age=31536000, immutable"
-# One content security policy for the local and the deployed console (no inline script or style).
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: https:; "
-    "media-src 'self' data: blob:; font-src 'self'; connect-src 'self' {api}; object-src 'none'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-    "X-Frame-Options": "DENY",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-}
 # What `leadline console publish` writes for a deployed console; locally the API is beside it
 # and sign-in is the local route (no Cognito).
 LOCAL_CONFIG_PATH = "/config.json"
@@ -142,7 +130,7 @@ class ConsoleRequestHandler(ContractRequestHandler):
         self.send_header("Vary", "Accept-Encoding")
         if encoding:
             self.send_header("Content-Encoding", encoding)
-        self.send_header("Content-Security-Policy", CONTENT_SECURITY_POLICY.format(api=self.api_url))
+        self.send_header("Content-Security-Policy", content_security_policy([self.api_url]))
         for name, value in SECURITY_HEADERS.items():
             self.send_header(name, value)
         self.end_headers()
