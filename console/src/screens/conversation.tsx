@@ -112,7 +112,7 @@ function Timeline({ events, zone }: { events: TimelineEvent[]; zone: string | un
           );
         }
         return (
-          <li key={e.event_id} class={`event ${e.type}`}>
+          <li key={e.event_id} class={`event ev-${e.type}`}>
             <span>{describeEvent(e, (id) => personName(app, id), zone)}</span>
             <small class="muted"> · {shortTime(e.at, zone)}</small>
           </li>
@@ -126,27 +126,50 @@ function Timeline({ events, zone }: { events: TimelineEvent[]; zone: string | un
 function describeEvent(e: TimelineEvent, who: (id: string | null | undefined) => string, zone: string | undefined): string {
   const by = e.by ? who(e.by) : "";
   const text = (value: unknown) => (typeof value === "string" ? value : "");
+  const byWhom = by ? ` by ${by}` : "";
   switch (e.type) {
-    case "note":
-      return `Note by ${by || "staff"}: ${text(e.text)}`;
-    case "appointment":
-      return `Appointment ${text(e.action) || "booked"}${e.appointment_at ? ` for ${dateTime(text(e.appointment_at), zone)}` : ""}${e.note ? `: ${text(e.note)}` : ""}`;
-    case "crm":
-      return `Sent to the CRM${e.sent_to ? ` (${text(e.sent_to)})` : ""}`;
-    case "escalation":
-      return `Escalated${by ? ` by ${by}` : ""}${e.note ? `: ${text(e.note)}` : ""}`;
-    case "offer":
-      return `Offer ${text(e.outcome) || text(e.state) || "made"}${e.user_id ? ` — ${who(text(e.user_id))}` : ""}${e.reason ? ` (${text(e.reason)})` : ""}`;
-    case "assignment":
-      return `Assigned to ${who(text(e.user_id) || text(e.assigned_to)) || "someone"}`;
-    case "status":
-      return `Status ${text(e.from) ? `${label(text(e.from))} → ` : ""}${label(text(e.to) || text(e.status))}${by ? ` by ${by}` : ""}`;
     case "created":
       return `Lead received${e.source ? ` from ${text(e.source)}` : ""}`;
+    case "note":
+      return `Note${byWhom}: ${text(e.text)}`;
+    case "appointment":
+      return `Appointment ${label(text(e.action) || "booked")}${e.appointment_at ? ` for ${dateTime(text(e.appointment_at), zone)}` : ""}${e.note ? `: ${text(e.note)}` : ""}`;
+    case "offer": {
+      const agent = who(text(e.agent)) || "an agent";
+      const action = text(e.action);
+      if (action === "made") return `Offered to ${agent}`;
+      if (action === "declined") return `${agent} declined${e.reason ? `: ${text(e.reason)}` : ""}`;
+      if (action === "timed_out") return `The offer to ${agent} timed out`;
+      return `${agent} ${label(action || "answered")} the offer`;
+    }
+    case "routing":
+      return text(e.action) === "delinquent" ? "Nobody took the lead: delinquent" : "Waiting for the store to open";
+    case "assignment":
+      return `Assigned to ${who(text(e.user_id)) || "someone"}${byWhom}`;
+    case "status":
+      return `Status ${e.from ? `${label(text(e.from))} → ` : ""}${label(text(e.to) || "changed")}${byWhom}`;
+    case "label":
+      return e.added ? `Label “${text(e.added)}” added${byWhom}` : `Label “${text(e.removed)}” removed${byWhom}`;
+    case "crm":
+      return `Sent to the CRM${e.to ? ` (${text(e.to)})` : ""}${byWhom}`;
+    case "escalation":
+      return `Escalated to ${text(e.to) || "the store"}${byWhom}${e.note ? `: ${text(e.note)}` : ""}`;
     case "coalesced":
       return "The customer asked again (a repeat lead joined this one)";
+    case "opt_out":
+      return "The customer opted out of messages";
+    case "opt_in":
+      return "The customer opted back in";
+    case "responded":
+      return `Marked responded${byWhom}`;
+    case "done":
+      return `${e.done ? "Marked done" : "Reopened"}${byWhom}`;
+    case "feedback":
+      return `Outcome recorded${byWhom}${e.contact_status ? `: ${label(text(e.contact_status))}` : ""}`;
+    case "edit":
+      return `Details edited${byWhom}`;
     default:
-      return `${label(e.type)}${by ? ` by ${by}` : ""}`;
+      return `${label(e.type)}${byWhom}`;
   }
 }
 
