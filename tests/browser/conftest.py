@@ -31,8 +31,10 @@ LIVE_TIMEOUT_MS = 5_000
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """One xdist worker runs every browser test (`--dist loadgroup`): one stack, one chromium."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
     here = Path(__file__).parent
     for item in items:
         if Path(str(item.fspath)).is_relative_to(here):

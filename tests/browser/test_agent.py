@@ -46,6 +46,9 @@ def test_offer_appears_live_is_accepted_and_answered(demo: Demo, open_as: Any) -
     # Ben steps away, so routing offers the next lead to Ava.
     demo.api(BOSTON_AGENTS[1]).call("PATCH", "/me", {"available": False}, expect=200)
 
+    watcher = open_as(demo.info["manager_email"])  # a manager watches the Boston inbox meanwhile
+    watcher.goto(f"{demo.url}/#/inbox?account_id={boston}")
+    watcher.locator(".rows .row-item").first.wait_for()
     agent = open_as(BOSTON_AGENTS[0])
     agent.get_by_role("link", name="Inbox").first.wait_for()
     agent.wait_for_timeout(500)  # the first live poll has run: what comes next is new
@@ -66,6 +69,9 @@ def test_offer_appears_live_is_accepted_and_answered(demo: Demo, open_as: Any) -
     agent.get_by_role("heading", name="Taylor Brooks").wait_for()
     assert f"#/leads/{lead['lead_id']}" in agent.url
     assert eventually(lambda: manager.get(f"/leads/{lead['lead_id']}")["locked_by"]) == demo.info["agent_ids"][0]
+    # The manager's inbox shows the new lead, and that Ava has it open, without a reload.
+    watched = watcher.locator(".row-item", has_text="Taylor Brooks")
+    watched.get_by_role("img", name="Open by Ava Chen").wait_for(timeout=LIVE_TIMEOUT_MS)
 
     agent.get_by_label("Saved reply").select_option(label="Thanks for asking")
     agent.get_by_role("button", name="Send", exact=True).click()
