@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,12 @@ def test_mappings_come_from_the_app_and_the_demo_is_seeded_once(stack_factory: A
     assert {m["name"] for m in info["mappings"]} == {s.name for s in app.event_sources}
     demo = info["demo"]
     assert len(demo["account_ids"]) == 3 and demo["manager_id"]
-    token_line = next(line for line in stack.output().splitlines() if line.strip().startswith("token"))
+    # The banner is printed just after the stack starts answering: wait for it rather than race it.
+    deadline = time.monotonic() + 10
+    while not (token_lines := [ln for ln in stack.output().splitlines() if ln.strip().startswith("token")]):
+        assert time.monotonic() < deadline, stack.output()
+        time.sleep(0.1)
+    token_line = token_lines[0]
     manager = Http(stack.url, token_line.split()[-1])
     me = manager("GET", "/me").json()
     assert me["role"] == "manager" and sorted(me["account_ids"]) == sorted(demo["account_ids"])
