@@ -54,12 +54,14 @@ function SignedIn(): JSX.Element {
 
   const load = async () => {
     try {
-      const me = await api.get("/me");
-      const [accounts, users] = await Promise.all([
+      // One round trip, not three: who I am, the stores and the people I may see, in parallel.
+      const [me, accounts, users] = await Promise.all([
+        api.get("/me"),
         // GET /accounts and /users answer the generic Page schema: the items are these records.
         allPages<Account>(async (cursor) => (await api.get("/accounts", { query: { limit: "200", cursor } })) as { items: Account[]; next_cursor: string | null }),
-        allPages<User>(async (cursor) => (await api.get("/users", { query: { limit: "200", cursor } })) as { items: User[]; next_cursor: string | null }).catch(() => [me]),
+        allPages<User>(async (cursor) => (await api.get("/users", { query: { limit: "200", cursor } })) as { items: User[]; next_cursor: string | null }).catch(() => [] as User[]),
       ]);
+      if (!users.some((u) => u.user_id === me.user_id)) users.push(me);
       setState({
         me,
         accounts: new Map(accounts.map((a) => [a.account_id, a])),
