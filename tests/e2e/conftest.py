@@ -51,6 +51,8 @@ class StackProcess:
     aws_port: int
     demo: bool = False
     aws_endpoint: str | None = None
+    # A demo seed on a busy 2-core machine can take longer than a bare start.
+    start_timeout: float = START_TIMEOUT
     proc: subprocess.Popen[str] | None = None
     outputs: list[str] = field(default_factory=list)
 
@@ -68,7 +70,7 @@ class StackProcess:
         with open(log_path, "w") as log:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen(args, cwd=ROOT, env=clean_env(self.home), stdout=log,
                                          stderr=subprocess.STDOUT, text=True)
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError(f"the stack exited with {self.proc.returncode}:\n{self.output()}")
@@ -80,7 +82,7 @@ class StackProcess:
                     pass
             time.sleep(0.1)
         self.stop()
-        raise AssertionError(f"the stack was not ready in {START_TIMEOUT} s:\n{self.output()}")
+        raise AssertionError(f"the stack was not ready in {self.start_timeout} s:\n{self.output()}")
 
     def output(self) -> str:
         return Path(self.outputs[-1]).read_text() if self.outputs else ""
