@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from leadline.console_policy import SECURITY_HEADERS, content_security_policy
-from leadline.local.gateway import ContractRequestHandler
+from leadline.local.gateway import ContractRequestHandler, use_contract_errors
 from leadline.local.home import CHECKOUT, ensure_secret
 
 CONSOLE_DIST = CHECKOUT / "console" / "dist"
@@ -148,6 +148,7 @@ class ConsoleRequestHandler(ContractRequestHandler):
 
 def serve_console(server: Any, app: Any, config: Any, api_url: str, files: ConsoleFiles | None = None) -> None:
     """Make a chalice.local LocalDevServer serve the console at `/` beside the API."""
+    use_contract_errors(server, app, config)  # the gateway's setup (its burst backlog), then our handler on top
     handler = type("BoundConsoleHandler", (ConsoleRequestHandler,),
                    {"console_files": files or ConsoleFiles(), "api_url": api_url})
     server.server.RequestHandlerClass = functools.partial(handler, app_object=app, config=config)
