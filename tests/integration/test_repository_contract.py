@@ -187,10 +187,34 @@ def test_pending_and_due_offers(deps: Deps) -> None:
     second, _ = deps.routing.pending_offers("usr_1", now, 1, cursor)
     assert [o.offer_id for o in second] == ["ofr_0003"]
     assert deps.routing.pending_offers("usr_2", now, 10, None) == ([], None)
-    page, start = deps.routing.due_offers("2026-11-02T15:03:00.000Z", 2)
-    assert [o.offer_id for o in page] == ["ofr_0001", "ofr_0002"] and start is not None
-    rest, _ = deps.routing.due_offers("2026-11-02T15:03:00.000Z", 2, start)
-    assert [o.offer_id for o in rest] == ["ofr_0003"]
+    assert _every_due_offer(deps, "2026-11-02T15:03:00.000Z", 2) == ["ofr_0001", "ofr_0002", "ofr_0003"]
+
+
+def _every_due_offer(deps: Deps, now: str, page_size: int) -> list[str]:
+    """Follow the due pages to the end: every due offer exactly once, in pages of at most `page_size`
+    (the order across pages is the index's, sharded in DynamoDB: only the set is the contract)."""
+    found: list[str] = []
+    page, start = deps.routing.due_offers(now, page_size)
+    while True:
+        assert len(page) <= page_size
+        found += [o.offer_id for o in page]
+        if start is None:
+            break
+        page, start = deps.routing.due_offers(now, page_size, start)
+    assert len(found) == len(set(found)), found
+    return sorted(found)
+
+
+def test_the_due_sweep_finds_every_due_offer_and_message_across_pages(deps: Deps) -> None:
+    deps.transactions.commit([deps.routing.add_offer(_offer(n, expires_at=NOW)) for n in range(1, 25)])
+    deps.transactions.commit([deps.routing.add_offer(_offer(n, expires_at=LATER)) for n in range(25, 30)])
+    assert _every_due_offer(deps, NOW, 5) == [f"ofr_{n:04d}" for n in range(1, 25)]
+    lead = _stored(deps, _lead())
+    messages = [_message().model_copy(update={"message_id": f"msg_{n:04d}", "lead_id": lead.lead_id})
+                for n in range(1, 13)]
+    deps.transactions.commit([deps.outbox.add(m, NOW) for m in messages])
+    assert sorted(m.message_id for m in deps.outbox.due(NOW)) == [m.message_id for m in messages]
+    assert len(deps.outbox.due(NOW, limit=5)) == 5
 
 
 def test_a_waiting_marker_is_removed_only_at_its_routing_version(deps: Deps) -> None:

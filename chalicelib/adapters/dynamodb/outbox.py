@@ -3,27 +3,26 @@
 A message is two items: its timeline event (LEAD#/EVENT#{message_id}, what people read; its
 status lives in `data.status`) and its outbox item (what the sender needs, the attempts and
 the claim). Every status change updates both in one transaction (`move`). Every outbox item
-waiting to be handed over stays in the due index (GSI7 `DUE#MESSAGE`)."""
+waiting to be handed over stays in the due index (due.py, kind MESSAGE)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from chalicelib.adapters.dynamodb import keys
+from chalicelib.adapters.dynamodb.due import DUE_PK, DUE_SK, DueIndex, due_entry
 from chalicelib.adapters.dynamodb.table import Table, TransactionCancelled, Write, entity_fields
 from chalicelib.domain import changes
 from chalicelib.domain.errors import AlreadyDecided, ClaimHeld, LeadOptedOut, LostRace
 from chalicelib.domain.outbox import OutboxMessage
 
 _NEW = "attribute_not_exists(PK)"
-_DUE_PK, _DUE_SK = "GSI7PK", "GSI7SK"
-# Sorts after every id character: `{time}~` is an upper bound for every `{time}#{id}` key.
-_AFTER_ANY_ID = "~"
 
 
 class OutboxRepository:
     def __init__(self, table: Table) -> None:
         self.table = table
+        self.due_index = DueIndex(table)
 
     def get(self, message_id: str) -> OutboxMessage | None:
         item = self.table.get(keys.outbox_key(message_id), consistent=True)
@@ -32,7 +31,7 @@ class OutboxRepository:
     def add(self, message: OutboxMessage, due_at: str) -> Write:
         """A new message, in the due index at `due_at`."""
         item = {**keys.outbox_key(message.message_id), "type": "outbox", **message.model_dump(exclude_none=True),
-                _DUE_PK: keys.due_pk("MESSAGE"), _DUE_SK: f"{due_at}#{message.message_id}"}
+                **due_entry("MESSAGE", message.message_id, due_at)}
         return Write({"Put": {"Item": item, "ConditionExpression": _NEW}})
 
     def move(self, lead_id: str, message_id: str, to_status: str, from_statuses: tuple[str, ...], *,
@@ -42,7 +41,7 @@ class OutboxRepository:
         event (`shown`: more fields of the event's data). `due_at` keeps (or moves) it in the due
         index, otherwise it leaves it; `release` drops the claim; `claim_free_at`: only when no claim
         is live at that moment (nobody else is sending it). Raises AlreadyDecided when it moved on."""
-        names = {"#st": "status", "#dpk": _DUE_PK, "#dsk": _DUE_SK}
+        names = {"#st": "status", "#dpk": DUE_PK, "#dsk": DUE_SK}
         values: dict[str, Any] = {":to": to_status}
         sets = ["#st = :to"]
         removes = []
@@ -51,8 +50,8 @@ class OutboxRepository:
             values[f":f{i}"] = value
             sets.append(f"#f{i} = :f{i}")
         if due_at is not None:
-            values[":dpk"] = keys.due_pk("MESSAGE")
-            values[":dsk"] = f"{due_at}#{message_id}"
+            entry = due_entry("MESSAGE", message_id, due_at)
+            values[":dpk"], values[":dsk"] = entry[DUE_PK], entry[DUE_SK]
             sets += ["#dpk = :dpk", "#dsk = :dsk"]
         else:
             removes += ["#dpk", "#dsk"]
@@ -97,14 +96,8 @@ class OutboxRepository:
 
     def due(self, now: str, limit: int = 1000) -> list[OutboxMessage]:
         """Messages due by `now`, oldest first (at most `limit`; the next sweep takes the rest)."""
-        found: list[OutboxMessage] = []
-        for item in self.table.query(keys.due_pk("MESSAGE"), index=7, sk_condition="#sk <= :now",
-                                     sk_values={":now": now + _AFTER_ANY_ID}, limit=min(limit, 500)):
-            if item.get("type") == "outbox":
-                found.append(OutboxMessage.model_validate(entity_fields(item)))
-            if len(found) >= limit:
-                break
-        return found
+        return [OutboxMessage.model_validate(entity_fields(item))
+                for item in self.due_index.all_due("MESSAGE", now, limit) if item.get("type") == "outbox"]
 
 
 def _shown_status(lead_id: str, message_id: str, status: str, extra: dict[str, Any] | None) -> Write:

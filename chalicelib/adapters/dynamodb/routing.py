@@ -3,7 +3,7 @@ opening, the feedback parts earned on a lead, and the score ledger's read side.
 Keys: keys.py (patterns 8, 22-24, 26).
 
 Offers are indexed while pending only (sparse): GSI6 lists an agent's pending offers,
-GSI7 `DUE#OFFER` lets the sweep find expired ones. Deciding an offer removes both index
+the due index (due.py) lets the sweep find expired ones. Deciding an offer removes both index
 attributes in the same conditional update that changes its state."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib.adapters.dynamodb import keys
+from chalicelib.adapters.dynamodb.due import DueIndex, due_entry
 from chalicelib.adapters.dynamodb.table import ConditionFailed, Table, Write, entity_fields
 from chalicelib.clock import parse_time
 from chalicelib.domain.errors import AlreadyDecided, LostRace, VersionConflict
@@ -35,6 +36,7 @@ def _index_attrs(n: int, pk: str, sk: str) -> dict[str, str]:
 class RoutingRepository:
     def __init__(self, table: Table) -> None:
         self.table = table
+        self.due_index = DueIndex(table)
 
     # -- config and rotation (pattern 8) -------------------------------------------------
 
@@ -70,7 +72,7 @@ class RoutingRepository:
         sort = keys.activity_sk(offer.expires_at, offer.offer_id)
         item = {**keys.offer_key(offer.offer_id), "type": "offer", **offer.model_dump(mode="json", exclude_none=True),
                 **_index_attrs(6, keys.agent_offers_pk(offer.agent_id), sort),
-                **_index_attrs(7, keys.due_pk("OFFER"), sort)}
+                **due_entry("OFFER", offer.offer_id, offer.expires_at)}
         return Write({"Put": {"Item": item, "ConditionExpression": _NEW}}, LostRace)
 
     def close_offer(self, decision: OfferDecision, now: str) -> Write:
@@ -114,8 +116,7 @@ class RoutingRepository:
     def due_offers(self, now: str, limit: int, start: dict[str, Any] | None = None,
                    ) -> tuple[list[Offer], dict[str, Any] | None]:
         """A page of pending offers expired by `now`, oldest first, and where the next page starts."""
-        items, last = self.table.query_page(keys.due_pk("OFFER"), index=7, sk_condition="#sk <= :now",
-                                            sk_values={":now": now + _AFTER_ANY_ID}, limit=limit, start_key=start)
+        items, last = self.due_index.page("OFFER", now, limit, start)
         return [Offer.model_validate(entity_fields(i)) for i in items], last
 
     # -- leads waiting for an opening (pattern 24) -----------------------------------------
@@ -126,7 +127,7 @@ class RoutingRepository:
 
     def add_waiting(self, waiting: Waiting) -> Write:
         item = {**keys.lead_waiting_key(waiting.lead_id), "type": "waiting", **waiting.model_dump(mode="json"),
-                **_index_attrs(7, keys.due_pk("OPENING"), keys.activity_sk(waiting.opens_at, waiting.lead_id))}
+                **due_entry("OPENING", waiting.lead_id, waiting.opens_at)}
         return Write({"Put": {"Item": item}})
 
     def remove_waiting(self, waiting: Waiting) -> Write:
@@ -145,8 +146,7 @@ class RoutingRepository:
 
     def due_openings(self, now: str, limit: int, start: dict[str, Any] | None = None,
                      ) -> tuple[list[Waiting], dict[str, Any] | None]:
-        items, last = self.table.query_page(keys.due_pk("OPENING"), index=7, sk_condition="#sk <= :now",
-                                            sk_values={":now": now + _AFTER_ANY_ID}, limit=limit, start_key=start)
+        items, last = self.due_index.page("OPENING", now, limit, start)
         return [Waiting.model_validate(entity_fields(i)) for i in items], last
 
     # -- feedback and the score ledger (pattern 26) ----------------------------------------
