@@ -33,6 +33,7 @@ def run(options: StackOptions) -> int:
             print(f"leadline local: {exc}", file=sys.stderr)
             return 2
         print_banner(stack.facts(logs.file_path), sys.stdout)
+        stack.announce()
         logs.ready()
         while not stop_requested.wait(0.5):
             pass

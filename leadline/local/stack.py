@@ -76,6 +76,7 @@ class LocalStack:
     _http_thread: threading.Thread | None = None
     _engine: Any = None
     _persistence: Any = None
+    _info: StackInfo | None = None
     _stopped: bool = False
 
     # -- start ------------------------------------------------------------------------------
@@ -131,11 +132,17 @@ class LocalStack:
             self.demo = self._seed_demo(app)
         else:
             self.demo = _read_demo(opts.home)
-        write_stack_info(opts.home, StackInfo(
+        self._info = StackInfo(
             api_url=self.api_url, aws_endpoint=self.aws_endpoint, region=environment.LOCAL_REGION, pid=os.getpid(),
             started_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), settings_env=settings_env,
-            mappings=[m.describe() for m in self._engine.mappings], demo=self.demo))
+            mappings=[m.describe() for m in self._engine.mappings], demo=self.demo)
         self.ready_seconds = time.monotonic() - began
+
+    def announce(self) -> None:
+        """Write stack.json, through which every `leadline` command (and a script waiting for the
+        stack) finds it: after the banner, so whoever sees the file can also read the banner."""
+        if self._info is not None:
+            write_stack_info(self.options.home, self._info)
 
     def _start_emulator(self) -> None:
         from leadline.local.emulator import LocalMotoServer
