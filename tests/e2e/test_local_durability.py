@@ -101,7 +101,7 @@ def test_kill_9_mid_stream_loses_no_acknowledged_lead_message_or_timer(stack_fac
     writer.start()
     try:
         wait_for(lambda: len(acked.leads) >= 5 and acked.inbound and acked.new_contacts and acked.outbound,
-                 60, "five leads and every kind of message acknowledged")
+                 180, "five leads and every kind of message acknowledged")
         pending = offers()
         stack.kill()  # mid-stream: the writer is still sending
         killed_at = time.time()
