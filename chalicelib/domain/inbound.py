@@ -19,9 +19,9 @@ from chalicelib.domain.conversations import Consent, consent_keyword
 from chalicelib.domain.leads import Lead, NewLead
 from chalicelib.domain.outbox import OutboxMessage
 from chalicelib.domain.records import report_event, timeline_event
+from chalicelib.domain.text import FreeText, ProviderText
 from chalicelib.domain.timeline import Message, MessageStatus
 from chalicelib.ids import new_id
-from chalicelib.model import BaseModel
 
 SOURCES = {"sms": "SMS", "messenger": "Facebook"}
 # Attachments kept of one message (an MMS may carry up to 10).
@@ -29,15 +29,16 @@ MAX_MEDIA = 10
 CONTACT_KIND = {"sms": "phone", "messenger": "messenger"}
 
 
-class InboundMessage(BaseModel):
-    """A customer's message as a provider delivered it (also the inbound queue's payload)."""
+class InboundMessage(ProviderText):
+    """A customer's message as a provider delivered it (also the inbound queue's payload); its text
+    cleaned of control characters (domain/text.py)."""
 
     provider: Literal["twilio", "meta"]
     provider_id: str  # Twilio MessageSid / Messenger mid
     channel: Literal["sms", "messenger"]
     sender: str  # E.164 / page-scoped id
     recipient: str  # the store's number / page id
-    body: str
+    body: FreeText
     received_at: str
     attachments: list[dict[str, Any]] = Field(default_factory=list)
 

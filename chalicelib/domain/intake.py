@@ -13,7 +13,7 @@ from typing import Any
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.contacts import normalize_email, normalize_phone, region_for_timezone
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.leads import Lead, NewLead, Vehicle, within_window
+from chalicelib.domain.leads import Lead, NewLead, within_window
 
 CONTACT_KINDS = ("phone", "email", "messenger")
 PREVIEW_CHARS = 140
@@ -95,7 +95,7 @@ def read_adf(account: Account, document: bytes) -> list[tuple[NewLead, str]]:
             first_name=prospect["first_name"], last_name=prospect["last_name"], phone=prospect["phone"],
             email=prospect["email"], source=prospect["source"] or "ADF", source_group=prospect["source_group"],
             campaign=prospect["campaign"], channel="web", message=prospect["message"], received_at=received_at,
-            vehicle=Vehicle.model_validate(prospect["vehicle"]) if prospect["vehicle"] else None)
+            vehicle=prospect["vehicle"] or None)
         try:
             normalize_contact(account, request, prefix)
         except ValidationFailed as exc:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from chalicelib.domain.errors import Conflict, ValidationFailed
+from chalicelib.domain.text import FreeText, ProviderText
 from chalicelib.model import BaseModel
 
 STATUSES = ("new", "hot", "warm", "cold", "follow_up", "sold", "dead")
@@ -124,9 +125,10 @@ def check_status_change(before: str, after: str) -> None:
         raise ValidationFailed.field("status", f"cannot go from {before} to {after}")
 
 
-class NewLead(BaseModel):
+class NewLead(ProviderText):
     """A request for a lead from any path (JSON, ADF, an inbound SMS or Messenger message), before
-    normalisation: the phone may be as a person typed it; intake normalises it with the store's region."""
+    normalisation: the phone may be as a person typed it; intake normalises it with the store's region.
+    Its text is cleaned of control characters (domain/text.py): a provider's request cannot be refused."""
 
     first_name: str | None = None
     last_name: str | None = None
@@ -137,7 +139,7 @@ class NewLead(BaseModel):
     campaign: str | None = None
     channel: Channel | None = None
     vehicle: Vehicle | None = None
-    message: str | None = None
+    message: FreeText | None = None
     received_at: datetime | None = None
     messenger_psid: str | None = None
     # The provider's id of the inbound message (Twilio MessageSid, Meta mid), kept on the message event.

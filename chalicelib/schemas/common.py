@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from chalicelib.domain.contacts import check_phone_in_any_store_region, normalize_email, normalize_phone
+from chalicelib.domain.text import FreeText, first_problem, is_free_text
 from chalicelib.model import BaseModel
 
 
 class Strict(BaseModel):
-    """Request bodies: unknown fields are an error, so a typo never silently does nothing."""
+    """Request bodies: unknown fields are an error, so a typo never silently does nothing; every
+    text field is single-line unless typed `FreeText` (domain/text.py: no control characters)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
+        problem = first_problem(value, free=is_free_text(cls, info.field_name or ""))
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class ErrorDetail(BaseModel):
@@ -63,5 +73,5 @@ PhoneE164 = Annotated[str, Field(max_length=32), AfterValidator(_e164)]
 TypedPhone = Annotated[str, Field(max_length=40), AfterValidator(check_phone_in_any_store_region)]
 TimezoneName = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-ShortText = Annotated[str, Field(max_length=2000)]
+ShortText = Annotated[FreeText, Field(max_length=2000)]
 Url = Annotated[str, Field(max_length=2000, pattern=r"^https?://\S+$")]

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from chalicelib.domain.text import FreeText
 from chalicelib.model import BaseModel
 from chalicelib.schemas.common import Strict, Url
 from chalicelib.schemas.leads import LeadResponse
@@ -21,7 +22,7 @@ def _iso_time(value: str) -> str:
 
 
 IsoTime = Annotated[str, Field(max_length=40), AfterValidator(_iso_time)]
-MessageBody = Annotated[str, Field(max_length=1600)]
+MessageBody = Annotated[FreeText, Field(max_length=1600)]
 
 
 class SendMessageRequest(Strict):
@@ -54,7 +55,7 @@ class CancelMessageResponse(BaseModel):
 
 class AppointmentRequest(Strict):
     at: IsoTime
-    note: str | None = Field(default=None, max_length=2000)
+    note: FreeText | None = Field(default=None, max_length=2000)
     # Text the customer an automated confirmation (never counted as a response).
     confirm: bool = False
 
@@ -84,7 +85,7 @@ class AppointmentResponse(BaseModel):
 
 
 class EscalateRequest(Strict):
-    note: str = Field(min_length=1, max_length=5000)
+    note: FreeText = Field(min_length=1, max_length=5000)
 
 
 class EmailedResponse(BaseModel):

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, Field
 
 from chalicelib.domain.leads import Channel, Status
+from chalicelib.domain.text import FreeText
 from chalicelib.model import BaseModel
 from chalicelib.schemas.common import EmailStr, Strict, TypedPhone
 
@@ -78,7 +79,7 @@ class CreateLeadRequest(Strict):
     campaign: str | None = Field(default=None, max_length=200)
     channel: Channel | None = None
     vehicle: VehicleRequest | None = None
-    message: str | None = Field(default=None, max_length=5000)
+    message: FreeText | None = Field(default=None, max_length=5000)
     received_at: ReceivedAt | None = None
 
 
@@ -99,7 +100,7 @@ class LabelRequest(Strict):
 
 
 class NoteRequest(Strict):
-    text: str = Field(min_length=1, max_length=5000)
+    text: FreeText = Field(min_length=1, max_length=5000)
 
 
 class AssignRequest(Strict):

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from chalicelib.domain.leads import Channel
+from chalicelib.domain.text import FreeText
 from chalicelib.model import BaseModel
 from chalicelib.schemas.common import Strict
 
@@ -69,12 +70,12 @@ class OfferPage(BaseModel):
 
 
 class DeclineRequest(Strict):
-    reason: Annotated[str, Field(max_length=500)] = ""
+    reason: Annotated[FreeText, Field(max_length=500)] = ""
 
 
 class FeedbackRequest(Strict):
     contact_status: Literal["contacted", "not_contacted", "in_progress", "closed_won", "closed_lost"] | None = None
-    comment: Annotated[str, Field(max_length=5000)] | None = None
+    comment: Annotated[FreeText, Field(max_length=5000)] | None = None
 
 
 class FeedbackResponse(BaseModel):

@@ -4,6 +4,8 @@ skip-to-follow-up; and the response clock (human vs automated)."""
 
 from __future__ import annotations
 
+import email
+from email import policy
 from typing import Any
 
 import defusedxml.ElementTree as SafeET
@@ -21,7 +23,12 @@ def sent_mail() -> list[Any]:
 
 
 def mail_text(message: Any) -> str:
-    return str(getattr(message, "body", "") or getattr(message, "raw_data", ""))
+    """The text parts of a sent mail (SES gets raw MIME: the parts are decoded as a mail reader would)."""
+    raw = getattr(message, "raw_data", None)
+    if not raw:
+        return str(getattr(message, "body", ""))
+    parsed = email.message_from_string(str(raw), policy=policy.default)
+    return "\n".join(str(part.get_content()) for part in parsed.walk() if part.get_content_maintype() == "text")
 
 
 def test_responded_clears_awaiting_and_starts_the_response_clock_once(world: World) -> None:

@@ -10,10 +10,13 @@ from typing import Any
 
 from chalicelib.domain.reports.fold import CONTACT_STATUSES
 from chalicelib.domain.reports.stats import hours_label
+from chalicelib.domain.text import clean_text
 
 BOM = "\ufeff"
-# Excel runs a cell that starts with one of these as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets run a cell that starts with one of these as a formula (CSV injection), the full-width
+# forms too (Excel and LibreOffice read them as their ASCII twins), even after leading spaces.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20", "\ufe62",
+                  "\ufe63", "\ufe66", "\u2212")
 
 AGENT_COLUMNS = ("from", "to", "user_id", "name", "score", "offered", "accepted", "declined", "timed_out",
                  "assigned", "claimed", "owned", *CONTACT_STATUSES, "comments", "avg_comments_per_lead")
@@ -29,8 +32,9 @@ def cell(value: Any) -> Any:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    if isinstance(value, str):
+        text = clean_text(value)  # no NUL or other control character reaches a file
+        return "'" + text if text.lstrip(" ").startswith(_FORMULA_START) else text
     return value
 
 
