@@ -3,7 +3,7 @@ this file wires them and the Powertools middleware, nothing else."""
 
 from chalice import Chalice, ConvertToMiddleware
 
-from chalicelib.handlers import accounts, local_auth, notifications, system, users
+from chalicelib.handlers import accounts, cadences, local_auth, notifications, system, users
 from chalicelib.handlers import conversations as conversations_handlers
 from chalicelib.handlers import leads as leads_handlers
 from chalicelib.handlers import reports as reports_handlers
@@ -32,4 +32,5 @@ app.register_blueprint(leads_handlers.bp)
 app.register_blueprint(routing_handlers.bp)
 app.register_blueprint(reports_handlers.bp)
 app.register_blueprint(conversations_handlers.bp)
+app.register_blueprint(cadences.bp)
 app.register_blueprint(webhooks_handlers.bp)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         AccountStore,
         AppointmentStore,
         BlobStore,
+        CadenceStore,
         DeliveryStore,
         GroupStore,
         LeadStore,
@@ -108,6 +109,12 @@ class Deps:
         from chalicelib.adapters.dynamodb.appointments import AppointmentRepository
 
         return AppointmentRepository(self.table)
+
+    @cached_property
+    def cadences(self) -> CadenceStore:
+        from chalicelib.adapters.dynamodb.cadences import CadenceRepository
+
+        return CadenceRepository(self.table)
 
     @cached_property
     def saved_replies(self) -> SavedReplyStore:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from chalicelib.domain.accounts import Account, Group, SmsNumberOwner
 from chalicelib.domain.appointments import Appointment
+from chalicelib.domain.cadences import Cadence
 from chalicelib.domain.changes import Write
 from chalicelib.domain.lead_query import ListPlan, Position, StoreBatch
 from chalicelib.domain.leads import Lead
@@ -182,6 +183,32 @@ class DeliveryStore(Protocol):
 class AppointmentStore(Protocol):
     def get(self, appointment_id: str) -> Appointment | None: ...
     def save(self, appointment: Appointment, expected_status: str | None = None) -> Write: ...
+
+
+class CadenceStore(Protocol):
+    def get(self, cadence_id: str) -> Cadence | None: ...
+
+    def for_account(self, account_id: str) -> list[Cadence]:
+        """Every cadence of a store."""
+        ...
+
+    def page(self, account_id: str, limit: int, cursor: str | None) -> tuple[list[Cadence], str | None]:
+        """A store's cadences by name."""
+        ...
+
+    def add(self, cadence: Cadence) -> None: ...
+
+    def replace(self, before: Cadence, after: Cadence) -> None:
+        """Only while `before` is current (VersionConflict)."""
+        ...
+
+    def delete(self, cadence_id: str) -> None:
+        """NotFound when it is gone already."""
+        ...
+
+    def due_steps(self, now: str, limit: int, start: dict[str, Any] | None = None) -> DuePage:
+        """Leads whose active enrolment's next step is due by `now` (the sweep behind the step timers)."""
+        ...
 
 
 class SavedReplyStore(Protocol):

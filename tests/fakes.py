@@ -24,6 +24,7 @@ from chalicelib.deps import Deps
 from chalicelib.domain import changes
 from chalicelib.domain.accounts import Account, Group, SmsNumberOwner
 from chalicelib.domain.appointments import Appointment
+from chalicelib.domain.cadences import Cadence
 from chalicelib.domain.directory import Invitation, UserDirectory
 from chalicelib.domain.errors import (
     AlreadyDecided,
@@ -82,6 +83,7 @@ class FakeState:
     dedup: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     appointments: dict[str, Appointment] = field(default_factory=dict)
     saved_replies: dict[str, SavedReply] = field(default_factory=dict)
+    cadences: dict[str, Cadence] = field(default_factory=dict)
     notifications: dict[str, dict[str, Notification]] = field(default_factory=dict)
     delivered: set[tuple[str, str]] = field(default_factory=set)
 
@@ -674,6 +676,48 @@ class FakeSavedReplyStore:
             raise NotFound("saved reply not found")
 
 
+class FakeCadenceStore:
+    def __init__(self, state: FakeState) -> None:
+        self.state = state
+
+    def get(self, cadence_id: str) -> Cadence | None:
+        return self.state.cadences.get(cadence_id)
+
+    def _of(self, account_id: str) -> list[tuple[str, Cadence]]:
+        return sorted((f"{c.name.lower()}#{c.cadence_id}", c) for c in self.state.cadences.values()
+                      if c.account_id == account_id)
+
+    def for_account(self, account_id: str) -> list[Cadence]:
+        return [c for _, c in self._of(account_id)]
+
+    def page(self, account_id: str, limit: int, cursor: str | None) -> tuple[list[Cadence], str | None]:
+        page, last = _page(self._of(account_id), _cursor_after(cursor), limit)
+        return [c for _, c in page], _cursor(last)
+
+    def add(self, cadence: Cadence) -> None:
+        if cadence.cadence_id in self.state.cadences:
+            raise Conflict("the item changed or does not exist", code="conflict")
+        self.state.cadences[cadence.cadence_id] = cadence
+
+    def replace(self, before: Cadence, after: Cadence) -> None:
+        current = self.state.cadences.get(before.cadence_id)
+        if current is None or current.version != before.version:
+            raise VersionConflict("the cadence changed meanwhile; read it again")
+        self.state.cadences[after.cadence_id] = after
+
+    def delete(self, cadence_id: str) -> None:
+        if self.state.cadences.pop(cadence_id, None) is None:
+            raise NotFound("cadence not found")
+
+    def due_steps(self, now: str, limit: int,
+                  start: dict[str, Any] | None = None) -> tuple[list[Any], dict[str, Any] | None]:
+        due = sorted((f"{lead.cadence.next_at}#{lead.lead_id}", lead) for lead in self.state.leads.values()
+                     if lead.cadence is not None and lead.cadence.active and lead.cadence.next_at
+                     and f"{lead.cadence.next_at}#{lead.lead_id}" <= now + _AFTER_ANY_ID)
+        page, last = _page(due, start["after"] if start else None, limit)
+        return [lead for _, lead in page], ({"after": last} if last else None)
+
+
 class FakeNotificationStore:
     def __init__(self, state: FakeState) -> None:
         self.state = state
@@ -806,6 +850,7 @@ class FakeDeps(Deps):
         deliveries: ports.DeliveryStore = FakeDeliveryStore(state)
         appointments: ports.AppointmentStore = FakeAppointmentStore(state)
         saved_replies: ports.SavedReplyStore = FakeSavedReplyStore(state)
+        cadences: ports.CadenceStore = FakeCadenceStore(state)
         notifications: ports.NotificationStore = FakeNotificationStore(state)
         directory: UserDirectory = FakeDirectory()
         queues: ports.Queues = FakeQueues()
@@ -815,8 +860,8 @@ class FakeDeps(Deps):
         super().__init__(
             clock=self.fixed_clock, transactions=transactions, groups=groups, accounts=accounts, users=users,
             leads=leads, routing=routing, outbox=outbox, deliveries=deliveries, appointments=appointments,
-            saved_replies=saved_replies, notifications=notifications, directory=directory, queues=queues,
-            mailer=mailer, sender=sender, reports_store=reports_store)
+            saved_replies=saved_replies, cadences=cadences, notifications=notifications, directory=directory,
+            queues=queues, mailer=mailer, sender=sender, reports_store=reports_store)
 
     @property
     def table(self) -> Any:

@@ -38,6 +38,8 @@ class Account(BaseModel):
     voucher_url: str | None = None
     campaign_notes: str | None = None
     coalesce_window_days: int = 30
+    # Automated reminders before each open appointment, in seconds before it (e.g. [86400, 7200]).
+    appointment_reminders_seconds: list[int] = Field(default_factory=list)
     api_key: str = ""
     created_at: str
     updated_at: str

@@ -71,6 +71,9 @@ def opt_in_change(lead: Lead, by: str | None, source: str, now: datetime) -> Cha
                   events=events, reports=reports)
 
 
+# How a message reaches the customer: (channel, the customer's address, the store's address).
+Route = tuple[str, str, str | None]
+
 # -- quiet hours -----------------------------------------------------------------------
 
 QUIET_ENDS = time(8, 0)    # the first minute a message may go
@@ -101,6 +104,14 @@ def _next_opening_in(at: datetime, zone: str) -> datetime:
     local = at.astimezone(tz)
     day = local.date() if local.time() < QUIET_ENDS else local.date() + timedelta(days=1)
     return datetime.combine(day, QUIET_ENDS, tzinfo=tz).astimezone(at.tzinfo)
+
+
+def quiet_zones(lead: Lead, account: Account, channel: str) -> tuple[str, ...]:
+    """The zones whose night a message to the lead by `channel` waits out: an SMS's number's, else the store's."""
+    from chalicelib.domain.contacts import phone_timezones
+
+    zones = phone_timezones(lead.phone) if channel == "sms" and lead.phone else ()
+    return recipient_zones(zones, account.timezone)
 
 
 def is_quiet(at: datetime, zones: Iterable[str]) -> bool:
@@ -140,6 +151,8 @@ def smart_field_values(lead: Lead, account: Account, agent_name: str | None) -> 
         "account.directions_url": account.directions_url, "account.credit_app_url": account.credit_app_url,
         "account.voucher_url": account.voucher_url,
         "agent.name": agent_name, "agent.first_name": agent_first,
+        # The assistant the lead's cadence writes as (an as_assistant reply is signed with it too).
+        "assistant.name": lead.cadence.assistant_name if lead.cadence else None,
     }
 
 

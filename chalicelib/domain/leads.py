@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from chalicelib.domain.enrolment import Enrolment
 from chalicelib.domain.errors import Conflict, ValidationFailed
 from chalicelib.domain.text import FreeText, ProviderText
 from chalicelib.model import BaseModel
@@ -83,6 +84,8 @@ class Lead(BaseModel):
     showed: bool = False
     scheduled_messages: int = 0
     first_response_at: str | None = None
+    # Its enrolment in a cadence (the assistant): active, or how the latest one ended (domain/enrolment.py).
+    cadence: Enrolment | None = None
     # The latest request for this lead (its creation or the last coalesced repeat): the coalescing window.
     last_request_at: str | None = None
     created_at: str

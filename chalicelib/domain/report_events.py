@@ -34,6 +34,11 @@ ReportEventKind = Literal[
     "appointment_created", "appointment_showed", "appointment_no_show", "appointment_cancelled",
     "status_changed",            # data = {from, to}
     "note_added",                # user_id = the author; a comment in the dashboard's averages
+    # cadences: data = {cadence_id, name, manual}; user_id = who enrolled the lead by hand
+    "cadence_enrolled",
+    "cadence_step",              # a step went out: data = {cadence_id, step, phase, channel}
+    "cadence_stopped",           # data = {cadence_id, reason} (domain/enrolment.StopReason)
+    "cadence_resumed",           # data = {cadence_id}; user_id = who resumed messaging
 ]
 
 

@@ -11,6 +11,7 @@ from chalicelib.model import BaseModel
 EventType = Literal[
     "created", "message", "note", "offer", "assignment", "status", "appointment", "escalation", "crm",
     "coalesced", "label", "lock", "feedback", "opt_out", "opt_in", "responded", "done", "routing", "edit",
+    "cadence",
 ]
 MessageStatus = Literal["received", "scheduled", "queued", "sent", "delivered", "failed", "cancelled", "dropped"]
 
@@ -44,3 +45,10 @@ class Message(BaseModel):
     send_at: str | None = None
     provider_id: str | None = None
     error: str | None = None
+    # An automated message's origin: a cadence's step, or an appointment's reminder.
+    cadence_id: str | None = None
+    step: int | None = None
+    appointment_id: str | None = None
+    # A person's reply sent as the cadence's assistant (`sent_as`: the assistant's name).
+    as_assistant: bool | None = None
+    sent_as: str | None = None

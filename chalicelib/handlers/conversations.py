@@ -63,7 +63,7 @@ def send_message(call: Call, lead_id: str) -> Any:
     req: SendMessageRequest = call.body
     result = messaging.send_message(call.deps, call.principal, lead_id, body=req.body,
                                   saved_reply_id=req.saved_reply_id, kind=req.kind, send_at=req.send_at,
-                                  media_url=req.media_url)
+                                  media_url=req.media_url, as_assistant=req.as_assistant)
     return SendMessageResponse.model_validate(result)
 
 
@@ -95,13 +95,19 @@ def opt_out(call: Call, lead_id: str) -> Any:
 
 
 @api(bp, "/leads/{lead_id}/stop-messaging", "POST", response=LeadActionResponse,
-     summary="Stop scheduled and automated messages to the lead")
+     summary="Stop scheduled and automated messages to the lead, and its cadence (managers and up)")
 def stop_messaging(call: Call, lead_id: str) -> Any:
     return _lead(call, lead_actions.stop_messaging(call.deps, call.principal, lead_id))
 
 
+@api(bp, "/leads/{lead_id}/resume-messaging", "POST", response=LeadActionResponse,
+     summary="Undo stop-messaging (managers and up); the cadence it stopped goes on")
+def resume_messaging(call: Call, lead_id: str) -> Any:
+    return _lead(call, lead_actions.resume_messaging(call.deps, call.principal, lead_id))
+
+
 @api(bp, "/leads/{lead_id}/skip-to-follow-up", "POST", response=LeadActionResponse,
-     summary="Move the lead to follow_up")
+     summary="Move the lead to follow_up, and its cadence to its first follow-up step (409 no_follow_up_step)")
 def skip_to_follow_up(call: Call, lead_id: str) -> Any:
     return _lead(call, lead_actions.skip_to_follow_up(call.deps, call.principal, lead_id))
 

@@ -31,6 +31,9 @@ class SendMessageRequest(Strict):
     kind: Literal["directions", "voucher", "credit_app"] | None = None
     send_at: IsoTime | None = None
     media_url: Url | None = None
+    # Reply as the assistant: sent under the lead's cadence's assistant_name (`{{assistant.name}}`,
+    # and `{{agent.name}}` reads it too).
+    as_assistant: bool = False
 
     @model_validator(mode="after")
     def _one_content(self) -> SendMessageRequest:

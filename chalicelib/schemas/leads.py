@@ -10,6 +10,7 @@ from chalicelib.domain.leads import Channel, Status
 from chalicelib.domain.text import FreeText
 from chalicelib.model import BaseModel
 from chalicelib.schemas.common import EmailStr, Strict, TypedPhone
+from chalicelib.schemas.enrolment import EnrolmentResponse
 
 PersonName = Annotated[str, Field(max_length=100)]
 Label = Annotated[str, Field(min_length=1, max_length=64)]
@@ -152,6 +153,8 @@ class LeadResponse(BaseModel):
     last_activity_at: str
     # Set when the request joined an existing open lead (intake replies only).
     coalesced_into: str | None = None
+    # Its enrolment in a cadence (the assistant): active, or how the latest one ended.
+    cadence: EnrolmentResponse | None = None
 
 
 class LeadRowResponse(LeadResponse):

@@ -43,7 +43,16 @@ class RouteLead(TimerBase):
     lead_id: str
 
 
-Timer = Annotated[OfferExpiry | Opening | RouteLead, Field(discriminator="kind")]
+class CadenceStep(TimerBase):
+    """A lead's cadence step, for the enrolment `version` it was set for (domain/enrolment.py)."""
+
+    kind: Literal["cadence_step"] = "cadence_step"
+    lead_id: str
+    version: int
+    step: int
+
+
+Timer = Annotated[OfferExpiry | Opening | RouteLead | CadenceStep, Field(discriminator="kind")]
 
 
 # -- the outbox: customer messages to send, staff notifications to deliver --------------------

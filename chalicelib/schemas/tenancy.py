@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
@@ -12,6 +12,8 @@ from chalicelib.model import BaseModel
 from chalicelib.schemas.common import EmailStr, Name, PhoneE164, ShortText, Strict, TimezoneName, Url
 
 BusinessHoursField = dict[str, list[list[str]]]
+# A reminder from a minute to 30 days before the appointment.
+ReminderOffset = Annotated[int, Field(ge=60, le=30 * 86400)]
 
 
 def _check_hours(value: BusinessHoursField | None) -> BusinessHoursField | None:
@@ -46,6 +48,16 @@ class AccountSettingsFields(Strict):
     voucher_url: Url | None = None
     campaign_notes: ShortText | None = None
     coalesce_window_days: int | None = Field(default=None, ge=1, le=365)
+    appointment_reminders_seconds: list[ReminderOffset] | None = Field(
+        default=None, max_length=5,
+        description="automated reminders before each open appointment, in seconds before it (e.g. [86400, 7200])")
+
+    @field_validator("appointment_reminders_seconds")
+    @classmethod
+    def _distinct_reminders(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("each reminder time once")
+        return sorted(value, reverse=True) if value is not None else None
 
 
 class CreateAccountRequest(AccountSettingsFields):
@@ -89,6 +101,7 @@ class AccountResponse(BaseModel):
     voucher_url: str | None = None
     campaign_notes: str | None = None
     coalesce_window_days: int
+    appointment_reminders_seconds: list[int] = Field(default_factory=list)
     api_key: str | None = Field(default=None, description="shown to admins only: lead providers send it as X-Api-Key")
     created_at: str
     updated_at: str

@@ -57,7 +57,8 @@ def update_account(deps: Deps, actor: Principal, account_id: str, request: Updat
     before = get_account(deps, actor, account_id)
     actor.require_role(Role.ADMIN)
     changes = request.model_dump(exclude_unset=True)
-    for cleared in ("name", "timezone", "kind", "coalesce_window_days", "business_hours", "holidays"):
+    for cleared in ("name", "timezone", "kind", "coalesce_window_days", "business_hours", "holidays",
+                    "appointment_reminders_seconds"):
         if changes.get(cleared, "") is None:
             changes.pop(cleared)
     after = before.model_copy(update={**changes, "updated_at": iso(deps.clock.now())})

@@ -12,9 +12,10 @@ from typing import Any
 
 from chalicelib.clock import iso, parse_time
 from chalicelib.deps import Deps
+from chalicelib.domain.leads import Lead
 from chalicelib.observability import logger
-from chalicelib.schemas.queues import OfferExpiry, Opening, RouteLead, Timer
-from chalicelib.services import routing
+from chalicelib.schemas.queues import CadenceStep, OfferExpiry, Opening, RouteLead, Timer
+from chalicelib.services import cadence_steps, routing
 from chalicelib.services.timers import delay_until, send_timer
 
 SWEEP_BATCH = 100
@@ -33,17 +34,19 @@ def handle_timer(deps: Deps, timer: Timer) -> str:
     if isinstance(timer, RouteLead):
         applied = routing.start_routing(deps, deps.leads.require(timer.lead_id))
         return "routed" if applied else "noop"
+    if isinstance(timer, CadenceStep):
+        return cadence_steps.run_step(deps, timer.lead_id, timer.version, timer.step)
     raise TypeError(f"no handler for timer {timer!r}")
 
 
 def sweep_due(deps: Deps, time_left: Callable[[], bool] = lambda: True, page: int = SWEEP_BATCH) -> dict[str, int]:
-    """The every-minute safety net: expired offers and due openings whose timer was lost.
+    """The every-minute safety net: expired offers, due openings and due cadence steps whose timer was lost.
 
     Pages through everything due while `time_left()` (the Lambda's remaining time) allows; the
     pages follow the index's order, so an item that keeps failing is passed over, not retried
     forever within one run."""
     now = iso(deps.clock.now())
-    counts = {"offers": 0, "openings": 0, "failed": 0}
+    counts = {"offers": 0, "openings": 0, "cadence_steps": 0, "failed": 0}
 
     def each_due(fetch: Callable[..., tuple[list[Any], dict[str, Any] | None]]) -> Iterator[Any]:
         start: dict[str, Any] | None = None
@@ -67,4 +70,13 @@ def sweep_due(deps: Deps, time_left: Callable[[], bool] = lambda: True, page: in
              "sweep could not expire an offer", "offer_id")
     work_off("openings", deps.routing.due_openings, lambda waiting: routing.open_for_lead(deps, waiting.lead_id),
              "sweep could not open for a lead", "lead_id")
+    work_off("cadence_steps", deps.cadences.due_steps, lambda lead: _due_step(deps, lead),
+             "sweep could not run a cadence step", "lead_id")
     return counts
+
+
+def _due_step(deps: Deps, lead: Lead) -> str:
+    enrolment = lead.cadence
+    if enrolment is None or enrolment.next_step is None:
+        return "noop"
+    return cadence_steps.run_step(deps, lead.lead_id, enrolment.version, enrolment.next_step)

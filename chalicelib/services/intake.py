@@ -21,6 +21,7 @@ from typing import Any
 
 from chalicelib.clock import iso
 from chalicelib.deps import Deps
+from chalicelib.domain import cadence_rules
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.changes import Change, Write
 from chalicelib.domain.errors import Conflict, LostRace
@@ -39,6 +40,7 @@ from chalicelib.domain.leads import Lead, NewLead
 from chalicelib.domain.timeline import Message
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
+from chalicelib.services.cadence_steps import enrol_on_arrival, set_step_timer
 from chalicelib.services.lead_changes import change_lead, report_event, score_event, timeline_event
 
 # Ten identical requests at once means up to nine coalescing into one lead at the same moment;
@@ -152,6 +154,10 @@ def _create(deps: Deps, account: Account, data: NewLead, contact: Contact,
         awaiting_since=now,
         last_message_at=now if message else None, last_message_preview=preview(message),
     )
+    # A new-lead cadence whose `match` fits enrols the lead in the change that creates it.
+    enrolment = enrol_on_arrival(deps, lead, deps.cadences.for_account(account.account_id))
+    if enrolment is not None:
+        lead = lead.model_copy(update={"cadence": enrolment})
     writes = repo.create(lead)
     for kind, value in contact.points():
         prior = seen.get(kind)
@@ -168,10 +174,14 @@ def _create(deps: Deps, account: Account, data: NewLead, contact: Contact,
         writes.append(repo.add_report(report_event(deps, lead, "message_inbound", channel=channel)))
     writes.append(repo.add_report(report_event(deps, lead, "lead_received", **report_data(lead.received_at, data,
                                                                                         contact, channel))))
+    if enrolment is not None:
+        enrolled = cadence_rules.enrolled(lead, enrolment, deps.clock.now())
+        writes += [*(repo.add_event(e) for e in enrolled.events), *(repo.add_report(r) for r in enrolled.reports)]
     if delivery is not None:
         writes.append(_delivery_write(deps, delivery, lead.lead_id, None))
     deps.transactions.commit(writes)
     logger.info("lead created", extra={"lead_id": lead.lead_id, "account_id": account.account_id})
+    set_step_timer(deps, lead)  # first: a first touch due at once goes out while routing runs
     from chalicelib.services.routing import route_new_lead
 
     route_new_lead(deps, lead)

@@ -3,7 +3,10 @@ when something else changed the lead (or another record the decision read) meanw
 
 A decision is a function of the lead as it is now returning a `Change` (domain/changes.py), or
 None to leave the lead as it is; it may raise a DomainError to refuse. What it wants its caller
-to know travels back in `Change.result`: `change_lead` returns `Saved(lead, change)`."""
+to know travels back in `Change.result`: `change_lead` returns `Saved(lead, change)`.
+
+Every change is also held against the cadences' stop rules (`cadence_rules.settle`): a change that opts
+the customer out, records their message, sells the lead... stops its enrolment in the same transaction."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from typing import Any, TypeVar
 from chalicelib.clock import iso
 from chalicelib.deps import Deps
 from chalicelib.domain import records
+from chalicelib.domain.cadence_rules import settle
 from chalicelib.domain.changes import Change, Saved
 from chalicelib.domain.errors import Conflict, LeadChanged, LostRace
 from chalicelib.domain.leads import Lead, next_version
@@ -48,9 +52,14 @@ def decide_and_save(deps: Deps, lead_id: str, decide: Callable[[Lead, int], Chan
         if touch:
             updates.setdefault("last_activity_at", max(before.last_activity_at, iso(deps.clock.now())))
         after = next_version(before, **updates)
-        writes = [*deps.leads.save(before, after), *(deps.leads.add_event(e) for e in change.events),
+        # A change that meets a cadence's stop rule stops the lead's enrolment with it (domain/cadence_rules.py).
+        stopped = settle(before, after, change.events, deps.clock.now())
+        if stopped is not None:
+            after = next_version(before, **{**updates, **stopped.updates})
+        parts = [change, stopped] if stopped is not None else [change]
+        writes = [*deps.leads.save(before, after), *(deps.leads.add_event(e) for c in parts for e in c.events),
                   *(deps.leads.add_score(s) for s in change.scores),
-                  *(deps.leads.add_report(r) for r in change.reports), *change.writes]
+                  *(deps.leads.add_report(r) for c in parts for r in c.reports), *change.writes]
         try:
             deps.transactions.commit(writes)
         except retry_on:

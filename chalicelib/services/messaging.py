@@ -6,7 +6,7 @@ the outbox (services/outbox.py), which sends it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.clock import iso, parse_time
@@ -14,7 +14,6 @@ from chalicelib.deps import Deps
 from chalicelib.domain import conversations as rules
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.changes import Change
-from chalicelib.domain.contacts import phone_timezones
 from chalicelib.domain.errors import Conflict, LostRace, NotFound, ValidationFailed
 from chalicelib.domain.leads import Lead, lock_kept
 from chalicelib.domain.outbox import OutboxMessage
@@ -40,7 +39,8 @@ def channel_and_recipient(lead: Lead, account: Account) -> tuple[str, str, str |
 
 
 def compose(deps: Deps, actor: Principal, lead: Lead, account: Account, body: str | None,
-            saved_reply_id: str | None, kind: str | None) -> str:
+            saved_reply_id: str | None, kind: str | None, signer: str | None = None) -> str:
+    """The message's text, its smart fields filled; `{{agent.name}}` is `signer` (default: the caller)."""
     if saved_reply_id:
         reply = deps.saved_replies.get(saved_reply_id)
         if reply is None or reply.account_id != lead.account_id:
@@ -50,31 +50,37 @@ def compose(deps: Deps, actor: Principal, lead: Lead, account: Account, body: st
         template, field = rules.kind_template(kind, account), "kind"
     else:
         template, field = body or "", "body"
-    return rules.render(template, rules.smart_field_values(lead, account, actor.name or None), field=field)
+    return rules.render(template, rules.smart_field_values(lead, account, signer or actor.name or None), field=field)
 
 
-def quiet_zones(lead: Lead, account: Account, channel: str) -> tuple[str, ...]:
-    zones = phone_timezones(lead.phone) if channel == "sms" and lead.phone else ()
-    return rules.recipient_zones(zones, account.timezone)
+def assistant_name(deps: Deps, lead: Lead) -> str:
+    """The name an `as_assistant` reply is sent under: the lead's cadence's assistant (409 `no_cadence`)."""
+    if lead.cadence is None:
+        raise Conflict("the lead has no cadence to reply as its assistant", code="no_cadence")
+    cadence = deps.cadences.get(lead.cadence.cadence_id)
+    return cadence.assistant_name if cadence is not None else lead.cadence.assistant_name
 
 
 def send_message(deps: Deps, actor: Principal, lead_id: str, *, body: str | None = None,
                  saved_reply_id: str | None = None, kind: str | None = None, send_at: str | None = None,
-                 media_url: str | None = None) -> dict[str, Any]:
+                 media_url: str | None = None, as_assistant: bool = False) -> dict[str, Any]:
+    """A person's message; `as_assistant`: sent under the lead's cadence's assistant name (still a
+    person's reply: it counts as a response)."""
     lead = visible_lead(deps, actor, lead_id)
     if lead.opted_out:
         raise Conflict("the customer opted out of messages", code="opted_out")
     lock_kept(lead, actor.user_id, deps.clock.now())
     account = deps.accounts.require(lead.account_id)
     channel, to, sender = channel_and_recipient(lead, account)
-    text = compose(deps, actor, lead, account, body, saved_reply_id, kind)
+    signed_as = assistant_name(deps, lead) if as_assistant else None
+    text = compose(deps, actor, lead, account, body, saved_reply_id, kind, signer=signed_as)
     if not text and not media_url:
         raise ValidationFailed.field("body", "the message is empty")
     now = deps.clock.now()
     requested = parse_time(send_at) if send_at else None
     if requested is not None and requested < now - timedelta(minutes=1):
         raise ValidationFailed.field("send_at", "is in the past")
-    go_at = rules.next_allowed_send(requested or now, quiet_zones(lead, account, channel))
+    go_at = rules.next_allowed_send(requested or now, rules.quiet_zones(lead, account, channel))
     scheduled = requested is not None or go_at > now
     if channel == "messenger":
         rules.messenger_tag(rules.customer_last_message_time(lead), go_at, human=True)
@@ -85,7 +91,8 @@ def send_message(deps: Deps, actor: Principal, lead_id: str, *, body: str | None
     status: MessageStatus = "scheduled" if scheduled else "queued"
     attachments = [{"url": media_url, "content_type": "image"}] if media_url else []
     data = Message(message_id=message_id, direction="outbound", channel=channel, body=text, status=status,
-                   automated=False, attachments=attachments, send_at=iso(go_at) if scheduled else None)
+                   automated=False, attachments=attachments, send_at=iso(go_at) if scheduled else None,
+                   as_assistant=True if as_assistant else None, sent_as=signed_as)
     outbox = OutboxMessage(message_id=message_id, lead_id=lead.lead_id, account_id=lead.account_id,
                            group_id=lead.group_id, channel=channel, to=to, sender=sender, body=text,
                            media_urls=[media_url] if media_url else [], automated=False, by=actor.user_id,
@@ -162,15 +169,18 @@ class Automated:
         return self.data.status == "scheduled"
 
 
-def automated_message(deps: Deps, lead: Lead, account: Account, text: str) -> Automated | None:
+def automated_message(deps: Deps, lead: Lead, account: Account, text: str, *, route: rules.Route | None = None,
+                      at: datetime | None = None, origin: dict[str, Any] | None = None) -> Automated | None:
     """None when it may not go: opted out, messaging stopped, no way to reach the customer, or
-    Messenger's window closed. Quiet hours hold it until 08:00."""
+    Messenger's window closed. `route`: the (channel, to, sender) to use instead of the lead's own;
+    `at`: not before then (a reminder); `origin`: what sent it (a cadence step, an appointment), shown
+    on its timeline event. Quiet hours hold it until 08:00."""
     if lead.opted_out or lead.stop_messaging:
         return None
+    now = deps.clock.now()
     try:
-        channel, to, sender = channel_and_recipient(lead, account)
-        now = deps.clock.now()
-        go_at = rules.next_allowed_send(now, quiet_zones(lead, account, channel))
+        channel, to, sender = route or channel_and_recipient(lead, account)
+        go_at = rules.next_allowed_send(max(at, now) if at else now, rules.quiet_zones(lead, account, channel))
         if channel == "messenger":
             rules.messenger_tag(rules.customer_last_message_time(lead), go_at, human=False)
     except Conflict:
@@ -179,8 +189,24 @@ def automated_message(deps: Deps, lead: Lead, account: Account, text: str) -> Au
     status: MessageStatus = "scheduled" if scheduled else "queued"
     message_id = new_id("msg", now)
     data = Message(message_id=message_id, direction="outbound", channel=channel, body=text, status=status,
-                   automated=True, send_at=iso(go_at) if scheduled else None)
+                   automated=True, send_at=iso(go_at) if scheduled else None, **(origin or {}))
     outbox = OutboxMessage(message_id=message_id, lead_id=lead.lead_id, account_id=lead.account_id,
                            group_id=lead.group_id, channel=channel, to=to, sender=sender, body=text, automated=True,
                            status=status, send_at=data.send_at, created_at=iso(now))
     return Automated(data=data, outbox=outbox, due_at=iso(go_at) if scheduled else iso(now + QUEUED_GRACE))
+
+
+def add_automated(deps: Deps, change: Change[Any], lead: Lead, message: Automated, at: str | None = None) -> None:
+    """An automated message joins a lead change: its timeline event (at `at`, default now), its outbox
+    item, and either the inbox row's latest message (it goes now; reported as an automated outbound
+    message, never a response) or one more scheduled message."""
+    event = timeline_event(deps, lead, "message", None, event_id=message.data.message_id, at=at,
+                           **message.data.model_dump(exclude_none=True))
+    change.events.append(event)
+    change.writes.append(deps.outbox.add(message.outbox, message.due_at))
+    if message.scheduled:
+        change.updates["scheduled_messages"] = change.updates.get("scheduled_messages", lead.scheduled_messages) + 1
+        return
+    change.updates.update(rules.outbound_last_message(rules.customer_last_message_at(lead), event.at,
+                                                      message.data.body))
+    change.reports.append(report_event(deps, lead, "message_outbound", automated=True, channel=message.data.channel))

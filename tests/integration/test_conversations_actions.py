@@ -153,7 +153,9 @@ def test_agent_opt_out_stop_messaging_and_skip_to_follow_up(world: World) -> Non
     assert timeline(world, first.lead_id, "opt_out")[0]["by"] == s.agent["user_id"]
     assert world.post(f"/leads/{first.lead_id}/messages", s.agent_token, {"body": "x"}).error_code == "opted_out"
 
-    stopped = world.post(f"/leads/{second.lead_id}/stop-messaging", s.agent_token)
+    refused = world.post(f"/leads/{second.lead_id}/stop-messaging", s.agent_token)
+    assert refused.status == 403  # managers and up
+    stopped = world.post(f"/leads/{second.lead_id}/stop-messaging", s.admin_token)
     assert stopped.status == 200 and stopped.json["stop_messaging"]
     later = world.post(f"/leads/{second.lead_id}/messages", s.agent_token,
                        {"body": "x", "send_at": "2026-11-03T16:00:00Z"})

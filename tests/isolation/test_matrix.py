@@ -70,9 +70,13 @@ EXPECTED: dict[str, Rule] = {
     "unlock_lead": ANY, "assign_lead": MANAGER,
     # conversations
     "send_message": ANY, "cancel_message": ANY, "responded": ANY, "create_appointment": ANY,
-    "update_appointment": ANY, "escalate": ANY, "opt_out": ANY, "send_to_crm": ANY, "stop_messaging": ANY,
+    "update_appointment": ANY, "escalate": ANY, "opt_out": ANY, "send_to_crm": ANY, "stop_messaging": MANAGER,
+    "resume_messaging": MANAGER,
     "skip_to_follow_up": ANY, "list_saved_replies": ANY, "create_saved_reply": ANY, "update_saved_reply": ANY,
     "delete_saved_reply": ANY,
+    # cadences (the assistant): managers and up shape them, anyone who sees the lead enrols it
+    "list_cadences": ANY, "get_cadence": ANY, "create_cadence": MANAGER, "patch_cadence": MANAGER,
+    "delete_cadence": MANAGER, "enrol_lead": ANY, "remove_from_cadence": ANY,
     # webhooks: no bearer token, a signature or an api key instead (unsigned: 403)
     "adf_webhook": PUBLIC, "twilio_sms": PUBLIC, "twilio_status": PUBLIC, "meta_verify": PUBLIC,
     "meta_event": PUBLIC,
@@ -107,7 +111,12 @@ BODIES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "add_label": lambda ids: {"label": "vip"},
     "create_saved_reply": lambda ids: {"title": "Hours", "body": "We open at 9"},
     "update_saved_reply": lambda ids: {"title": "Hours", "body": "We open at 8"},
+    "create_cadence": lambda ids: CADENCE,
+    "patch_cadence": lambda ids: {"name": "Renamed cadence"},
+    "enrol_lead": lambda ids: {"cadence_id": ids.get("cadence_id", "cad_01KMATRIXNOTHING0")},
 }
+CADENCE = {"name": "Matrix", "enroll": "manual", "assistant_name": "Ava",
+           "steps": [{"after_seconds": 60, "phase": "first_touch", "channel": "auto", "body": "Hi"}]}
 
 # Non-JSON bodies by content type (webhooks, ADF).
 RAW_BODIES = {
@@ -214,6 +223,10 @@ def _make_optional(world: World, doc: dict[str, Any], token: str, ids: dict[str,
         reply = world.post(f"/leads/{lead}/appointments", token, {"at": "2026-11-20T15:00:00Z", "note": "test drive"})
         if reply.status in (200, 201):
             ids["appointment_id"] = reply.json.get("appointment_id", "")
+    if _has_route(doc, "POST", "/accounts/{account_id}/cadences"):
+        reply = world.post(f"/accounts/{ids['account_id']}/cadences", token, CADENCE)
+        if reply.status == 201:
+            ids["cadence_id"] = reply.json["cadence_id"]
     ids.setdefault("label", "vip")
 
 

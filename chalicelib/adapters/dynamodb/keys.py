@@ -31,6 +31,8 @@ Entities and their keys
 |                     |                                     |                           | GSI4 ACCOUNT#{a}#FLAG#{done|appointments|showed|scheduled}            |
 |                     |                                     |                           |      / {last_activity_at}#{lead_id}; one flag per item, see below     |
 |                     |                                     |                           | GSI5 ACCOUNT#{a}#AGENT#{user_id} / {last_activity_at}#{lead_id}       |
+|                     |                                     |                           | GSI7 DUE#CADENCE#{shard} / {cadence.next_at}#{lead_id}                |
+|                     |                                     |                           |      (sparse: an active enrolment; its state is the lead's `cadence`) |
 | lead flag marker    | LEAD#{lead_id}                      | FLAG#{flag}               | GSI4 ACCOUNT#{a}#FLAG#{flag} / {last_activity_at}#{lead_id}           |
 | timeline event      | LEAD#{lead_id}                      | EVENT#{event_id}          |   a message's event_id is its message_id                              |
 | outbound message    | OUTBOX#{message_id}                 | OUTBOX                    | GSI7 DUE#MESSAGE#{shard} / {due_at}#{message_id} (sparse: scheduled, queued)|
@@ -45,6 +47,7 @@ Entities and their keys
 | feedback earned     | LEAD#{lead_id}                      | FEEDBACK#{user_id}        |   the feedback score parts a user already earned on the lead          |
 | appointment         | APPOINTMENT#{appointment_id}        | APPOINTMENT               | GSI1 ACCOUNT#{a}#APPOINTMENTS / {at}#{appointment_id}                 |
 | saved reply         | SAVEDREPLY#{saved_reply_id}         | SAVEDREPLY                | GSI1 ACCOUNT#{a}#SAVEDREPLIES / {title}#{saved_reply_id}              |
+| cadence             | CADENCE#{cadence_id}                | CADENCE                   | GSI1 ACCOUNT#{a}#CADENCES / {name lower}#{cadence_id}                 |
 | report event        | ACCOUNT#{a}#REPORT#{yyyy-mm-dd}     | {at}#{event_id}           |   one partition per store and day (UTC day of the event)              |
 | idempotency record  | IDEMPOTENCY#{function}              | {hash of the payload}     |   Powertools idempotency, ttl                                         |
 | sandbox send        | SANDBOX#{account_id or "staff"}     | {at}#{send_id}            |   what the local sandbox sender "delivered" (ttl 30 days)             |
@@ -86,7 +89,7 @@ Access patterns (each one GetItem or Query; never a Scan)
 |21 | webhook / message dedup                         | PutItem DEDUP#... with attribute_not_exists(PK)              |
 |22 | offer by id (accept / decline / timer)          | GetItem OFFER#{o} / OFFER                                    |
 |23 | an agent's pending offers                       | Query GSI6 USER#{u}#OFFERS                                   |
-|24 | due offers / due scheduled messages / leads waiting for opening (sweeps) | Query GSI7 DUE#{kind}#{shard}, SK <= now, every shard |
+|24 | due offers / due scheduled messages / leads waiting for opening / leads whose cadence step is due (sweeps) | Query GSI7 DUE#{kind}#{shard}, SK <= now, every shard |
 |25 | notifications of a user, newest first           | Query USER#{u}, SK begins_with NOTIFICATION#, desc           |
 |26 | score events of a user in a date range          | Query USER#{u}, SK between SCORE#{from} and SCORE#{to}       |
 |27 | appointments of a store                         | Query GSI1 ACCOUNT#{a}#APPOINTMENTS                          |
@@ -94,6 +97,8 @@ Access patterns (each one GetItem or Query; never a Scan)
 |29 | report events of a store for a day              | Query ACCOUNT#{a}#REPORT#{day}                               |
 |30 | sandbox sends of a store (local stack, tests)   | Query SANDBOX#{a}                                            |
 |31 | every store (nightly report fan-out)            | Query GSI2 ACCOUNTS                                          |
+|32 | cadence by id (edit, manual enrolment, a due step) | GetItem CADENCE#{c} / CADENCE                             |
+|33 | cadences of a store (list; intake matches each new lead) | Query GSI1 ACCOUNT#{a}#CADENCES                     |
 
 Due index shards
 ----------------
@@ -114,6 +119,8 @@ Races and their conditions
 - lead changes by routing: `routing_version = :expected` on the lead, in one transaction
   with the offer (`state = pending`), the score event and the timeline event.
 - locks: `attribute_not_exists(locked_by) OR locked_by = :me OR lock_expires_at < :now`.
+- cadences: a new one `attribute_not_exists(PK)`; an edit `version = :seen` (VersionConflict). An enrolment
+  changes with its lead (the lead's `version`), so a step, a stop and a staff action cannot cross.
 - outbound messages: `status = scheduled` when firing or cancelling; `status = queued` and no live
   claim when the outbox takes one to send, with the lead's `opted_out <> true` in the same transaction.
 Each failed condition reaches the services as a named conflict (domain/errors.py), never as a
@@ -127,7 +134,8 @@ Repositories (each a port on Deps, chalicelib/ports.py)
 tenancy.py (1-7: groups, accounts, users, lookups) · leads.py (9-17, 20: leads, flags, timelines,
 contact keys, score and report records) · routing.py (8, 22-24, 26: config, rotation, offers, waiting,
 feedback) · outbox.py (outbound messages, 24) · due.py (24: the sharded due index both read) · deliveries.py (19, 21: provider ids, dedup keys) ·
-appointments.py (27) · saved_replies.py (28) · notifications.py (25) · reports.py (29, 31).
+appointments.py (27) · saved_replies.py (28) · notifications.py (25) · reports.py (29, 31) ·
+cadences.py (32, 33, and 24 for due cadence steps: the lead items themselves).
 """
 
 from __future__ import annotations
@@ -268,7 +276,7 @@ DUE_SHARDS = 8
 
 
 def due_pk(kind: str, shard: int) -> str:
-    """kind: OFFER, MESSAGE, OPENING; shard: 0..DUE_SHARDS-1 (due.shard_of the entry's id)."""
+    """kind: OFFER, MESSAGE, OPENING, CADENCE; shard: 0..DUE_SHARDS-1 (due.shard_of the entry's id)."""
     return f"DUE#{kind}#{shard}"
 
 
@@ -288,6 +296,14 @@ def saved_reply_key(saved_reply_id: str) -> dict[str, str]:
 
 def account_saved_replies_pk(account_id: str) -> str:
     return f"ACCOUNT#{account_id}#SAVEDREPLIES"
+
+
+def cadence_key(cadence_id: str) -> dict[str, str]:
+    return {"PK": f"CADENCE#{cadence_id}", "SK": "CADENCE"}
+
+
+def account_cadences_pk(account_id: str) -> str:
+    return f"ACCOUNT#{account_id}#CADENCES"
 
 
 def report_day_pk(account_id: str, day: str) -> str:

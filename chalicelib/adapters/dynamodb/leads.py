@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib.adapters.dynamodb import keys
+from chalicelib.adapters.dynamodb.due import due_entry
 from chalicelib.adapters.dynamodb.table import Table, Write, entity_fields
 from chalicelib.domain import changes
 from chalicelib.domain.errors import ContactTaken, LeadChanged, NotFound
@@ -52,7 +53,7 @@ def _event_from_item(item: dict[str, Any]) -> TimelineEvent:
 
 
 def lead_attributes(lead: Lead) -> dict[str, Any]:
-    """The lead's index attributes: inbox, status folder, awaiting, assignee."""
+    """The lead's index attributes: inbox, status folder, awaiting, assignee, its due cadence step."""
     activity = keys.activity_sk(lead.last_activity_at, lead.lead_id)
     attrs: dict[str, Any] = {
         "GSI1PK": keys.account_leads_pk(lead.account_id), "GSI1SK": activity,
@@ -63,6 +64,9 @@ def lead_attributes(lead: Lead) -> dict[str, Any]:
                       "GSI3SK": keys.activity_sk(lead.awaiting_since, lead.lead_id)})
     if lead.assigned_to:
         attrs.update({"GSI5PK": keys.account_agent_pk(lead.account_id, lead.assigned_to), "GSI5SK": activity})
+    if lead.cadence is not None and lead.cadence.active and lead.cadence.next_at:
+        # The next cadence step, for the sweep behind its timer (cadences.CadenceRepository.due_steps).
+        attrs.update(due_entry("CADENCE", lead.lead_id, lead.cadence.next_at))
     attrs[SEARCH_ATTRIBUTE] = _search(lead)
     return attrs
 

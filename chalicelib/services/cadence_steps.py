@@ -1,0 +1,88 @@
+"""The assistant at work: a lead's due cadence step becomes an automated message through the
+outbox, or is skipped, deferred past quiet hours, or stops the enrolment (domain/cadence_rules.py
+decides which).
+
+A step's timer (schemas/queues.CadenceStep) carries the enrolment's version and the step's index: a
+late, repeated or superseded one finds the lead's enrolment moved on and does nothing. Behind the
+timers, the every-minute sweep (services/due.sweep_due) reads the leads whose step is due from the
+due index, so a lost timer is a late step, never a lost one. A due step costs a read of the lead,
+its cadence and its store, one transaction (the lead, the message's event and outbox item, its
+records) and two queue messages (the send, the next step's timer)."""
+
+from __future__ import annotations
+
+from chalicelib.clock import iso
+from chalicelib.deps import Deps
+from chalicelib.domain import cadence_rules as rules
+from chalicelib.domain.cadences import Cadence
+from chalicelib.domain.changes import Change
+from chalicelib.domain.enrolment import Enrolment
+from chalicelib.domain.leads import Lead
+from chalicelib.observability import logger
+from chalicelib.schemas.queues import CadenceStep
+from chalicelib.services.lead_changes import change_lead
+from chalicelib.services.messaging import Automated, add_automated, automated_message
+from chalicelib.services.outbox import enqueue_send
+from chalicelib.services.timers import set_timer
+
+
+def set_step_timer(deps: Deps, lead: Lead) -> None:
+    """After a change that left the lead's enrolment active: the timer of its next step."""
+    enrolment = lead.cadence
+    if enrolment is None or not enrolment.active or enrolment.next_at is None or enrolment.next_step is None:
+        return
+    set_timer(deps, CadenceStep(lead_id=lead.lead_id, version=enrolment.version, step=enrolment.next_step,
+                                due_at=enrolment.next_at))
+
+
+def enrol_on_arrival(deps: Deps, lead: Lead, cadences: list[Cadence]) -> Enrolment | None:
+    """The enrolment of a lead that just arrived in the store's matching new-lead cadence (intake
+    writes it with the lead itself); None when no cadence fits."""
+    from chalicelib.domain.cadences import cadence_for_new_lead
+
+    cadence = cadence_for_new_lead(cadences, lead)
+    return rules.start(cadence, deps.clock.now(), None, None) if cadence is not None else None
+
+
+def run_step(deps: Deps, lead_id: str, version: int, step: int) -> str:
+    """Step `step` of the lead's enrolment at `version`, if that is still what is due: "sent",
+    "skipped", "deferred", "stopped" — or "noop" (stale, early, or the lead is gone)."""
+    lead = deps.leads.get(lead_id)
+    enrolment = lead.cadence if lead is not None else None
+    if lead is None or enrolment is None or not enrolment.active or enrolment.version != version \
+            or enrolment.next_step != step:
+        return "noop"
+    cadence = deps.cadences.get(enrolment.cadence_id)
+    account = deps.accounts.require(lead.account_id)
+
+    def decide(current: Lead) -> Change[tuple[str, Automated | None]] | None:
+        now = deps.clock.now()
+        outcome = rules.due_step(current, cadence, account, version, step, now)
+        if outcome is None:
+            return None
+        change: Change[tuple[str, Automated | None]] = outcome.change
+        message = None
+        if outcome.action == "send" and outcome.route is not None:
+            message = automated_message(deps, current, account, outcome.text, route=outcome.route,
+                                        origin={"cadence_id": current.cadence.cadence_id if current.cadence else None,
+                                                "step": step})
+            if message is None:  # the outbox's own rules refuse it: the step's records alone would lie
+                logger.warning("cadence step refused by the outbox rules", extra={"lead_id": lead_id, "step": step})
+                return None
+            add_automated(deps, change, current, message)
+            change.updates["last_activity_at"] = max(current.last_activity_at, iso(now))
+        change.result = (_ACTIONS[outcome.action], message)
+        return change
+
+    saved = change_lead(deps, lead_id, decide)
+    if saved.result is None:
+        return "noop"
+    action, message = saved.result
+    if message is not None and not message.scheduled:
+        enqueue_send(deps, message.data.message_id)
+    set_step_timer(deps, saved.lead)
+    logger.info("cadence step", extra={"lead_id": lead_id, "step": step, "outcome": action})
+    return action
+
+
+_ACTIONS = {"send": "sent", "skip": "skipped", "defer": "deferred", "stop": "stopped"}

@@ -1,0 +1,69 @@
+"""The repository contract (test_repository_contract.py) for cadences: the same tests against the
+fake and the DynamoDB CadenceRepository — a store's cadences by name, edits only over the version
+read, and the leads whose enrolment's next step is due (the lead items in the sharded due index)."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.deps import Deps
+from chalicelib.domain import errors
+from chalicelib.domain.cadences import Cadence, CadenceStep
+from chalicelib.domain.enrolment import Enrolment
+from chalicelib.domain.leads import next_version
+from tests.integration.test_repository_contract import LATER, NOW, _lead, _stored, deps  # noqa: F401
+
+
+def _cadence(n: int, name: str, account_id: str = "acc_1") -> Cadence:
+    return Cadence(cadence_id=f"cad_{n:04d}", account_id=account_id, group_id="grp_1", name=name,
+                   assistant_name="Ava", steps=[CadenceStep(after_seconds=0, phase="first_touch", body="Hi")],
+                   created_at=NOW, updated_at=NOW)
+
+
+def _enrolment(next_at: str | None, state: str = "active") -> Enrolment:
+    return Enrolment.model_validate({"cadence_id": "cad_0001", "name": "New", "assistant_name": "Ava",
+                                     "state": state, "next_step": 0, "next_at": next_at, "enrolled_at": NOW})
+
+
+def test_cadences_by_name_edited_only_over_the_version_read(deps: Deps) -> None:  # noqa: F811
+    for n, name in enumerate(["Service", "new leads", "Aged"]):
+        deps.cadences.add(_cadence(n, name))
+    deps.cadences.add(_cadence(9, "Elsewhere", account_id="acc_2"))
+    with pytest.raises(errors.Conflict):
+        deps.cadences.add(_cadence(0, "Again"))
+    assert [c.name for c in deps.cadences.for_account("acc_1")] == ["Aged", "new leads", "Service"]
+    first, cursor = deps.cadences.page("acc_1", 2, None)
+    rest, end = deps.cadences.page("acc_1", 2, cursor)
+    assert [c.name for c in first + rest] == ["Aged", "new leads", "Service"] and end is None
+    before = deps.cadences.get("cad_0000")
+    assert before is not None
+    after = before.model_copy(update={"name": "Service lane", "version": 2})
+    deps.cadences.replace(before, after)
+    assert deps.cadences.get("cad_0000") == after
+    with pytest.raises(errors.VersionConflict):
+        deps.cadences.replace(before, before.model_copy(update={"name": "Stale", "version": 2}))
+    deps.cadences.delete("cad_0000")
+    assert deps.cadences.get("cad_0000") is None
+    with pytest.raises(errors.NotFound):
+        deps.cadences.delete("cad_0000")
+
+
+def test_leads_whose_cadence_step_is_due_across_pages_and_shards(deps: Deps) -> None:  # noqa: F811
+    due = [_stored(deps, _lead(n, cadence=_enrolment(NOW))) for n in range(1, 8)]
+    _stored(deps, _lead(20, cadence=_enrolment(LATER)))  # not due yet
+    _stored(deps, _lead(21, cadence=_enrolment(None, state="stopped")))  # not active
+    _stored(deps, _lead(22))  # never enrolled
+    found, start = [], None
+    while True:
+        page, start = deps.cadences.due_steps(NOW, 3, start)
+        found += page
+        if start is None:
+            break
+    assert sorted(lead.lead_id for lead in found) == sorted(lead.lead_id for lead in due)
+    # A step sent (the enrolment stopped, or moved on) takes the lead out of the due index.
+    moved = next_version(due[0], cadence=_enrolment(None, state="finished"))
+    deps.transactions.commit(deps.leads.save(due[0], moved))
+    again, _ = deps.cadences.due_steps(NOW, 50)
+    assert due[0].lead_id not in {lead.lead_id for lead in again} and len(again) == 6
+    later, _ = deps.cadences.due_steps(LATER, 50)
+    assert len(later) == 7
