@@ -1,5 +1,6 @@
 """The demo group the local stack seeds into an empty store: three stores in three time
-zones, a group admin, a manager, agents, routing and a few leads.
+zones, a group admin, a manager, agents, routing, one new-lead cadence per store (the
+assistant) and a few leads.
 
 The group and its first admin are made with the bootstrap service (as `leadline bootstrap`
 does); everything else goes through the running HTTP API, the same way a user would make
@@ -68,6 +69,20 @@ LEADS: list[tuple[int, dict[str, Any]]] = [
          "source_group": "Direct", "channel": "web", "message": "Need an oil change this week."}),
 ]
 
+DAY = 86400
+# Every store's new leads get a first touch at once, then two follow-ups until someone answers.
+CADENCE: dict[str, Any] = {
+    "name": "New lead welcome", "enroll": "new_lead", "match": {}, "assistant_name": "Sam",
+    "steps": [
+        {"after_seconds": 0, "phase": "first_touch", "channel": "auto",
+         "body": "Hi {{lead.first_name}}, this is {{assistant.name}} at {{account.name}}. Thanks for reaching out! "
+                 "When would be a good time to talk?"},
+        {"after_seconds": DAY, "phase": "follow_up", "channel": "auto",
+         "body": "Hi {{lead.first_name}}, {{assistant.name}} again from {{account.name}}. Any questions I can answer?"},
+        {"after_seconds": 3 * DAY, "phase": "follow_up", "channel": "auto",
+         "body": "{{lead.first_name}}, we are at {{account.address}} whenever you want to stop by. Just reply here."},
+    ]}
+
 
 @dataclass
 class DemoSeed:
@@ -128,6 +143,8 @@ def seed_demo(app: Chalice, deps: Deps, api_url: str) -> DemoSeed:
 
     _optional_step(seed, app, "/accounts/{account_id}/routing", "PUT", "routing for every store",
                    lambda: _routing(api, seed))
+    _optional_step(seed, app, "/accounts/{account_id}/cadences", "POST", "a new-lead cadence for every store",
+                   lambda: _cadences(api, seed))
     _optional_step(seed, app, "/accounts/{account_id}/leads", "POST", f"{len(LEADS)} leads",
                    lambda: _leads(api, seed))
     log.info("demo seeded: %s; skipped: %s", ", ".join(seed.seeded), ", ".join(seed.skipped) or "nothing")
@@ -152,6 +169,11 @@ def _routing(api: _Api, seed: DemoSeed) -> None:
         api.call("PUT", f"/accounts/{account_id}/routing", {
             "offer_timeout_seconds": 120, "strategy": "round_robin", "rules": [],
             "catchall_user_ids": [seed.manager_id], "respect_business_hours": False})
+
+
+def _cadences(api: _Api, seed: DemoSeed) -> None:
+    for account_id in seed.account_ids:
+        api.call("POST", f"/accounts/{account_id}/cadences", CADENCE)
 
 
 def _leads(api: _Api, seed: DemoSeed) -> None:

@@ -114,6 +114,11 @@ def test_mappings_come_from_the_app_and_the_demo_is_seeded_once(stack_factory: A
     assert sorted(s["timezone"] for s in stores) == ["America/Denver", "America/New_York", "America/Phoenix"]
     assert all(s["sms_number"] for s in stores)
     assert len(manager("GET", "/users").json()["items"]) >= 6
+    for store in stores:  # one new-lead cadence per store, and the store's demo leads are enrolled in it
+        [cadence] = manager("GET", f"/accounts/{store['account_id']}/cadences").json()["items"]
+        assert cadence["enroll"] == "new_lead" and len(cadence["steps"]) == 3
+        leads = manager("GET", f"/leads?account_id={store['account_id']}").json()["items"]
+        assert leads and {lead["cadence"]["cadence_id"] for lead in leads} == {cadence["cadence_id"]}
 
     assert stack.stop() == 0
     stack.start()  # the store is not empty now: nothing is seeded twice
