@@ -40,6 +40,24 @@ export interface paths {
         patch: operations["patch_account"];
         trace?: never;
     };
+    "/accounts/{account_id}/cadences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The store's cadences, by name */
+        get: operations["list_cadences"];
+        put?: never;
+        /** Add a cadence: timed automated messages until a person should take over (managers and up) */
+        post: operations["create_cadence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/accounts/{account_id}/leads": {
         parameters: {
             query?: never;
@@ -144,6 +162,25 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/cadences/{cadence_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One cadence */
+        get: operations["get_cadence"];
+        put?: never;
+        post?: never;
+        /** Delete a cadence (managers and up); each enrolment in it stops at its next step */
+        delete: operations["delete_cadence"];
+        options?: never;
+        head?: never;
+        /** Change a cadence (managers and up); enrolled leads go on with it from the step they are at */
+        patch: operations["patch_cadence"];
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -225,6 +262,24 @@ export interface paths {
         /** Give the lead to a user (admin, manager, group_admin); cancels any pending offer */
         post: operations["assign_lead"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/leads/{lead_id}/cadence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enrol the lead in a cadence of its store (assign funnel); replaces an active enrolment */
+        post: operations["enrol_lead"];
+        /** Take the lead off its cadence (stop reason `removed`) */
+        delete: operations["remove_from_cadence"];
         options?: never;
         head?: never;
         patch?: never;
@@ -435,6 +490,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/leads/{lead_id}/resume-messaging": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Undo stop-messaging (managers and up); the cadence it stopped goes on */
+        post: operations["resume_messaging"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/leads/{lead_id}/skip-to-follow-up": {
         parameters: {
             query?: never;
@@ -444,7 +516,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Move the lead to follow_up */
+        /** Move the lead to follow_up, and its cadence to its first follow-up step (409 no_follow_up_step) */
         post: operations["skip_to_follow_up"];
         delete?: never;
         options?: never;
@@ -461,7 +533,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Stop scheduled and automated messages to the lead */
+        /** Stop scheduled and automated messages to the lead, and its cadence (managers and up) */
         post: operations["stop_messaging"];
         delete?: never;
         options?: never;
@@ -885,6 +957,8 @@ export interface components {
              * @default null
              */
             api_key: string | null;
+            /** Appointment Reminders Seconds */
+            appointment_reminders_seconds?: number[];
             /** Business Hours */
             business_hours: {
                 [key: string]: string[][];
@@ -1051,6 +1125,125 @@ export interface components {
             /** To H */
             to_h: number;
         };
+        /** CadenceMatchResponse */
+        CadenceMatchResponse: {
+            /**
+             * Channel
+             * @default null
+             */
+            channel: string | null;
+            /**
+             * Source
+             * @default null
+             */
+            source: string | null;
+            /**
+             * Source Group
+             * @default null
+             */
+            source_group: string | null;
+        };
+        /** CadencePage */
+        CadencePage: {
+            /** Items */
+            items: components["schemas"]["CadenceResponse"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor: string | null;
+        };
+        /** CadenceRequest */
+        CadenceRequest: {
+            /** Assistant Name */
+            assistant_name: string;
+            /**
+             * Enroll
+             * @description new_lead: every new lead its `match` fits is enrolled on arrival; manual: by POST /leads/{lead_id}/cadence
+             * @default manual
+             * @enum {string}
+             */
+            enroll: "new_lead" | "manual";
+            match?: components["schemas"]["RuleMatchRequest"];
+            /** Name */
+            name: string;
+            /** Steps */
+            steps: components["schemas"]["CadenceStepRequest"][];
+        };
+        /** CadenceResponse */
+        CadenceResponse: {
+            /** Account Id */
+            account_id: string;
+            /** Assistant Name */
+            assistant_name: string;
+            /** Cadence Id */
+            cadence_id: string;
+            /** Created At */
+            created_at: string;
+            /**
+             * Created By
+             * @default null
+             */
+            created_by: string | null;
+            /** Enroll */
+            enroll: string;
+            match: components["schemas"]["CadenceMatchResponse"];
+            /** Name */
+            name: string;
+            /** Steps */
+            steps: components["schemas"]["CadenceStepResponse"][];
+            /** Updated At */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /** CadenceStepRequest */
+        CadenceStepRequest: {
+            /**
+             * After Seconds
+             * @description seconds after the previous step; the first step's: after enrolment
+             */
+            after_seconds: number;
+            /**
+             * Body
+             * @description smart fields such as {{lead.first_name}}, {{assistant.name}}
+             */
+            body: string;
+            /**
+             * Channel
+             * @description auto: SMS, then Messenger, then email
+             * @default auto
+             * @enum {string}
+             */
+            channel: "auto" | "sms" | "messenger" | "email";
+            /**
+             * Phase
+             * @enum {string}
+             */
+            phase: "first_touch" | "follow_up";
+            /**
+             * Subject
+             * @description for email
+             * @default null
+             */
+            subject: string | null;
+        };
+        /** CadenceStepResponse */
+        CadenceStepResponse: {
+            /** After Seconds */
+            after_seconds: number;
+            /** Body */
+            body: string;
+            /** Channel */
+            channel: string;
+            /** Phase */
+            phase: string;
+            /**
+             * Subject
+             * @default null
+             */
+            subject: string | null;
+        };
         /** CancelMessageResponse */
         CancelMessageResponse: {
             /** Message Id */
@@ -1068,6 +1261,12 @@ export interface components {
              * @default null
              */
             address: string | null;
+            /**
+             * Appointment Reminders Seconds
+             * @description automated reminders before each open appointment, in seconds before it (e.g. [86400, 7200])
+             * @default null
+             */
+            appointment_reminders_seconds: number[] | null;
             /**
              * Business Hours
              * @default null
@@ -1262,6 +1461,61 @@ export interface components {
             /** Sent To */
             sent_to: string;
         };
+        /** EnrolRequest */
+        EnrolRequest: {
+            /** Cadence Id */
+            cadence_id: string;
+        };
+        /**
+         * EnrolmentResponse
+         * @description The lead field `cadence`: its enrolment, active or how it ended.
+         */
+        EnrolmentResponse: {
+            /** Assistant Name */
+            assistant_name: string;
+            /** Cadence Id */
+            cadence_id: string;
+            /** Enrolled At */
+            enrolled_at: string;
+            /**
+             * Enrolled By
+             * @default null
+             */
+            enrolled_by: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Next At
+             * @default null
+             */
+            next_at: string | null;
+            /**
+             * Next Step
+             * @description index into the cadence's steps of the step due next (while stopped: the step it stopped before)
+             * @default null
+             */
+            next_step: number | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "active" | "stopped" | "finished";
+            /**
+             * Steps Sent
+             * @default 0
+             */
+            steps_sent: number;
+            /**
+             * Stop Reason
+             * @default null
+             */
+            stop_reason: string | null;
+            /**
+             * Stopped At
+             * @default null
+             */
+            stopped_at: string | null;
+        };
         /** ErrorDetail */
         ErrorDetail: {
             /** Field */
@@ -1359,6 +1613,8 @@ export interface components {
              * @default null
              */
             awaiting_since: string | null;
+            /** @default null */
+            cadence: components["schemas"]["EnrolmentResponse"] | null;
             /**
              * Campaign
              * @default null
@@ -1508,6 +1764,8 @@ export interface components {
              * @default null
              */
             awaiting_since: string | null;
+            /** @default null */
+            cadence: components["schemas"]["EnrolmentResponse"] | null;
             /**
              * Campaign
              * @default null
@@ -1642,6 +1900,8 @@ export interface components {
              * @default null
              */
             awaiting_since: string | null;
+            /** @default null */
+            cadence: components["schemas"]["EnrolmentResponse"] | null;
             /**
              * Campaign
              * @default null
@@ -2198,6 +2458,11 @@ export interface components {
         /** SendMessageRequest */
         SendMessageRequest: {
             /**
+             * As Assistant
+             * @default false
+             */
+            as_assistant: boolean;
+            /**
              * Body
              * @default null
              */
@@ -2291,6 +2556,12 @@ export interface components {
              */
             address: string | null;
             /**
+             * Appointment Reminders Seconds
+             * @description automated reminders before each open appointment, in seconds before it (e.g. [86400, 7200])
+             * @default null
+             */
+            appointment_reminders_seconds: number[] | null;
+            /**
              * Business Hours
              * @default null
              */
@@ -2381,6 +2652,31 @@ export interface components {
              * @default null
              */
             status: ("showed" | "no_show" | "cancelled") | null;
+        };
+        /** UpdateCadenceRequest */
+        UpdateCadenceRequest: {
+            /**
+             * Assistant Name
+             * @default null
+             */
+            assistant_name: string | null;
+            /**
+             * Enroll
+             * @default null
+             */
+            enroll: ("new_lead" | "manual") | null;
+            /** @default null */
+            match: components["schemas"]["RuleMatchRequest"] | null;
+            /**
+             * Name
+             * @default null
+             */
+            name: string | null;
+            /**
+             * Steps
+             * @default null
+             */
+            steps: components["schemas"]["CadenceStepRequest"][] | null;
         };
         /** UpdateLeadRequest */
         UpdateLeadRequest: {
@@ -2887,6 +3183,162 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountResponse"];
+                };
+            };
+            /** @description Bad input; every bad field named in details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Absent, or in a tenant you cannot see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_cadences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CadencePage"];
+                };
+            };
+            /** @description Bad input; every bad field named in details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Absent, or in a tenant you cannot see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_cadence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CadenceRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CadenceResponse"];
                 };
             };
             /** @description Bad input; every bad field named in details */
@@ -3567,6 +4019,236 @@ export interface operations {
             };
         };
     };
+    get_cadence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cadence_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CadenceResponse"];
+                };
+            };
+            /** @description Bad input; every bad field named in details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Absent, or in a tenant you cannot see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_cadence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cadence_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input; every bad field named in details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Absent, or in a tenant you cannot see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    patch_cadence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cadence_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateCadenceRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CadenceResponse"];
+                };
+            };
+            /** @description Bad input; every bad field named in details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Absent, or in a tenant you cannot see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     health: {
         parameters: {
             query?: never;
@@ -3975,6 +4657,162 @@ export interface operations {
                 "application/json": components["schemas"]["AssignRequest"];
             };
         };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadResponse"];
+                };
+            };
+            /** @description Bad input; every bad field named in details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Absent, or in a tenant you cannot see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    enrol_lead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnrolRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadResponse"];
+                };
+            };
+            /** @description Bad input; every bad field named in details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Absent, or in a tenant you cannot see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    remove_from_cadence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             /** @description OK */
             200: {
@@ -4976,6 +5814,82 @@ export interface operations {
         };
     };
     responded: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadActionResponse"];
+                };
+            };
+            /** @description Bad input; every bad field named in details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Absent, or in a tenant you cannot see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    resume_messaging: {
         parameters: {
             query?: never;
             header?: never;
