@@ -21,6 +21,7 @@ from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.reports import csv_files, figures
 from chalicelib.domain.reports.calendar import OpeningCalendar
 from chalicelib.domain.reports.fold import fold_events
+from chalicelib.domain.reports.ledger import to_ms
 from chalicelib.domain.reports.periods import window
 from chalicelib.domain.reports.stats import parse_buckets
 from tests.unit.reports_history import History
@@ -120,7 +121,7 @@ def main_window():  # type: ignore[no-untyped-def]
 
 def main_scores() -> list[figures.ScoreEntry]:
     def e(user: str, at: str, points: int) -> figures.ScoreEntry:
-        return figures.ScoreEntry(user, "acc_main", at, points)
+        return figures.ScoreEntry(user, "acc_main", to_ms(at), points)
 
     return [
         e(A, "2026-10-29T15:10:00.000Z", 2),   # before the window: not counted

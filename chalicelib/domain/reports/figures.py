@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain.reports.calendar import OpeningCalendar
-from chalicelib.domain.reports.fold import CONTACT_STATUSES, Fold, LeadFacts, epoch
+from chalicelib.domain.reports.fold import CONTACT_STATUSES, Fold, LeadFacts
 from chalicelib.domain.reports.stats import Bucket, hours_label, mean, median, pct, rate, seconds
 from chalicelib.domain.scoring import BASE_SCORE
 
@@ -23,17 +23,17 @@ GROUP_BYS = ("agent", "account", "source", "source_group")
 
 @dataclass(frozen=True)
 class ScoreEntry:
-    """One score-ledger entry, as the reports need it."""
+    """One score-ledger entry, as the reports need it (`at` in epoch ms)."""
 
     user_id: str
     account_id: str
-    at: str
+    at: int
     points: int
 
 
 def _time_to_accept(lead: LeadFacts) -> float:
     assert lead.accept_key is not None
-    return max(0.0, epoch(lead.accept_key[0]) - epoch(lead.arrival))
+    return max(0, lead.accept_key[0] - lead.arrival) / 1000
 
 
 def lead_summary(leads: Iterable[LeadFacts]) -> dict[str, Any]:
@@ -70,8 +70,8 @@ def scores_by_user(entries: Iterable[ScoreEntry], fold: Fold) -> dict[str, int]:
     the store's window (and not after `as_of`)."""
     totals: dict[str, int] = {}
     for entry in entries:
-        win = fold.windows.get(entry.account_id)
-        if win is None or not (win.start <= entry.at < win.end) or entry.at > fold.as_of:
+        bounds = fold.bounds.get(entry.account_id)
+        if bounds is None or not (bounds.start <= entry.at < bounds.end) or entry.at > fold.as_of:
             continue
         totals[entry.user_id] = totals.get(entry.user_id, 0) + entry.points
     return {user: BASE_SCORE + points for user, points in totals.items()}
@@ -152,9 +152,8 @@ def response_seconds(lead: LeadFacts, calendar: OpeningCalendar | None) -> float
     at its next opening; a reply sent before that opening counts as 0 s."""
     if lead.response_key is None:
         return None
-    received = epoch(lead.received)
-    start = calendar.clock_start(received) if calendar is not None else received
-    return max(0.0, epoch(lead.response_key[0]) - start)
+    start = round(calendar.clock_start(lead.received / 1000) * 1000) if calendar is not None else lead.received
+    return max(0, lead.response_key[0] - start) / 1000
 
 
 def response_key(lead: LeadFacts, group_by: str) -> str:

@@ -75,6 +75,11 @@ def read_until(win: Window, as_of: datetime) -> datetime:
     return min(as_of, win.end_at + timedelta(days=OUTCOME_HORIZON_DAYS))
 
 
+def outcome_cutoff(win: Window) -> str:
+    """The outcome horizon of a window (iso): outcomes after it never count, whatever `as_of`."""
+    return iso(win.end_at + timedelta(days=OUTCOME_HORIZON_DAYS))
+
+
 def utc_days(start: datetime, end: datetime) -> list[str]:
     """Every UTC date from `start` to `end` (both included), as the report partitions name them."""
     first, last = start.astimezone(UTC).date(), end.astimezone(UTC).date()
