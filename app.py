@@ -7,6 +7,7 @@ from chalicelib.handlers import accounts, cadences, local_auth, notifications, s
 from chalicelib.handlers import conversations as conversations_handlers
 from chalicelib.handlers import leads as leads_handlers
 from chalicelib.handlers import reports as reports_handlers
+from chalicelib.handlers import rollups as rollups_handlers
 from chalicelib.handlers import routing as routing_handlers
 from chalicelib.handlers import webhooks as webhooks_handlers
 from chalicelib.handlers.http import console_cors, method_not_allowed
@@ -31,6 +32,7 @@ app.register_blueprint(notifications.bp)
 app.register_blueprint(leads_handlers.bp)
 app.register_blueprint(routing_handlers.bp)
 app.register_blueprint(reports_handlers.bp)
+app.register_blueprint(rollups_handlers.bp)
 app.register_blueprint(conversations_handlers.bp)
 app.register_blueprint(cadences.bp)
 app.register_blueprint(webhooks_handlers.bp)

@@ -16,7 +16,8 @@ from pydantic import ConfigDict, Field, field_validator
 
 from chalicelib.model import BaseModel
 
-QUEUE_NAMES = ("timers", "outbox", "inbound", "reports", "events")
+# "rollups" is a failure queue only: the table stream's consumer sends what it could not apply there.
+QUEUE_NAMES = ("timers", "outbox", "inbound", "reports", "events", "rollups")
 TWILIO_ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 
 
@@ -63,6 +64,12 @@ class Settings(BaseModel):
     # Deployed stages: the Secrets Manager secret holding the Twilio / Meta credentials.
     secrets_id: str = ""
     max_body_bytes: int = 1024 * 1024
+    # Reports read the rollups (docs/reports.md); "events" recomputes them from the report events
+    # (slower: one Query per store and day), e.g. until `leadline report rebuild` has filled them.
+    report_source: Literal["rollups", "events"] = "rollups"
+    # Reports also read the report events of this many last seconds that the stream has not rolled
+    # up yet; the stream consumer's iterator-age alarm fires well before it falls this far behind.
+    report_tail_seconds: int = Field(default=120, ge=0, le=3600)
 
     @field_validator("twilio_auth_tokens", mode="before")
     @classmethod

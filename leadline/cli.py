@@ -148,6 +148,29 @@ def cmd_console_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report_rebuild(args: argparse.Namespace) -> int:
+    if args.stack:
+        from leadline.deployed import deps_for, find_stack
+
+        deps = deps_for(find_stack(args.stack, args.region))
+        _logs_to_stderr()
+    else:
+        deps = connect_to_stack()
+    from chalicelib.services.rollups import rebuild
+
+    failed = 0
+    for account_id in args.account:
+        done = rebuild(deps, account_id, args.from_)
+        print(f"{account_id}: {done.leads} leads ({done.events} report events, {done.scores} score entries) "
+              f"since {done.first_day}; {done.ledgers_changed} ledgers and {done.days_written} days rewritten, "
+              f"{done.stale_entries_dropped} stale entries dropped")
+        if done.failed_leads:
+            failed += len(done.failed_leads)
+            print(f"{account_id}: {len(done.failed_leads)} leads could not be saved (run it again): "
+                  f"{', '.join(done.failed_leads[:10])}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def cmd_package(args: argparse.Namespace) -> int:
     from leadline.package import package
 
@@ -197,6 +220,16 @@ def build_parser() -> argparse.ArgumentParser:
     nightly = kinds.add_parser("nightly", help="run the nightly aggregation; prints the S3 keys written")
     nightly.add_argument("--date", type=_day, default=None, help="the day to aggregate (default: yesterday, UTC)")
     nightly.set_defaults(func=cmd_report_nightly)
+    rebuild = kinds.add_parser("rebuild", help="rebuild stores' report rollups from their report events "
+                                               "(idempotent; safe beside the live stream consumer)")
+    rebuild.add_argument("--account", required=True, action="append", help="a store id (repeat for more)")
+    rebuild.add_argument("--from", dest="from_", required=True, type=_day,
+                         help="the first UTC day to rebuild (YYYY-MM-DD): leads that arrived since then, and "
+                              "everything that happened since then to older ones")
+    rebuild.add_argument("--stack", default=None, help="a deployed stage's CloudFormation stack (your AWS "
+                                                       "credentials) instead of the local stack")
+    rebuild.add_argument("--region", default=None, help="the stack's region (default: your AWS configuration's)")
+    rebuild.set_defaults(func=cmd_report_rebuild)
 
     console = commands.add_parser("console", help="the web console of a deployed stage")
     console_commands = console.add_subparsers(dest="console", required=True)

@@ -11,9 +11,11 @@ object. From that and the infra files this module builds a merge template:
 - derived here: per function its name, log group, environment (table, bucket, queues,
   auth, secret) and, for a consumer, the queue it reads by logical id, partial batch
   responses (chalice cannot turn them on) and a timeout the queue's visibility covers 6
-  times; an alarm per DLQ; API throttling; and one least-privilege policy for the role
-  every function shares: named actions on the named table, indexes, queues, bucket,
-  mail identity, secret and log groups.
+  times; for the table's stream consumer (report rollups) the table's stream, a filter to
+  the item types it reads, partial batches, bisecting, bounded retries and a failure queue;
+  an alarm per DLQ and on the stream consumer's iterator age; API throttling; and one
+  least-privilege policy for the role every function shares: named actions on the named
+  table, its stream, indexes, queues, bucket, mail identity, secret and log groups.
 
 `chalice package --merge-template` then writes sam.json and deployment.zip; the offline
 language detector (requirements-language.txt, ~100 MB of models) is built into
@@ -51,6 +53,15 @@ DEFAULT_REGION = "us-east-1"
 TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
                  "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"]
 INDEX_ACTIONS = ["dynamodb:Query"]
+STREAM_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                  "dynamodb:ListStreams"]
+# The table's stream consumer (report rollups): records it cannot apply after this many retries go
+# to the `rollups` failure queue (its alarm says: run `leadline report rebuild`).
+STREAM_FAILURE_QUEUE = "rollups"
+STREAM_RETRIES = 10
+STREAM_TIMEOUT_SECONDS = 60
+# The consumer's IteratorAge alarm (ms): well inside the reports' live tail (report_tail_seconds).
+STREAM_AGE_ALARM_MS = 60_000
 QUEUE_SEND_ACTIONS = ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
 QUEUE_CONSUME_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
                          "sqs:GetQueueAttributes"]
@@ -98,6 +109,13 @@ class Consumer:
 
 
 @dataclass(frozen=True)
+class StreamConsumer:
+    name: str
+    batch_size: int
+    starting_position: str
+
+
+@dataclass(frozen=True)
 class Schedule:
     name: str
     expression: str
@@ -111,21 +129,25 @@ class AppShape:
     consumers: list[Consumer] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)  # the HTTP routes' paths (the console's CORS preflights)
+    streams: list[StreamConsumer] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"functions": self.functions, "consumers": [c.__dict__ for c in self.consumers],
-                "schedules": [s.__dict__ for s in self.schedules], "paths": self.paths}
+                "schedules": [s.__dict__ for s in self.schedules], "paths": self.paths,
+                "streams": [s.__dict__ for s in self.streams]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AppShape:
         return cls(functions=list(data["functions"]), consumers=[Consumer(**c) for c in data["consumers"]],
-                   schedules=[Schedule(**s) for s in data["schedules"]], paths=list(data.get("paths", [])))
+                   schedules=[Schedule(**s) for s in data["schedules"]], paths=list(data.get("paths", [])),
+                   streams=[StreamConsumer(**s) for s in data.get("streams", [])])
 
 
 def shape_of(chalice_app: Any) -> AppShape:
     """Read the functions off a Chalice object. Event sources this packager cannot wire
-    (S3, SNS, Kinesis, DynamoDB streams, CloudWatch events) stop the build."""
-    from chalice.app import Cron, Rate, ScheduledEventConfig, SQSEventConfig
+    (S3, SNS, Kinesis, CloudWatch events) stop the build; a DynamoDB stream consumer reads the
+    table's stream."""
+    from chalice.app import Cron, DynamoDBEventConfig, Rate, ScheduledEventConfig, SQSEventConfig
 
     shape = AppShape(paths=sorted(chalice_app.routes))
     if chalice_app.routes:
@@ -135,6 +157,8 @@ def shape_of(chalice_app: Any) -> AppShape:
             if source.queue is None:
                 raise PackageError(f"consumer {source.name} reads a queue by ARN; name it so it maps to infra")
             shape.consumers.append(Consumer(source.name, source.queue, source.batch_size))
+        elif isinstance(source, DynamoDBEventConfig):
+            shape.streams.append(StreamConsumer(source.name, source.batch_size, source.starting_position))
         elif isinstance(source, ScheduledEventConfig):
             expression = source.schedule_expression
             text = expression.to_string() if isinstance(expression, Rate | Cron) else str(expression)
@@ -276,12 +300,14 @@ def function_environment() -> dict[str, Any]:
 def _policy(resources: dict[str, Any], queues: dict[str, QueueInfo], shape: AppShape,
             consumed: set[str]) -> dict[str, Any]:
     indexes = [gsi["IndexName"] for gsi in resources["Table"]["Properties"].get("GlobalSecondaryIndexes", [])]
+    send_to = [_sub(f"${{{q.logical_id}.Arn}}") for q in sorted(queues.values(), key=lambda q: q.key)]
+    if shape.streams:
+        send_to.append(_sub(f"${{{stream_failure_queue(resources)}.Arn}}"))
     statements: list[dict[str, Any]] = [
         {"Sid": "Table", "Effect": "Allow", "Action": TABLE_ACTIONS, "Resource": [_sub("${Table.Arn}")]},
         {"Sid": "TableIndexes", "Effect": "Allow", "Action": INDEX_ACTIONS,
          "Resource": [_sub(f"${{Table.Arn}}/index/{name}") for name in indexes]},
-        {"Sid": "QueuesSend", "Effect": "Allow", "Action": QUEUE_SEND_ACTIONS,
-         "Resource": [_sub(f"${{{q.logical_id}.Arn}}") for q in sorted(queues.values(), key=lambda q: q.key)]},
+        {"Sid": "QueuesSend", "Effect": "Allow", "Action": QUEUE_SEND_ACTIONS, "Resource": send_to},
         {"Sid": "ReportsObjects", "Effect": "Allow", "Action": BUCKET_OBJECT_ACTIONS,
          "Resource": [_sub("${ReportsBucket.Arn}/*")]},
         {"Sid": "ReportsBucket", "Effect": "Allow", "Action": BUCKET_ACTIONS,
@@ -301,13 +327,16 @@ def _policy(resources: dict[str, Any], queues: dict[str, QueueInfo], shape: AppS
     if consumed:
         statements.insert(3, {"Sid": "QueuesConsume", "Effect": "Allow", "Action": QUEUE_CONSUME_ACTIONS,
                               "Resource": [_sub(f"${{{queues[k].logical_id}.Arn}}") for k in sorted(consumed)]})
+    if shape.streams:
+        statements.insert(2, {"Sid": "TableStream", "Effect": "Allow", "Action": STREAM_ACTIONS,
+                              "Resource": [_sub("${Table.StreamArn}")]})
     return {"PolicyName": "leadline-least-privilege",
             "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}
 
 
 def _alarm(name: str, description: str, namespace: str, metric: str, dimensions: list[dict[str, Any]],
-           statistic: str = "Sum", period: int = 300) -> dict[str, Any]:
-    """Any datum above zero in one period notifies the alarm topic (and its return to OK)."""
+           statistic: str = "Sum", period: int = 300, threshold: int = 0) -> dict[str, Any]:
+    """Any datum above `threshold` in one period notifies the alarm topic (and its return to OK)."""
     return {
         "Type": "AWS::CloudWatch::Alarm",
         "Properties": {
@@ -319,7 +348,7 @@ def _alarm(name: str, description: str, namespace: str, metric: str, dimensions:
             "Statistic": statistic,
             "Period": period,
             "EvaluationPeriods": 1,
-            "Threshold": 0,
+            "Threshold": threshold,
             "ComparisonOperator": "GreaterThanThreshold",
             "TreatMissingData": "notBreaching",
             "AlarmActions": [{"Ref": "AlarmTopic"}],
@@ -334,6 +363,49 @@ def _dead_letter_alarm(info: QueueInfo) -> dict[str, Any]:
                   "AWS/SQS", "ApproximateNumberOfMessagesVisible",
                   [{"Name": "QueueName", "Value": {"Fn::GetAtt": [info.dead_letter_id, "QueueName"]}}],
                   statistic="Maximum", period=60)
+
+
+def stream_failure_queue(resources: dict[str, Any]) -> str:
+    """The logical id of the queue the stream consumer's failed records go to."""
+    for logical_id, res in resources.items():
+        meta = res.get("Metadata", {}).get("Leadline", {})
+        if res["Type"] == "AWS::SQS::Queue" and meta.get("queue") == STREAM_FAILURE_QUEUE and meta.get("dead_letter"):
+            return logical_id
+    raise PackageError(f"a stream consumer needs the {STREAM_FAILURE_QUEUE} failure queue in infra/resources.json")
+
+
+# Lambda hands the consumer only these items of the table's stream (services/rollups.ROLLED_UP_TYPES),
+# and bills for nothing else.
+STREAM_ITEM_TYPES = ("report_event", "score")
+STREAM_FILTER = {"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"type": {"S": list(STREAM_ITEM_TYPES)}}}}
+
+
+def _stream_events(stream: StreamConsumer, failure_queue: str) -> dict[str, Any]:
+    return {cfn_name(f"{stream.name}-dynamodb-event-source"): {"Properties": {
+        "Stream": _sub("${Table.StreamArn}"),
+        "FunctionResponseTypes": PARTIAL_BATCH,
+        "BisectBatchOnFunctionError": True,
+        "MaximumRetryAttempts": STREAM_RETRIES,
+        "DestinationConfig": {"OnFailure": {"Type": "SQS", "Destination": _sub(f"${{{failure_queue}.Arn}}")}},
+        "FilterCriteria": {"Filters": [{"Pattern": json.dumps(STREAM_FILTER, separators=(",", ":"))}]},
+    }}}
+
+
+def _stream_alarms(stream: StreamConsumer, failure_queue: str) -> dict[str, Any]:
+    logical = cfn_name(stream.name)
+    return {
+        f"{logical}IteratorAgeAlarm": _alarm(
+            f"{stream.name}-behind", "The report rollups' stream consumer is over a minute behind: reports count "
+            "the newest events from its live tail; its log group says why", "AWS/Lambda", "IteratorAge",
+            [{"Name": "FunctionName", "Value": {"Ref": logical}}], statistic="Maximum", period=60,
+            threshold=STREAM_AGE_ALARM_MS),
+        f"{failure_queue}Alarm": _alarm(
+            f"{STREAM_FAILURE_QUEUE}-dead-letters", "Stream records the report rollups could not apply "
+            "(docs/reports.md: run leadline report rebuild for the store)", "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            [{"Name": "QueueName", "Value": {"Fn::GetAtt": [failure_queue, "QueueName"]}}], statistic="Maximum",
+            period=60),
+    }
 
 
 def _schedule_alarm(name: str) -> dict[str, Any]:
@@ -391,6 +463,7 @@ def build_merge_template(stage: str, shape: AppShape) -> dict[str, Any]:
     out = template["Resources"]
 
     consumer_of = {c.name: c for c in shape.consumers}
+    stream_of = {s.name: s for s in shape.streams}
     consumed: set[str] = set()
     for name in shape.functions:
         if len(f"leadline-{stage}-{name}") > 64:
@@ -421,6 +494,12 @@ def build_merge_template(stage: str, shape: AppShape) -> dict[str, Any]:
             if info.key == LANGUAGE_QUEUE:
                 out[LANGUAGE_LAYER] = _language_layer(stage)
                 properties["Layers"] = [{"Ref": LANGUAGE_LAYER}]
+        stream = stream_of.get(name)
+        if stream is not None:
+            failure_queue = stream_failure_queue(resources)
+            properties["Timeout"] = STREAM_TIMEOUT_SECONDS
+            properties["Events"] = _stream_events(stream, failure_queue)
+            out.update(_stream_alarms(stream, failure_queue))
         out[logical] = {"DependsOn": [log_group], "Properties": properties}
 
     for info in queues.values():
@@ -494,9 +573,14 @@ def verify_template(template: dict[str, Any], shape: AppShape) -> list[str]:
         if res.get("Type") != "AWS::Serverless::Function":
             continue
         for event_name, event in res["Properties"].get("Events", {}).items():
+            props = event.get("Properties", {})
+            if event.get("Type") == "DynamoDB":
+                if props.get("Stream") != _sub("${Table.StreamArn}") \
+                        or props.get("FunctionResponseTypes") != PARTIAL_BATCH:
+                    problems.append(f"{logical}.{event_name}: not the table's stream with partial batches")
+                continue
             if event.get("Type") != "SQS":
                 continue
-            props = event.get("Properties", {})
             if props.get("FunctionResponseTypes") != PARTIAL_BATCH:
                 problems.append(f"{logical}.{event_name}: no ReportBatchItemFailures")
             queue_ref = props.get("Queue", {}).get("Fn::Sub", "") if isinstance(props.get("Queue"), dict) else ""

@@ -41,13 +41,17 @@ def queue_definitions() -> dict[str, dict[str, Any]]:
 def create_table(settings: Settings) -> None:
     ddb = client("dynamodb")
     props = table_definition()
+    stream = {"StreamEnabled": True, **props["StreamSpecification"]}
     try:
         ddb.create_table(
             TableName=settings.table_name, BillingMode=props["BillingMode"],
             AttributeDefinitions=props["AttributeDefinitions"], KeySchema=props["KeySchema"],
-            GlobalSecondaryIndexes=props["GlobalSecondaryIndexes"],
+            GlobalSecondaryIndexes=props["GlobalSecondaryIndexes"], StreamSpecification=stream,
         )
     except ddb.exceptions.ResourceInUseException:
+        # A table made before the report rollups had no stream: turn it on.
+        if not ddb.describe_table(TableName=settings.table_name)["Table"].get("StreamSpecification"):
+            ddb.update_table(TableName=settings.table_name, StreamSpecification=stream)
         return
     ttl = props["TimeToLiveSpecification"]
     ddb.update_time_to_live(TableName=settings.table_name, TimeToLiveSpecification=ttl)

@@ -38,12 +38,13 @@ def world(aws: None) -> Iterator[World]:
     from app import app
     from chalicelib.clock import FixedClock
     from chalicelib.deps import Deps, set_deps
+    from tests.support import StreamPump
 
     clock = FixedClock("2026-11-02T15:00:00Z")
     deps = Deps(clock=clock)
     set_deps(deps)
     with Client(app) as client:
-        yield World(client=client, deps=deps, clock=clock)
+        yield World(client=client, deps=deps, clock=clock, pump=StreamPump(app, deps.settings.table_name))
     set_deps(None)
 
 

@@ -1,8 +1,7 @@
-"""Report use cases: who may see which stores, which period, read the compact record, fold, shape.
+"""Report use cases: who may see which stores, which period, read the rollups, fold, shape.
 
-Every report reads only ReportEvent items (one partition per store and UTC day) and, for
-scores, the score ledger; see adapters/dynamodb/reports.py for which partitions, and
-domain/reports for what each figure means."""
+Every report reads each store's rollup (one Query per store, side by side; see
+services/report_sources.py), and domain/reports says what each figure means."""
 
 from __future__ import annotations
 
@@ -18,20 +17,21 @@ from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.reports import csv_files, figures
 from chalicelib.domain.reports.calendar import OpeningCalendar
-from chalicelib.domain.reports.fold import Fold, fold_events
+from chalicelib.domain.reports.fold import Fold
 from chalicelib.domain.reports.periods import (
     MAX_DAYS,
     Window,
     default_days,
     instant_window,
     local_today,
-    read_until,
     window,
 )
 from chalicelib.domain.reports.stats import Bucket
 from chalicelib.domain.tenancy import Principal, Role
 from chalicelib.domain.users import User
+from chalicelib.fanout import fan_out
 from chalicelib.schemas.reports import OverviewQuery, ReportQuery
+from chalicelib.services.report_sources import source_for
 
 INTERNET_WINDOW = timedelta(hours=12)
 
@@ -59,7 +59,8 @@ class Scope:
 # -- who and when --------------------------------------------------------------------------
 
 def visible_accounts(deps: Deps, principal: Principal, account_id: str | None) -> list[Account]:
-    """Managers and up; one store (404 when the caller cannot see it) or every store they see."""
+    """Managers and up; one store (404 when the caller cannot see it) or every store they see
+    (one Query of the group's stores), by id."""
     principal.require_role(Role.MANAGER)
     if account_id:
         principal.require_account(principal.group_id, account_id)
@@ -67,8 +68,9 @@ def visible_accounts(deps: Deps, principal: Principal, account_id: str | None) -
         if account is None or account.group_id != principal.group_id:
             raise NotFound("account not found")
         return [account]
-    found = [deps.accounts.get(a) for a in sorted(principal.visible_account_ids)]
-    return [a for a in found if a is not None and a.group_id == principal.group_id]
+    visible = principal.visible_account_ids
+    return sorted((a for a in deps.accounts.list_for_group(principal.group_id) if a.account_id in visible),
+                  key=lambda a: a.account_id)
 
 
 def store_scope(deps: Deps, accounts: list[Account], first: date | None, last: date | None,
@@ -98,12 +100,7 @@ def query_scope(deps: Deps, principal: Principal, query: ReportQuery) -> Scope:
 # -- reading ---------------------------------------------------------------------------------
 
 def fold_scope(deps: Deps, scope: Scope) -> Fold:
-    repo = ReportRepository(deps.table)
-    events: list[dict[str, Any]] = []
-    for account in scope.accounts:
-        win = scope.windows[account.account_id]
-        events.extend(repo.events_between(account.account_id, win.start_at, read_until(win, scope.as_of)))
-    return fold_events(events, scope.windows, iso(scope.as_of))
+    return source_for(deps).fold(deps, scope)
 
 
 def calendars(scope: Scope) -> dict[str, OpeningCalendar]:
@@ -134,13 +131,7 @@ def dashboard(deps: Deps, scope: Scope, fold: Fold | None = None) -> dict[str, A
     names, roster = _people(deps, scope, fold)
     people = set(roster) | set(fold.agents) | {x.owner for x in fold.leads.values() if x.owner} \
         | {u for x in fold.leads.values() for u in (x.acceptors or ())}
-    repo = ReportRepository(deps.table)
-    wins = list(scope.windows.values())
-    entries: list[figures.ScoreEntry] = []
-    if wins:
-        start, end = min(w.start for w in wins), max(w.end for w in wins)
-        for user_id in sorted(people):
-            entries.extend(repo.score_entries(user_id, start, end))
+    entries = source_for(deps).scores(deps, scope, fold, people)
     report = figures.dashboard(fold, entries, names, roster)
     return {"period": scope.period(), "account_ids": scope.account_ids, **report}
 
@@ -203,9 +194,8 @@ def stale_leads(deps: Deps, principal: Principal, account_id: str | None, hours:
     now = deps.clock.now()
     cutoff = iso(now - timedelta(hours=hours))
     repo = ReportRepository(deps.table)
-    found = []
-    for account in accounts:
-        found.extend(repo.awaiting(account.account_id, cutoff, after, limit + 1))
+    found = [pair for batch in fan_out(lambda a: repo.awaiting(a.account_id, cutoff, after, limit + 1), accounts)
+             for pair in batch]
     found.sort(key=lambda pair: pair[0])
     page = found[:limit]
     names = {u.user_id: u.name for u in deps.users.list_for_group(principal.group_id)}

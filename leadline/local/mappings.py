@@ -14,6 +14,8 @@ any blueprint is served without a list kept here:
 - `on_cw_event`: a rule with the handler's event pattern on the default event bus, targeting
   a queue made for that handler; the queue is polled and each EventBridge envelope is
   delivered on its own (a failing event is retried, then dead-lettered like any queue).
+- `on_dynamodb_record`: the table's stream (`table_stream`), polled about four times a
+  second and delivered in batches with Lambda's stream retry rules (leadline/local/streams.py).
 
 Handlers get a Lambda-like context (function_name, aws_request_id, remaining time)."""
 
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from chalice.app import Chalice, CloudWatchEventConfig, ScheduledEventConfig, SQSEventConfig
+from chalice.app import Chalice, CloudWatchEventConfig, DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
 
 from leadline.local.lambda_events import (
     LambdaContext,
@@ -38,12 +40,14 @@ from leadline.local.lambda_events import (
     scheduled_event,
 )
 from leadline.local.schedules import Schedule, parse_schedule
+from leadline.local.streams import StreamDelivery, TableStream
 
 log = logging.getLogger("local_stack.mappings")
 
 SQS_WAIT_SECONDS = 1
 DEFAULT_TIMEOUT_SECONDS = 60
 EVENT_RETRIES = 5
+STREAM_POLL_SECONDS = 0.25
 
 
 class TimeSource(Protocol):
@@ -91,7 +95,7 @@ class MappingEngine:
     def __init__(self, app: Chalice, *, sqs_client: Any, events_client: Any, function_prefix: str,
                  resource_prefix: str, region: str, visibility_seconds: int,
                  timeouts: dict[str, int] | None = None, time_source: TimeSource | None = None,
-                 max_receives: int = EVENT_RETRIES) -> None:
+                 max_receives: int = EVENT_RETRIES, table_stream: TableStream | None = None) -> None:
         self.app = app
         self.sqs = sqs_client
         self.events = events_client
@@ -102,6 +106,7 @@ class MappingEngine:
         self.timeouts = timeouts or {}
         self.max_receives = max_receives
         self.time = time_source or RealTime()
+        self.table_stream = table_stream
         self.stop_event = threading.Event()
         self.mappings: list[Mapping] = []
         self._threads: list[threading.Thread] = []
@@ -126,6 +131,8 @@ class MappingEngine:
                 self._start_schedule(source, handler, started_at)
             elif isinstance(source, CloudWatchEventConfig):
                 self._start_eventbridge(source, handler)
+            elif isinstance(source, DynamoDBEventConfig) and self.table_stream is not None:
+                self._start_stream(source, handler, self.table_stream)
             else:
                 log.warning("no local mapping for %s event source %s", type(source).__name__, source.name)
         return self.mappings
@@ -216,6 +223,30 @@ class MappingEngine:
             log.info("handler %s failed %d of %d records; they return after the visibility timeout",
                      mapping.name, len(failed), len(ids))
         return failed
+
+    # -- DynamoDB stream ----------------------------------------------------------------------
+
+    def _start_stream(self, source: DynamoDBEventConfig, handler: Callable[..., Any], stream: TableStream) -> None:
+        mapping = Mapping(source.name, "dynamodb-stream", stream.table_name)
+
+        def invoke(event: dict[str, Any]) -> Any:
+            mapping.stats.invocations += 1
+            mapping.stats.records += len(event["Records"])
+            return handler(event, self._context(mapping.name, DEFAULT_TIMEOUT_SECONDS))
+
+        delivery = StreamDelivery(invoke, batch_size=max(1, int(source.batch_size or 100)))
+
+        def loop() -> None:
+            while not self.stop_event.is_set():
+                if len(delivery.pending) < delivery.batch_size:
+                    delivery.offer(stream.read())
+                if not delivery.pending:
+                    self.stop_event.wait(STREAM_POLL_SECONDS)
+                elif not delivery.deliver_one_batch():
+                    mapping.stats.failed_records += 1
+                    self.stop_event.wait(1)
+
+        self._spawn(mapping, loop)
 
     # -- schedules --------------------------------------------------------------------------
 

@@ -196,14 +196,16 @@ class LocalStack:
         import boto3
 
         from leadline.local.mappings import MappingEngine
+        from leadline.local.streams import TableStream
 
         # The pollers get their own clients: a long poll must not hold up the app's calls.
         session = boto3.session.Session()
+        stream = TableStream(session.client("dynamodb"), session.client("dynamodbstreams"), settings.table_name)
         self._engine = MappingEngine(
             app, sqs_client=session.client("sqs"), events_client=session.client("events"),
             function_prefix=f"leadline-{settings.stage}-", resource_prefix=f"{settings.queue_prefix}local-",
             region=environment.LOCAL_REGION, visibility_seconds=self.options.visibility_seconds, timeouts=timeouts,
-            max_receives=self.max_receives)
+            max_receives=self.max_receives, table_stream=stream)
         try:
             self._engine.prepare()
         except ValueError as exc:  # a schedule expression the mappings cannot run

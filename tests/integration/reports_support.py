@@ -3,6 +3,8 @@ lead repository's own operations (as the writers do), and the golden store."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from chalicelib.adapters.dynamodb.leads import LeadRepository
@@ -21,13 +23,16 @@ def _put(world: World, op: dict[str, Any]) -> None:
 
 
 def store_events(world: World, events: list[dict[str, Any]]) -> None:
+    """Written as the writers write them; the stream consumer rolls them up before this returns."""
     for e in events:
         _put(world, LeadRepository(world.deps.table).add_report(ReportEvent.model_validate(e)).op)
+    world.settle()
 
 
 def store_scores(world: World, entries: list[ScoreEvent]) -> None:
     for e in entries:
         _put(world, LeadRepository(world.deps.table).add_score(e).op)
+    world.settle()
 
 
 def score(user_id: str, account_id: str, at: str, points: int, n: int, lead_id: str = "L") -> ScoreEvent:
@@ -47,3 +52,14 @@ def remap(events: list[dict[str, Any]], ids: dict[str, str]) -> list[dict[str, A
             copy["data"] = {**copy["data"], "by": ids.get(copy["data"]["by"], copy["data"]["by"])}
         out.append(copy)
     return out
+
+
+@contextmanager
+def reading(world: World, source: str) -> Iterator[None]:
+    """Reports from `source` ("rollups" or "events", the recomputation) inside the block."""
+    before = world.deps._settings
+    world.deps._settings = world.deps.settings.model_copy(update={"report_source": source})
+    try:
+        yield
+    finally:
+        world.deps._settings = before

@@ -3,18 +3,29 @@ permissions, parameter validation, CSV, overview sums, internet response, stale 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+import pytest
 
 from chalicelib.adapters.dynamodb.leads import LeadRepository
 from chalicelib.domain.leads import Lead
 from chalicelib.domain.reports import csv_files
-from tests.integration.reports_support import remap, score, store_events, store_scores
+from chalicelib.domain.reports.ledger import from_ms
+from tests.integration.reports_support import reading, remap, score, store_events, store_scores
 from tests.support import Tenant, World
 from tests.unit.reports_history import History
 from tests.unit.test_reports_golden import MAIN_HOURS, A, B, C, M, main_history, main_scores
 
 PERIOD = "from=2026-10-30&to=2026-11-02"
+
+
+@pytest.fixture(autouse=True, params=["rollups", "events"])
+def report_source(request: pytest.FixtureRequest, world: World) -> Iterator[str]:
+    """Every test here twice: reports from the rollups, and recomputed from the report events."""
+    with reading(world, request.param):
+        yield request.param
 
 
 @dataclass
@@ -39,7 +50,8 @@ def golden(world: World) -> Golden:
     ids = {"acc_main": account_id, "grp_1": tenant.group_id, A: ann["user_id"], B: bob["user_id"],
            C: cat["user_id"], M: max_["user_id"]}
     store_events(world, remap(main_history().events, ids))
-    store_scores(world, [score(ids[e.user_id], account_id, e.at, e.points, n) for n, e in enumerate(main_scores())])
+    store_scores(world, [score(ids[e.user_id], account_id, from_ms(e.at), e.points, n)
+                         for n, e in enumerate(main_scores())])
     return Golden(tenant, account_id, ids, max_token, ann_token)
 
 

@@ -6,19 +6,30 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import pytest
+
 from chalicelib.adapters.aws import client
 from chalicelib.domain.reports import csv_files
 from chalicelib.services.nightly import run_nightly
+from tests.integration.reports_support import reading
 from tests.integration.test_reports_api import golden
 from tests.support import World
 
 DAY = date(2026, 10, 30)
 # the end of Fri 2026-10-30 in New York (EDT): the night's snapshot time
 DAY_END = "2026-10-31T04:00:00.000Z"
+
+
+@pytest.fixture(autouse=True, params=["rollups", "events"])
+def report_source(request: pytest.FixtureRequest, world: World) -> Iterator[str]:
+    """Every test here twice: reports from the rollups, and recomputed from the report events."""
+    with reading(world, request.param):
+        yield request.param
 
 
 def _files(world: World, keys: list[str]) -> dict[str, bytes]:

@@ -8,12 +8,15 @@ from __future__ import annotations
 import random
 import statistics
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from chalicelib.clock import iso
 from chalicelib.domain.scoring import POINTS, ScoreEvent
-from tests.integration.reports_support import store_events, store_scores
+from tests.integration.reports_support import reading, store_events, store_scores
 from tests.support import World
 from tests.unit.reports_history import History
 
@@ -25,26 +28,35 @@ AS_OF = "2026-10-28T12:00:00.000Z"
 STATUSES = ("contacted", "not_contacted", "in_progress", "closed_won", "closed_lost")
 
 
+@pytest.fixture(autouse=True, params=["rollups", "events"])
+def report_source(request: pytest.FixtureRequest, world: World) -> Iterator[str]:
+    """Every test here twice: reports from the rollups, and recomputed from the report events."""
+    with reading(world, request.param):
+        yield request.param
+
+
 def _at(base: datetime, rng: random.Random, max_minutes: int) -> datetime:
     # whole seconds most of the time, and sometimes the very same instant (ties are broken by event id)
     return base if rng.random() < 0.05 else base + timedelta(seconds=rng.randrange(1, max_minutes * 60))
 
 
 def random_history(rng: random.Random, account_id: str, group_id: str, agents: list[str], catchall: str,
-                   leads: int) -> tuple[History, list[ScoreEvent]]:
+                   leads: int, origin: datetime = datetime(2026, 10, 19, 12, tzinfo=UTC),
+                   days: int = 7, prefix: str = "lead") -> tuple[History, list[ScoreEvent]]:
+    """`leads` leads arriving over `days` from `origin` (by default a day before the window, so
+    some fall outside), with offers, takes, replies, feedback and notes, some after the period."""
     h = History(account_id=account_id, group_id=group_id)
     scores: list[ScoreEvent] = []
-    origin = datetime(2026, 10, 19, 12, tzinfo=UTC)     # a day before the window: some leads fall outside
 
     def score(user: str, at: datetime, reason: str, lead_id: str) -> None:
-        scores.append(ScoreEvent(event_id=f"scr_{len(scores):06d}", user_id=user, account_id=account_id,
+        scores.append(ScoreEvent(event_id=f"scr_{prefix}_{len(scores):06d}", user_id=user, account_id=account_id,
                                  lead_id=lead_id, at=iso(at), reason=reason, points=POINTS[reason]))  # type: ignore[arg-type]
 
     for n in range(leads):
-        lead_id = f"lead_{n:04d}"
-        arrival = origin + timedelta(seconds=rng.randrange(0, 7 * 86400))   # until 10-26: some after the window
+        lead_id = f"{prefix}_{n:04d}"
+        arrival = origin + timedelta(seconds=rng.randrange(0, days * 86400))   # by default until 10-26
         if rng.random() < 0.1 and n > 0:
-            target = f"lead_{rng.randrange(0, n):04d}"
+            target = f"{prefix}_{rng.randrange(0, n):04d}"
             h.add("lead_coalesced", iso(arrival), target, source=rng.choice(["Website", "CarSite"]),
                   coalesced_into=target, has_email=rng.random() < 0.5, has_phone=True, channel="web")
             continue

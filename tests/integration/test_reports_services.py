@@ -6,13 +6,24 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+import pytest
+
+from tests.integration.reports_support import reading
 from tests.support import World
 
 ALWAYS_OPEN = {d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 STATUSES = ("contacted", "not_contacted", "in_progress", "closed_won", "closed_lost")
+
+
+@pytest.fixture(autouse=True, params=["rollups", "events"])
+def report_source(request: pytest.FixtureRequest, world: World) -> Iterator[str]:
+    """Every test here twice: reports from the rollups, and recomputed from the report events."""
+    with reading(world, request.param):
+        yield request.param
 
 
 class Store:

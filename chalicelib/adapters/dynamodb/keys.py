@@ -310,6 +310,20 @@ def report_day_pk(account_id: str, day: str) -> str:
     return f"ACCOUNT#{account_id}#REPORT#{day}"
 
 
+def report_ledger_key(lead_id: str) -> dict[str, str]:
+    """A lead's report ledger: every fact the reports keep of it, with event ids (rollup state)."""
+    return {"PK": f"LEAD#{lead_id}", "SK": "REPORTLEDGER"}
+
+
+def rollup_pk(account_id: str) -> str:
+    """A store's report rollup: one item per UTC day, sorted by day."""
+    return f"ROLLUP#{account_id}"
+
+
+def rollup_day_key(account_id: str, day: str) -> dict[str, str]:
+    return {"PK": rollup_pk(account_id), "SK": f"DAY#{day}"}
+
+
 def all_accounts_pk() -> str:
     """GSI2 partition listing every store (the nightly reports fan out over it)."""
     return "ACCOUNTS"

@@ -19,6 +19,7 @@ from chalicelib.adapters.dynamodb.table import Table
 from chalicelib.clock import iso
 from chalicelib.domain.leads import Lead
 from chalicelib.domain.reports.figures import ScoreEntry
+from chalicelib.domain.reports.ledger import to_ms
 from chalicelib.domain.reports.periods import utc_days
 
 _EVENT_FIELDS = ("event_id", "account_id", "kind", "at", "lead_id", "user_id", "data")
@@ -44,10 +45,14 @@ class ReportRepository:
 
     def score_entries(self, user_id: str, start: str, end: str) -> list[ScoreEntry]:
         """Ledger entries of a user dated start <= at < end (iso strings)."""
-        items = self.table.query(keys.score_event_key(user_id, "", "")["PK"], sk_condition="#sk BETWEEN :lo AND :hi",
-                                 sk_values={":lo": f"SCORE#{start}", ":hi": f"SCORE#{end}"})
-        return [ScoreEntry(user_id=i["user_id"], account_id=i["account_id"], at=i["at"], points=int(i["points"]))
-                for i in items if i["at"] < end]
+        return [ScoreEntry(user_id=i["user_id"], account_id=i["account_id"], at=to_ms(i["at"]), points=int(i["points"]))
+                for i in self.score_items(user_id, start, end) if i["at"] < end]
+
+    def score_items(self, user_id: str, start: str, until: str) -> list[dict[str, Any]]:
+        """Ledger entries of a user dated start <= at <= until (iso strings), as stored."""
+        return list(self.table.query(keys.score_event_key(user_id, "", "")["PK"],
+                                     sk_condition="#sk BETWEEN :lo AND :hi",
+                                     sk_values={":lo": f"SCORE#{start}", ":hi": f"SCORE#{until}{_AFTER_MS}"}))
 
     def awaiting(self, account_id: str, waiting_since_before: str, after: str | None,
                  limit: int) -> list[tuple[str, Lead]]:

@@ -1,0 +1,243 @@
+"""Keeping report rollups: apply report events and score entries to their leads' ledgers and
+the stores' rollup days (the DynamoDB stream consumer), and rebuild them from the events.
+
+Applying is idempotent and order-free. A lead's ledger is a set of facts keyed by event id,
+saved conditionally on the version it was read at; every rollup day the lead contributes to
+is then rewritten from the ledger, and a day keeps a lead's share only from a newer ledger
+version than the one it holds. So a record delivered twice changes nothing, one delivered
+late lands where it belongs, two consumers racing on a lead or a day retry on the named
+conflict, and a consumer that dies between the ledger and the days is healed by the retry
+of the same records (the ledger already holds them; the days are rewritten from it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from chalicelib.adapters.dynamodb.reports import ReportRepository
+from chalicelib.adapters.dynamodb.rollups import RollupRepository
+from chalicelib.adapters.dynamodb.table import deserialize
+from chalicelib.clock import iso
+from chalicelib.deps import Deps
+from chalicelib.domain.errors import NotFound, ValidationFailed
+from chalicelib.domain.reports.ledger import RECEIVED, DayShare, Fact, LeadLedger, report_fact, score_fact, to_ms
+from chalicelib.domain.reports.rollup import DayRollup, LedgerChanged, RollupDayChanged, shares_to_write
+from chalicelib.observability import logger
+
+# Item types on the stream that feed rollups (the stream's filter in the package says the same).
+REPORT_EVENT, SCORE = "report_event", "score"
+ROLLED_UP_TYPES = (REPORT_EVENT, SCORE)
+ATTEMPTS = 6
+
+
+@dataclass
+class Applied:
+    """What one application decided."""
+
+    ledgers_changed: int = 0
+    facts_kept: int = 0
+    days_written: int = 0
+    failed_leads: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class LeadFacts:
+    account_id: str
+    facts: list[Fact]
+
+
+def fact_of(item: Mapping[str, Any]) -> Fact | None:
+    """The fact a stored report event or score entry contributes (None: nothing reports read)."""
+    if item.get("type") == SCORE:
+        return score_fact(item)
+    if item.get("type") == REPORT_EVENT:
+        return report_fact(item)
+    return None
+
+
+def group_by_lead(items: Iterable[Mapping[str, Any]]) -> dict[str, LeadFacts]:
+    found: dict[str, LeadFacts] = {}
+    for item in items:
+        fact = fact_of(item)
+        if fact is None:
+            continue
+        lead_id = str(item["lead_id"])
+        if lead_id not in found:
+            found[lead_id] = LeadFacts(str(item["account_id"]), [])
+        found[lead_id].facts.append(fact)
+    return found
+
+
+def apply_items(deps: Deps, items: Iterable[Mapping[str, Any]]) -> Applied:
+    """Apply stored report events / score entries (plain dicts, any order, duplicates allowed)."""
+    return apply_facts(RollupRepository(deps.table), group_by_lead(items))
+
+
+def apply_facts(repo: RollupRepository, by_lead: Mapping[str, LeadFacts],
+                replace: Mapping[str, int] | None = None) -> Applied:
+    """Add each lead's facts to its ledger, then bring every rollup day of those leads up to
+    their ledgers. `replace` (the rebuild): lead -> an instant (epoch ms); that lead's ledger
+    becomes exactly the given facts plus those it holds from that instant on (what a concurrent
+    consumer added after the rebuild read the events)."""
+    outcome = Applied()
+    saved = repo.ledgers(by_lead)
+    shares: dict[tuple[str, str], list[tuple[str, int, DayShare]]] = {}
+    for lead_id, given in by_lead.items():
+        try:
+            ledger, writes = _save_ledger(repo, saved.get(lead_id), lead_id, given, (replace or {}).get(lead_id),
+                                          outcome)
+        except Exception:
+            logger.exception("report ledger not saved", extra={"lead_id": lead_id})
+            outcome.failed_leads.add(lead_id)
+            continue
+        for day, share in writes.items():
+            shares.setdefault((ledger.account_id, day), []).append((lead_id, ledger.version, share))
+    days = repo.days(shares)
+    for key, wanted in shares.items():
+        try:
+            outcome.days_written += _save_day(repo, days[key], wanted)
+        except Exception:
+            logger.exception("rollup day not saved", extra={"account_id": key[0], "day": key[1]})
+            outcome.failed_leads.update(lead_id for lead_id, _v, _s in wanted)
+    return outcome
+
+
+def _save_ledger(repo: RollupRepository, ledger: LeadLedger | None, lead_id: str, given: LeadFacts,
+                 keep_from: int | None, outcome: Applied) -> tuple[LeadLedger, dict[str, DayShare]]:
+    """The saved ledger and the shares its days must hold. Unchanged (every fact already kept),
+    nothing is written and the days are brought up to the ledger as it is."""
+    for _ in range(ATTEMPTS):
+        current = ledger or LeadLedger(lead_id, given.account_id)
+        before = current.shares()
+        if keep_from is not None:
+            rebuilt = LeadLedger(lead_id, given.account_id, list(given.facts), current.version)
+            rebuilt.add_all(f for f in current.facts if f[0] >= keep_from)
+            changed = rebuilt.facts != current.facts
+            current, added = rebuilt, len(rebuilt.facts)
+        else:
+            added = sum(current.add(fact) for fact in given.facts)
+            changed = added > 0
+        if not changed:
+            return current, shares_to_write(before, current)
+        try:
+            repo.save_ledger(current)
+        except LedgerChanged:
+            ledger = repo.ledger(lead_id)
+            continue
+        outcome.ledgers_changed += 1
+        outcome.facts_kept += added
+        return current, shares_to_write(before, current)
+    raise LedgerChanged(f"the report ledger of {lead_id} kept changing")
+
+
+def _save_day(repo: RollupRepository, day: DayRollup, wanted: list[tuple[str, int, DayShare]]) -> int:
+    for _ in range(ATTEMPTS):
+        changed = [day.take(lead_id, version, share) for lead_id, version, share in wanted]
+        if not any(changed):
+            return 0
+        try:
+            repo.save_day(day)
+            return 1
+        except RollupDayChanged:
+            day = repo.day(day.account_id, day.day)
+    raise RollupDayChanged(f"the rollup of {day.account_id} on {day.day} kept changing")
+
+
+# -- rebuild -------------------------------------------------------------------------------------
+
+# Facts a rebuild cannot have read (written after its read began) are at most this old when it
+# writes: a ledger keeps what it holds from this long before the rebuild started.
+REBUILD_MARGIN = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    account_id: str
+    first_day: date
+    events: int
+    scores: int
+    leads: int
+    ledgers_changed: int
+    days_written: int
+    stale_entries_dropped: int
+    failed_leads: list[str]
+
+
+def rebuild(deps: Deps, account_id: str, first_day: date) -> Rebuilt:
+    """Recompute a store's rollup from its report events and score entries dated from `first_day`
+    (UTC) on. Leads that arrived since then get ledgers made of exactly their events; older
+    leads gain what happened since; every rollup day since then is rewritten from the ledgers.
+    Running it again changes nothing; running it beside the live consumer loses nothing."""
+    account = deps.accounts.get(account_id)
+    if account is None:
+        raise NotFound("account not found")
+    started = deps.clock.now()
+    start = datetime.combine(first_day, time(0), UTC)
+    if start > started:
+        raise ValidationFailed.field("from", "is in the future")
+    reports = ReportRepository(deps.table)
+    events = reports.events_between(account_id, start, started + REBUILD_MARGIN)
+    for e in events:
+        e["type"] = REPORT_EVENT
+    people = {str(e["user_id"]) for e in events if e.get("user_id")} | \
+        {u.user_id for u in deps.users.list_for_group(account.group_id)}
+    since, until = iso(start), iso(started + REBUILD_MARGIN)
+    scores = [s for user_id in sorted(people) for s in reports.score_items(user_id, since, until)
+              if s.get("account_id") == account_id]
+    by_lead = group_by_lead([*events, *scores])
+    keep_from = to_ms(iso(started - REBUILD_MARGIN))
+    start_ms = to_ms(since)
+    arrived = {lead_id: keep_from for lead_id, given in by_lead.items()
+               if any(f[2] == RECEIVED and f[0] >= start_ms for f in given.facts)}
+    repo = RollupRepository(deps.table)
+    applied = apply_facts(repo, by_lead, replace=arrived)
+    dropped = _drop_stale(repo, account_id, first_day, started.date(), set(by_lead), keep_from)
+    logger.info("report rollup rebuilt", extra={"account_id": account_id, "from": first_day.isoformat(),
+                                                "leads": len(by_lead), "days_written": applied.days_written})
+    return Rebuilt(account_id, first_day, len(events), len(scores), len(by_lead), applied.ledgers_changed,
+                   applied.days_written, dropped, sorted(applied.failed_leads))
+
+
+def _drop_stale(repo: RollupRepository, account_id: str, first: date, last: date, known: set[str],
+                keep_from: int) -> int:
+    """Entries of leads the events no longer name (they were read, so they are not new), on the
+    rebuilt days: what a past mistake left behind."""
+    dropped = 0
+    for rollup in repo.read_days(account_id, first, last):
+        day = rollup
+        for _ in range(ATTEMPTS):
+            gone = day.drop_unknown(known, keep_from)
+            if not gone:
+                break
+            try:
+                repo.save_day(day)
+                dropped += gone
+                break
+            except RollupDayChanged:
+                day = repo.day(day.account_id, day.day)
+    return dropped
+
+
+# -- the stream ----------------------------------------------------------------------------------
+
+def apply_stream_records(deps: Deps, records: list[dict[str, Any]]) -> list[str]:
+    """A DynamoDB stream batch (Lambda's record shape): apply the report events and score entries
+    it inserted; returns the sequence numbers of the records to retry (their leads failed)."""
+    items: list[tuple[str, dict[str, Any]]] = []
+    for record in records:
+        image = (record.get("dynamodb") or {}).get("NewImage")
+        if record.get("eventName") not in ("INSERT", "MODIFY") or not image:
+            continue
+        if (image.get("type") or {}).get("S") not in ROLLED_UP_TYPES:
+            continue
+        items.append((str(record["dynamodb"]["SequenceNumber"]), deserialize(image)))
+    if not items:
+        return []
+    applied = apply_items(deps, [item for _seq, item in items])
+    if applied.ledgers_changed or applied.failed_leads:
+        logger.info("report rollups applied", extra={
+            "records": len(items), "ledgers_changed": applied.ledgers_changed, "facts": applied.facts_kept,
+            "days_written": applied.days_written, "failed_leads": len(applied.failed_leads)})
+    return [seq for seq, item in items if str(item.get("lead_id")) in applied.failed_leads]

@@ -1,0 +1,139 @@
+"""Local DynamoDB stream mapping: what Lambda's event source mapping does for an
+`on_dynamodb_record` consumer, for the table the local stack (or a test) made.
+
+- `TableStream` reads every shard of the table's stream in order, from the oldest record
+  (TRIM_HORIZON), and hands records over in the shape Lambda gives a function
+  (ApproximateCreationDateTime in epoch seconds, binary values base64).
+- `StreamDelivery` invokes the handler with batches and honours ReportBatchItemFailures as
+  Lambda does for streams: the batch is retried from its first failed record, up to
+  `max_retries` times; then that record is skipped and logged (Lambda would send it to the
+  on-failure destination)."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+log = logging.getLogger("local_stack.streams")
+
+MAX_RETRIES = 5
+
+
+def _lambda_value(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(bytes(value)).decode()
+    if isinstance(value, dict):
+        return {k: _lambda_value(v) for k, v in value.items()}
+    if isinstance(value, list | set | tuple):
+        return [_lambda_value(v) for v in value]
+    return value
+
+
+def lambda_stream_record(raw: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A GetRecords record as Lambda delivers it."""
+    record = dict(raw)
+    dynamodb = dict(record["dynamodb"])
+    created = dynamodb.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        dynamodb["ApproximateCreationDateTime"] = created.timestamp()
+    for image in ("Keys", "NewImage", "OldImage"):
+        if image in dynamodb:
+            dynamodb[image] = _lambda_value(dynamodb[image])
+    record["dynamodb"] = dynamodb
+    record["eventSourceARN"] = stream_arn
+    return record
+
+
+class TableStream:
+    """The stream of one table, read shard by shard; `read()` returns what is new since the last call."""
+
+    def __init__(self, dynamodb: Any, streams: Any, table_name: str) -> None:
+        self.dynamodb = dynamodb
+        self.streams = streams
+        self.table_name = table_name
+        self.arn = ""
+        self._iterators: dict[str, str | None] = {}
+
+    def _shards(self) -> list[str]:
+        arn = self.dynamodb.describe_table(TableName=self.table_name)["Table"].get("LatestStreamArn")
+        if not arn:
+            return []
+        if arn != self.arn:
+            self.arn, self._iterators = arn, {}
+        description = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]
+        return [shard["ShardId"] for shard in description["Shards"]]
+
+    def read(self, limit: int = 1000) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for shard in self._shards():
+            if shard not in self._iterators:
+                self._iterators[shard] = self.streams.get_shard_iterator(
+                    StreamArn=self.arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            iterator = self._iterators[shard]
+            while iterator and len(found) < limit:
+                reply = self.streams.get_records(ShardIterator=iterator, Limit=min(1000, limit - len(found)))
+                records = reply.get("Records", [])
+                found.extend(lambda_stream_record(r, self.arn) for r in records)
+                iterator = reply.get("NextShardIterator")
+                self._iterators[shard] = iterator
+                if not records:
+                    break
+        return found
+
+
+@dataclass
+class StreamDelivery:
+    """Batches to a handler with Lambda's stream retry rules. `invoke(event)` runs the handler."""
+
+    invoke: Callable[[dict[str, Any]], Any]
+    batch_size: int = 100
+    max_retries: int = MAX_RETRIES
+
+    def __post_init__(self) -> None:
+        self.pending: list[dict[str, Any]] = []
+        self.retries = 0
+        self.skipped: list[dict[str, Any]] = []
+
+    def offer(self, records: list[dict[str, Any]]) -> None:
+        self.pending.extend(records)
+
+    def deliver_one_batch(self) -> bool:
+        """Deliver the next batch; True when it all succeeded (or there was nothing to deliver)."""
+        if not self.pending:
+            return True
+        batch = self.pending[:self.batch_size]
+        first_failed = self._first_failed(batch)
+        if first_failed is None:
+            self.pending = self.pending[len(batch):]
+            self.retries = 0
+            return True
+        self.retries += 1
+        if self.retries > self.max_retries:
+            record = batch[first_failed]
+            log.error("stream record %s failed %d times; skipped", record["dynamodb"].get("SequenceNumber"),
+                      self.retries)
+            self.skipped.append(record)
+            self.pending = batch[first_failed + 1:] + self.pending[len(batch):]
+            self.retries = 0
+        else:
+            self.pending = batch[first_failed:] + self.pending[len(batch):]
+        return False
+
+    def _first_failed(self, batch: list[dict[str, Any]]) -> int | None:
+        try:
+            result = self.invoke({"Records": batch})
+        except Exception:
+            log.exception("stream handler raised; the batch of %d is retried", len(batch))
+            return 0
+        failures = result.get("batchItemFailures") if isinstance(result, dict) else None
+        if not failures:
+            return None
+        sequences = [r["dynamodb"]["SequenceNumber"] for r in batch]
+        named = {f.get("itemIdentifier") for f in failures if isinstance(f, dict)}
+        positions = [sequences.index(s) for s in named if s in sequences]
+        # An identifier that is not in the batch fails the whole batch, as Lambda reads it.
+        return min(positions) if positions and len(positions) == len(named) else 0
