@@ -82,6 +82,9 @@ def operation(method: str, path: str, headers: dict[str, str], body: bytes) -> s
 
 class _Proxy(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm on, the client's delayed ACK
+    # holds the body back ~40 ms on every call (measured: 57 ms a PutItem through the proxy, 13 without).
+    disable_nagle_algorithm = True
     endpoint: CountingEndpoint
 
     def log_message(self, format: str, *args: Any) -> None:

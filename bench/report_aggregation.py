@@ -1,11 +1,15 @@
-"""Events per second of the pure report step, and its peak memory, at 1M events.
+"""The pure report step at 1M events: from the rollups (what the API does) and recomputed
+from the raw events (the oracle), and the recomputation's peak memory.
 
     .venv/bin/python bench/report_aggregation.py [--events 1000000] [--stores 4]
 
 Builds a synthetic month of report events (plain dicts, as the repository returns them)
-for a few stores, then times `fold_events` + dashboard + response time + lead sources
-(the whole pure step of a report), and measures that step's peak allocation with
-tracemalloc in a second, separate run (tracemalloc slows Python down)."""
+for a few stores, then times
+- from rollups: the stores' rollup day items (zlib JSON, as stored) decoded, folded and
+  turned into the dashboard, response time and lead sources — a report's whole CPU work;
+- recomputed: `fold_events` over the raw events + the same figures;
+and measures the recomputation's peak allocation with tracemalloc in a second, separate run
+(tracemalloc slows Python down)."""
 
 from __future__ import annotations
 
@@ -21,12 +25,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from chalicelib.adapters.dynamodb.rollups import day_from_item, day_item
 from chalicelib.clock import iso
 from chalicelib.domain.business_hours import DEFAULT_BUSINESS_HOURS, BusinessHours
 from chalicelib.domain.reports import figures
 from chalicelib.domain.reports.calendar import OpeningCalendar
-from chalicelib.domain.reports.fold import fold_events
+from chalicelib.domain.reports.fold import Fold, fold, fold_events
+from chalicelib.domain.reports.ledger import ledgers_from
 from chalicelib.domain.reports.periods import window
+from chalicelib.domain.reports.rollup import DayRollup, store_slice
 from chalicelib.domain.reports.stats import parse_buckets
 
 TZ = "America/Chicago"
@@ -82,17 +89,45 @@ def synthetic_events(total: int, stores: int, seed: int = 1) -> list[dict[str, A
     return events[:total]
 
 
-def pure_step(events: list[dict[str, Any]], stores: int) -> dict[str, Any]:
+AS_OF = "2026-12-01T00:00:00.000Z"
+
+
+def _windows(stores: int) -> dict[str, Any]:
+    return {f"acc_{i}": window(f"acc_{i}", TZ, FIRST, LAST) for i in range(stores)}
+
+
+def _figures(folded: Fold, wins: dict[str, Any]) -> dict[str, Any]:
     hours = BusinessHours(TZ, DEFAULT_BUSINESS_HOURS, frozenset())
-    wins = {f"acc_{i}": window(f"acc_{i}", TZ, FIRST, LAST) for i in range(stores)}
     cals = {a: OpeningCalendar(hours, w.start_at, w.end_at) for a, w in wins.items()}
-    fold = fold_events(events, wins, "2026-12-01T00:00:00.000Z")
     return {
-        "dashboard": figures.dashboard(fold, [], {}),
-        "response_time": figures.response_time(fold, "agent", parse_buckets(None), cals, {}),
-        "lead_sources": figures.lead_sources(fold),
-        "leads": len(fold.leads),
+        "dashboard": figures.dashboard(folded, [], {}),
+        "response_time": figures.response_time(folded, "agent", parse_buckets(None), cals, {}),
+        "lead_sources": figures.lead_sources(folded),
+        "leads": len(folded.leads),
     }
+
+
+def pure_step(events: list[dict[str, Any]], stores: int) -> dict[str, Any]:
+    wins = _windows(stores)
+    return _figures(fold_events(events, wins, AS_OF), wins)
+
+
+def rollup_items(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The stores' rollup day items as the consumer stores them."""
+    days: dict[tuple[str, str], DayRollup] = {}
+    for ledger in ledgers_from(events).values():
+        for day, share in ledger.shares().items():
+            days.setdefault((ledger.account_id, day), DayRollup(ledger.account_id, day)).take(ledger.lead_id, 1, share)
+    return [day_item(d) for d in days.values()]
+
+
+def rollup_step(items: list[dict[str, Any]], stores: int) -> dict[str, Any]:
+    wins = _windows(stores)
+    by_store: dict[str, list[DayRollup]] = {}
+    for item in items:
+        rollup = day_from_item(item)
+        by_store.setdefault(rollup.account_id, []).append(rollup)
+    return _figures(fold([store_slice(a, days) for a, days in by_store.items()], wins, AS_OF), wins)
 
 
 def main() -> None:
@@ -104,12 +139,22 @@ def main() -> None:
     events = synthetic_events(args.events, args.stores)
     built = time.perf_counter() - built
 
+    items = rollup_items(events)
+    stored = sum(len(i["entries"]) for i in items)
+    rollup_runs = []
+    for _ in range(3):
+        started = time.perf_counter()
+        from_rollups = rollup_step(items, args.stores)
+        rollup_runs.append(time.perf_counter() - started)
+    rollup_best = min(rollup_runs)
+
     runs = []
     for _ in range(3):
         started = time.perf_counter()
         result = pure_step(events, args.stores)
         runs.append(time.perf_counter() - started)
     best = min(runs)
+    assert from_rollups == result, "the rollups and the recomputation disagree"
 
     tracemalloc.start()
     pure_step(events, args.stores)
@@ -117,12 +162,18 @@ def main() -> None:
     tracemalloc.stop()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    print(f"events: {len(events):,} ({result['leads']:,} leads of the period, {args.stores} stores), "
+    leads = result["leads"]
+    print(f"events: {len(events):,} ({leads:,} leads of the period, {args.stores} stores), "
           f"built in {built:.1f} s")
-    print(f"pure step (fold + dashboard + response time + lead sources): best of 3 {best:.2f} s "
+    print(f"from rollups ({len(items)} day items, {stored / 2**20:.1f} MB stored, {stored / max(leads, 1):.0f} bytes "
+          f"a lead; decode + fold + dashboard + response time + lead sources): best of 3 {rollup_best:.2f} s "
+          f"= {leads / rollup_best:,.0f} leads/s (runs: {', '.join(f'{r:.2f}' for r in rollup_runs)})")
+    print(f"recomputed from the events (fold_events + the same figures): best of 3 {best:.2f} s "
           f"= {len(events) / best:,.0f} events/s (runs: {', '.join(f'{r:.2f}' for r in runs)})")
     print(f"peak memory of the pure step (tracemalloc): {peak / 2**20:.1f} MiB; "
           f"process max RSS incl. the events: {rss_mb:.0f} MiB")
+    print(f"BENCH report_rollup_step_s: {rollup_best:.2f} s")
+    print(f"BENCH report_rollup_leads_per_s: {leads / rollup_best:.0f} leads/s")
     print(f"BENCH report_events: {len(events)} events")
     print(f"BENCH report_aggregation_s: {best:.2f} s")
     print(f"BENCH report_events_per_s: {len(events) / best:.0f} events/s")

@@ -24,6 +24,7 @@ from chalicelib.deps import Deps
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.reports.ledger import RECEIVED, DayShare, Fact, LeadLedger, report_fact, score_fact, to_ms
 from chalicelib.domain.reports.rollup import DayRollup, LedgerChanged, RollupDayChanged, shares_to_write
+from chalicelib.domain.tenancy import Role
 from chalicelib.observability import logger
 
 # Item types on the stream that feed rollups (the stream's filter in the package says the same).
@@ -181,8 +182,11 @@ def rebuild(deps: Deps, account_id: str, first_day: date) -> Rebuilt:
     events = reports.events_between(account_id, start, started + REBUILD_MARGIN)
     for e in events:
         e["type"] = REPORT_EVENT
+    # Who can have scored here: everyone named on the store's events, and its people (a repeat
+    # request scores for the owner, who may have taken the lead before `first_day`).
     people = {str(e["user_id"]) for e in events if e.get("user_id")} | \
-        {u.user_id for u in deps.users.list_for_group(account.group_id)}
+        {u.user_id for u in deps.users.list_for_group(account.group_id)
+         if account_id in u.account_ids or u.role is Role.GROUP_ADMIN}
     since, until = iso(start), iso(started + REBUILD_MARGIN)
     scores = [s for user_id in sorted(people) for s in reports.score_items(user_id, since, until)
               if s.get("account_id") == account_id]

@@ -49,8 +49,21 @@ Entities and their keys
 | saved reply         | SAVEDREPLY#{saved_reply_id}         | SAVEDREPLY                | GSI1 ACCOUNT#{a}#SAVEDREPLIES / {title}#{saved_reply_id}              |
 | cadence             | CADENCE#{cadence_id}                | CADENCE                   | GSI1 ACCOUNT#{a}#CADENCES / {name lower}#{cadence_id}                 |
 | report event        | ACCOUNT#{a}#REPORT#{yyyy-mm-dd}     | {at}#{event_id}           |   one partition per store and day (UTC day of the event)              |
+| report ledger       | LEAD#{lead_id}                      | REPORTLEDGER              |   every fact the reports keep of the lead, with event ids (rollups)  |
+| report rollup day   | ROLLUP#{a}                          | DAY#{yyyy-mm-dd}          |   per UTC day: each lead that arrived, each repeat request and score  |
+|                     |                                     |                           |   entry of the day, with the lead-ledger version it came from        |
 | idempotency record  | IDEMPOTENCY#{function}              | {hash of the payload}     |   Powertools idempotency, ttl                                         |
 | sandbox send        | SANDBOX#{account_id or "staff"}     | {at}#{send_id}            |   what the local sandbox sender "delivered" (ttl 30 days)             |
+
+Report rollups: the table's stream (NEW_IMAGE) feeds one consumer (handlers/rollups.py; deployed
+with a filter to `type` report_event / score). Per record it adds the fact to the lead's ledger
+(PutItem conditional on the ledger's `version`) and then rewrites the lead's share on each rollup
+day it touches (PutItem conditional on the day's `version`; a day keeps a lead's share only from a
+newer ledger version). Both items hold compact JSON compressed with zlib (`entries` / `facts`,
+binary). A store's days sort by day in one partition, so any report period is one Query per store
+(pattern 32): a day is about 100-200 bytes a lead, a 1 MB page a year of a store taking ~15-30
+leads a day (bench/report_scaling.py). Write rate: a rollup day is written once per consumer batch
+that touches it (a store's day takes a few writes a minute at most), far under an item's limit.
 
 Folder flags: a lead is in at most one status folder (GSI2) but may be in several flag
 folders at once (done, appointments, showed, scheduled). Each flag is its own small
@@ -99,6 +112,10 @@ Access patterns (each one GetItem or Query; never a Scan)
 |31 | every store (nightly report fan-out)            | Query GSI2 ACCOUNTS                                          |
 |32 | cadence by id (edit, manual enrolment, a due step) | GetItem CADENCE#{c} / CADENCE                             |
 |33 | cadences of a store (list; intake matches each new lead) | Query GSI1 ACCOUNT#{a}#CADENCES                     |
+|34 | a store's report rollup for a period            | Query ROLLUP#{a}, SK BETWEEN DAY#{first} AND DAY#{last} (UTC days) |
+|   |   (plus the live tail: #29 for the last `report_tail_seconds`, and #35 for the leads in it)  |            |
+|35 | report ledgers of leads (consumer, live tail)   | BatchGetItem LEAD#{l} / REPORTLEDGER                         |
+|36 | rollup days a consumer batch touches            | BatchGetItem ROLLUP#{a} / DAY#{day}                          |
 
 Due index shards
 ----------------
@@ -121,6 +138,8 @@ Races and their conditions
 - locks: `attribute_not_exists(locked_by) OR locked_by = :me OR lock_expires_at < :now`.
 - cadences: a new one `attribute_not_exists(PK)`; an edit `version = :seen` (VersionConflict). An enrolment
   changes with its lead (the lead's `version`), so a step, a stop and a staff action cannot cross.
+- report ledgers and rollup days: `attribute_not_exists(PK)` on the first write, then `version = :seen`
+  (LedgerChanged / RollupDayChanged: re-read and apply again).
 - outbound messages: `status = scheduled` when firing or cancelling; `status = queued` and no live
   claim when the outbox takes one to send, with the lead's `opted_out <> true` in the same transaction.
 Each failed condition reaches the services as a named conflict (domain/errors.py), never as a

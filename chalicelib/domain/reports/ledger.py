@@ -19,7 +19,7 @@ A new figure adds its fact here (`_RULES`: which event kind, which fields) and r
 from __future__ import annotations
 
 from bisect import insort
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -155,7 +155,7 @@ class LeadSummary:
     channel: str | None
     has_email: bool
     has_phone: bool
-    facts: tuple[tuple[int, str, str | None, Any], ...]   # (offset_ms, code, user, extra)
+    facts: Sequence[Sequence[Any]]   # (offset_ms, code, user, extra) each
 
 
 @dataclass(frozen=True, slots=True)
