@@ -234,14 +234,15 @@ def write(items: list[dict[str, Any]], table_name: str) -> None:
             pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
 
 
-def stored(events: list[dict[str, Any]], scores: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The items as the writers store them (LeadRepository.report_op / score_op)."""
+def stored(table: Any, events: list[dict[str, Any]], scores: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items as the writers store them (LeadRepository.add_report / add_score)."""
     from chalicelib.adapters.dynamodb.leads import LeadRepository
     from chalicelib.domain.report_events import ReportEvent
     from chalicelib.domain.scoring import ScoreEvent
 
-    return [LeadRepository.report_op(ReportEvent.model_validate(e))["Put"]["Item"] for e in events] + \
-        [LeadRepository.score_op(ScoreEvent.model_validate(s))["Put"]["Item"] for s in scores]
+    repo = LeadRepository(table)
+    return [repo.add_report(ReportEvent.model_validate(e)).op["Put"]["Item"] for e in events] + \
+        [repo.add_score(ScoreEvent.model_validate(s)).op["Put"]["Item"] for s in scores]
 
 
 # -- the measurement ----------------------------------------------------------------------------------
@@ -307,7 +308,7 @@ def run(args: argparse.Namespace, endpoint: ByteCountingEndpoint) -> None:
         per_day = dense_per_day if account is dense else args.per_day
         events, scores = history(rng, account.account_id, account.group_id, agents[account.account_id], per_day,
                                  serial)
-        items = stored(events, scores)
+        items = stored(deps.table, events, scores)
         write(items, deps.table.name)
         written += len(items)
         # What the stream consumer does with these records: the same apply, in batches of the stream's

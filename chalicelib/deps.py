@@ -29,6 +29,8 @@ if TYPE_CHECKING:
         NotificationStore,
         OutboxStore,
         Queues,
+        ReportRecords,
+        RollupStore,
         RoutingStore,
         SavedReplyStore,
         Transactions,
@@ -127,6 +129,18 @@ class Deps:
         from chalicelib.adapters.dynamodb.notifications import NotificationRepository
 
         return NotificationRepository(self.table)
+
+    @cached_property
+    def report_records(self) -> ReportRecords:
+        from chalicelib.adapters.dynamodb.reports import ReportRepository
+
+        return ReportRepository(self.table)
+
+    @cached_property
+    def rollups(self) -> RollupStore:
+        from chalicelib.adapters.dynamodb.rollups import RollupRepository
+
+        return RollupRepository(self.table)
 
     # -- the rest of the world ----------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.accounts import Account, Group, SmsNumberOwner
@@ -26,6 +27,9 @@ from chalicelib.domain.leads import Lead
 from chalicelib.domain.notifications import Notification
 from chalicelib.domain.outbox import OutboxMessage, ProviderMessage
 from chalicelib.domain.report_events import ReportEvent
+from chalicelib.domain.reports.figures import ScoreEntry
+from chalicelib.domain.reports.ledger import LeadLedger
+from chalicelib.domain.reports.rollup import DayRollup
 from chalicelib.domain.routing import Offer, OfferDecision, Rotation, RoutingConfig, Waiting
 from chalicelib.domain.saved_replies import SavedReply
 from chalicelib.domain.scoring import ScoreEvent
@@ -227,6 +231,54 @@ class NotificationStore(Protocol):
     def delivered(self, notification_id: str, channel: str) -> bool: ...
     def mark_delivered(self, notification_id: str, channel: str, ttl: int) -> None: ...
     def mark_read(self, user_id: str, notification_id: str) -> Notification: ...
+
+
+class ReportRecords(Protocol):
+    """The raw report record (events per store and UTC day, score ledgers) and what the report
+    routes read beside it. keys.py patterns 12, 26, 29, 31."""
+
+    def events_between(self, account_id: str, start: datetime, until: datetime) -> list[dict[str, Any]]:
+        """Report events of a store with start <= at <= until, oldest first, as stored (plain dicts)."""
+        ...
+
+    def score_entries(self, user_id: str, start: str, end: str) -> list[ScoreEntry]:
+        """A person's ledger entries dated start <= at < end (iso)."""
+        ...
+
+    def score_items(self, user_id: str, start: str, until: str) -> list[dict[str, Any]]:
+        """A person's ledger entries dated start <= at <= until (iso), as stored."""
+        ...
+
+    def awaiting(self, account_id: str, waiting_since_before: str, after: str | None,
+                 limit: int) -> list[tuple[str, Lead]]: ...
+
+    def all_account_ids(self) -> list[str]: ...
+
+
+class RollupStore(Protocol):
+    """Report rollups: a ledger per lead and a rollup item per store and UTC day (keys.py patterns
+    32-34). Saves are conditional on the version read: LedgerChanged / RollupDayChanged."""
+
+    def ledgers(self, lead_ids: Iterable[str]) -> dict[str, LeadLedger]: ...
+    def ledger(self, lead_id: str) -> LeadLedger | None: ...
+
+    def save_ledger(self, ledger: LeadLedger) -> None:
+        """As version + 1 (the ledger's `version` moves on); LedgerChanged if it moved since read."""
+        ...
+
+    def days(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], DayRollup]:
+        """(account_id, day) -> the rollup day (empty and unsaved when there is none)."""
+        ...
+
+    def day(self, account_id: str, day: str) -> DayRollup: ...
+
+    def save_day(self, rollup: DayRollup) -> None:
+        """As version + 1; RollupDayChanged if it moved since read."""
+        ...
+
+    def read_days(self, account_id: str, first: date, last: date) -> list[DayRollup]:
+        """A store's days from `first` to `last` (UTC days, both included), by day."""
+        ...
 
 
 class Queues(Protocol):

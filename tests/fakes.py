@@ -15,11 +15,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from chalicelib import ports
-from chalicelib.clock import FixedClock
+from chalicelib.clock import FixedClock, iso
 from chalicelib.deps import Deps
 from chalicelib.domain import changes
 from chalicelib.domain.accounts import Account, Group, SmsNumberOwner
@@ -47,6 +47,9 @@ from chalicelib.domain.notifications import Notification
 from chalicelib.domain.outbox import OutboxMessage, ProviderMessage
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.report_events import ReportEvent
+from chalicelib.domain.reports.figures import ScoreEntry
+from chalicelib.domain.reports.ledger import LeadLedger, to_ms
+from chalicelib.domain.reports.rollup import DayRollup, LedgerChanged, RollupDayChanged
 from chalicelib.domain.routing import Offer, OfferDecision, Rotation, RoutingConfig, Waiting
 from chalicelib.domain.saved_replies import SavedReply
 from chalicelib.domain.scoring import ScoreEvent
@@ -86,6 +89,8 @@ class FakeState:
     cadences: dict[str, Cadence] = field(default_factory=dict)
     notifications: dict[str, dict[str, Notification]] = field(default_factory=dict)
     delivered: set[tuple[str, str]] = field(default_factory=set)
+    ledgers: dict[str, LeadLedger] = field(default_factory=dict)
+    rollup_days: dict[tuple[str, str], DayRollup] = field(default_factory=dict)
 
 
 # -- transactions ----------------------------------------------------------------------------------
@@ -833,6 +838,83 @@ class FakeDirectory:
         self.removed.append(user_id)
 
 
+# -- reports ----------------------------------------------------------------------------------------
+
+class FakeReportRecords:
+    """Report events and score entries as the writers stored them (state.reports / state.scores)."""
+
+    def __init__(self, state: FakeState) -> None:
+        self.state = state
+
+    def events_between(self, account_id: str, start: datetime, until: datetime) -> list[dict[str, Any]]:
+        low, high = iso(start), iso(until)
+        found = [e.model_dump(mode="json", exclude_none=True) for e in self.state.reports
+                 if e.account_id == account_id and low <= e.at <= high]
+        return sorted(({k: v for k, v in e.items() if k != "group_id"} for e in found),
+                      key=lambda e: (e["at"], e["event_id"]))
+
+    def score_entries(self, user_id: str, start: str, end: str) -> list[ScoreEntry]:
+        return [ScoreEntry(s.user_id, s.account_id, to_ms(s.at), s.points)
+                for s in self._scores(user_id) if start <= s.at < end]
+
+    def score_items(self, user_id: str, start: str, until: str) -> list[dict[str, Any]]:
+        return [{"type": "score", **s.model_dump(mode="json")} for s in self._scores(user_id) if start <= s.at <= until]
+
+    def _scores(self, user_id: str) -> list[ScoreEvent]:
+        return sorted((s for s in self.state.scores if s.user_id == user_id), key=lambda s: (s.at, s.event_id))
+
+    def awaiting(self, account_id: str, waiting_since_before: str, after: str | None,
+                 limit: int) -> list[tuple[str, Lead]]:
+        members = sorted((f"{lead.awaiting_since}#{lead.lead_id}", lead) for lead in self.state.leads.values()
+                         if lead.account_id == account_id and lead.awaiting_since)
+        return [(position, lead) for position, lead in members
+                if position < waiting_since_before and (after is None or position > after)][:limit]
+
+    def all_account_ids(self) -> list[str]:
+        return sorted(self.state.accounts)
+
+
+class FakeRollupStore:
+    """Ledgers and rollup days by copy, saved conditionally on their version as DynamoDB's are."""
+
+    def __init__(self, state: FakeState) -> None:
+        self.state = state
+
+    def ledgers(self, lead_ids: Iterable[str]) -> dict[str, LeadLedger]:
+        return {i: found for i in set(lead_ids) if (found := self.ledger(i)) is not None}
+
+    def ledger(self, lead_id: str) -> LeadLedger | None:
+        held = self.state.ledgers.get(lead_id)
+        return LeadLedger(held.lead_id, held.account_id, list(held.facts), held.version) if held else None
+
+    def save_ledger(self, ledger: LeadLedger) -> None:
+        held = self.state.ledgers.get(ledger.lead_id)
+        if (held.version if held else 0) != ledger.version:
+            raise LedgerChanged(f"the ledger of {ledger.lead_id} changed meanwhile")
+        ledger.version += 1
+        self.state.ledgers[ledger.lead_id] = LeadLedger(ledger.lead_id, ledger.account_id, list(ledger.facts),
+                                                        ledger.version)
+
+    def days(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], DayRollup]:
+        return {(a, d): self.day(a, d) for a, d in set(wanted)}
+
+    def day(self, account_id: str, day: str) -> DayRollup:
+        held = self.state.rollup_days.get((account_id, day))
+        return DayRollup(account_id, day, dict(held.entries), held.version) if held else DayRollup(account_id, day)
+
+    def save_day(self, rollup: DayRollup) -> None:
+        held = self.state.rollup_days.get((rollup.account_id, rollup.day))
+        if (held.version if held else 0) != rollup.version:
+            raise RollupDayChanged(f"the rollup of {rollup.account_id} on {rollup.day} changed meanwhile")
+        rollup.version += 1
+        self.state.rollup_days[(rollup.account_id, rollup.day)] = DayRollup(
+            rollup.account_id, rollup.day, dict(rollup.entries), rollup.version)
+
+    def read_days(self, account_id: str, first: date, last: date) -> list[DayRollup]:
+        return [self.day(a, d) for a, d in sorted(self.state.rollup_days)
+                if a == account_id and first.isoformat() <= d <= last.isoformat()]
+
+
 class FakeDeps(Deps):
     """A Deps whose every port is a fake over one FakeState (`state`), with a FixedClock. (Each fake is
     typed as its port here, so mypy checks that it still fits.)"""
@@ -857,11 +939,14 @@ class FakeDeps(Deps):
         mailer: Mailer = FakeMailer()
         sender: MessageSender = FakeSender()
         reports_store: ports.BlobStore = FakeBlobStore()
+        report_records: ports.ReportRecords = FakeReportRecords(state)
+        rollups: ports.RollupStore = FakeRollupStore(state)
         super().__init__(
             clock=self.fixed_clock, transactions=transactions, groups=groups, accounts=accounts, users=users,
             leads=leads, routing=routing, outbox=outbox, deliveries=deliveries, appointments=appointments,
             saved_replies=saved_replies, cadences=cadences, notifications=notifications, directory=directory,
-            queues=queues, mailer=mailer, sender=sender, reports_store=reports_store)
+            queues=queues, mailer=mailer, sender=sender, reports_store=reports_store, report_records=report_records,
+            rollups=rollups)
 
     @property
     def table(self) -> Any:

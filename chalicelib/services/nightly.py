@@ -19,7 +19,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.adapters.blobs import PRESIGN_SECONDS
-from chalicelib.adapters.dynamodb.reports import ReportRepository
 from chalicelib.deps import Deps
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.reports import csv_files, figures
@@ -96,7 +95,7 @@ def write_night(deps: Deps, account: Account, day: date) -> list[str]:
 def run_nightly(deps: Deps, day: date, account_ids: list[str] | None = None) -> list[str]:
     """Write `day`'s files for the given stores (default: every store); returns the S3 keys written.
     Unknown store ids are skipped (a store closed since the message was queued)."""
-    ids = account_ids if account_ids is not None else ReportRepository(deps.table).all_account_ids()
+    ids = account_ids if account_ids is not None else deps.report_records.all_account_ids()
     written: list[str] = []
     for account_id in ids:
         account = deps.accounts.get(account_id)
@@ -111,7 +110,7 @@ def due_jobs(deps: Deps, now: datetime | None = None) -> list[dict[str, Any]]:
     """One job per store whose local time is now 01:xx: write the local day that just ended."""
     now = now or deps.clock.now()
     jobs = []
-    for account_id in ReportRepository(deps.table).all_account_ids():
+    for account_id in deps.report_records.all_account_ids():
         account = deps.accounts.get(account_id)
         if account is None:
             continue

@@ -17,8 +17,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.adapters.dynamodb.reports import ReportRepository
-from chalicelib.adapters.dynamodb.rollups import RollupRepository
 from chalicelib.clock import iso
 from chalicelib.deps import Deps
 from chalicelib.domain.reports.figures import ScoreEntry
@@ -64,7 +62,7 @@ class RollupSource:
 
 class EventSource:
     def fold(self, deps: Deps, scope: Scope) -> Fold:
-        repo = ReportRepository(deps.table)
+        repo = deps.report_records
         events: list[dict[str, Any]] = []
         for account_id in scope.account_ids:
             win = scope.windows[account_id]
@@ -75,7 +73,7 @@ class EventSource:
         wins = list(scope.windows.values())
         if not wins:
             return []
-        repo = ReportRepository(deps.table)
+        repo = deps.report_records
         start, end = min(w.start for w in wins), max(w.end for w in wins)
         return [entry for user_id in sorted(set(people)) for entry in repo.score_entries(user_id, start, end)]
 
@@ -86,7 +84,7 @@ def rollup_slice(deps: Deps, account_id: str, win: Window, as_of: datetime, now:
     """A store's leads, requests and scores for `win`: its rollup days and the live tail."""
     first = win.start_at.astimezone(UTC).date()
     last = (win.end_at - timedelta(milliseconds=1)).astimezone(UTC).date()
-    days = RollupRepository(deps.table).read_days(account_id, first, last)
+    days = deps.rollups.read_days(account_id, first, last)
     cutoff = read_until(win, as_of)
     since = max(win.start_at, now - timedelta(seconds=deps.settings.report_tail_seconds))
     overrides = live_tail(deps, account_id, since, cutoff) if cutoff >= since else {}
@@ -96,14 +94,14 @@ def rollup_slice(deps: Deps, account_id: str, win: Window, as_of: datetime, now:
 def live_tail(deps: Deps, account_id: str, since: datetime, until: datetime) -> dict[str, dict[str, DayShare]]:
     """lead_id -> its day shares with the store's report events (and their score entries) of
     [since, until] that its ledger does not hold yet; leads whose ledger holds them all are left out."""
-    reports = ReportRepository(deps.table)
+    reports = deps.report_records
     events = reports.events_between(account_id, since, until)
     if not events:
         return {}
     for e in events:
         e["type"] = REPORT_EVENT
     users = {str(e["user_id"]) for e in events if e.get("user_id") and e["kind"] in _SCORED_KINDS}
-    ledgers = RollupRepository(deps.table).ledgers({str(e["lead_id"]) for e in events})
+    ledgers = deps.rollups.ledgers({str(e["lead_id"]) for e in events})
     for ledger in ledgers.values():
         owner = _owner(ledger)
         if owner and any(e["kind"] == "lead_coalesced" and e["lead_id"] == ledger.lead_id for e in events):

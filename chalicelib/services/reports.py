@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from chalicelib.adapters.dynamodb.reports import ReportRepository
 from chalicelib.clock import iso
 from chalicelib.deps import Deps
 from chalicelib.domain.accounts import Account
@@ -193,7 +192,7 @@ def stale_leads(deps: Deps, principal: Principal, account_id: str | None, hours:
         after = state["after"]
     now = deps.clock.now()
     cutoff = iso(now - timedelta(hours=hours))
-    repo = ReportRepository(deps.table)
+    repo = deps.report_records
     found = [pair for batch in fan_out(lambda a: repo.awaiting(a.account_id, cutoff, after, limit + 1), accounts)
              for pair in batch]
     found.sort(key=lambda pair: pair[0])

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from chalicelib.adapters.dynamodb.reports import ReportRepository
-from chalicelib.adapters.dynamodb.rollups import RollupRepository
 from chalicelib.adapters.dynamodb.table import deserialize
 from chalicelib.clock import iso
 from chalicelib.deps import Deps
@@ -26,6 +24,7 @@ from chalicelib.domain.reports.ledger import RECEIVED, DayShare, Fact, LeadLedge
 from chalicelib.domain.reports.rollup import DayRollup, LedgerChanged, RollupDayChanged, shares_to_write
 from chalicelib.domain.tenancy import Role
 from chalicelib.observability import logger
+from chalicelib.ports import RollupStore
 
 # Item types on the stream that feed rollups (the stream's filter in the package says the same).
 REPORT_EVENT, SCORE = "report_event", "score"
@@ -73,10 +72,10 @@ def group_by_lead(items: Iterable[Mapping[str, Any]]) -> dict[str, LeadFacts]:
 
 def apply_items(deps: Deps, items: Iterable[Mapping[str, Any]]) -> Applied:
     """Apply stored report events / score entries (plain dicts, any order, duplicates allowed)."""
-    return apply_facts(RollupRepository(deps.table), group_by_lead(items))
+    return apply_facts(deps.rollups, group_by_lead(items))
 
 
-def apply_facts(repo: RollupRepository, by_lead: Mapping[str, LeadFacts],
+def apply_facts(repo: RollupStore, by_lead: Mapping[str, LeadFacts],
                 replace: Mapping[str, int] | None = None) -> Applied:
     """Add each lead's facts to its ledger, then bring every rollup day of those leads up to
     their ledgers. `replace` (the rebuild): lead -> an instant (epoch ms); that lead's ledger
@@ -105,7 +104,7 @@ def apply_facts(repo: RollupRepository, by_lead: Mapping[str, LeadFacts],
     return outcome
 
 
-def _save_ledger(repo: RollupRepository, ledger: LeadLedger | None, lead_id: str, given: LeadFacts,
+def _save_ledger(repo: RollupStore, ledger: LeadLedger | None, lead_id: str, given: LeadFacts,
                  keep_from: int | None, outcome: Applied) -> tuple[LeadLedger, dict[str, DayShare]]:
     """The saved ledger and the shares its days must hold. Unchanged (every fact already kept),
     nothing is written and the days are brought up to the ledger as it is."""
@@ -133,7 +132,7 @@ def _save_ledger(repo: RollupRepository, ledger: LeadLedger | None, lead_id: str
     raise LedgerChanged(f"the report ledger of {lead_id} kept changing")
 
 
-def _save_day(repo: RollupRepository, day: DayRollup, wanted: list[tuple[str, int, DayShare]]) -> int:
+def _save_day(repo: RollupStore, day: DayRollup, wanted: list[tuple[str, int, DayShare]]) -> int:
     for _ in range(ATTEMPTS):
         changed = [day.take(lead_id, version, share) for lead_id, version, share in wanted]
         if not any(changed):
@@ -178,7 +177,7 @@ def rebuild(deps: Deps, account_id: str, first_day: date) -> Rebuilt:
     start = datetime.combine(first_day, time(0), UTC)
     if start > started:
         raise ValidationFailed.field("from", "is in the future")
-    reports = ReportRepository(deps.table)
+    reports = deps.report_records
     events = reports.events_between(account_id, start, started + REBUILD_MARGIN)
     for e in events:
         e["type"] = REPORT_EVENT
@@ -195,7 +194,7 @@ def rebuild(deps: Deps, account_id: str, first_day: date) -> Rebuilt:
     start_ms = to_ms(since)
     arrived = {lead_id: keep_from for lead_id, given in by_lead.items()
                if any(f[2] == RECEIVED and f[0] >= start_ms for f in given.facts)}
-    repo = RollupRepository(deps.table)
+    repo = deps.rollups
     applied = apply_facts(repo, by_lead, replace=arrived)
     dropped = _drop_stale(repo, account_id, first_day, started.date(), set(by_lead), keep_from)
     logger.info("report rollup rebuilt", extra={"account_id": account_id, "from": first_day.isoformat(),
@@ -204,7 +203,7 @@ def rebuild(deps: Deps, account_id: str, first_day: date) -> Rebuilt:
                    applied.days_written, dropped, sorted(applied.failed_leads))
 
 
-def _drop_stale(repo: RollupRepository, account_id: str, first: date, last: date, known: set[str],
+def _drop_stale(repo: RollupStore, account_id: str, first: date, last: date, known: set[str],
                 keep_from: int) -> int:
     """Entries of leads the events no longer name (they were read, so they are not new), on the
     rebuilt days: what a past mistake left behind."""

@@ -61,7 +61,7 @@ with a filter to `type` report_event / score). Per record it adds the fact to th
 day it touches (PutItem conditional on the day's `version`; a day keeps a lead's share only from a
 newer ledger version). Both items hold compact JSON compressed with zlib (`entries` / `facts`,
 binary). A store's days sort by day in one partition, so any report period is one Query per store
-(pattern 32): a day is about 100-200 bytes a lead, a 1 MB page a year of a store taking ~15-30
+(pattern 34): a day is about 100-200 bytes a lead, a 1 MB page a year of a store taking ~15-30
 leads a day (bench/report_scaling.py). Write rate: a rollup day is written once per consumer batch
 that touches it (a store's day takes a few writes a minute at most), far under an item's limit.
 
