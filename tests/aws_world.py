@@ -36,15 +36,17 @@ def world(aws: None) -> Iterator[World]:
     from chalice.test import Client
 
     from app import app
+    from chalicelib.adapters.aws import client as aws_client
     from chalicelib.clock import FixedClock
     from chalicelib.deps import Deps, set_deps
-    from tests.support import StreamPump
+    from leadline.local.streams import StreamPump
 
     clock = FixedClock("2026-11-02T15:00:00Z")
     deps = Deps(clock=clock)
     set_deps(deps)
+    pump = StreamPump(app, aws_client("dynamodb"), aws_client("dynamodbstreams"), deps.settings.table_name)
     with Client(app) as client:
-        yield World(client=client, deps=deps, clock=clock, pump=StreamPump(app, deps.settings.table_name))
+        yield World(client=client, deps=deps, clock=clock, pump=pump)
     set_deps(None)
 
 

@@ -52,60 +52,13 @@ class Tenant:
     accounts: list[dict[str, Any]] = field(default_factory=list)
 
 
-class StreamPump:
-    """The table's DynamoDB stream into the app's stream consumers (the report rollups), with
-    Lambda's batching and retry rules (leadline/local/streams.py). Deployed, Lambda applies the
-    stream within about a second; here nothing polls, so `drain()` delivers what it holds."""
-
-    def __init__(self, app: Any, table_name: str) -> None:
-        from chalice.app import DynamoDBEventConfig
-
-        from chalicelib.adapters.aws import client
-        from leadline.local.lambda_events import LambdaContext
-        from leadline.local.streams import StreamDelivery, TableStream
-
-        self.table_name = table_name
-        # What was delivered, for tests that deliver it again; only the items Lambda's filter passes
-        # (leadline/package.py STREAM_FILTER), as deployed.
-        self.delivered: list[dict[str, Any]] = []
-        self.stream = TableStream(client("dynamodb"), client("dynamodbstreams"), table_name)
-        self.deliveries = []
-        for source in app.event_sources:
-            if isinstance(source, DynamoDBEventConfig):
-                handler = app.handler_map[source.name]
-                context = LambdaContext(f"leadline-test-{source.name}", 60, "us-east-1")
-                self.deliveries.append(StreamDelivery(lambda event, h=handler, c=context: h(event, c),
-                                                      batch_size=source.batch_size))
-
-    def replay(self, records: list[dict[str, Any]]) -> None:
-        """Deliver records again (say, a shuffled sample of `delivered`): what Lambda does after a
-        lost checkpoint or a retried batch."""
-        for delivery in self.deliveries:
-            delivery.offer(records)
-            while delivery.pending:
-                if not delivery.deliver_one_batch():
-                    raise AssertionError("a replayed record failed")
-
-    def drain(self, rounds: int = 1000) -> None:
-        for _ in range(rounds):
-            records = [r for r in self.stream.read() if r["dynamodb"].get("NewImage", {}).get("type", {}).get("S")
-                       in ("report_event", "score")]
-            self.delivered.extend(records)
-            for delivery in self.deliveries:
-                delivery.offer(records)
-                delivery.deliver_one_batch()
-            if not records and not any(d.pending for d in self.deliveries):
-                return
-        raise AssertionError("the stream did not drain (a record keeps failing?)")
-
-
 @dataclass
 class World:
     client: Any
     deps: Deps
     clock: FixedClock
     # Reports read rollups the stream consumer keeps: a report request first drains the stream.
-    pump: StreamPump | None = None
+    pump: Any = None      # leadline.local.streams.StreamPump
 
     def settle(self) -> None:
         """Let the stream consumers catch up with everything written so far."""

@@ -7,8 +7,6 @@ restricted agent, assigned to them (404 otherwise, never 403 — existence is no
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from chalicelib.deps import Deps
@@ -29,6 +27,7 @@ from chalicelib.domain.leads import Lead, NewLead
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.tenancy import Principal
 from chalicelib.domain.timeline import TimelineEvent
+from chalicelib.fanout import fan_out
 from chalicelib.services import intake
 from chalicelib.services.access import visible_lead
 
@@ -38,8 +37,6 @@ from chalicelib.services.access import visible_lead
 FILTERED_READ_FACTOR = 4
 FILTERED_QUERY_FLOOR = 50
 FILTERED_CALLS_PER_STORE = 3
-# Concurrent first Queries of a multi-store page.
-FANOUT_THREADS = 8
 # Extra reads of the one store that keeps a page short, before the page is given out as it is.
 MAX_TOP_UPS = 6
 
@@ -77,7 +74,9 @@ def list_leads(deps: Deps, actor: Principal, account_id: str | None, folder: str
 
     pending = [a for a in sorted(accounts) if not position.position(a).done]
     share = first_share(limit, len(pending))
-    batches = _read_stores(pending, lambda store_id: read(store_id, position.position(store_id), share))
+    # Each store's first Query side by side: the page waits for the slowest store, not for the sum.
+    firsts = fan_out(lambda store_id: read(store_id, position.position(store_id), share), pending)
+    batches = dict(zip(pending, firsts, strict=True))
     leads, following = merge_page(list(batches.values()), position, limit, plan.ascending)
     # A short page means one store's recent leads outnumber its first share: read on in that store.
     for _ in range(MAX_TOP_UPS):
@@ -92,15 +91,6 @@ def list_leads(deps: Deps, actor: Principal, account_id: str | None, folder: str
         leads, following = merge_page(list(batches.values()), position, limit, plan.ascending)
     rows = [LeadRow(lead, accounts[lead.account_id].name) for lead in leads]
     return rows, (encode_cursor(following.to_state()) if following else None)
-
-
-def _read_stores(store_ids: list[str], read: Callable[[str], StoreBatch]) -> dict[str, StoreBatch]:
-    """Each store's first Query, side by side: a page over a 20-store group waits for the slowest
-    Query rather than for the sum of twenty (boto3 clients are safe to share between threads)."""
-    if len(store_ids) <= 1:
-        return {store_id: read(store_id) for store_id in store_ids}
-    with ThreadPoolExecutor(max_workers=min(FANOUT_THREADS, len(store_ids))) as pool:
-        return dict(zip(store_ids, pool.map(read, store_ids), strict=True))
 
 
 def _stores(deps: Deps, actor: Principal, account_id: str | None) -> dict[str, Account]:

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from chalicelib import fanout
 from chalicelib.adapters.blobs import PRESIGN_SECONDS
 from chalicelib.deps import Deps
 from chalicelib.domain.accounts import Account
@@ -130,11 +131,13 @@ def fan_out(deps: Deps) -> int:
 
 def list_files(deps: Deps, principal: Principal, account_id: str | None, day: date | None) -> list[dict[str, Any]]:
     """The night's files of the caller's stores (default: yesterday in each store's timezone),
-    each with a download link that expires within 15 minutes."""
-    items = []
-    for account in reports.visible_accounts(deps, principal, account_id):
+    each with a download link that expires within 15 minutes; the stores are listed side by side."""
+
+    def night_of(account: Account) -> list[dict[str, Any]]:
         night = day or local_today(deps.clock.now(), account.timezone) - timedelta(days=1)
-        for stored in sorted(deps.reports_store.list(day_prefix(account, night)), key=lambda f: f.key):
-            items.append({"key": stored.key, "account_id": account.account_id, "date": night.isoformat(),
-                          "url": deps.reports_store.presigned_url(stored.key, PRESIGN_SECONDS), "bytes": stored.bytes})
-    return items
+        return [{"key": stored.key, "account_id": account.account_id, "date": night.isoformat(),
+                 "url": deps.reports_store.presigned_url(stored.key, PRESIGN_SECONDS), "bytes": stored.bytes}
+                for stored in sorted(deps.reports_store.list(day_prefix(account, night)), key=lambda f: f.key)]
+
+    return [item for items in fanout.fan_out(night_of, reports.visible_accounts(deps, principal, account_id))
+            for item in items]

@@ -7,7 +7,12 @@
 - `StreamDelivery` invokes the handler with batches and honours ReportBatchItemFailures as
   Lambda does for streams: the batch is retried from its first failed record, up to
   `max_retries` times; then that record is skipped and logged (Lambda would send it to the
-  on-failure destination)."""
+  on-failure destination).
+- `StreamPump` drains the stream into an app's stream consumers on demand (tests, benches):
+  what Lambda does within a second of each write, when nothing polls.
+
+Only the records the deployed event source's filter passes are delivered (`passes_filter`,
+leadline/package.py STREAM_ITEM_TYPES)."""
 
 from __future__ import annotations
 
@@ -17,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from leadline.package import STREAM_ITEM_TYPES
 
 log = logging.getLogger("local_stack.streams")
 
@@ -48,6 +55,12 @@ def lambda_stream_record(raw: dict[str, Any], stream_arn: str) -> dict[str, Any]
     return record
 
 
+def passes_filter(record: dict[str, Any]) -> bool:
+    """Lambda's FilterCriteria of the deployed consumer: inserted or changed report items only."""
+    image = record.get("dynamodb", {}).get("NewImage") or {}
+    return record.get("eventName") in ("INSERT", "MODIFY") and (image.get("type") or {}).get("S") in STREAM_ITEM_TYPES
+
+
 class TableStream:
     """The stream of one table, read shard by shard; `read()` returns what is new since the last call."""
 
@@ -77,7 +90,8 @@ class TableStream:
             while iterator and len(found) < limit:
                 reply = self.streams.get_records(ShardIterator=iterator, Limit=min(1000, limit - len(found)))
                 records = reply.get("Records", [])
-                found.extend(lambda_stream_record(r, self.arn) for r in records)
+                found.extend(lambda_stream_record(r, self.arn) for r in records
+                             if passes_filter(lambda_stream_record(r, self.arn)))
                 iterator = reply.get("NextShardIterator")
                 self._iterators[shard] = iterator
                 if not records:
@@ -137,3 +151,48 @@ class StreamDelivery:
         positions = [sequences.index(s) for s in named if s in sequences]
         # An identifier that is not in the batch fails the whole batch, as Lambda reads it.
         return min(positions) if positions and len(positions) == len(named) else 0
+
+
+def _invoker(handler: Callable[..., Any], context: Any) -> Callable[[dict[str, Any]], Any]:
+    def invoke(event: dict[str, Any]) -> Any:
+        return handler(event, context)
+
+    return invoke
+
+
+class StreamPump:
+    """An app's stream consumers fed from a table's stream on demand: `drain()` delivers all it
+    holds, with Lambda's batching and retry rules; `delivered` keeps what went (to deliver again)."""
+
+    def __init__(self, app: Any, dynamodb: Any, streams: Any, table_name: str, region: str = "us-east-1") -> None:
+        from chalice.app import DynamoDBEventConfig
+
+        from leadline.local.lambda_events import LambdaContext
+
+        self.stream = TableStream(dynamodb, streams, table_name)
+        self.delivered: list[dict[str, Any]] = []
+        self.deliveries: list[StreamDelivery] = []
+        for source in app.event_sources:
+            if isinstance(source, DynamoDBEventConfig):
+                self.deliveries.append(StreamDelivery(
+                    _invoker(app.handler_map[source.name], LambdaContext(f"leadline-{source.name}", 60, region)),
+                    batch_size=source.batch_size))
+
+    def drain(self, rounds: int = 1000) -> None:
+        for _ in range(rounds):
+            records = self.stream.read()
+            self.delivered.extend(records)
+            for delivery in self.deliveries:
+                delivery.offer(records)
+                delivery.deliver_one_batch()
+            if not records and not any(d.pending for d in self.deliveries):
+                return
+        raise RuntimeError("the stream did not drain: a record keeps failing (see the log)")
+
+    def replay(self, records: list[dict[str, Any]]) -> None:
+        """Deliver records again (a retried batch, a lost checkpoint)."""
+        for delivery in self.deliveries:
+            delivery.offer(records)
+            while delivery.pending:
+                if not delivery.deliver_one_batch():
+                    raise RuntimeError("a redelivered record failed")

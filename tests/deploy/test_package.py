@@ -303,3 +303,23 @@ def test_verify_catches_a_consumer_without_partial_batches() -> None:
 def test_unknown_stage_is_refused(tmp_path: Path) -> None:
     with pytest.raises(PackageError, match="staging"):
         package("staging", tmp_path)
+
+
+def test_the_report_rollups_read_the_tables_stream_filtered_with_partial_batches(template: dict[str, Any]) -> None:
+    from chalicelib.services.rollups import ROLLED_UP_TYPES
+    from leadline.package import STREAM_ITEM_TYPES
+
+    resources = template["Resources"]
+    assert resources["Table"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    [event] = resources["ReportRollups"]["Properties"]["Events"].values()
+    props = event["Properties"]
+    assert event["Type"] == "DynamoDB" and props["Stream"] == {"Fn::Sub": "${Table.StreamArn}"}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"] and props["BisectBatchOnFunctionError"]
+    assert props["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::Sub": "${RollupsDeadLetterQueue.Arn}"}
+    pattern = json.loads(props["FilterCriteria"]["Filters"][0]["Pattern"])
+    assert pattern["dynamodb"]["NewImage"]["type"]["S"] == list(STREAM_ITEM_TYPES) == list(ROLLED_UP_TYPES)
+    age = resources["ReportRollupsIteratorAgeAlarm"]["Properties"]
+    assert (age["MetricName"], age["Threshold"]) == ("IteratorAge", 60_000)
+    statements = {s["Sid"]: s for p in resources["DefaultRole"]["Properties"]["Policies"]
+                  for s in p["PolicyDocument"]["Statement"]}
+    assert statements["TableStream"]["Resource"] == [{"Fn::Sub": "${Table.StreamArn}"}]
