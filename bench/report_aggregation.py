@@ -19,6 +19,7 @@ import resource
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,16 @@ def rollup_step(items: list[dict[str, Any]], stores: int) -> dict[str, Any]:
     return _figures(fold([store_slice(a, days) for a, days in by_store.items()], wins, AS_OF), wins)
 
 
+def best_of_3(step: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], list[float]]:
+    """The step's answer and its three run times."""
+    runs = []
+    for _ in range(3):
+        started = time.perf_counter()
+        answer = step()
+        runs.append(time.perf_counter() - started)
+    return answer, runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -141,19 +152,9 @@ def main() -> None:
 
     items = rollup_items(events)
     stored = sum(len(i["entries"]) for i in items)
-    rollup_runs = []
-    for _ in range(3):
-        started = time.perf_counter()
-        from_rollups = rollup_step(items, args.stores)
-        rollup_runs.append(time.perf_counter() - started)
-    rollup_best = min(rollup_runs)
-
-    runs = []
-    for _ in range(3):
-        started = time.perf_counter()
-        result = pure_step(events, args.stores)
-        runs.append(time.perf_counter() - started)
-    best = min(runs)
+    from_rollups, rollup_runs = best_of_3(lambda: rollup_step(items, args.stores))
+    result, runs = best_of_3(lambda: pure_step(events, args.stores))
+    rollup_best, best = min(rollup_runs), min(runs)
     assert from_rollups == result, "the rollups and the recomputation disagree"
 
     tracemalloc.start()
