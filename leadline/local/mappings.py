@@ -95,7 +95,8 @@ class MappingEngine:
     def __init__(self, app: Chalice, *, sqs_client: Any, events_client: Any, function_prefix: str,
                  resource_prefix: str, region: str, visibility_seconds: int,
                  timeouts: dict[str, int] | None = None, time_source: TimeSource | None = None,
-                 max_receives: int = EVENT_RETRIES, table_stream: TableStream | None = None) -> None:
+                 max_receives: int = EVENT_RETRIES, table_stream: TableStream | None = None,
+                 stream_taken: Callable[[list[dict[str, Any]]], None] | None = None) -> None:
         self.app = app
         self.sqs = sqs_client
         self.events = events_client
@@ -107,6 +108,7 @@ class MappingEngine:
         self.max_receives = max_receives
         self.time = time_source or RealTime()
         self.table_stream = table_stream
+        self.stream_taken = stream_taken
         self.stop_event = threading.Event()
         self.mappings: list[Mapping] = []
         self._threads: list[threading.Thread] = []
@@ -234,7 +236,7 @@ class MappingEngine:
             mapping.stats.records += len(event["Records"])
             return handler(event, self._context(mapping.name, DEFAULT_TIMEOUT_SECONDS))
 
-        delivery = StreamDelivery(invoke, batch_size=max(1, int(source.batch_size or 100)))
+        delivery = StreamDelivery(invoke, batch_size=max(1, int(source.batch_size or 100)), taken=self.stream_taken)
 
         def loop() -> None:
             while not self.stop_event.is_set():

@@ -5,7 +5,9 @@ message's id and the end of its delay, and a table of thousands of items loads i
 of the time BatchWriteItem takes (no HTTP, no JSON, no per-call locking). Items go through
 `Table.put_item`, the method moto's PutItem runs, so indexes see them as they see any put; the
 table's stream does not: its record was made when the item was first written, and a stream
-consumer must not see every saved item again as new at each start. Only this module and
+consumer must not see every saved item again as new at each start. Only the items whose
+record the consumer had not taken before the stack stopped (`stream_backlog`) make their
+record again. Only this module and
 sqs_journal.py know moto's internals; tests/e2e/test_local_journal.py pins them."""
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from leadline.local.sqs_journal import from_json_value
 log = logging.getLogger("local_stack.restore")
 
 
-def restore_items(tables: dict[str, dict[str, dict[str, Any]]]) -> tuple[int, int]:
+def restore_items(tables: dict[str, dict[str, dict[str, Any]]],
+                  stream_backlog: dict[str, set[str]] | None = None) -> tuple[int, int]:
     """Put saved items back into their tables; returns (restored, dropped because their table
-    no longer exists). The local stack runs as moto's default account."""
+    no longer exists). The items in `stream_backlog` (table -> keys) go in last, through the
+    table's stream. The local stack runs as moto's default account."""
     restored = dropped = 0
     for ref, items in tables.items():
         region, name = ref.split("/", 1)
@@ -32,12 +36,18 @@ def restore_items(tables: dict[str, dict[str, dict[str, Any]]]) -> tuple[int, in
         if table is None:
             dropped += len(items)
             continue
+        again = (stream_backlog or {}).get(ref, set()) & items.keys()
         stream, table.stream_shard = table.stream_shard, None
         try:
-            for item in items.values():
-                table.put_item(item, overwrite=True)
+            for key, item in items.items():
+                if key not in again:
+                    table.put_item(item, overwrite=True)
         finally:
             table.stream_shard = stream
+        for key in sorted(again):
+            table.put_item(items[key], overwrite=True)
+        if again:
+            log.info("%d stream records the consumer had not taken are made again", len(again))
         restored += len(items)
     return restored, dropped
 

@@ -18,16 +18,25 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from leadline.local.journal import DEFAULT_SEGMENT_BYTES, Journal, read_segment, segment_number, segment_paths
+from leadline.local.journal import (
+    DEFAULT_SEGMENT_BYTES,
+    Journal,
+    JournalUnavailable,
+    read_segment,
+    segment_number,
+    segment_paths,
+)
 from leadline.local.moto_state import restore_items, restore_messages
 from leadline.local.sqs_journal import SqsJournal
 from leadline.local.state import (
     BlobStore,
     StoreState,
+    canonical_key,
     import_legacy_snapshots,
     read_snapshot,
     write_snapshot,
 )
+from leadline.local.streams import table_ref
 
 log = logging.getLogger("local_stack.persistence")
 
@@ -75,7 +84,7 @@ class Persistence:
     def load_stores(self, s3: Any) -> dict[str, int]:
         """Put the saved items and objects into the emulator's table(s) and bucket(s)."""
         loaded = {"items": 0, "objects": 0}
-        loaded["items"], dropped = restore_items(self.state.tables)
+        loaded["items"], dropped = restore_items(self.state.tables, self.state.stream_backlog)
         if dropped:
             log.warning("%d saved items belong to tables the stack no longer makes; they are dropped", dropped)
         existing_buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
@@ -102,6 +111,19 @@ class Persistence:
         self._compactor.start()
 
     # -- run and stop -----------------------------------------------------------------------
+
+    def stream_taken(self, records: list[dict[str, Any]]) -> None:
+        """Journal that the stream consumer is done with these records (streams.StreamDelivery.taken).
+        When that cannot be kept (stopping, a failed disk) they stay in the backlog: made again at the
+        next start, which the idempotent consumer takes in its stride."""
+        by_table: dict[str, list[str]] = {}
+        for record in records:
+            by_table.setdefault(table_ref(record), []).append(canonical_key(record["dynamodb"]["Keys"]))
+        try:
+            self.journal.commit([{"kind": "stream_delivered", "table": table, "keys": keys}
+                                 for table, keys in by_table.items()])
+        except JournalUnavailable as exc:
+            log.warning("%d taken stream records stay in the backlog: %s", len(records), exc)
 
     def _wake_compactor(self) -> None:
         self._wake.set()

@@ -205,7 +205,8 @@ class LocalStack:
             app, sqs_client=session.client("sqs"), events_client=session.client("events"),
             function_prefix=f"leadline-{settings.stage}-", resource_prefix=f"{settings.queue_prefix}local-",
             region=environment.LOCAL_REGION, visibility_seconds=self.options.visibility_seconds, timeouts=timeouts,
-            max_receives=self.max_receives, table_stream=stream)
+            max_receives=self.max_receives, table_stream=stream,
+            stream_taken=self._persistence.stream_taken if self._persistence is not None else None)
         try:
             self._engine.prepare()
         except ValueError as exc:  # a schedule expression the mappings cannot run

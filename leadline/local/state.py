@@ -4,6 +4,11 @@
 - queues: `account/region/queue` -> message id -> message (body, attributes, timestamps)
 - buckets: bucket -> key -> object (headers, metadata, and the sha256 of its body, which is
   a file of its own under `data/blobs/`, so neither the journal nor the snapshot copies it)
+- stream_backlog: `region/table` -> canonical key of the items written with a stream record
+  the stream consumer has not taken yet (streams.py `carries_stream_record`); a
+  `stream_delivered` effect takes them off. The stream itself lives in moto's memory; at the
+  next start these items' records are made again (moto_state.restore_items), so a crash loses
+  none. Those items are written once (conditional puts), so a key names its one record.
 
 Applying an effect is idempotent and order matters only per key, which is what lets the
 compactor fold sealed journal segments into the snapshot in the background."""
@@ -21,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from leadline.local.journal import Effect, fsync_directory
+from leadline.local.streams import carries_stream_record
 
 log = logging.getLogger("local_stack.state")
 
@@ -65,6 +71,7 @@ class StoreState:
     tables: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     queues: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     buckets: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    stream_backlog: dict[str, set[str]] = field(default_factory=dict)
     # message id -> queue: SQS moves a message to its dead-letter queue under the same id.
     _message_queue: dict[str, str] = field(default_factory=dict)
 
@@ -74,10 +81,16 @@ class StoreState:
             table = self.tables.setdefault(effect["table"], {})
             if effect["item"] is None:
                 table.pop(effect["key"], None)
+                self._stream_taken(effect["table"], [effect["key"]])
             else:
                 table[effect["key"]] = effect["item"]
+                if carries_stream_record(effect["item"]):
+                    self.stream_backlog.setdefault(effect["table"], set()).add(effect["key"])
+        elif kind == "stream_delivered":
+            self._stream_taken(effect["table"], effect["keys"])
         elif kind == "table_deleted":
             self.tables.pop(effect["table"], None)
+            self.stream_backlog.pop(effect["table"], None)
         elif kind == "message":
             message = effect["message"]
             self._drop_message(message["id"])
@@ -102,9 +115,17 @@ class StoreState:
             self.tables.clear()
             self.queues.clear()
             self.buckets.clear()
+            self.stream_backlog.clear()
             self._message_queue.clear()
         else:
             raise ValueError(f"unknown journal effect {kind!r}")
+
+    def _stream_taken(self, table: str, keys: list[str]) -> None:
+        backlog = self.stream_backlog.get(table)
+        if backlog is not None:
+            backlog.difference_update(keys)
+            if not backlog:
+                del self.stream_backlog[table]
 
     def _drop_message(self, message_id: str) -> None:
         queue = self._message_queue.pop(message_id, None)
@@ -123,13 +144,15 @@ class StoreState:
 
     def to_json(self, through_segment: int) -> dict[str, Any]:
         return {"format": SNAPSHOT_FORMAT, "through_segment": through_segment, "tables": self.tables,
-                "queues": self.queues, "buckets": self.buckets}
+                "queues": self.queues, "buckets": self.buckets,
+                "stream_backlog": {table: sorted(keys) for table, keys in self.stream_backlog.items()}}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StoreState:
         if data.get("format") != SNAPSHOT_FORMAT:
             raise ValueError(f"snapshot format {data.get('format')!r} is not {SNAPSHOT_FORMAT}")
-        state = cls(tables=data["tables"], queues=data["queues"], buckets=data["buckets"])
+        state = cls(tables=data["tables"], queues=data["queues"], buckets=data["buckets"],
+                    stream_backlog={table: set(keys) for table, keys in data.get("stream_backlog", {}).items()})
         state._message_queue = {mid: queue for queue, messages in state.queues.items() for mid in messages}
         return state
 

@@ -12,7 +12,13 @@
   what Lambda does within a second of each write, when nothing polls.
 
 Only the records the deployed event source's filter passes are delivered (`passes_filter`,
-leadline/package.py STREAM_ITEM_TYPES)."""
+leadline/package.py STREAM_ITEM_TYPES).
+
+A crash must not lose a record the stream made but the consumer never took (DynamoDB keeps a
+stream for 24 hours; moto's lives in memory): the journal keeps the keys of such items until
+`StreamDelivery.taken` reports them (state.py `stream_backlog`), and the next start writes those
+items' records again (moto_state.restore_items). The consumer is idempotent, so a record taken
+just before the crash and made again does no harm."""
 
 from __future__ import annotations
 
@@ -55,10 +61,21 @@ def lambda_stream_record(raw: dict[str, Any], stream_arn: str) -> dict[str, Any]
     return record
 
 
+def carries_stream_record(item: dict[str, Any]) -> bool:
+    """An item (DynamoDB JSON) whose write makes a record the deployed filter passes."""
+    return (item.get("type") or {}).get("S") in STREAM_ITEM_TYPES
+
+
 def passes_filter(record: dict[str, Any]) -> bool:
     """Lambda's FilterCriteria of the deployed consumer: inserted or changed report items only."""
     image = record.get("dynamodb", {}).get("NewImage") or {}
-    return record.get("eventName") in ("INSERT", "MODIFY") and (image.get("type") or {}).get("S") in STREAM_ITEM_TYPES
+    return record.get("eventName") in ("INSERT", "MODIFY") and carries_stream_record(image)
+
+
+def table_ref(record: dict[str, Any]) -> str:
+    """`region/table` of a delivered record (its eventSourceARN), as the journal names tables."""
+    arn = record["eventSourceARN"].split(":", 5)  # ...:table/NAME/stream/LABEL (the label has colons)
+    return f"{arn[3]}/{arn[5].split('/')[1]}"
 
 
 class TableStream:
@@ -101,11 +118,13 @@ class TableStream:
 
 @dataclass
 class StreamDelivery:
-    """Batches to a handler with Lambda's stream retry rules. `invoke(event)` runs the handler."""
+    """Batches to a handler with Lambda's stream retry rules. `invoke(event)` runs the handler;
+    `taken(records)` hears of the records done with (handled, or skipped after the retries)."""
 
     invoke: Callable[[dict[str, Any]], Any]
     batch_size: int = 100
     max_retries: int = MAX_RETRIES
+    taken: Callable[[list[dict[str, Any]]], None] | None = None
 
     def __post_init__(self) -> None:
         self.pending: list[dict[str, Any]] = []
@@ -124,6 +143,7 @@ class StreamDelivery:
         if first_failed is None:
             self.pending = self.pending[len(batch):]
             self.retries = 0
+            self._taken(batch)
             return True
         self.retries += 1
         if self.retries > self.max_retries:
@@ -133,9 +153,15 @@ class StreamDelivery:
             self.skipped.append(record)
             self.pending = batch[first_failed + 1:] + self.pending[len(batch):]
             self.retries = 0
+            self._taken(batch[:first_failed + 1])
         else:
+            self._taken(batch[:first_failed])
             self.pending = batch[first_failed:] + self.pending[len(batch):]
         return False
+
+    def _taken(self, records: list[dict[str, Any]]) -> None:
+        if self.taken is not None and records:
+            self.taken(records)
 
     def _first_failed(self, batch: list[dict[str, Any]]) -> int | None:
         try:

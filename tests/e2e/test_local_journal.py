@@ -23,6 +23,7 @@ from leadline.local.emulator import LocalMotoServer
 from leadline.local.journal import JournalCorrupt, encode_line, read_segment
 from leadline.local.persistence import Persistence
 from leadline.local.sqs_journal import message_record
+from leadline.local.streams import StreamDelivery, TableStream
 from tests.e2e.conftest import free_port
 
 pytestmark = pytest.mark.e2e
@@ -236,3 +237,37 @@ def test_snapshot_files_of_the_earlier_version_are_imported(tmp_path: Path) -> N
     assert state.counts() == {"items": 1, "messages": 0, "objects": 1}
     assert not list(tmp_path.glob("dynamodb-*.json")) and (tmp_path / "snapshot.json").exists()
     assert Persistence(tmp_path, REGION).recover().counts() == {"items": 1, "messages": 0, "objects": 1}
+
+
+def test_stream_records_the_consumer_had_not_taken_are_made_again_after_a_crash(
+        tmp_path: Path, started: list[Emulator]) -> None:
+    first = Emulator(tmp_path)
+    started.append(first)
+    for n in range(1, 5):
+        first.ddb.put_item(TableName=TABLE, Item={"PK": {"S": "R"}, "SK": {"S": str(n)}, "type": {"S": "report_event"}})
+    first.ddb.put_item(TableName=TABLE, Item={"PK": {"S": "L"}, "SK": {"S": "1"}, "type": {"S": "lead"}})
+    records = TableStream(first.ddb, first.client("dynamodbstreams"), TABLE).read()
+    assert [r["dynamodb"]["Keys"]["SK"]["S"] for r in records] == ["1", "2", "3", "4"]  # the filter's
+
+    def third_fails(event: dict[str, Any]) -> dict[str, Any]:
+        return {"batchItemFailures": [{"itemIdentifier": event["Records"][2]["dynamodb"]["SequenceNumber"]}]}
+
+    delivery = StreamDelivery(third_fails, taken=first.persistence.stream_taken)
+    delivery.offer(records)
+    assert not delivery.deliver_one_batch()  # 1 and 2 taken; 3 and 4 wait for the retry
+    first.crash()
+
+    second = Emulator(tmp_path)
+    started.append(second)
+    again = second.stream_records()
+    assert [(r["eventName"], r["dynamodb"]["Keys"]["SK"]["S"]) for r in again] == [("INSERT", "3"), ("INSERT", "4")]
+    assert len(second.items()) == 5
+    made = TableStream(second.ddb, second.client("dynamodbstreams"), TABLE).read()
+    delivery = StreamDelivery(lambda event: {}, taken=second.persistence.stream_taken)
+    delivery.offer(made)
+    assert delivery.deliver_one_batch()
+    second.stop()  # a clean stop folds the journal: the backlog is empty in the snapshot
+
+    third = Emulator(tmp_path)
+    started.append(third)
+    assert third.stream_records() == [] and len(third.items()) == 5
