@@ -148,14 +148,19 @@ def cmd_console_publish(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_report_rebuild(args: argparse.Namespace) -> int:
-    if args.stack:
-        from leadline.deployed import deps_for, find_stack
+def _stage_deps(args: argparse.Namespace) -> Any:
+    """Deps of the deployed stage named by --stack, else of the running local stack."""
+    if not args.stack:
+        return connect_to_stack()
+    from leadline.deployed import deps_for, find_stack
 
-        deps = deps_for(find_stack(args.stack, args.region))
-        _logs_to_stderr()
-    else:
-        deps = connect_to_stack()
+    deps = deps_for(find_stack(args.stack, args.region))
+    _logs_to_stderr()
+    return deps
+
+
+def cmd_report_rebuild(args: argparse.Namespace) -> int:
+    deps = _stage_deps(args)
     from chalicelib.services.rollups import rebuild
 
     failed = 0
@@ -169,6 +174,22 @@ def cmd_report_rebuild(args: argparse.Namespace) -> int:
             print(f"{account_id}: {len(done.failed_leads)} leads could not be saved (run it again): "
                   f"{', '.join(done.failed_leads[:10])}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def cmd_report_verify(args: argparse.Namespace) -> int:
+    deps = _stage_deps(args)
+    from chalicelib.services.report_check import verify
+
+    differing = 0
+    for account_id in args.account:
+        found = verify(deps, account_id, args.from_, args.to)
+        if found:
+            differing += 1
+            print(f"{account_id}: the rollups differ from the recomputation (run `leadline report rebuild`):")
+            print("\n".join(f"  {d}" for d in found))
+        else:
+            print(f"{account_id}: the rollups equal the recomputation")
+    return 1 if differing else 0
 
 
 def cmd_package(args: argparse.Namespace) -> int:
@@ -230,6 +251,14 @@ def build_parser() -> argparse.ArgumentParser:
                                                        "credentials) instead of the local stack")
     rebuild.add_argument("--region", default=None, help="the stack's region (default: your AWS configuration's)")
     rebuild.set_defaults(func=cmd_report_rebuild)
+    verify = kinds.add_parser("verify", help="compare stores' rollups with the recomputation from their report "
+                                             "events (the dashboard and lead sources); exits 1 when they differ")
+    verify.add_argument("--account", required=True, action="append", help="a store id (repeat for more)")
+    verify.add_argument("--from", dest="from_", type=_day, default=None, help="first day (default: the last 30)")
+    verify.add_argument("--to", type=_day, default=None, help="last day (YYYY-MM-DD)")
+    verify.add_argument("--stack", default=None, help="a deployed stage's CloudFormation stack")
+    verify.add_argument("--region", default=None, help="the stack's region (default: your AWS configuration's)")
+    verify.set_defaults(func=cmd_report_verify)
 
     console = commands.add_parser("console", help="the web console of a deployed stage")
     console_commands = console.add_subparsers(dest="console", required=True)

@@ -15,6 +15,7 @@ from chalicelib.domain.report_events import ReportEvent
 from chalicelib.domain.reports import figures
 from chalicelib.domain.reports.fold import fold, fold_events
 from chalicelib.domain.reports.rollup import RollupDayChanged, store_slice
+from chalicelib.services.report_check import verify
 from chalicelib.services.rollups import apply_items, rebuild
 from tests.fakes import FakeDeps, FakeRollupStore, fake_deps
 from tests.unit.test_reports_golden import AS_OF, NAMES, A, B, C, main_history, main_window
@@ -97,3 +98,25 @@ def test_the_rebuild_makes_the_same_rollup_and_again_changes_nothing() -> None:
     assert _dashboard_from_rollups(deps) == _expected()
     again = rebuild(deps, "acc_main", date(2026, 10, 29))
     assert (again.ledgers_changed, again.days_written, again.stale_entries_dropped) == (0, 0, 0)
+
+
+def test_verify_finds_what_the_consumer_never_applied() -> None:
+    deps = fake_deps()
+    deps.fixed_clock.set(AS_OF)
+    deps.state.accounts["acc_main"] = Account(account_id="acc_main", group_id="grp_1", name="Main",
+                                              timezone="America/New_York", created_at=AS_OF, updated_at=AS_OF)
+    events = main_history().events
+    deps.state.reports.extend(ReportEvent.model_validate(e) for e in events)
+    first, last = date(2026, 10, 30), date(2026, 11, 2)
+    assert not apply_items(deps, _records()).failed_leads
+    assert verify(deps, "acc_main", first, last) == []
+
+    # A stream record the consumer never applied (a lost record): an acceptance within the window.
+    lost = next(e for e in events if e["kind"] == "offer_accepted" and "2026-10-31" <= e["at"] < "2026-11-02")
+    deps.state.ledgers.clear()
+    deps.state.rollup_days.clear()
+    assert not apply_items(deps, [r for r in _records() if r["event_id"] != lost["event_id"]]).failed_leads
+    found = verify(deps, "acc_main", first, last)
+    assert any(d.startswith("dashboard.accepted: 5 ") for d in found), found
+    rebuild(deps, "acc_main", first)
+    assert verify(deps, "acc_main", first, last) == []
