@@ -26,6 +26,7 @@ The leading underscore keeps bench/run_all.py from running this file as a bench.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -46,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
               "proxy-authorization", "proxy-authenticate"}
 HARNESS_AGENT = "leadline-local-harness"
+_NO_LOCK = contextlib.nullcontext()
 SESV2_PATH = re.compile(r"^/v2/email/(?P<what>[a-z-]+)")
 
 
@@ -97,15 +99,10 @@ class _Proxy(BaseHTTPRequestHandler):
         name = operation(self.command, self.path, headers, body)
         if HARNESS_AGENT in headers.get("user-agent", ""):
             name = "harness." + name
-        upstream = http.client.HTTPConnection("127.0.0.1", self.endpoint.moto_port, timeout=120)
-        try:
-            upstream.request(self.command, self.path, body=body,
-                             headers={k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP})
-            reply = upstream.getresponse()
-            data = reply.read()
-            status, reply_headers = reply.status, reply.getheaders()
-        finally:
-            upstream.close()
+        # moto copies a whole table for a TransactWriteItems and fails when another thread writes to it
+        # meanwhile; DynamoDB calls go through one at a time, as the local stack's own emulator does.
+        with self.endpoint.dynamodb_lock if name.removeprefix("harness.").startswith("dynamodb.") else _NO_LOCK:
+            status, reply_headers, data = self._upstream(body)
         self.endpoint._record(name, data)
         self.send_response(status)
         for key, value in reply_headers:
@@ -115,6 +112,16 @@ class _Proxy(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
+
+    def _upstream(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        upstream = http.client.HTTPConnection("127.0.0.1", self.endpoint.moto_port, timeout=120)
+        try:
+            upstream.request(self.command, self.path, body=body,
+                             headers={k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP})
+            reply = upstream.getresponse()
+            return reply.status, reply.getheaders(), reply.read()
+        finally:
+            upstream.close()
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _forward
 
@@ -131,6 +138,7 @@ class CountingEndpoint:
         self.items_read = 0
         self._last_work = time.monotonic()
         self._lock = threading.Lock()
+        self.dynamodb_lock = threading.Lock()
         self._moto: Any = None
         self._server: ThreadingHTTPServer | None = None
 

@@ -200,7 +200,8 @@ class LocalStack:
 
         # The pollers get their own clients: a long poll must not hold up the app's calls.
         session = boto3.session.Session()
-        stream = TableStream(session.client("dynamodb"), session.client("dynamodbstreams"), settings.table_name)
+        # Lambda polls a stream for free: the stream poller's calls are the stack's own, not the product's.
+        stream = TableStream(_upkeep_client("dynamodb"), _upkeep_client("dynamodbstreams"), settings.table_name)
         self._engine = MappingEngine(
             app, sqs_client=session.client("sqs"), events_client=session.client("events"),
             function_prefix=f"leadline-{settings.stage}-", resource_prefix=f"{settings.queue_prefix}local-",
