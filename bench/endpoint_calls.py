@@ -22,6 +22,7 @@ import json
 import statistics
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,6 +31,15 @@ from _endpoint import CountingEndpoint, LocalStack
 ALWAYS_OPEN = {d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 STORE_NUMBER = "+13125550100"
 TWILIO_TOKEN = "dev-twilio-token"  # the local stack's default (LEADLINE_TWILIO_AUTH_TOKEN)
+
+
+NEW_LEAD = "new lead through the API (first offer included)"
+ACCEPT = "accept an offer (auth included)"
+OPEN_LEAD_SMS = "inbound SMS on an open lead (async work included)"
+NEW_CONTACT_SMS = "inbound SMS from a new contact (lead made and routed)"
+KEYS = {NEW_LEAD: "calls_new_lead_api_end_to_end", ACCEPT: "calls_accept_end_to_end",
+        OPEN_LEAD_SMS: "calls_inbound_sms_open_lead_end_to_end",
+        NEW_CONTACT_SMS: "calls_inbound_sms_new_contact_end_to_end"}
 
 
 def twilio_signature(url: str, form: dict[str, str]) -> str:
@@ -85,45 +95,56 @@ class Scenario:
                                  "X-Twilio-Signature": twilio_signature(url, form)})
 
 
-def measure(endpoint: CountingEndpoint, action: Callable[[], Any]) -> Counter[str]:
+@dataclass
+class Run:
+    during: Counter[str]  # the calls made before the answer came back (the request's own)
+    after: Counter[str]   # what it set off: queue work, timers, consumers
+
+    @property
+    def total(self) -> int:
+        return sum(self.during.values()) + sum(self.after.values())
+
+
+def measure(endpoint: CountingEndpoint, action: Callable[[], Any]) -> Run:
     endpoint.settle_and_take()
     action()
-    return endpoint.settle_and_take()
+    during = endpoint.take()
+    return Run(during, endpoint.settle_and_take())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    results: dict[str, list[Counter[str]]] = {}
+    results: dict[str, list[Run]] = {}
 
     with CountingEndpoint() as endpoint, LocalStack(endpoint.url) as stack:
         scene = Scenario(stack, endpoint)
         for i in range(args.repeat):
-            results.setdefault("new lead through the API (first offer included)", []).append(
-                measure(endpoint, scene.new_lead))
+            results.setdefault(NEW_LEAD, []).append(measure(endpoint, scene.new_lead))
             offer = scene.pending_offer()
-            results.setdefault("accept an offer (auth included)", []).append(
-                measure(endpoint, lambda offer=offer: scene.accept(offer)))
+            results.setdefault(ACCEPT, []).append(measure(endpoint, lambda offer=offer: scene.accept(offer)))
             phone = f"+1312555{scene.serial:04d}"
-            results.setdefault("inbound SMS on an open lead (async work included)", []).append(
+            results.setdefault(OPEN_LEAD_SMS, []).append(
                 measure(endpoint, lambda phone=phone: scene.sms(phone, "Yes, what's the best price?")))
-            results.setdefault("inbound SMS from a new contact (lead made and routed)", []).append(
+            results.setdefault(NEW_CONTACT_SMS, []).append(
                 measure(endpoint, lambda i=i: scene.sms(f"+1773555{i:04d}", "Hi, do you have SUVs?")))
 
-    print(f"AWS calls at the endpoint, median of {args.repeat} (max in brackets), with the calls of the median run:")
+    print(f"AWS calls at the endpoint, median of {args.repeat} (max in brackets): during the request + after it "
+          "(queue work, consumers), with the calls of the median run:")
     for name, runs in results.items():
-        totals = [sum(r.values()) for r in runs]
+        totals = [r.total for r in runs]
         median = statistics.median_low(totals)
         typical = runs[totals.index(median)]
-        detail = ", ".join(f"{op} {n}" for op, n in sorted(typical.items()))
-        print(f"  {name}: {median} [{max(totals)}]  ({detail})")
-    keys = {"new lead through the API (first offer included)": "calls_new_lead_api_end_to_end",
-            "accept an offer (auth included)": "calls_accept_end_to_end",
-            "inbound SMS on an open lead (async work included)": "calls_inbound_sms_open_lead_end_to_end",
-            "inbound SMS from a new contact (lead made and routed)": "calls_inbound_sms_new_contact_end_to_end"}
-    for name, key in keys.items():
-        print(f"BENCH {key}: {statistics.median_low(sum(r.values()) for r in results[name])} calls")
+        during = ", ".join(f"{op} {n}" for op, n in sorted(typical.during.items()))
+        after = ", ".join(f"{op} {n}" for op, n in sorted(typical.after.items()))
+        print(f"  {name}: {median} [{max(totals)}] = {sum(typical.during.values())} during ({during})"
+              f" + {sum(typical.after.values())} after ({after})")
+    for name, key in KEYS.items():
+        runs = results[name]
+        print(f"BENCH {key}: {statistics.median_low(r.total for r in runs)} calls")
+        print(f"BENCH {key.replace('_end_to_end', '_during_request')}: "
+              f"{statistics.median_low(sum(r.during.values()) for r in runs)} calls")
 
 
 if __name__ == "__main__":
