@@ -73,6 +73,9 @@ def test_weights_three_to_one_over_400_leads_give_300_and_100() -> None:
         assert run <= (3 if previous == "usr_a" else 1)
 
 
+# Up to 300 routing decisions an example: on a shared 2-core machine one took 251 ms (the default
+# deadline is 200 ms); the property is about the weights, not the time.
+@settings(deadline=None)
 @given(weights=st.lists(st.integers(min_value=1, max_value=9), min_size=1, max_size=6),
        leads=st.integers(min_value=1, max_value=300))
 def test_weighted_picks_follow_the_weights_within_one_round(weights: list[int], leads: int) -> None:
