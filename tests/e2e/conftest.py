@@ -39,6 +39,18 @@ def clean_env(home: Path) -> dict[str, str]:
     return env
 
 
+def wait_for(check: Any, seconds: float, what: str, poll: float = 0.1) -> Any:
+    """Poll `check` until it gives something truthy (returned) or `seconds` pass (AssertionError)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not there after {seconds} s")
+        time.sleep(poll)
+
+
 def cli(home: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "leadline.cli", *args], cwd=ROOT, env=clean_env(home),
                           capture_output=True, text=True, timeout=timeout, check=False)

@@ -18,7 +18,7 @@ import requests
 
 from chalicelib.clock import parse_time
 from chalicelib.domain.signatures import twilio_signature
-from tests.e2e.conftest import StackProcess, routed_store
+from tests.e2e.conftest import StackProcess, routed_store, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -39,17 +39,6 @@ def sms(stack: StackProcess, sender: str, body: str, sid: str) -> requests.Respo
     params = {"MessageSid": sid, "From": sender, "To": STORE_NUMBER, "Body": body, "NumMedia": "0"}
     signature = twilio_signature("dev-twilio-token", url, {k: [v] for k, v in params.items()})
     return requests.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=10)
-
-
-def wait_for(check: Any, seconds: float, what: str) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not there after {seconds} s")
-        time.sleep(0.1)
 
 
 def test_the_assistant_writes_on_time_stops_on_a_reply_finishes_and_resumes(stack_factory: Any) -> None:
