@@ -40,7 +40,7 @@ from chalicelib.domain.leads import Lead, NewLead
 from chalicelib.domain.timeline import Message
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
-from chalicelib.services.cadence_steps import enrol_on_arrival, set_step_timer
+from chalicelib.services.cadence_steps import enrol_on_arrival, first_step
 from chalicelib.services.lead_changes import change_lead, report_event, score_event, timeline_event
 
 # Ten identical requests at once means up to nine coalescing into one lead at the same moment;
@@ -181,7 +181,7 @@ def _create(deps: Deps, account: Account, data: NewLead, contact: Contact,
         writes.append(_delivery_write(deps, delivery, lead.lead_id, None))
     deps.transactions.commit(writes)
     logger.info("lead created", extra={"lead_id": lead.lead_id, "account_id": account.account_id})
-    set_step_timer(deps, lead)  # first: a first touch due at once goes out while routing runs
+    first_step(deps, lead)  # before routing: a first touch due at once goes out first
     from chalicelib.services.routing import route_new_lead
 
     route_new_lead(deps, lead)

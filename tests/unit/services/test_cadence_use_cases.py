@@ -9,11 +9,21 @@ import pytest
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound
 from chalicelib.domain.inbound import InboundMessage
 from chalicelib.schemas.leads import UpdateLeadRequest
-from chalicelib.services import appointments, cadences, due, inbound, lead_actions, lead_edits, messaging
+from chalicelib.services import (
+    appointments,
+    cadence_steps,
+    cadences,
+    due,
+    inbound,
+    lead_actions,
+    lead_edits,
+    messaging,
+)
 from tests.unit.services.cadence_support import deliver_all, make_cadence, run_timers, step_messages
 from tests.unit.services.shop import STORE_NUMBER, Shop, shop
 
 THREE_STEPS = ((0, "first_touch"), (60, "follow_up"), (3600, "follow_up"))
+LATER_FIRST_TOUCH = ((30, "first_touch"), (60, "follow_up"), (3600, "follow_up"))
 
 
 def sms(s: Shop, body: str, sid: str) -> InboundMessage:
@@ -25,18 +35,17 @@ def cadence_events(s: Shop, lead_id: str) -> list[tuple[str, str | None]]:
     return [(e.data["action"], e.data.get("reason")) for e in s.deps.leads.timeline(lead_id) if e.type == "cadence"]
 
 
-def enrolled_lead(s: Shop) -> str:
-    make_cadence(s, *THREE_STEPS)
+def enrolled_lead(s: Shop, steps: tuple[tuple[int, str], ...] = THREE_STEPS) -> str:
+    make_cadence(s, *steps)
     return s.lead().lead_id
 
 
 def test_a_new_lead_is_enrolled_on_arrival_and_its_first_touch_goes_through_the_outbox() -> None:
     s = shop()
     lead_id = enrolled_lead(s)
-    lead = s.current(lead_id)
-    assert lead.cadence is not None and (lead.cadence.state, lead.cadence.next_step) == ("active", 0)
+    # The first touch went in the change after the one that made the lead (no timer): step 1 waits.
+    assert run_timers(s) == []
     assert cadence_events(s, lead_id) == [("enrolled", None)]
-    assert run_timers(s) == ["sent"]
     assert deliver_all(s) == 1
     [handed] = s.deps.sender.sent  # type: ignore[attr-defined]
     assert handed.body == "Step 0: hi Maria, Ava here" and handed.to == "+13125550177"
@@ -49,10 +58,25 @@ def test_a_new_lead_is_enrolled_on_arrival_and_its_first_touch_goes_through_the_
     assert lead.cadence is not None and (lead.cadence.next_step, lead.cadence.steps_sent) == (1, 1)
 
 
+def test_a_first_touch_that_fails_in_the_request_is_left_to_its_timer(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = shop()
+    make_cadence(s, *THREE_STEPS)
+
+    def busy(*_args: object) -> str:
+        raise RuntimeError("the table is busy")
+
+    monkeypatch.setattr(cadence_steps, "run_step", busy)
+    lead_id = s.lead().lead_id  # the lead is made all the same
+    monkeypatch.undo()
+    assert step_messages(s, lead_id) == []
+    assert run_timers(s) == ["sent"]
+    assert [m["step"] for m in step_messages(s, lead_id)] == [0]
+
+
 def test_steps_follow_their_delays_and_the_last_one_finishes_the_enrolment() -> None:
     s = shop()
     lead_id = enrolled_lead(s)
-    assert run_timers(s) == ["sent"]
+    assert [m["step"] for m in step_messages(s, lead_id)] == [0]
     s.clock.advance(59)
     assert run_timers(s) == []  # not due yet: the timer stays on the queue
     s.clock.advance(1)
@@ -135,13 +159,12 @@ def test_stop_messaging_is_for_managers_and_resume_goes_on_from_the_pending_step
 
 def test_skip_to_follow_up_moves_the_enrolment_and_409s_without_a_follow_up_step() -> None:
     s = shop()
-    lead_id = enrolled_lead(s)
+    lead_id = enrolled_lead(s, LATER_FIRST_TOUCH)
     agent = s.principal(s.agents[0])
     lead = lead_actions.skip_to_follow_up(s.deps, agent, lead_id)
     assert lead.status == "follow_up" and lead.cadence is not None and lead.cadence.next_step == 1
-    assert run_timers(s) == ["noop"]  # the first touch's timer is superseded
     s.clock.advance(60)
-    assert run_timers(s) == ["sent"]
+    assert run_timers(s) == ["noop", "sent"]  # the first touch's timer is superseded
     assert [m["step"] for m in step_messages(s, lead_id)] == [1]
     only_first = make_cadence(s, (0, "first_touch"), name="First only", enroll="manual")
     cadences.enrol_lead(s.deps, agent, lead_id, only_first.cadence_id)
@@ -152,14 +175,13 @@ def test_skip_to_follow_up_moves_the_enrolment_and_409s_without_a_follow_up_step
 
 def test_enrolling_by_hand_replaces_the_active_enrolment_and_delete_removes_it() -> None:
     s = shop()
-    lead_id = enrolled_lead(s)
+    lead_id = enrolled_lead(s, LATER_FIRST_TOUCH)
     agent = s.principal(s.agents[0])
     other = make_cadence(s, (30, "first_touch"), name="Trade-in", enroll="manual")
     lead = cadences.enrol_lead(s.deps, agent, lead_id, other.cadence_id)
     assert lead.cadence is not None and lead.cadence.cadence_id == other.cadence_id
-    assert run_timers(s) == ["noop"]  # the first cadence's first touch never goes
     s.clock.advance(30)
-    assert run_timers(s) == ["sent"]
+    assert run_timers(s) == ["noop", "sent"]  # the first cadence's first touch never goes
     lead = cadences.remove_lead(s.deps, agent, lead_id)
     assert lead.cadence is not None and lead.cadence.state == "finished"  # it had one step: done already
     cadences.enrol_lead(s.deps, agent, lead_id, other.cadence_id)
@@ -171,10 +193,11 @@ def test_enrolling_by_hand_replaces_the_active_enrolment_and_delete_removes_it()
 
 def test_a_deleted_cadence_stops_each_enrolment_at_its_next_step() -> None:
     s = shop()
-    lead_id = enrolled_lead(s)
+    lead_id = enrolled_lead(s, LATER_FIRST_TOUCH)
     assert s.manager is not None
     [made] = s.deps.state.cadences.values()
     cadences.delete_cadence(s.deps, s.principal(s.manager), made.cadence_id)
+    s.clock.advance(30)
     assert run_timers(s) == ["stopped"]
     lead = s.current(lead_id)
     assert lead.cadence is not None and lead.cadence.stop_reason == "cadence_deleted"
@@ -183,8 +206,9 @@ def test_a_deleted_cadence_stops_each_enrolment_at_its_next_step() -> None:
 
 def test_the_sweep_runs_a_step_whose_timer_was_lost() -> None:
     s = shop()
-    lead_id = enrolled_lead(s)
+    lead_id = enrolled_lead(s, LATER_FIRST_TOUCH)
     s.queued("timers")  # the timer is lost
+    s.clock.advance(30)
     assert due.sweep_due(s.deps)["cadence_steps"] == 1
     assert [m["step"] for m in step_messages(s, lead_id)] == [0]
     assert due.sweep_due(s.deps)["cadence_steps"] == 0  # step 1 is not due yet
