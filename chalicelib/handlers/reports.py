@@ -13,6 +13,7 @@ from chalicelib.handlers.http import Call, api, parse_model
 from chalicelib.lazy import lazy_module
 from chalicelib.observability import logger
 from chalicelib.schemas.reports import (
+    AssistantResponse,
     DashboardResponse,
     FilesQuery,
     InternetResponseResponse,
@@ -83,6 +84,13 @@ def get_lead_sources(call: Call) -> Any:
      summary="A row per store of the kind and the group's totals")
 def get_overview(call: Call) -> Any:
     return service.overview(call.deps, call.principal, parse_model(OverviewQuery, call.query))
+
+
+@api(bp, "/reports/assistant", "GET", response=AssistantResponse, query=PERIOD,
+     summary="The cadences' work over the period's leads: enrolled, contacted, engaged ..., and per cadence")
+def get_assistant(call: Call) -> Any:
+    query = parse_model(ReportQuery, call.query)
+    return service.assistant(call.deps, service.query_scope(call.deps, call.principal, query))
 
 
 @api(bp, "/reports/internet-response", "GET", response=InternetResponseResponse,

@@ -186,6 +186,33 @@ class LeadSourcesResponse(BaseModel):
     totals: LeadSourceRow
 
 
+class AssistantCounts(BaseModel):
+    """The cadences' work over the period's leads (domain/reports/assistant.py defines each count)."""
+
+    enrolled: int
+    contacted: int
+    engaged: int
+    engaged_pct: float
+    hot: int
+    appointments: int
+    opted_out: int
+    stopped_by_staff: int
+
+
+class AssistantCadenceRow(AssistantCounts):
+    cadence_id: str
+    name: str
+
+
+class AssistantFigures(AssistantCounts):
+    by_cadence: list[AssistantCadenceRow]
+
+
+class AssistantResponse(AssistantFigures):
+    period: Period
+    account_ids: list[str]
+
+
 class OverviewFigures(BaseModel):
     leads: int
     requests: int
@@ -201,6 +228,7 @@ class OverviewFigures(BaseModel):
     appointments: int
     showed: int
     sold: int
+    assistant: AssistantFigures
 
 
 class OverviewRow(OverviewFigures):

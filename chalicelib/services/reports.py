@@ -14,6 +14,7 @@ from chalicelib.deps import Deps
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.paging import decode_cursor, encode_cursor
+from chalicelib.domain.reports import assistant as assistant_figures
 from chalicelib.domain.reports import csv_files, figures
 from chalicelib.domain.reports.calendar import OpeningCalendar
 from chalicelib.domain.reports.fold import Fold
@@ -157,6 +158,13 @@ def response_time(deps: Deps, scope: Scope, group_by: str, buckets: list[Bucket]
 def lead_sources(deps: Deps, scope: Scope, fold: Fold | None = None) -> dict[str, Any]:
     fold = fold or fold_scope(deps, scope)
     return {"period": scope.period(), "account_ids": scope.account_ids, **figures.lead_sources(fold)}
+
+
+def assistant(deps: Deps, scope: Scope) -> dict[str, Any]:
+    """What the cadences did with the period's leads (the same figures as the overview's `assistant`)."""
+    fold = fold_scope(deps, scope)
+    return {"period": scope.period(), "account_ids": scope.account_ids,
+            **assistant_figures.figures(fold.leads.values())}
 
 
 def overview(deps: Deps, principal: Principal, query: OverviewQuery) -> dict[str, Any]:

@@ -108,7 +108,8 @@ def test_response_time_and_lead_sources(world: World) -> None:
 def test_managers_and_up_only_and_other_tenants_see_nothing(world: World) -> None:
     g = golden(world)
     other = world.tenant("Other Motors", "boss@othermotors.com")
-    for path in ("dashboard", "response-time", "lead-sources", "overview", "internet-response", "stale", "files"):
+    for path in ("dashboard", "response-time", "lead-sources", "overview", "internet-response", "stale", "files",
+                 "assistant"):
         assert world.get(f"/reports/{path}", g.agent_token).status == 403, path
         assert world.get(f"/reports/{path}?account_id={g.account_id}", other.token).status == 404, path
         assert world.get(f"/reports/{path}?account_id=acc_nope", g.manager_token).status == 404, path

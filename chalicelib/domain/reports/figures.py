@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.domain.reports import assistant
 from chalicelib.domain.reports.calendar import OpeningCalendar
 from chalicelib.domain.reports.fold import CONTACT_STATUSES, Fold, LeadFacts
 from chalicelib.domain.reports.stats import Bucket, hours_label, mean, median, pct, rate, seconds
@@ -252,7 +253,7 @@ def _overview_row(leads: list[LeadFacts], fold: Fold, account_ids: set[str],
         "responded": len(times), "within_24h": sum(1 for t in times if t <= DAY_S),
         "mean_response_s": seconds(mean(times)), "median_response_s": seconds(median(times)),
         "appointments": sum(x.appointment for x in leads), "showed": sum(x.showed for x in leads),
-        "sold": sum(x.sold for x in leads),
+        "sold": sum(x.sold for x in leads), "assistant": assistant.figures(leads),
     }
     return row, times
 

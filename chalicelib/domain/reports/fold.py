@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.domain.reports import assistant
 from chalicelib.domain.reports import ledger as L
 from chalicelib.domain.reports.ledger import CONTACT_STATUSES, UNKNOWN_SOURCE, Dated, LeadSummary, to_ms
 from chalicelib.domain.reports.periods import Window, outcome_cutoff
@@ -72,6 +73,8 @@ class LeadFacts:
     comments: dict[str, int] | None = None
     # agents who accepted an offer for or claimed this lead
     acceptors: set[str] | None = None
+    # its cadences (the assistant report), when it was enrolled in any
+    assistant: assistant.AssistantFacts | None = None
 
     @property
     def accepted(self) -> bool:
@@ -187,6 +190,7 @@ def _fold_lead(result: Fold, account_id: str, s: LeadSummary, bounds: Bounds) ->
         if offset < low or offset > high:
             continue
         key = (s.arrival + offset, position)
+        assistant.track(lead, key[0], code, extra)
         if code == L.OFFERED:
             result.agent(str(user)).offered += 1
         elif code in _HOW:

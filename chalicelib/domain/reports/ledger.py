@@ -59,6 +59,9 @@ FEEDBACK = "f"      # feedback by `user`: extra = [contact status or None, 1 if 
 NOTE = "n"          # note_added by `user`
 HOT, SOLD = "H", "S"                                  # status changed to hot / sold
 DELINQUENT, APPOINTMENT, SHOWED = "x", "p", "w"
+# Cadences (the assistant; read by assistant.py): enrolled: extra = [cadence_id, name]; a step went out:
+# extra = cadence_id; stopped: extra = [cadence_id, reason]; resumed after stop-messaging: extra = cadence_id
+ENROLLED, STEP, STOPPED, RESUMED = "e", "k", "z", "u"
 # Only the earliest of these matters at any cutoff (see LeadLedger.summary).
 FIRST_ONLY = frozenset({RESPONSE, HOT, SOLD, DELINQUENT, APPOINTMENT, SHOWED})
 TAKES = frozenset({ACCEPTED, CLAIMED, ASSIGNED})
@@ -100,6 +103,14 @@ def _none(_e: Event) -> Any:
     return None
 
 
+def _cadence(*also: str) -> Callable[[Event], Any]:
+    """A cadence fact's extra: its cadence_id, or [cadence_id, *also]."""
+    def extra(e: Event) -> Any:
+        d = _data(e)
+        return [str(d.get(n) or "") for n in ("cadence_id", *also)] if also else str(d.get("cadence_id") or "")
+    return extra
+
+
 # event kind -> (code or a function choosing it (None: not kept), needs a user, extra)
 Rule = tuple[str | Callable[[Event], str | None], bool, Callable[[Event], Any]]
 _RULES: dict[str, Rule] = {
@@ -118,6 +129,10 @@ _RULES: dict[str, Rule] = {
     "lead_delinquent": (DELINQUENT, False, _none),
     "appointment_created": (APPOINTMENT, False, _none),
     "appointment_showed": (SHOWED, False, _none),
+    "cadence_enrolled": (ENROLLED, False, _cadence("name")),
+    "cadence_step": (STEP, False, _cadence()),
+    "cadence_stopped": (STOPPED, False, _cadence("reason")),
+    "cadence_resumed": (RESUMED, False, _cadence()),
 }
 KEPT_KINDS = frozenset(_RULES)
 
