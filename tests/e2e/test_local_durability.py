@@ -19,7 +19,7 @@ import requests
 
 from chalicelib.clock import parse_time
 from chalicelib.domain.signatures import twilio_signature
-from tests.e2e.conftest import Http, StackProcess, cli, routed_store
+from tests.e2e.conftest import Http, StackProcess, cli, routed_store, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -74,17 +74,6 @@ def stream(stack: StackProcess, http: Http, account_id: str, agent_token: str, a
         except requests.RequestException:
             pass  # the stack is down: not acknowledged, nothing to find later
         stop.wait(PACE_SECONDS)
-
-
-def wait_for(check: Any, seconds: float, what: str) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not there after {seconds} s")
-        time.sleep(0.2)
 
 
 def test_kill_9_mid_stream_loses_no_acknowledged_lead_message_or_timer(stack_factory: Any) -> None:
