@@ -678,6 +678,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/reports/assistant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The cadences' work over the period's leads: enrolled, contacted, engaged ..., and per cadence */
+        get: operations["get_assistant"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/reports/dashboard": {
         parameters: {
             query?: never;
@@ -1113,6 +1130,74 @@ export interface components {
         AssignRequest: {
             /** User Id */
             user_id: string;
+        };
+        /** AssistantCadenceRow */
+        AssistantCadenceRow: {
+            /** Appointments */
+            appointments: number;
+            /** Cadence Id */
+            cadence_id: string;
+            /** Contacted */
+            contacted: number;
+            /** Engaged */
+            engaged: number;
+            /** Engaged Pct */
+            engaged_pct: number;
+            /** Enrolled */
+            enrolled: number;
+            /** Hot */
+            hot: number;
+            /** Name */
+            name: string;
+            /** Opted Out */
+            opted_out: number;
+            /** Stopped By Staff */
+            stopped_by_staff: number;
+        };
+        /** AssistantFigures */
+        AssistantFigures: {
+            /** Appointments */
+            appointments: number;
+            /** By Cadence */
+            by_cadence: components["schemas"]["AssistantCadenceRow"][];
+            /** Contacted */
+            contacted: number;
+            /** Engaged */
+            engaged: number;
+            /** Engaged Pct */
+            engaged_pct: number;
+            /** Enrolled */
+            enrolled: number;
+            /** Hot */
+            hot: number;
+            /** Opted Out */
+            opted_out: number;
+            /** Stopped By Staff */
+            stopped_by_staff: number;
+        };
+        /** AssistantResponse */
+        AssistantResponse: {
+            /** Account Ids */
+            account_ids: string[];
+            /** Appointments */
+            appointments: number;
+            /** By Cadence */
+            by_cadence: components["schemas"]["AssistantCadenceRow"][];
+            /** Contacted */
+            contacted: number;
+            /** Engaged */
+            engaged: number;
+            /** Engaged Pct */
+            engaged_pct: number;
+            /** Enrolled */
+            enrolled: number;
+            /** Hot */
+            hot: number;
+            /** Opted Out */
+            opted_out: number;
+            period: components["schemas"]["Period"];
+            /** Stopped By Staff */
+            stopped_by_staff: number;
         };
         /** BucketRow */
         BucketRow: {
@@ -2156,6 +2241,7 @@ export interface components {
             accepted: number;
             /** Appointments */
             appointments: number;
+            assistant: components["schemas"]["AssistantFigures"];
             /** Catchall Accepted */
             catchall_accepted: number;
             /** Delinquent */
@@ -2198,6 +2284,7 @@ export interface components {
             account_id: string;
             /** Appointments */
             appointments: number;
+            assistant: components["schemas"]["AssistantFigures"];
             /** Catchall Accepted */
             catchall_accepted: number;
             /** Delinquent */
@@ -6748,6 +6835,89 @@ export interface operations {
             };
             /** @description Bad input; every bad field named in details */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Absent, or in a tenant you cannot see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_assistant: {
+        parameters: {
+            query?: {
+                /** @description one store (default: every store you can see) */
+                account_id?: string;
+                /** @description YYYY-MM-DD, in the store's timezone (default: 29 days before `to`) */
+                from?: string;
+                /** @description YYYY-MM-DD, included (default: today in the store's timezone) */
+                to?: string;
+                /** @description ISO 8601 time: count outcomes up to this instant (default: now) */
+                as_of?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssistantResponse"];
+                };
+            };
+            /** @description Bad input; every bad field named in details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or bad token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
