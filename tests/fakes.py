@@ -730,6 +730,9 @@ class FakeNotificationStore:
     def add(self, notification: Notification, ttl: int) -> None:
         self.state.notifications.setdefault(notification.user_id, {})[notification.notification_id] = notification
 
+    def added(self, notification: Notification, ttl: int) -> changes.Write:
+        return FakeWrite(_always, lambda: self.add(notification, ttl))
+
     def page(self, user_id: str, limit: int, cursor: str | None,
              unread_only: bool = False) -> tuple[list[Notification], str | None]:
         """Newest first; like a Query with a filter, `limit` counts what was examined, not what is kept."""

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.errors import Forbidden, NotFound
+
+if TYPE_CHECKING:
+    from chalicelib.domain.users import User
 
 
 class Role(StrEnum):
@@ -32,6 +36,9 @@ class Principal:
     name: str = ""
     # For a group_admin: every account of the group (filled by the authenticator).
     group_account_ids: frozenset[str] = field(default_factory=frozenset)
+    # The user record this principal was read from (the authenticator's): a use case that needs the
+    # caller's own record (notification preferences, phone) takes it from here instead of reading it again.
+    record: User | None = field(default=None, compare=False, repr=False)
 
     @property
     def visible_account_ids(self) -> frozenset[str]:

@@ -35,7 +35,7 @@ class User(BaseModel):
         return Principal(
             user_id=self.user_id, group_id=self.group_id, role=self.role,
             account_ids=frozenset(self.account_ids), restricted=self.restricted,
-            email=self.email, name=self.name, group_account_ids=group_account_ids,
+            email=self.email, name=self.name, group_account_ids=group_account_ids, record=self,
         )
 
 

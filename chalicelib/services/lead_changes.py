@@ -38,13 +38,16 @@ def change_lead(deps: Deps, lead_id: str, decide: Callable[[Lead], Change[T] | N
 
 def decide_and_save(deps: Deps, lead_id: str, decide: Callable[[Lead, int], Change[T] | None], *,
                     attempts: int = ATTEMPTS, touch: bool = False,
-                    retry_on: tuple[type[LostRace], ...] = (LeadChanged,), busy: str = BUSY) -> Saved[T]:
+                    retry_on: tuple[type[LostRace], ...] = (LeadChanged,), busy: str = BUSY,
+                    known: Lead | None = None) -> Saved[T]:
     """`change_lead` for decisions that read more than the lead: `decide(lead, attempt)` learns which
     attempt it is (0 first: what the caller read before is still fresh; later: read it again), and
     every conflict of `retry_on` (e.g. LostRace: an offer or rotation moved too) means deciding again.
-    After `attempts` lost races, a 409 `busy`."""
+    After `attempts` lost races, a 409 `busy`. `known`: the lead as the caller just wrote it, decided
+    on without reading it first (the save is conditional on its version: if it moved on, the lead is
+    read again and decided again)."""
     for attempt in range(attempts):
-        before = deps.leads.require(lead_id)
+        before = known if attempt == 0 and known is not None else deps.leads.require(lead_id)
         change = decide(before, attempt)
         if change is None:
             return Saved(before)

@@ -4,10 +4,12 @@ the outbox queue (so a slow mail server never slows a request), per user prefere
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from chalicelib.clock import iso
 from chalicelib.deps import Deps
+from chalicelib.domain.changes import Write
 from chalicelib.domain.notifications import Notification
 from chalicelib.domain.tenancy import Principal
 from chalicelib.domain.users import User
@@ -20,29 +22,56 @@ NOTIFICATION_DAYS = 90
 DELIVERED_DAYS = 7
 
 
-def notify(deps: Deps, users: Iterable[User], kind: str, text: str, lead_id: str | None = None,
-           account_id: str | None = None) -> list[Notification]:
+@dataclass
+class Notices:
+    """Notifications decided before they are written: the in-app ones can be writes of the caller's
+    transaction (`writes`), the email and SMS ones are queued once it has committed (`send_deliveries`)."""
+
+    ttl: int
+    sent: list[Notification] = field(default_factory=list)
+    in_app: list[Notification] = field(default_factory=list)
+    deliveries: list[DeliverNotification] = field(default_factory=list)
+
+    def writes(self, deps: Deps) -> list[Write]:
+        return [deps.notifications.added(note, self.ttl) for note in self.in_app]
+
+
+def notices(deps: Deps, users: Iterable[User], kind: str, text: str, lead_id: str | None = None,
+            account_id: str | None = None, into: Notices | None = None) -> Notices:
+    """What telling `users` takes, per their preferences (added to `into`, if given)."""
     now = deps.clock.now()
     ttl = int((now + timedelta(days=NOTIFICATION_DAYS)).timestamp())
-    sent: list[Notification] = []
-    deliveries: list[DeliverNotification] = []
+    found = into if into is not None else Notices(ttl)
     for user in users:
         if user.deleted:
             continue
         note = Notification(notification_id=new_id("ntf", now), user_id=user.user_id, kind=kind,  # type: ignore[arg-type]
                             text=text, at=iso(now), lead_id=lead_id, account_id=account_id)
         if user.notify.in_app:
-            deps.notifications.add(note, ttl)
+            found.in_app.append(note)
         if user.notify.email:
-            deliveries.append(DeliverNotification(channel="email", to=user.email, text=text, subject=_subject(kind),
-                                                  notification_id=note.notification_id))
+            found.deliveries.append(DeliverNotification(channel="email", to=user.email, text=text,
+                                                        subject=_subject(kind), notification_id=note.notification_id))
         if user.notify.sms and user.phone:
-            deliveries.append(DeliverNotification(channel="sms", to=user.phone, text=text,
-                                                  notification_id=note.notification_id, account_id=account_id))
-        sent.append(note)
+            found.deliveries.append(DeliverNotification(channel="sms", to=user.phone, text=text,
+                                                        notification_id=note.notification_id, account_id=account_id))
+        found.sent.append(note)
+    return found
+
+
+def send_deliveries(deps: Deps, deliveries: list[DeliverNotification]) -> None:
     if deliveries:
         deps.queues.send_batch("outbox", [d.model_dump(mode="json", exclude_none=True) for d in deliveries])
-    return sent
+
+
+def notify(deps: Deps, users: Iterable[User], kind: str, text: str, lead_id: str | None = None,
+           account_id: str | None = None) -> list[Notification]:
+    """Tell `users` now (in-app notifications written, email and SMS queued)."""
+    found = notices(deps, users, kind, text, lead_id, account_id)
+    for note in found.in_app:
+        deps.notifications.add(note, found.ttl)
+    send_deliveries(deps, found.deliveries)
+    return found.sent
 
 
 def _subject(kind: str) -> str:

@@ -14,6 +14,7 @@ from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.leads import Lead
 from chalicelib.domain.routing import Offer
 from chalicelib.domain.tenancy import Principal
+from chalicelib.domain.users import User
 from chalicelib.observability import logger
 from chalicelib.schemas.queues import RouteLead
 from chalicelib.services.routing_transition import Applied, Decided, after_commit, load_pool, transition
@@ -29,20 +30,21 @@ def route_new_lead(deps: Deps, lead: Lead) -> None:
 
     A failure here must not lose the lead: it is retried through the timers queue."""
     try:
-        start_routing(deps, lead)
+        start_routing(deps, lead, just_created=True)
     except Exception:
         logger.exception("routing did not start; retrying through the timers queue", extra={"lead_id": lead.lead_id})
         send_timer(deps, RouteLead(lead_id=lead.lead_id), delay_seconds=ROUTE_RETRY_SECONDS)
 
 
-def start_routing(deps: Deps, lead: Lead) -> Applied | None:
+def start_routing(deps: Deps, lead: Lead, *, just_created: bool = False) -> Applied | None:
+    """`just_created`: `lead` is as intake wrote it a moment ago, so it is not read again."""
     pool = load_pool(deps, lead.account_id, lead.group_id)
 
     def decide(current: Lead, _attempt: int) -> Decided:
         ctx = pool.context(deps, current.account_id)
         return Decided(rules.start(current, ctx, deps.clock.now()), ctx)
 
-    applied = transition(deps, lead.lead_id, decide)
+    applied = transition(deps, lead.lead_id, decide, known=lead if just_created else None, people=pool.users)
     if applied is not None:
         after_commit(deps, applied)
     return applied
@@ -64,7 +66,7 @@ def expire_offer(deps: Deps, offer_id: str) -> str:
         return Decided(rules.time_out(lead, current, ctx, deps.clock.now()), ctx)
 
     try:
-        applied = transition(deps, offer.lead_id, decide)
+        applied = transition(deps, offer.lead_id, decide, people=pool.users)
     except NotFound:
         deps.routing.decide_offer(rules.OfferDecision(offer_id, "superseded", "expired"), iso(now))
         return "superseded"
@@ -92,7 +94,7 @@ def open_for_lead(deps: Deps, lead_id: str) -> str:
         return Decided(rules.resume(lead, current, ctx, deps.clock.now()), ctx, current)
 
     try:
-        applied = transition(deps, lead_id, decide)
+        applied = transition(deps, lead_id, decide, people=pool.users)
     except NotFound:
         deps.routing.drop_waiting(waiting)
         return "dropped"
@@ -104,6 +106,11 @@ def open_for_lead(deps: Deps, lead_id: str) -> str:
 
 
 # -- agent actions ---------------------------------------------------------------------------
+
+def _own_record(actor: Principal) -> dict[str, User]:
+    """The caller's user record as the authenticator read it (none: read it when needed)."""
+    return {actor.user_id: actor.record} if actor.record is not None else {}
+
 
 def _own_offer(deps: Deps, actor: Principal, offer_id: str) -> Offer:
     offer = deps.routing.offer(offer_id)
@@ -121,7 +128,7 @@ def accept_offer(deps: Deps, actor: Principal, offer_id: str) -> Lead:
             raise NotFound("offer not found")
         return Decided(rules.accept(lead, current, actor.user_id, deps.clock.now()))
 
-    applied = transition(deps, offer.lead_id, decide)
+    applied = transition(deps, offer.lead_id, decide, people=_own_record(actor))
     if applied is None:  # accept never returns a no-op outcome; kept for the type checker
         raise Conflict("the offer is closed", code="offer_closed")
     after_commit(deps, applied)
@@ -139,7 +146,7 @@ def decline_offer(deps: Deps, actor: Principal, offer_id: str, reason: str) -> O
         ctx = pool.context(deps, lead.account_id)
         return Decided(rules.decline(lead, current, actor.user_id, reason, ctx, deps.clock.now()), ctx)
 
-    applied = transition(deps, offer.lead_id, decide)
+    applied = transition(deps, offer.lead_id, decide, people=pool.users)
     if applied is None:
         raise Conflict("the offer is closed", code="offer_closed")
     after_commit(deps, applied)
@@ -165,14 +172,14 @@ def requeue_lead(deps: Deps, actor: Principal, lead_id: str) -> Lead:
     # A restricted agent sees only leads assigned to them, so an unowned delinquent lead is not theirs to claim.
     if not actor.can_see_lead(lead.group_id, lead.account_id, lead.assigned_to):
         raise NotFound("lead not found")
-    user = deps.users.get(actor.user_id)
+    user = actor.record or deps.users.get(actor.user_id)
     if user is None:
         raise NotFound("lead not found")
 
     def decide(current: Lead, _attempt: int) -> Decided:
         return Decided(rules.requeue(current, user))
 
-    applied = transition(deps, lead_id, decide)
+    applied = transition(deps, lead_id, decide, people={user.user_id: user})
     if applied is None:
         raise Conflict("the lead was claimed meanwhile", code="not_delinquent")
     after_commit(deps, applied)

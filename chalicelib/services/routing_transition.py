@@ -10,8 +10,8 @@ is decided again from fresh reads, so it ends as a 409 or a no-op — never a se
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,12 +22,12 @@ from chalicelib.domain.business_hours import BusinessHours
 from chalicelib.domain.changes import Change, Write
 from chalicelib.domain.errors import LostRace
 from chalicelib.domain.leads import Lead
-from chalicelib.domain.routing import Context, Offer, Outcome, RoutingConfig, Waiting
+from chalicelib.domain.routing import Context, Offer, Outcome, Record, RoutingConfig, Waiting
 from chalicelib.domain.tenancy import Role
 from chalicelib.domain.users import User
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
-from chalicelib.schemas.queues import OfferExpiry, Opening
+from chalicelib.schemas.queues import DeliverNotification, OfferExpiry, Opening
 from chalicelib.services.lead_changes import decide_and_save, report_event, score_event, timeline_event
 from chalicelib.services.routing_config import routing_config
 from chalicelib.services.timers import set_timer
@@ -82,6 +82,8 @@ class Made:
     outcome: Outcome
     offer: Offer | None = None
     waiting: Waiting | None = None
+    deliveries: list[DeliverNotification] = field(default_factory=list)
+    untold: list[Record] = field(default_factory=list)  # notices to people the use case had not read
 
 
 @dataclass(frozen=True)
@@ -90,24 +92,35 @@ class Applied:
     outcome: Outcome
     offer: Offer | None = None
     waiting: Waiting | None = None
+    deliveries: list[DeliverNotification] = field(default_factory=list)  # email / SMS notices to queue
+    untold: list[Record] = field(default_factory=list)
 
 
-def transition(deps: Deps, lead_id: str, decide: Callable[[Lead, int], Decided]) -> Applied | None:
+def transition(deps: Deps, lead_id: str, decide: Callable[[Lead, int], Decided], *, known: Lead | None = None,
+               people: Mapping[str, User] | None = None) -> Applied | None:
     """Decide and save one transition; decide again (`attempt` > 0: read again what was read before)
-    after any lost race. None when the rules decided nothing is to be done."""
+    after any lost race. None when the rules decided nothing is to be done. `known`: the lead as the
+    caller just wrote it (not read again; a stale one costs a retry, never a lost write). `people`:
+    the user records the use case has read (its pool's, the caller's): their in-app notifications are
+    writes of the transition's own transaction; anyone else's are sent after it (`after_commit`)."""
 
     def as_change(lead: Lead, attempt: int) -> Change[Made] | None:
         decided = decide(lead, attempt)
         outcome = decided.outcome
         if outcome is None or (not outcome.lead_updates and outcome.step is None):
             return None
-        return _to_change(deps, lead, outcome, decided.context, decided.waiting, deps.clock.now())
+        change = _to_change(deps, lead, outcome, decided.context, decided.waiting, deps.clock.now())
+        if change.result is not None:
+            _tell(deps, lead, change, people or {})
+        return change
 
-    saved = decide_and_save(deps, lead_id, as_change, attempts=ATTEMPTS, retry_on=(LostRace,), busy=BUSY)
+    saved = decide_and_save(deps, lead_id, as_change, attempts=ATTEMPTS, retry_on=(LostRace,), busy=BUSY,
+                            known=known)
     made = saved.result
     if made is None:
         return None
-    return Applied(lead=saved.lead, outcome=made.outcome, offer=made.offer, waiting=made.waiting)
+    return Applied(lead=saved.lead, outcome=made.outcome, offer=made.offer, waiting=made.waiting,
+                   deliveries=made.deliveries, untold=made.untold)
 
 
 def _to_change(deps: Deps, lead: Lead, outcome: Outcome, ctx: Context | None, waiting_before: Waiting | None,
@@ -158,6 +171,44 @@ def _to_change(deps: Deps, lead: Lead, outcome: Outcome, ctx: Context | None, wa
                   result=Made(outcome, new_offer, new_waiting))
 
 
+def _tell(deps: Deps, lead: Lead, change: Change[Made], people: Mapping[str, User]) -> None:
+    """The outcome's notices to people already read: in-app notifications as writes of the change."""
+    from chalicelib.services.notifications import Notices, notices
+
+    made = change.result
+    assert made is not None
+    told: Notices | None = None
+    for notice in made.outcome.notices:
+        if notice.kind == "delinquent":
+            users = _managers(lead, people.values()) if people else None
+        else:
+            user = people.get(notice.user_id or "")
+            users = [user] if user is not None else None
+        if users is None:
+            made.untold.append(notice)
+            continue
+        told = notices(deps, users, notice.kind, _notice_text(lead, notice, made.offer, deps.clock.now()),
+                       lead.lead_id, lead.account_id, into=told)
+    if told is not None:
+        change.writes.extend(told.writes(deps))
+        made.deliveries.extend(told.deliveries)
+
+
+def _managers(lead: Lead, users: Iterable[User]) -> list[User]:
+    return [u for u in users if not u.deleted and u.role in (Role.MANAGER, Role.ADMIN)
+            and lead.account_id in u.account_ids]
+
+
+def _notice_text(lead: Lead, notice: Record, offer: Offer | None, now: datetime) -> str:
+    label = lead.name or "a customer"
+    if notice.kind == "delinquent":
+        return f"Nobody accepted the {lead.source} lead from {label}"
+    if notice.kind == "offer" and offer is not None:
+        seconds = max(0, int((parse_time(offer.expires_at) - now).total_seconds()))
+        return f"New {lead.source} lead from {label}: accept within {seconds // 60}m{seconds % 60:02d}s"
+    return f"The {lead.source} lead from {label} is yours"
+
+
 def after_commit(deps: Deps, applied: Applied) -> None:
     """Timers and notifications: outside the transaction, repeatable, and backed by the sweep."""
     if applied.offer is not None:
@@ -172,28 +223,22 @@ def after_commit(deps: Deps, applied: Applied) -> None:
 
 
 def _send_notices(deps: Deps, applied: Applied) -> None:
-    from chalicelib.services.notifications import notify
+    from chalicelib.services.notifications import notify, send_deliveries
 
     lead = applied.lead
-    label = lead.name or "a customer"
-    for notice in applied.outcome.notices:
+    try:
+        send_deliveries(deps, applied.deliveries)
+    except Exception:
+        logger.exception("routing notification failed", extra={"lead_id": lead.lead_id, "kind": "deliveries"})
+    for notice in applied.untold:
         try:
             if notice.kind == "delinquent":
-                managers = [u for u in deps.users.list_for_group(lead.group_id)
-                            if not u.deleted and u.role in (Role.MANAGER, Role.ADMIN)
-                            and lead.account_id in u.account_ids]
-                notify(deps, managers, "delinquent", f"Nobody accepted the {lead.source} lead from {label}",
-                       lead.lead_id, lead.account_id)
-                continue
-            user = deps.users.get(notice.user_id or "")
-            if user is None:
-                continue
-            if notice.kind == "offer" and applied.offer is not None:
-                seconds = max(0, int((parse_time(applied.offer.expires_at) - deps.clock.now()).total_seconds()))
-                text = f"New {lead.source} lead from {label}: accept within {seconds // 60}m{seconds % 60:02d}s"
+                users = _managers(lead, deps.users.list_for_group(lead.group_id))
             else:
-                text = f"The {lead.source} lead from {label} is yours"
-            notify(deps, [user], notice.kind, text, lead.lead_id, lead.account_id)
+                user = deps.users.get(notice.user_id or "")
+                users = [user] if user is not None else []
+            notify(deps, users, notice.kind, _notice_text(lead, notice, applied.offer, deps.clock.now()),
+                   lead.lead_id, lead.account_id)
         except Exception:
             # The transition is saved; a lost notification must not turn it into an error.
             logger.exception("routing notification failed", extra={"lead_id": lead.lead_id, "kind": notice.kind})

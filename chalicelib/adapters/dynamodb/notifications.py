@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.adapters.dynamodb import keys
-from chalicelib.adapters.dynamodb.table import ConditionFailed, Table, entity_fields
+from chalicelib.adapters.dynamodb.table import ConditionFailed, Table, Write, entity_fields
+from chalicelib.domain import changes
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.notifications import Notification
 from chalicelib.domain.paging import decode_cursor, encode_cursor
+
+
+def _item(notification: Notification, ttl: int) -> dict[str, Any]:
+    return {**keys.notification_key(notification.user_id, notification.notification_id), "type": "notification",
+            **notification.model_dump(mode="json", exclude_none=True), "ttl": ttl}
 
 
 class NotificationRepository:
@@ -14,8 +22,11 @@ class NotificationRepository:
         self.table = table
 
     def add(self, notification: Notification, ttl: int) -> None:
-        self.table.put({**keys.notification_key(notification.user_id, notification.notification_id),
-                        "type": "notification", **notification.model_dump(mode="json", exclude_none=True), "ttl": ttl})
+        self.table.put(_item(notification, ttl))
+
+    def added(self, notification: Notification, ttl: int) -> changes.Write:
+        """`add` as a write of the caller's transaction (the notification lands with what it tells of)."""
+        return Write({"Put": {"Item": _item(notification, ttl)}})
 
     def page(self, user_id: str, limit: int, cursor: str | None,
              unread_only: bool = False) -> tuple[list[Notification], str | None]:
