@@ -7,10 +7,14 @@ python and no arguments; it prints whatever it likes, and one line per key figur
 
 e.g. `BENCH cold_start_ratio: 1.12 x`. This runner collects those lines. A script that
 fails, times out (BENCH_TIMEOUT seconds, default 600) or prints no BENCH line is shown
-as such in the table and the others still run; the exit status is 1 if any script failed."""
+as such in the table and the others still run; the exit status is 1 if any script failed.
+
+bench/baseline.json keeps figures measured before a change worth comparing with (each with
+where and when it was measured); the table shows them in the `before` column."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -19,6 +23,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "bench" / "baseline.json"
 BENCH_LINE = re.compile(r"^BENCH\s+(?P<name>[^:]+?)\s*:\s*(?P<value>\S+)\s*(?P<unit>.*?)\s*$")
 
 
@@ -48,24 +53,33 @@ def run(script: Path, timeout: float) -> tuple[str, list[tuple[str, str, str]], 
     return status, figures, time.perf_counter() - started
 
 
+def baseline() -> dict[str, str]:
+    """figure name -> its value before (bench/baseline.json `figures`)."""
+    if not BASELINE.exists():
+        return {}
+    return {name: str(value) for name, value in json.loads(BASELINE.read_text())["figures"].items()}
+
+
 def main() -> int:
     timeout = float(os.environ.get("BENCH_TIMEOUT", "600"))
-    rows: list[tuple[str, str, str, str, str]] = []
+    before = baseline()
+    rows: list[tuple[str, str, str, str, str, str]] = []
     failed = False
     for script in scripts():
         status, figures, took = run(script, timeout)
         failed |= status not in ("ok", "no BENCH lines")
         summary = f"{status} ({took:.1f} s)"
         if not figures:
-            rows.append((script.name, "-", "-", "", summary))
+            rows.append((script.name, "-", "", "-", "", summary))
         for i, (name, value, unit) in enumerate(figures):
-            rows.append((script.name if i == 0 else "", name, value, unit, summary if i == 0 else ""))
-    header = ("script", "figure", "value", "unit", "status")
+            rows.append((script.name if i == 0 else "", name, before.get(name, ""), value, unit,
+                         summary if i == 0 else ""))
+    header = ("script", "figure", "before", "value", "unit", "status")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     print()
     for row in [header, tuple("-" * w for w in widths), *rows]:
         pairs = enumerate(zip(row, widths, strict=True))
-        cells = [cell.rjust(w) if i == 2 else cell.ljust(w) for i, (cell, w) in pairs]  # values right-aligned
+        cells = [cell.rjust(w) if i in (2, 3) else cell.ljust(w) for i, (cell, w) in pairs]  # values right-aligned
         print("  ".join(cells).rstrip())
     return 1 if failed else 0
 
