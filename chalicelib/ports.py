@@ -104,6 +104,10 @@ class LeadStore(Protocol):
         """The contact key of a store's phone / email / Messenger id: {lead_id, at} or None."""
         ...
 
+    def contacts(self, account_id: str, points: list[tuple[str, str]]) -> dict[str, dict[str, Any] | None]:
+        """`contact` of several (kind, value) points of one store, by kind, read together."""
+        ...
+
     def list_batch(self, account_id: str, plan: ListPlan, position: Position, want: int,
                    max_calls: int = 1, query_limit: int | None = None) -> StoreBatch: ...
 

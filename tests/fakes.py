@@ -333,6 +333,9 @@ class FakeLeadStore:
         found = self.state.contacts.get((account_id, kind, value))
         return {"lead_id": found["lead_id"], "at": found.get("at")} if found else None
 
+    def contacts(self, account_id: str, points: list[tuple[str, str]]) -> dict[str, dict[str, Any] | None]:
+        return {kind: self.contact(account_id, kind, value) for kind, value in points}
+
     def list_batch(self, account_id: str, plan: ListPlan, position: Position, want: int,
                    max_calls: int = 1, query_limit: int | None = None) -> StoreBatch:
         leads = [lead for lead in self.state.leads.values() if lead.account_id == account_id]

@@ -76,7 +76,7 @@ def receive_lead(deps: Deps, account: Account, data: NewLead, *, by: str | None 
             if earlier is not None:
                 return IntakeResult(lead=repo.require(earlier["lead_id"]), created=False,
                                     coalesced_into=earlier.get("coalesced_into"))
-        seen = {kind: repo.contact(account.account_id, kind, value) for kind, value in contact.points()}
+        seen = repo.contacts(account.account_id, contact.points())
         target = _open_lead_to_join(deps, account, seen)
         if target is not None:
             try:

@@ -86,6 +86,17 @@ def test_a_transaction_is_all_or_nothing_and_names_the_first_failed_condition(de
     assert deps.leads.contact("acc_1", "phone", "+13125550177") is None
 
 
+def test_a_leads_contact_points_are_read_together(deps: Deps) -> None:
+    one = _stored(deps, _lead(1))
+    deps.transactions.commit([deps.leads.claim_contact("acc_1", "email", "pat@example.com", one.lead_id, NOW, None),
+                              deps.leads.claim_contact("acc_2", "phone", "+13125550178", one.lead_id, NOW, None)])
+    points = [("phone", "+13125550178"), ("email", "pat@example.com"), ("messenger", "psid-1")]
+    assert deps.leads.contacts("acc_1", points) == {  # the phone is another store's
+        "phone": None, "email": {"lead_id": one.lead_id, "at": NOW}, "messenger": None}
+    assert deps.leads.contacts("acc_2", points[:1]) == {"phone": {"lead_id": one.lead_id, "at": NOW}}
+    assert deps.leads.contacts("acc_2", []) == {}
+
+
 def test_the_timeline_is_oldest_first_by_time_then_by_id(deps: Deps) -> None:
     lead = _stored(deps, _lead())
     clock = FixedClock(NOW)

@@ -168,6 +168,18 @@ class LeadRepository:
         item = self.table.get(keys.contact_key(account_id, kind, value), consistent=True)
         return {"lead_id": item["lead_id"], "at": item.get("at")} if item else None
 
+    def contacts(self, account_id: str, points: list[tuple[str, str]]) -> dict[str, dict[str, Any] | None]:
+        """`contact` for several (kind, value) points of one store in one consistent BatchGetItem, by kind."""
+        if len(points) < 2:
+            return {kind: self.contact(account_id, kind, value) for kind, value in points}
+        wanted = {keys.contact_key(account_id, kind, value)["PK"]: kind for kind, value in points}
+        items = self.table.batch_get([keys.contact_key(account_id, kind, value) for kind, value in points],
+                                     consistent=True)
+        found: dict[str, dict[str, Any] | None] = dict.fromkeys(wanted.values())
+        for item in items:
+            found[wanted[item["PK"]]] = {"lead_id": item["lead_id"], "at": item.get("at")}
+        return found
+
     def claim_contact(self, account_id: str, kind: str, value: str, lead_id: str, at: str,
                       seen_lead_id: str | None) -> Write:
         """Point a contact key at `lead_id`, only if it still is what the caller read: absent, or

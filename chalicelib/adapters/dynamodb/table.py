@@ -114,12 +114,12 @@ class Table:
         raw = resp.get("Item")
         return deserialize(raw) if raw else None
 
-    def batch_get(self, keys: list[dict[str, str]]) -> list[Item]:
+    def batch_get(self, keys: list[dict[str, str]], consistent: bool = False) -> list[Item]:
         found: list[Item] = []
         pending = [serialize(k) for k in keys]
         while pending:
             chunk, pending = pending[:100], pending[100:]
-            request: dict[str, Any] = {self.name: {"Keys": chunk}}
+            request: dict[str, Any] = {self.name: {"Keys": chunk, **({"ConsistentRead": True} if consistent else {})}}
             while request:
                 resp = self._client.batch_get_item(RequestItems=request)
                 found.extend(deserialize(i) for i in resp.get("Responses", {}).get(self.name, []))
