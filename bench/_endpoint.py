@@ -103,7 +103,7 @@ class _Proxy(BaseHTTPRequestHandler):
         # meanwhile; DynamoDB calls go through one at a time, as the local stack's own emulator does.
         with self.endpoint.dynamodb_lock if name.removeprefix("harness.").startswith("dynamodb.") else _NO_LOCK:
             status, reply_headers, data = self._upstream(body)
-        self.endpoint._record(name, data)
+        self.endpoint._record(name, data, body)
         self.send_response(status)
         for key, value in reply_headers:
             if key.lower() not in HOP_BY_HOP and key.lower() != "content-length":
@@ -136,6 +136,7 @@ class CountingEndpoint:
         self.idle_receives = 0
         self.harness_calls = 0
         self.items_read = 0
+        self.units: Counter[str] = Counter()
         self._last_work = time.monotonic()
         self._lock = threading.Lock()
         self.dynamodb_lock = threading.Lock()
@@ -167,20 +168,28 @@ class CountingEndpoint:
         if self._moto is not None:
             self._moto.stop()
 
-    def _record(self, name: str, data: bytes) -> None:
+    def _record(self, name: str, data: bytes, body: bytes = b"") -> None:
         if name.startswith("harness."):
             with self._lock:
                 self.harness_calls += 1
             return
         idle = name == "sqs.ReceiveMessage" and not _has_messages(data)
         scanned = _scanned_count(data) if name in ("dynamodb.Query", "dynamodb.Scan") else 0
+        units = _item_units(name, body, data, scanned) if name.startswith("dynamodb.") else Counter()
         with self._lock:
             if idle:
                 self.idle_receives += 1
                 return
             self.calls[name] += 1
+            self.units.update(units)
             self.items_read += scanned
             self._last_work = time.monotonic()
+
+    def take_units(self) -> Counter[str]:
+        """Items read and written since the last take_units (`_item_units`): what DynamoDB bills by."""
+        with self._lock:
+            taken, self.units = self.units, Counter()
+        return taken
 
     def take(self) -> Counter[str]:
         """The calls since the last take (idle receives left out); starts a new count."""
@@ -215,6 +224,30 @@ def _has_messages(data: bytes) -> bool:
         except ValueError:
             return True
     return "<Message>" in text
+
+
+def _item_units(name: str, body: bytes, data: bytes, scanned: int) -> Counter[str]:
+    """Items a DynamoDB call read and wrote, by how DynamoDB bills them: `read` (a GetItem or a
+    BatchGetItem key, a Query's scanned items; on-demand bills per 4 KB), `written` (per 1 KB) and
+    `written_in_transactions` (twice the units). Index copies are not counted here."""
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError:
+        return Counter()
+    action = name.split(".", 1)[1]
+    if action == "GetItem":
+        return Counter(read=1)
+    if action == "BatchGetItem":
+        return Counter(read=sum(len(t.get("Keys", [])) for t in request.get("RequestItems", {}).values()))
+    if action in ("Query", "Scan"):
+        return Counter(read=max(1, scanned))
+    if action in ("PutItem", "UpdateItem", "DeleteItem"):
+        return Counter(written=1)
+    if action == "BatchWriteItem":
+        return Counter(written=sum(len(w) for w in request.get("RequestItems", {}).values()))
+    if action == "TransactWriteItems":
+        return Counter(written_in_transactions=len(request.get("TransactItems", [])))
+    return Counter()
 
 
 def _scanned_count(data: bytes) -> int:

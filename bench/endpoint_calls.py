@@ -37,7 +37,9 @@ NEW_LEAD = "new lead through the API (first offer included)"
 ACCEPT = "accept an offer (auth included)"
 OPEN_LEAD_SMS = "inbound SMS on an open lead (async work included)"
 NEW_CONTACT_SMS = "inbound SMS from a new contact (lead made and routed)"
+REPLY = "agent's SMS reply (outbox queue and send included)"
 KEYS = {NEW_LEAD: "calls_new_lead_api_end_to_end", ACCEPT: "calls_accept_end_to_end",
+        REPLY: "calls_agent_reply_end_to_end",
         OPEN_LEAD_SMS: "calls_inbound_sms_open_lead_end_to_end",
         NEW_CONTACT_SMS: "calls_inbound_sms_new_contact_end_to_end"}
 
@@ -85,6 +87,10 @@ class Scenario:
         offer_id, token = offer
         self.stack.http("POST", f"/offers/{offer_id}/accept", token=token)
 
+    def reply(self, lead_id: str, token: str) -> None:
+        self.stack.http("POST", f"/leads/{lead_id}/messages", {"body": "It is! Want to come see it today?"},
+                        token=token)
+
     def sms(self, sender: str, body: str) -> None:
         self.serial += 1
         url = self.stack.url + "/webhooks/twilio/sms"
@@ -99,6 +105,7 @@ class Scenario:
 class Run:
     during: Counter[str]  # the calls made before the answer came back (the request's own)
     after: Counter[str]   # what it set off: queue work, timers, consumers
+    units: Counter[str]   # DynamoDB items read / written in all of it (bench/_endpoint._item_units)
 
     @property
     def total(self) -> int:
@@ -107,9 +114,11 @@ class Run:
 
 def measure(endpoint: CountingEndpoint, action: Callable[[], Any]) -> Run:
     endpoint.settle_and_take()
+    endpoint.take_units()
     action()
     during = endpoint.take()
-    return Run(during, endpoint.settle_and_take())
+    after = endpoint.settle_and_take()
+    return Run(during, after, endpoint.take_units())
 
 
 def main() -> None:
@@ -121,9 +130,12 @@ def main() -> None:
     with CountingEndpoint() as endpoint, LocalStack(endpoint.url) as stack:
         scene = Scenario(stack, endpoint)
         for i in range(args.repeat):
-            results.setdefault(NEW_LEAD, []).append(measure(endpoint, scene.new_lead))
+            made: dict[str, Any] = {}
+            results.setdefault(NEW_LEAD, []).append(measure(endpoint, lambda made=made: made.update(scene.new_lead())))
             offer = scene.pending_offer()
             results.setdefault(ACCEPT, []).append(measure(endpoint, lambda offer=offer: scene.accept(offer)))
+            results.setdefault(REPLY, []).append(
+                measure(endpoint, lambda made=made, token=offer[1]: scene.reply(made["lead_id"], token)))
             phone = f"+1312555{scene.serial:04d}"
             results.setdefault(OPEN_LEAD_SMS, []).append(
                 measure(endpoint, lambda phone=phone: scene.sms(phone, "Yes, what's the best price?")))
@@ -138,8 +150,9 @@ def main() -> None:
         typical = runs[totals.index(median)]
         during = ", ".join(f"{op} {n}" for op, n in sorted(typical.during.items()))
         after = ", ".join(f"{op} {n}" for op, n in sorted(typical.after.items()))
+        units = ", ".join(f"{kind} {n}" for kind, n in sorted(typical.units.items()))
         print(f"  {name}: {median} [{max(totals)}] = {sum(typical.during.values())} during ({during})"
-              f" + {sum(typical.after.values())} after ({after})")
+              f" + {sum(typical.after.values())} after ({after}); DynamoDB items: {units}")
     for name, key in KEYS.items():
         runs = results[name]
         print(f"BENCH {key}: {statistics.median_low(r.total for r in runs)} calls")
