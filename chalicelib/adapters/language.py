@@ -7,9 +7,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from chalicelib.domain.inbound import LANGUAGE_MIN_LETTERS as MIN_LETTERS
+
 LANGUAGES = ("ENGLISH", "SPANISH", "FRENCH", "PORTUGUESE", "CHINESE", "VIETNAMESE")
-# Fewer letters than this says too little ("ok", "yes") to tell one language from another.
-MIN_LETTERS = 6
 
 
 @lru_cache(maxsize=1)

@@ -102,9 +102,14 @@ def _answer_help(change: Change[OutboxMessage], lead: Lead, msg: InboundMessage,
                                       created_at=asked_at)
 
 
+# Fewer letters than this says too little ("ok", "yes") to tell one language from another: such a
+# message is not worth a detection job (adapters/language.py answers None for it anyway).
+LANGUAGE_MIN_LETTERS = 6
+
+
 def wants_language(lead: Lead, msg: InboundMessage, keyword: Consent | None) -> bool:
-    """Detect the lead's language from this message: words (not a keyword) on a lead with none yet."""
-    return keyword is None and lead.language is None and bool(msg.body.strip())
+    """Detect the lead's language from this message: enough words (not a keyword) on a lead with none yet."""
+    return keyword is None and lead.language is None and sum(ch.isalpha() for ch in msg.body) >= LANGUAGE_MIN_LETTERS
 
 
 def new_lead_request(msg: InboundMessage) -> NewLead:

@@ -72,6 +72,7 @@ def test_consent_keywords_language_and_the_new_lead_request() -> None:
     assert inbound.wants_language(_lead(), _msg("¿Todavía está disponible?"), None)
     assert not inbound.wants_language(_lead(language="es"), _msg("hola"), None)
     assert not inbound.wants_language(_lead(), _msg("   "), None)
+    assert not inbound.wants_language(_lead(), _msg("ok 👍"), None)  # too little to tell: no detection job
     request = inbound.new_lead_request(_msg("Trucks?"))
     assert (request.source, request.channel, request.phone, request.provider_message_id) == \
         ("SMS", "sms", "+13125550177", "SM1")
