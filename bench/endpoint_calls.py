@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+import _prices as price
 from _endpoint import CountingEndpoint, LocalStack
 
 ALWAYS_OPEN = {d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -112,6 +113,57 @@ class Run:
         return sum(self.during.values()) + sum(self.after.values())
 
 
+# Lambda time per API request, p50 ms measured in-process over moto on an idle machine (README
+# "Benchmarks": bench/hot_routes.py, bench/inbound_sms.py); real DynamoDB answers in a few ms, so
+# these are on the high side. A queue or stream consumer invocation is taken as CONSUMER_MS.
+API_MS = {"new lead": 229, "accept": 167, "reply": 194, "webhook": 66}
+CONSUMER_MS = 100
+LAMBDA_GB = 0.5  # .chalice/config.json lambda_memory_size
+
+
+def path_cost(run: Run, api_requests: int, api_ms: int) -> dict[str, float]:
+    """Dollars of one run of a path, per service (bench/_prices.py)."""
+    calls = run.during + run.after
+    consumer_runs = calls["sqs.ReceiveMessage"] + (1 if run.after["dynamodb.BatchGetItem"] else 0)
+    write_units = run.units["written"] + 2 * run.units["written_in_transactions"]
+    seconds = (api_requests * api_ms + consumer_runs * CONSUMER_MS) / 1000
+    return {
+        "dynamodb": write_units * price.DYNAMODB_WRU + run.units["read"] * price.DYNAMODB_RRU,
+        "lambda": (api_requests + consumer_runs) * price.LAMBDA_REQUEST + LAMBDA_GB * seconds * price.LAMBDA_GB_SECOND,
+        "sqs": sum(n for op, n in calls.items() if op.startswith("sqs.")) * price.SQS_REQUEST,
+        "api_gateway": api_requests * price.API_GATEWAY_REST_CALL,
+        "ses": calls["ses.SendEmail"] * price.SES_EMAIL + calls["ses.SendRawEmail"] * price.SES_EMAIL,
+        "s3": calls["s3.PUT"] * price.S3_PUT + calls["s3.GET"] * price.S3_GET,
+    }
+
+
+# A lead's life as the cost table counts it: its arrival, one accepted offer, three customer SMS and
+# three agent replies (a web lead; an SMS lead's first message is its arrival).
+LIVES = {"web": {NEW_LEAD: 1, ACCEPT: 1, OPEN_LEAD_SMS: 3, REPLY: 3},
+         "sms": {NEW_CONTACT_SMS: 1, ACCEPT: 1, OPEN_LEAD_SMS: 2, REPLY: 3}}
+PATH_API = {NEW_LEAD: (1, API_MS["new lead"]), ACCEPT: (1, API_MS["accept"]), REPLY: (1, API_MS["reply"]),
+            OPEN_LEAD_SMS: (1, API_MS["webhook"]), NEW_CONTACT_SMS: (1, API_MS["webhook"])}
+
+
+def cost_table(results: dict[str, list[Run]]) -> None:
+    typical = {}
+    for name, runs in results.items():
+        totals = [r.total for r in runs]
+        typical[name] = runs[totals.index(statistics.median_low(totals))]
+    for life, steps in LIVES.items():
+        per_service: dict[str, float] = {}
+        calls = 0
+        for name, times in steps.items():
+            calls += typical[name].total * times
+            for service, dollars in path_cost(typical[name], *PATH_API[name]).items():
+                per_service[service] = per_service.get(service, 0.0) + dollars * times
+        total = sum(per_service.values())
+        detail = ", ".join(f"{service} ${dollars * 1000:.3f}" for service, dollars in per_service.items() if dollars)
+        print(f"  a {life} lead ({calls} AWS calls): ${total * 1000:.3f} per 1,000 leads ({detail})")
+        print(f"BENCH calls_per_{life}_lead: {calls} calls")
+        print(f"BENCH dollars_per_1000_{life}_leads: {total * 1000:.3f} USD")
+
+
 def measure(endpoint: CountingEndpoint, action: Callable[[], Any]) -> Run:
     endpoint.settle_and_take()
     endpoint.take_units()
@@ -153,6 +205,8 @@ def main() -> None:
         units = ", ".join(f"{kind} {n}" for kind, n in sorted(typical.units.items()))
         print(f"  {name}: {median} [{max(totals)}] = {sum(typical.during.values())} during ({during})"
               f" + {sum(typical.after.values())} after ({after}); DynamoDB items: {units}")
+    print("What a lead costs on AWS, us-east-1 on-demand list prices (bench/_prices.py; assumptions in README):")
+    cost_table(results)
     for name, key in KEYS.items():
         runs = results[name]
         print(f"BENCH {key}: {statistics.median_low(r.total for r in runs)} calls")
