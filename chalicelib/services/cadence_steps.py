@@ -35,19 +35,21 @@ def set_step_timer(deps: Deps, lead: Lead) -> None:
                                 due_at=enrolment.next_at))
 
 
-def first_step(deps: Deps, lead: Lead) -> None:
+def first_step(deps: Deps, lead: Lead) -> bool:
     """After a new lead was enrolled on arrival: a step due already (a first touch at 0 s) runs here,
     in the request that made the lead, a queue hop sooner than its timer would; a later one gets its
-    timer. Should it fail, the timer is set instead (and the sweep is behind both)."""
+    timer. Should it fail, the timer is set instead (and the sweep is behind both). True when a step
+    ran (the lead moved on from `lead`)."""
     enrolment = lead.cadence
     if enrolment is not None and enrolment.active and enrolment.next_at is not None \
             and enrolment.next_step is not None and enrolment.next_at <= iso(deps.clock.now()):
         try:
             run_step(deps, lead.lead_id, enrolment.version, enrolment.next_step)
-            return
+            return True
         except Exception:
             logger.exception("first cadence step failed; its timer will run it", extra={"lead_id": lead.lead_id})
     set_step_timer(deps, lead)
+    return False
 
 
 def enrol_on_arrival(deps: Deps, lead: Lead, cadences: list[Cadence]) -> Enrolment | None:

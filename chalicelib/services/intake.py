@@ -181,10 +181,11 @@ def _create(deps: Deps, account: Account, data: NewLead, contact: Contact,
         writes.append(_delivery_write(deps, delivery, lead.lead_id, None))
     deps.transactions.commit(writes)
     logger.info("lead created", extra={"lead_id": lead.lead_id, "account_id": account.account_id})
-    first_step(deps, lead)  # before routing: a first touch due at once goes out first
+    # Before routing: a first touch due at once goes out first. Routing takes the lead as written
+    # (not read again), so after a step changed it, it is read again here.
     from chalicelib.services.routing import route_new_lead
 
-    route_new_lead(deps, lead)
+    route_new_lead(deps, repo.require(lead.lead_id) if first_step(deps, lead) else lead)
     return IntakeResult(lead=lead, coalesced_into=None, created=True, message_id=message_id)
 
 

@@ -26,7 +26,8 @@ ROUTE_RETRY_SECONDS = 5
 # -- starting, timing out, opening -------------------------------------------------------------
 
 def route_new_lead(deps: Deps, lead: Lead) -> None:
-    """Start routing a lead that was just created (not for coalesced requests).
+    """Start routing a lead that was just created (not for coalesced requests), given as it was last
+    written: it is not read again (a stale one costs a retry of the conditional save, never a lost write).
 
     A failure here must not lose the lead: it is retried through the timers queue."""
     try:
