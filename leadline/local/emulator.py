@@ -11,7 +11,8 @@ lets one go: each DynamoDB read copies the items it returns, so a stack that run
 grow by gigabytes. `forget_tracked_instances` drops those references every few hundred requests
 (S3's are kept: its reset closes their buffers).
 
-With `persistence`, every acknowledged change is journaled first (capture.py)."""
+With `persistence`, every acknowledged change is journaled first (capture.py). moto_fast.py makes
+DynamoDB requests cost what they touch, not what the table holds."""
 
 from __future__ import annotations
 
@@ -81,6 +82,9 @@ class LocalMotoServer(ThreadedMotoServer):
         self.persistence = persistence
 
     def _server_entry(self) -> None:
+        from leadline.local import moto_fast
+
+        moto_fast.install()
         app: WsgiApp = DomainDispatcherApplication(create_backend_app)
         if self.persistence is not None:
             from leadline.local.capture import JournalingApp

@@ -1,0 +1,150 @@
+"""moto's DynamoDB at a cost that follows what a request touches, not what the table holds.
+
+moto 5 does three things per request in proportion to the whole table or the whole response
+model, which made a local stack with a few thousand leads take most of a second per new lead
+(and the demo's 90 days of history impossible to write). `install()` patches them, keeping
+moto's own code for everything it decides:
+
+- Query sorted every item of the table before filtering (`all_items`), then sorted the matches
+  again by the keys asked for. During a Query the table's items are listed unsorted (the
+  matches are still sorted by moto), and a Query of the table itself lists only the items of
+  the partition asked for.
+- Responses of the data-plane calls (GetItem, Query, PutItem, ...) went through moto's generic,
+  model-driven serializer; they are already DynamoDB's JSON, so they are dumped as JSON (any
+  value JSON cannot take falls back to moto's serializer).
+- Every item moto builds checked the 400 KB limit again after each attribute it added (the
+  size of all attributes so far, each time): an item is built with one check at the end.
+- TransactWriteItems backed up by deep-copying every table it names, so each transaction costs time
+in proportion to everything the table holds: a local stack with a few thousand leads took most of
+a second per new lead, and the demo's 90 days of history could not be written at all. `install()`
+keeps moto's own transaction code but hands it the table itself as its "copy", and backs up
+instead just the items the transaction names (and the length of the table's stream): when moto
+cancels the transaction, those items are put back as they were and the stream records its writes
+left are dropped, which is all moto's rollback restored that a transaction could have changed.
+
+Transactions are taken one at a time (the local stack already serializes DynamoDB calls)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from typing import Any
+
+from moto.dynamodb.exceptions import ItemSizeTooLarge
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.utilities import bytesize
+from moto.dynamodb.responses import DynamoHandler
+
+_lock = threading.Lock()
+_originals: dict[str, Any] = {}
+ITEM_LIMIT = 405000  # moto's own figure (LimitedSizeDict): DynamoDB's 400 KB as measured
+JSON_ACTIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem",
+                          "BatchWriteItem", "TransactGetItems", "TransactWriteItems"})
+
+
+class _Backup:
+    """The items a transaction names, as they were before it, and each table's stream length."""
+
+    def __init__(self, backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        self.items: list[tuple[Any, DynamoType, DynamoType | None, Any]] = []
+        self.streams: dict[int, tuple[Any, int]] = {}
+        self.tables: dict[int, Any] = {}
+        for entry in transact_items:
+            _, op = next(iter(entry.items()))
+            table = backend.tables.get(op.get("TableName", ""))
+            attrs = op.get("Item") if "Item" in op else op.get("Key")
+            if table is None or not isinstance(attrs, dict) or table.hash_key_attr not in attrs:
+                continue  # moto rejects it before changing anything
+            hash_key = DynamoType(attrs[table.hash_key_attr])
+            range_key = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr in attrs else None
+            if table.has_range_key and range_key is None:
+                continue
+            self.tables[id(table)] = table
+            self.items.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+            shard = table.stream_shard
+            if shard is not None and id(table) not in self.streams:
+                self.streams[id(table)] = (shard, len(shard.items))
+
+    def restore(self) -> None:
+        for table, hash_key, range_key, before in reversed(self.items):
+            if range_key is not None:
+                if before is None:
+                    table.items[hash_key].pop(range_key, None)
+                else:
+                    table.items[hash_key][range_key] = before
+            elif before is None:
+                table.items.pop(hash_key, None)
+            else:
+                table.items[hash_key] = before
+        for shard, length in self.streams.values():
+            del shard.items[length:]
+
+
+def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    with _lock:
+        backup = _Backup(self, transact_items)
+        for table in backup.tables.values():
+            table.__deepcopy__ = lambda memo, same=table: same  # moto's backup: the table itself
+        try:
+            _originals["transact"](self, transact_items)
+        except BaseException:
+            backup.restore()
+            raise
+        finally:
+            for table in backup.tables.values():
+                del table.__deepcopy__
+
+
+def _query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
+    index_name = args[6] if len(args) > 6 else kwargs.get("index_name")  # after hash_key, as moto passes it
+    if index_name:
+        def listed() -> list[Any]:
+            return [item for group in self.items.values()
+                    for item in (group.values() if self.range_key_attr else [group])]
+    else:
+        def listed() -> list[Any]:
+            group = self.items.get(hash_key) if hash_key is not None else None
+            return [] if group is None else list(group.values()) if self.range_key_attr else [group]
+    self.all_items = listed  # type: ignore[method-assign]
+    try:
+        return _originals["query"](self, hash_key, *args, **kwargs)
+    finally:
+        del self.all_items
+
+
+def _item_init(self: Item, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]) -> None:
+    self.hash_key = hash_key
+    self.range_key = range_key
+    typed = {key: DynamoType(value) for key, value in attrs.items()}
+    if sum(bytesize(key) + value.size() for key, value in typed.items()) > ITEM_LIMIT:
+        raise ItemSizeTooLarge
+    self.attrs = LimitedSizeDict()
+    dict.update(self.attrs, typed)
+
+
+def _serialized(self: DynamoHandler, action_result: Any) -> Any:
+    result = action_result.result
+    if isinstance(result, dict) and self._get_action() in JSON_ACTIONS:
+        try:
+            body = json.dumps(result)
+        except (TypeError, ValueError):
+            pass
+        else:
+            return 200, {"Content-Type": "application/x-amz-json-1.0", **self.response_headers}, body
+    return _originals["serialized"](self, action_result)
+
+
+def install() -> None:
+    """Patch moto's DynamoDB (once per process)."""
+    with _lock:
+        if _originals:
+            return
+        _originals.update(transact=DynamoDBBackend.transact_write_items, query=Table.query,
+                          serialized=DynamoHandler.serialized, item=Item.__init__)
+        DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+        Table.query = _query  # type: ignore[method-assign]
+        DynamoHandler.serialized = _serialized  # type: ignore[method-assign,assignment]
+        Item.__init__ = _item_init  # type: ignore[method-assign]
