@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import CHROMIUM_ARGS, DEMO_START_TIMEOUT, DESKTOP  # noqa: E402
+from tests.browser.conftest import CHROMIUM_ARGS, DESKTOP, FULL_DEMO_START_TIMEOUT  # noqa: E402
 from tests.e2e.conftest import StackProcess, free_port  # noqa: E402
 
 RUNS = 7
@@ -61,7 +61,7 @@ def main() -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="leadline-bench-console-") as home:
         stack = StackProcess(home=Path(home), port=free_port(), aws_port=free_port(), demo=True,
-                             start_timeout=DEMO_START_TIMEOUT).start()
+                             start_timeout=FULL_DEMO_START_TIMEOUT).start()
         try:
             demo = json.loads((Path(home) / "stack.json").read_text())["demo"]
             password = (Path(home) / "password").read_text().strip()

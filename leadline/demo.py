@@ -1,26 +1,34 @@
 """The demo group the local stack seeds into an empty store: three stores in three time
-zones, a group admin, a manager, agents, routing, one new-lead cadence per store (the
-assistant) and a few leads.
+zones, a group admin, a manager, agents, routing, 90 days of history, one new-lead cadence per
+store (the assistant) and a few leads of today.
 
 The group and its first admin are made with the bootstrap service (as `leadline bootstrap`
-does); everything else goes through the running HTTP API, the same way a user would make
-it. Later parts of the product may not exist yet in a given checkout, so each step checks
-that its route is served and is skipped (and said so) when it is not; a failing step is
-logged and the next one still runs."""
+does); the history is lived through the services with the clock stepped (demo_history.py);
+everything else goes through the running HTTP API, the same way a user would make it. Later
+parts of the product may not exist yet in a given checkout, so each step checks that its route
+is served and is skipped (and said so) when it is not; a failing step is logged and the next
+one still runs."""
 
 from __future__ import annotations
 
 import logging
+import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from chalice import Chalice
 
 from chalicelib.deps import Deps
+from chalicelib.domain.users import User
+from leadline.demo_history import HISTORY_DAYS, History, Store
 
 log = logging.getLogger("local_stack.demo")
 
+# How many days of history the demo gets (tests that only need the demo's people set it low).
+DAYS_ENV = "LEADLINE_DEMO_DAYS"
 GROUP_NAME = "Northwind Auto Group"
 ADMIN = ("owner@northwind-auto.com", "Olivia Northwind")
 MANAGER = ("manager@northwind-auto.com", "Marcus Reed")
@@ -93,18 +101,27 @@ class DemoSeed:
     agent_ids: list[str] = field(default_factory=list)
     seeded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    history: dict[str, int] = field(default_factory=dict)  # what the 90 days hold: leads, accepted...
+    history_seconds: dict[str, float] = field(default_factory=dict)  # how long writing them took: wall, cpu
 
     def as_dict(self) -> dict[str, Any]:
         return {"group_id": self.group_id, "admin_id": self.admin_id, "manager_id": self.manager_id,
                 "manager_email": MANAGER[0], "account_ids": self.account_ids, "agent_ids": self.agent_ids,
-                "seeded": self.seeded, "skipped": self.skipped}
+                "seeded": self.seeded, "skipped": self.skipped, "history": self.history,
+                "history_seconds": self.history_seconds}
 
 
 def serves(app: Chalice, path: str, method: str) -> bool:
     return method in app.routes.get(path, {})
 
 
-class _Api:
+class Api(Protocol):
+    """The HTTP API as one user: `call` answers the reply's JSON, or raises on a status >= 300."""
+
+    def call(self, method: str, path: str, body: Any) -> Any: ...
+
+
+class HttpApi:
     def __init__(self, base_url: str, token: str) -> None:
         self.base_url = base_url.rstrip("/")
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -116,8 +133,10 @@ class _Api:
         return reply.json() if reply.content else None
 
 
-def seed_demo(app: Chalice, deps: Deps, api_url: str) -> DemoSeed:
-    """Seed the demo group through the running API at `api_url`."""
+def seed_demo(app: Chalice, deps: Deps, connect: Callable[[str], Api]) -> DemoSeed:
+    """Seed the demo group: the group through the bootstrap service, stores, people, routing and
+    today's leads through the API (`connect(token)`: the running stack's, or a test client),
+    the 90 days before today through the services (leadline/demo_history.py)."""
     from chalicelib.services.auth import mint_local_token
     from chalicelib.services.users import bootstrap_group
 
@@ -125,7 +144,7 @@ def seed_demo(app: Chalice, deps: Deps, api_url: str) -> DemoSeed:
     boot = bootstrap_group(deps, GROUP_NAME, ADMIN[0], ADMIN[1])
     seed.group_id, seed.admin_id = boot.group.group_id, boot.user.user_id
     seed.seeded.append("group and group admin")
-    api = _Api(api_url, mint_local_token(deps.settings.jwt_secret, seed.admin_id))
+    api = connect(mint_local_token(deps.settings.jwt_secret, seed.admin_id))
 
     for store in STORES:
         seed.account_ids.append(api.call("POST", "/accounts", store)["account_id"])
@@ -143,6 +162,8 @@ def seed_demo(app: Chalice, deps: Deps, api_url: str) -> DemoSeed:
 
     _optional_step(seed, app, "/accounts/{account_id}/routing", "PUT", "routing for every store",
                    lambda: _routing(api, seed))
+    _optional_step(seed, app, "/accounts/{account_id}/routing", "PUT", "the days of history",
+                   lambda: _history(deps, seed))
     _optional_step(seed, app, "/accounts/{account_id}/cadences", "POST", "a new-lead cadence for every store",
                    lambda: _cadences(api, seed))
     _optional_step(seed, app, "/accounts/{account_id}/leads", "POST", f"{len(LEADS)} leads",
@@ -164,18 +185,39 @@ def _optional_step(seed: DemoSeed, app: Chalice, path: str, method: str, what: s
     seed.seeded.append(what)
 
 
-def _routing(api: _Api, seed: DemoSeed) -> None:
+def _routing(api: Api, seed: DemoSeed) -> None:
     for account_id in seed.account_ids:
         api.call("PUT", f"/accounts/{account_id}/routing", {
             "offer_timeout_seconds": 120, "strategy": "round_robin", "rules": [],
             "catchall_user_ids": [seed.manager_id], "respect_business_hours": False})
 
 
-def _cadences(api: _Api, seed: DemoSeed) -> None:
+def _history(deps: Deps, seed: DemoSeed) -> None:
+    """Every store's last days, through the services with the clock stepped (leadline/demo_history.py)."""
+    def user(user_id: str) -> User:
+        found = deps.users.get(user_id)
+        if found is None:
+            raise RuntimeError(f"demo user {user_id} is gone")
+        return found
+
+    stores = [Store(deps.accounts.require(account_id), STORES[index]["kind"],
+                    [user(seed.agent_ids[n]) for n, agent in enumerate(AGENTS) if index in agent[2]])
+              for index, account_id in enumerate(seed.account_ids)]
+    days = int(os.environ.get(DAYS_ENV) or HISTORY_DAYS)
+    began, cpu = time.monotonic(), time.process_time()
+    counts = History(deps, stores, user(seed.manager_id), end=deps.clock.now(), days=days).live()
+    seed.history = dict(counts)
+    # Process CPU: on the local stack it includes the emulator serving the history's calls.
+    seed.history_seconds = {"wall": round(time.monotonic() - began, 1), "cpu": round(time.process_time() - cpu, 1)}
+    log.info("demo history: %d days in %.1f s (%.1f s CPU): %s", days, seed.history_seconds["wall"],
+             seed.history_seconds["cpu"], ", ".join(f"{n} {what}" for what, n in sorted(counts.items())))
+
+
+def _cadences(api: Api, seed: DemoSeed) -> None:
     for account_id in seed.account_ids:
         api.call("POST", f"/accounts/{account_id}/cadences", CADENCE)
 
 
-def _leads(api: _Api, seed: DemoSeed) -> None:
+def _leads(api: Api, seed: DemoSeed) -> None:
     for store, lead in LEADS:
         api.call("POST", f"/accounts/{seed.account_ids[store]}/leads", lead)

@@ -215,10 +215,10 @@ class LocalStack:
 
     def _seed_demo(self, app: Any) -> dict[str, Any]:
         from chalicelib.deps import get_deps
-        from leadline.demo import seed_demo
+        from leadline.demo import HttpApi, seed_demo
 
         try:
-            seed = seed_demo(app, get_deps(), self.api_url).as_dict()
+            seed = seed_demo(app, get_deps(), lambda token: HttpApi(self.api_url, token)).as_dict()
         except Exception:
             log.exception("the demo group could not be seeded; the stack runs without it")
             return {}

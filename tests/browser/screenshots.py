@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.browser.conftest import CHROMIUM_ARGS, DEMO_START_TIMEOUT, DESKTOP, PHONE, Demo, chromium_path
+from tests.browser.conftest import CHROMIUM_ARGS, DESKTOP, FULL_DEMO_START_TIMEOUT, PHONE, Demo, chromium_path
 from tests.e2e.conftest import StackProcess, free_port
 
 AGENT = "ava.chen@northwind-auto.com"
@@ -97,7 +97,7 @@ def main(argv: list[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="leadline-shots-") as home:
         stack = StackProcess(home=Path(home), port=free_port(), aws_port=free_port(), demo=True,
-                             start_timeout=DEMO_START_TIMEOUT).start()
+                             start_timeout=FULL_DEMO_START_TIMEOUT).start()
         try:
             info = json.loads((Path(home) / "stack.json").read_text())["demo"]
             demo = Demo(url=stack.url, password=(Path(home) / "password").read_text().strip(), info=info)

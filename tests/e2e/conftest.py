@@ -65,6 +65,7 @@ class StackProcess:
     aws_endpoint: str | None = None
     # A demo seed on a busy 2-core machine can take longer than a bare start.
     start_timeout: float = START_TIMEOUT
+    env: dict[str, str] = field(default_factory=dict)  # added to the stack's environment
     proc: subprocess.Popen[str] | None = None
     outputs: list[str] = field(default_factory=list)
 
@@ -80,7 +81,7 @@ class StackProcess:
         log_path = self.home / f"stack-{len(self.outputs)}.log"
         self.outputs.append(str(log_path))
         with open(log_path, "w") as log:  # the child keeps its own copy of the descriptor
-            self.proc = subprocess.Popen(args, cwd=ROOT, env=clean_env(self.home), stdout=log,
+            self.proc = subprocess.Popen(args, cwd=ROOT, env={**clean_env(self.home), **self.env}, stdout=log,
                                          stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
@@ -130,9 +131,9 @@ class StackProcess:
 def stack_factory(tmp_path: Path) -> Iterator[Any]:
     started: list[StackProcess] = []
 
-    def make(demo: bool = False, aws_endpoint: str | None = None) -> StackProcess:
+    def make(demo: bool = False, aws_endpoint: str | None = None, env: dict[str, str] | None = None) -> StackProcess:
         stack = StackProcess(home=tmp_path / "home", port=free_port(), aws_port=free_port(), demo=demo,
-                             aws_endpoint=aws_endpoint)
+                             aws_endpoint=aws_endpoint, env=env or {})
         stack.home.mkdir(exist_ok=True)
         started.append(stack)
         return stack

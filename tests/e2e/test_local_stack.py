@@ -96,7 +96,9 @@ def test_data_survives_a_restart_and_the_cli_works_from_other_processes(stack_fa
 def test_mappings_come_from_the_app_and_the_demo_is_seeded_once(stack_factory: Any) -> None:
     from app import app
 
-    stack = stack_factory(demo=True).start()
+    # No history: the demo's people, stores, cadences and today's leads are what this test reads (the
+    # 90 days are tests/integration/test_demo.py's; the browser tests' stack has two weeks of them).
+    stack = stack_factory(demo=True, env={"LEADLINE_DEMO_DAYS": "0"}).start()
     info = stack.info()
     assert {m["name"] for m in info["mappings"]} == {s.name for s in app.event_sources}
     demo = info["demo"]
