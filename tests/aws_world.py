@@ -20,10 +20,8 @@ from tests.support import World
 def aws() -> Iterator[None]:
     from chalicelib.adapters.aws import reset_clients
     from chalicelib.config import get_settings, reset_settings
-    from leadline.local import moto_fast
     from leadline.provision import provision_local
 
-    moto_fast.install()  # as the local stack runs moto (requests cost what they touch)
     reset_settings()
     reset_clients()
     with mock_aws():

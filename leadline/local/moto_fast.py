@@ -137,6 +137,18 @@ def _serialized(self: DynamoHandler, action_result: Any) -> Any:
     return _originals["serialized"](self, action_result)
 
 
+def uninstall() -> None:
+    """Give moto its own code back."""
+    with _lock:
+        if not _originals:
+            return
+        DynamoDBBackend.transact_write_items = _originals["transact"]  # type: ignore[method-assign]
+        Table.query = _originals["query"]  # type: ignore[method-assign]
+        DynamoHandler.serialized = _originals["serialized"]  # type: ignore[method-assign]
+        Item.__init__ = _originals["item"]  # type: ignore[method-assign]
+        _originals.clear()
+
+
 def install() -> None:
     """Patch moto's DynamoDB (once per process)."""
     with _lock:
