@@ -39,6 +39,7 @@ from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.responses import DynamoHandler
 
 _lock = threading.Lock()
+_listing = threading.local()
 _originals: dict[str, Any] = {}
 ITEM_LIMIT = 405000  # moto's own figure (LimitedSizeDict): DynamoDB's 400 KB as measured
 JSON_ACTIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem",
@@ -98,6 +99,13 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
                 del table.__deepcopy__
 
 
+def _all_items(self: Table) -> list[Any]:
+    listing = getattr(_listing, "current", None)
+    if listing is not None and listing[0] is self:
+        return listing[1]()
+    return _originals["all_items"](self)
+
+
 def _query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
     index_name = args[6] if len(args) > 6 else kwargs.get("index_name")  # after hash_key, as moto passes it
     if index_name:
@@ -108,11 +116,12 @@ def _query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) 
         def listed() -> list[Any]:
             group = self.items.get(hash_key) if hash_key is not None else None
             return [] if group is None else list(group.values()) if self.range_key_attr else [group]
-    self.all_items = listed  # type: ignore[method-assign]
+    before = getattr(_listing, "current", None)
+    _listing.current = (self, listed)  # this thread's Query only (the tests' moto answers threads at once)
     try:
         return _originals["query"](self, hash_key, *args, **kwargs)
     finally:
-        del self.all_items
+        _listing.current = before
 
 
 def _item_init(self: Item, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]) -> None:
@@ -144,6 +153,7 @@ def uninstall() -> None:
             return
         DynamoDBBackend.transact_write_items = _originals["transact"]  # type: ignore[method-assign]
         Table.query = _originals["query"]  # type: ignore[method-assign]
+        Table.all_items = _originals["all_items"]  # type: ignore[method-assign]
         DynamoHandler.serialized = _originals["serialized"]  # type: ignore[method-assign]
         Item.__init__ = _originals["item"]  # type: ignore[method-assign]
         _originals.clear()
@@ -154,9 +164,10 @@ def install() -> None:
     with _lock:
         if _originals:
             return
-        _originals.update(transact=DynamoDBBackend.transact_write_items, query=Table.query,
+        _originals.update(transact=DynamoDBBackend.transact_write_items, query=Table.query, all_items=Table.all_items,
                           serialized=DynamoHandler.serialized, item=Item.__init__)
         DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
         Table.query = _query  # type: ignore[method-assign]
+        Table.all_items = _all_items  # type: ignore[method-assign]
         DynamoHandler.serialized = _serialized  # type: ignore[method-assign,assignment]
         Item.__init__ = _item_init  # type: ignore[method-assign]
