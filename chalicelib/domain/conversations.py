@@ -159,9 +159,11 @@ def smart_field_values(lead: Lead, account: Account, agent_name: str | None) -> 
 def render(template: str, values: Mapping[str, str | None], field: str = "body") -> str:
     """Fill `{{lead.first_name}}`-style fields (`{{lead.first_name|there}}` gives a fallback).
 
-    An unknown field is a 400 naming it, so a literal `{{...}}` never reaches a customer; an
-    empty field without fallback becomes nothing, and the space it leaves before punctuation
-    goes too ("Hi {{lead.first_name}}, ..." -> "Hi, ...")."""
+    An unknown field of the template is a 400 naming it, so a literal `{{...}}` typed by staff
+    never reaches a customer; an empty field without fallback becomes nothing, and the space it
+    leaves before punctuation goes too ("Hi {{lead.first_name}}, ..." -> "Hi, ..."). One pass:
+    each value goes in literally and is never read again — a customer named "{{account.name}}" is
+    greeted by that name, and only the template's own text is tidied."""
     unknown = set()
     for braces in _BRACES.finditer(template):
         field_match = _FIELD.fullmatch(braces.group(0))
@@ -172,20 +174,36 @@ def render(template: str, values: Mapping[str, str | None], field: str = "body")
         raise ValidationFailed(f"{field}: unknown smart field {names}",
                                details=[{"field": field, "message": f"unknown smart field {names}"}])
 
-    def fill(match: re.Match[str]) -> str:
-        value = values.get(match.group(1))
-        if value:
-            return str(value)
+    # The template's own text (with a marker where an empty field was) and the values between it.
+    texts, filled, at = [], [], 0
+    for match in _FIELD.finditer(template):
+        value = str(values.get(match.group(1)) or "").strip()
         fallback = (match.group(2) or "").strip()
-        return fallback or _EMPTY
+        texts.append(template[at:match.start()] + ("" if value else fallback or _EMPTY))
+        filled.append(value)
+        at = match.end()
+    texts.append(template[at:])
+    runs = [_tidy(text) for text in _join_empty(texts, filled)]
+    given = [value for value in filled if value]
+    return "".join(part for pair in zip(runs, [*given, ""], strict=True) for part in pair).strip()
 
-    text = _FIELD.sub(fill, template)
+
+def _join_empty(texts: list[str], filled: list[str]) -> list[str]:
+    """Template text on both sides of an empty field is one run of text (so the tidying sees the
+    space before the punctuation that follows); a field that gave a value keeps them apart."""
+    runs = [texts[0]]
+    for value, text in zip(filled, texts[1:], strict=True):
+        if value:
+            runs.append(text)
+        else:
+            runs[-1] += text
+    return runs
+
+
+def _tidy(text: str) -> str:
     text = re.sub(r"[ \t]*\x00[ \t]*(?=[,.!?;:])", "", text)
     text = re.sub(r"[ \t]*\x00[ \t]*", " ", text)
-    text = re.sub(r"[ \t]{2,}", " ", text).strip()
-    if "{{" in text and _FIELD.search(text):
-        raise ValidationFailed.field(field, "a smart field value contains another smart field")
-    return text
+    return re.sub(r"[ \t]{2,}", " ", text)
 
 
 KIND_FIELDS = {"directions": "directions_url", "voucher": "voucher_url", "credit_app": "credit_app_url"}
