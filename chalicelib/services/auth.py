@@ -14,6 +14,7 @@ from typing import Any
 from chalicelib.deps import Deps
 from chalicelib.domain.errors import Unauthorized
 from chalicelib.domain.tenancy import Principal, Role
+from chalicelib.domain.token_times import check_token_times
 
 TOKEN_HOURS = 12
 
@@ -58,15 +59,8 @@ def _claims(token: str, deps: Deps) -> dict[str, Any]:
             claims = jwt.decode(token, settings.jwt_secret, algorithms=["HS256"], options=options)
     except jwt.PyJWTError as exc:
         raise Unauthorized("invalid token") from exc
-    # Expiry is checked against the injected clock, so tests can move time.
-    try:
-        expires, not_before = float(claims["exp"]), float(claims.get("nbf", 0))
-    except (TypeError, ValueError) as exc:
-        raise Unauthorized("invalid token") from exc
-    if expires <= now:
-        raise Unauthorized("token expired")
-    if not_before > now + 60:
-        raise Unauthorized("token not valid yet")
+    # exp / nbf / iat must be NumericDates, and are checked against the injected clock.
+    check_token_times(claims, now)
     return claims
 
 
