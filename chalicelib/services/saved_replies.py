@@ -1,5 +1,9 @@
 """A store's saved replies: list, add, change, delete. A reply's body may use smart fields; one no
-message could fill is refused when it is saved."""
+message could fill is refused when it is saved.
+
+Who: everyone who sees the store lists them and sends them (an agent's message by
+`saved_reply_id`); managers and up add, change and delete them — a reply is sent by every agent
+of the store, so an agent must not rewrite what colleagues send (or plant a link in it)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from chalicelib.domain.accounts import Account
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.leads import Lead
 from chalicelib.domain.saved_replies import SavedReply
-from chalicelib.domain.tenancy import Principal
+from chalicelib.domain.tenancy import Principal, Role
 from chalicelib.ids import new_id
 from chalicelib.services.access import visible_account
 
@@ -23,6 +27,7 @@ def list_saved_replies(deps: Deps, actor: Principal, account_id: str, limit: int
 
 def create_saved_reply(deps: Deps, actor: Principal, account_id: str, title: str, body: str) -> SavedReply:
     account = visible_account(deps, actor, account_id)
+    actor.require_role(Role.MANAGER)
     now = iso(deps.clock.now())
     reply = SavedReply(saved_reply_id=new_id("svr", deps.clock.now()), account_id=account_id,
                        group_id=account.group_id, title=title, body=body, created_by=actor.user_id,
@@ -50,6 +55,7 @@ def _visible_saved_reply(deps: Deps, actor: Principal, saved_reply_id: str) -> S
 def update_saved_reply(deps: Deps, actor: Principal, saved_reply_id: str, title: str | None,
                        body: str | None) -> SavedReply:
     reply = _visible_saved_reply(deps, actor, saved_reply_id)
+    actor.require_role(Role.MANAGER)
     if body is not None:
         _check_template(body)
     after = reply.model_copy(update={"updated_at": iso(deps.clock.now()), **({"title": title} if title else {}),
@@ -60,4 +66,5 @@ def update_saved_reply(deps: Deps, actor: Principal, saved_reply_id: str, title:
 
 def delete_saved_reply(deps: Deps, actor: Principal, saved_reply_id: str) -> None:
     _visible_saved_reply(deps, actor, saved_reply_id)
+    actor.require_role(Role.MANAGER)
     deps.saved_replies.delete(saved_reply_id)

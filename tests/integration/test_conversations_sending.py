@@ -94,13 +94,13 @@ def test_saved_replies_crud_and_sending_one(world: World) -> None:
     s = store(world)
     existing = lead(world, s)
     base = f"/accounts/{s.account_id}/saved-replies"
-    created = world.post(base, s.agent_token, {"title": "Thanks", "body": "Thanks {{lead.first_name}}!"})
+    created = world.post(base, s.admin_token, {"title": "Thanks", "body": "Thanks {{lead.first_name}}!"})
     assert created.status == 201
     reply_id = created.json["saved_reply_id"]
-    assert world.post(base, s.agent_token, {"title": "Bad", "body": "Hi {{lead.shoe_size}}"}).status == 400
-    world.post(base, s.agent_token, {"title": "Address", "body": "We are at {{account.address}}"})
+    assert world.post(base, s.admin_token, {"title": "Bad", "body": "Hi {{lead.shoe_size}}"}).status == 400
+    world.post(base, s.admin_token, {"title": "Address", "body": "We are at {{account.address}}"})
     assert [r["title"] for r in world.get(base, s.agent_token).json["items"]] == ["Address", "Thanks"]
-    patched = world.patch(f"/saved-replies/{reply_id}", s.agent_token, {"body": "Thank you {{lead.first_name}}!"})
+    patched = world.patch(f"/saved-replies/{reply_id}", s.admin_token, {"body": "Thank you {{lead.first_name}}!"})
     assert patched.status == 200 and patched.json["body"] == "Thank you {{lead.first_name}}!"
     sent_reply = world.post(f"/leads/{existing.lead_id}/messages", s.agent_token, {"saved_reply_id": reply_id})
     assert sent_reply.status == 202
@@ -108,8 +108,8 @@ def test_saved_replies_crud_and_sending_one(world: World) -> None:
     other = world.tenant("Beta", "b@beta.com")
     assert world.get(base, other.token).status == 404
     assert world.patch(f"/saved-replies/{reply_id}", other.token, {"title": "mine"}).status == 404
-    assert world.delete(f"/saved-replies/{reply_id}", s.agent_token).status == 204
-    assert world.delete(f"/saved-replies/{reply_id}", s.agent_token).status == 404
+    assert world.delete(f"/saved-replies/{reply_id}", s.admin_token).status == 204
+    assert world.delete(f"/saved-replies/{reply_id}", s.admin_token).status == 404
     gone = world.post(f"/leads/{existing.lead_id}/messages", s.agent_token, {"saved_reply_id": reply_id})
     assert gone.status == 404
 

@@ -72,8 +72,9 @@ EXPECTED: dict[str, Rule] = {
     "send_message": ANY, "cancel_message": ANY, "responded": ANY, "create_appointment": ANY,
     "update_appointment": ANY, "escalate": ANY, "opt_out": ANY, "send_to_crm": ANY, "stop_messaging": MANAGER,
     "resume_messaging": MANAGER,
-    "skip_to_follow_up": ANY, "list_saved_replies": ANY, "create_saved_reply": ANY, "update_saved_reply": ANY,
-    "delete_saved_reply": ANY,
+    "skip_to_follow_up": ANY, "list_saved_replies": ANY,
+    # saved replies: every agent sends them, managers and up write them (services/saved_replies.py)
+    "create_saved_reply": MANAGER, "update_saved_reply": MANAGER, "delete_saved_reply": MANAGER,
     # cadences (the assistant): managers and up shape them, anyone who sees the lead enrols it
     "list_cadences": ANY, "get_cadence": ANY, "create_cadence": MANAGER, "patch_cadence": MANAGER,
     "delete_cadence": MANAGER, "enrol_lead": ANY, "remove_from_cadence": ANY,
