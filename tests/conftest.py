@@ -16,6 +16,8 @@ os.environ.update({
     "LEADLINE_JWT_SECRET": "test-secret-0123456789abcdef0123456789", "LEADLINE_STAGE": "test",
     "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_NAMESPACE": "LeadlineTest",
     "POWERTOOLS_DEV": "0", "POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "1",
+    # Where the tests' Twilio requests say they were sent (tests/integration/conversations_support.HOST).
+    "LEADLINE_PUBLIC_BASE_URL": "https://hooks.leadline-demo.com",
 })
 
 import io  # noqa: E402

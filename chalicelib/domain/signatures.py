@@ -8,7 +8,8 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 
 def twilio_signature(auth_token: str, url: str, params: Mapping[str, Sequence[str]]) -> str:
@@ -41,6 +42,34 @@ def valid_twilio_signature(auth_token: str, url: str, params: Mapping[str, Seque
         return False
     return any(hmac.compare_digest(twilio_signature(auth_token, candidate, params).encode(), signature.encode())
                for candidate in _port_variants(url))
+
+
+def received_urls(public_base_url: str, event: Mapping[str, Any]) -> list[str]:
+    """The URL a webhook was called at, from an API Gateway (REST or HTTP API) or local-stack event:
+    the configured public base URL (scheme, host and any stage or base path: the deployed stage's
+    `https://{api}.execute-api.{region}.amazonaws.com/api`, a custom domain, the local stack's own
+    URL) + the route's path + the query exactly as received. None without a base URL.
+
+    A REST API hands the function its query decoded (`multiValueQueryStringParameters`), never as
+    sent; then it is rebuilt (in the order API Gateway lists the names) in both encodings a space can have (`%20` and
+    `+`), reserved characters percent-encoded. Both name the same values, so the signature still
+    binds every parameter."""
+    base = public_base_url.strip().rstrip("/")
+    if not base:
+        return []
+    context = event.get("requestContext") or {}
+    path = str(context.get("resourcePath") or event.get("resource") or "/")
+    for name, value in (event.get("pathParameters") or {}).items():
+        path = path.replace("{" + name + "}", quote(str(value), safe=""))
+    raw = event.get("rawQueryString")
+    if raw is not None:
+        return [f"{base}{path}?{raw}" if raw else f"{base}{path}"]
+    params = [(str(k), str(v)) for k, values in (event.get("multiValueQueryStringParameters") or {}).items()
+              for v in values or [""]]
+    if not params:
+        return [f"{base}{path}"]
+    return [f"{base}{path}?" + "&".join(f"{encode(k)}={encode(v)}" for k, v in params)
+            for encode in (lambda text: quote(text, safe="-._~"), lambda text: quote_plus(text, safe="-._~"))]
 
 
 def meta_signature(app_secret: str, raw_body: bytes) -> str:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 from html import escape
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
 from chalice import Blueprint, Response
 
 from chalicelib.clock import iso
 from chalicelib.domain.errors import Forbidden, ValidationFailed
 from chalicelib.domain.inbound import MAX_MEDIA, InboundMessage
+from chalicelib.domain.signatures import received_urls
 from chalicelib.handlers.http import Call, api
 from chalicelib.lazy import lazy_module
 
@@ -35,22 +36,11 @@ RAW_JSON = ("application/json", "application/octet-stream")
 
 
 def signed_urls(call: Call) -> list[str]:
-    """The URLs Twilio may have signed for this request: the configured public base URL
-    (LEADLINE_PUBLIC_BASE_URL, e.g. https://api.example.com or https://abc.execute-api.../api) plus
-    the route, and {X-Forwarded-Proto}://{Host}{path as API Gateway saw it}; each with the query
-    string. Either binds the signature to this endpoint; only the auth token makes one."""
-    context = call.request.context or {}
-    query = call.request.query_params
-    suffix = "?" + urlencode(list(query.items())) if query else ""
-    urls = []
-    base = call.deps.settings.public_base_url.rstrip("/")
-    if base:
-        urls.append(f"{base}{context.get('resourcePath') or context.get('path') or ''}{suffix}")
-    host = call.header("host")
-    if host:
-        proto = (call.header("x-forwarded-proto") or "https").split(",")[0].strip()
-        urls.append(f"{proto}://{host}{context.get('path') or context.get('resourcePath') or ''}{suffix}")
-    return urls
+    """The URL Twilio signed: the route and query as received, on the configured public base URL
+    (domain/signatures.received_urls). Never one made from the request's Host or X-Forwarded-Proto
+    headers: a client chooses those."""
+    event = call.request.to_original_event()
+    return received_urls(call.deps.settings.public_base_url, event)
 
 
 def _twilio_post(call: Call) -> signing.TwilioPost:

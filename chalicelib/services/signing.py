@@ -19,7 +19,8 @@ MAX_LOOKUP_CHARS = 64
 @dataclass(frozen=True)
 class TwilioPost:
     """A Twilio webhook as it arrived, not yet trusted: every posted field (all values), the
-    X-Twilio-Signature header, and the URLs Twilio may have signed (handlers/webhooks.signed_urls)."""
+    X-Twilio-Signature header, and the URL Twilio signed (handlers/webhooks.signed_urls: one, or the
+    encodings a query rebuilt from API Gateway's decoded parameters may have had)."""
 
     form: dict[str, list[str]]
     signature: str | None
@@ -59,6 +60,9 @@ def check_twilio(deps: Deps, post: TwilioPost, account_id: str | None, twilio_ac
             logger.error("no auth token configured for the store's Twilio subaccount (twilio_auth_tokens)",
                          extra={"account_id": account_id, "twilio_account_sid": twilio_account})
             raise Forbidden("no auth token is configured for this store's Twilio account", code="bad_signature")
+    if not post.urls:
+        logger.error("LEADLINE_PUBLIC_BASE_URL is not set: no Twilio webhook can be checked")
+        raise Forbidden("the X-Twilio-Signature cannot be checked here", code="bad_signature")
     if not any(valid_twilio_signature(token, url, post.form, post.signature) for url in post.urls):
         logger.warning("twilio webhook with a bad or missing signature", extra={"account_id": account_id})
         raise Forbidden("the X-Twilio-Signature does not match this request", code="bad_signature")

@@ -17,9 +17,18 @@ import json
 import logging
 import socket
 from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from chalice.local import ChaliceRequestHandler, ForbiddenError, LocalGatewayException, NotAuthorizedError
+from chalice.local import (
+    ChaliceRequestHandler,
+    ForbiddenError,
+    LambdaEventConverter,
+    LocalGateway,
+    LocalGatewayException,
+    NotAuthorizedError,
+    RouteMatcher,
+)
 
 from chalicelib.handlers.http import error_body
 
@@ -63,8 +72,28 @@ class RequestRefused(Exception):
         self.message = message
 
 
+class RawQueryEvents(LambdaEventConverter):
+    """Events that also carry the query string exactly as it arrived (`rawQueryString`, as API
+    Gateway's HTTP APIs give it): Twilio signs the URL it called, encoding and all, and the app
+    checks the signature over exactly that (chalicelib/domain/signatures.received_urls)."""
+
+    def create_lambda_event(self, method: str, path: str, headers: dict[str, str],
+                            body: bytes | None = None) -> dict[str, Any]:
+        event = super().create_lambda_event(method, path, headers, body)
+        event["rawQueryString"] = path.partition("?")[2]
+        return event
+
+
 class ContractRequestHandler(ChaliceRequestHandler):
     _linger = False
+
+    def __init__(self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any) -> None:
+        # ChaliceRequestHandler's own __init__ with the raw-query events (it handles the request
+        # inside BaseHTTPRequestHandler.__init__, so the gateway must be complete before that).
+        self.local_gateway = LocalGateway(app_object, config)
+        self.local_gateway.event_converter = RawQueryEvents(RouteMatcher(list(app_object.routes)),
+                                                            app_object.api.binary_types)
+        BaseHTTPRequestHandler.__init__(self, request, client_address, server)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Every answer BaseHTTPRequestHandler makes on its own, in the contract's shape. Its own

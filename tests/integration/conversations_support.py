@@ -103,9 +103,9 @@ def twilio_params(name: str, **overrides: str) -> dict[str, str]:
 
 def twilio_post(world: World, path: str, params: dict[str, str], *, token: str = "dev-twilio-token",
                 signature: str | None = None, body: str | None = None) -> Reply:
-    url = f"https://{HOST}{path}"
+    url = f"https://{HOST}{path}"  # the tests' LEADLINE_PUBLIC_BASE_URL (tests/conftest.py)
     sig = signature if signature is not None else RequestValidator(token).compute_signature(url, params)
-    headers = {"Content-Type": "application/x-www-form-urlencoded", "Host": HOST, "X-Forwarded-Proto": "https"}
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
     if sig:
         headers["X-Twilio-Signature"] = sig
     return world.call("POST", path, headers=headers, raw=body if body is not None else urlencode(params))

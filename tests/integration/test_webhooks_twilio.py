@@ -119,8 +119,8 @@ def test_signature_accepts_the_configured_public_base_url(world: World) -> None:
         "https://api.acme-leads.com/v1/webhooks/twilio/sms", params)
     assert twilio_post(world, "/webhooks/twilio/sms", params, signature=signature).status == 200
     assert messages(world, existing.lead_id)[-1]["body"] == "See you soon"
-    # The URL as the Host header gives it is accepted too; a signature for another URL is not.
-    assert twilio_post(world, "/webhooks/twilio/sms", {**params, "MessageSid": "SM2"}).status == 200
+    # A signature over any other URL is not: the one the request's Host names, or another path.
+    assert twilio_post(world, "/webhooks/twilio/sms", {**params, "MessageSid": "SM2"}).status == 403
     elsewhere = RequestValidator("dev-twilio-token").compute_signature(
         "https://api.acme-leads.com/v2/webhooks/twilio/sms", {**params, "MessageSid": "SM3"})
     refused = twilio_post(world, "/webhooks/twilio/sms", {**params, "MessageSid": "SM3"}, signature=elsewhere)
