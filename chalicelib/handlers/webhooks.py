@@ -16,6 +16,7 @@ from chalice import Blueprint, Response
 from chalicelib.clock import iso
 from chalicelib.domain.errors import Forbidden, ValidationFailed
 from chalicelib.domain.inbound import MAX_MEDIA, InboundMessage
+from chalicelib.domain.provider_limits import MESSENGER_FIELDS, check_lengths
 from chalicelib.domain.signatures import received_urls
 from chalicelib.handlers.http import Call, api
 from chalicelib.lazy import lazy_module
@@ -96,8 +97,21 @@ def meta_event(call: Call) -> Any:
             page_id = str(entry.get("id", ""))
             messages = [_messenger_message(page_id, event, received_at) for event in entry.get("messaging") or []]
             pages.append((page_id, [m for m in messages if m is not None]))
+        # Every event of the delivery is checked before any is received: nothing half-stored.
+        check_lengths([("page_id", page_id) for page_id, _ in pages], MESSENGER_FIELDS)
+        for _, messages_of_page in pages:
+            for message in messages_of_page:
+                check_lengths(_messenger_fields(message), MESSENGER_FIELDS)
         inbound.messenger_arrived(call.deps, pages)
     return Response(body="EVENT_RECEIVED", status_code=200, headers={"Content-Type": "text/plain"})
+
+
+def _messenger_fields(message: InboundMessage) -> list[tuple[str, str]]:
+    fields = [("sender", message.sender), ("mid", message.provider_id), ("text", message.body)]
+    for attachment in message.attachments:
+        fields += [("attachment_url", str(attachment.get("url", ""))),
+                   ("attachment_type", str(attachment.get("content_type", "")))]
+    return fields
 
 
 def _messenger_message(page_id: str, event: dict[str, Any], received_at: str) -> InboundMessage | None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from chalicelib.deps import Deps
 from chalicelib.domain.errors import Forbidden, ValidationFailed
+from chalicelib.domain.provider_limits import check_twilio_form
 from chalicelib.domain.signatures import valid_meta_signature, valid_twilio_signature
 from chalicelib.observability import logger
 
@@ -66,6 +67,8 @@ def check_twilio(deps: Deps, post: TwilioPost, account_id: str | None, twilio_ac
     if not any(valid_twilio_signature(token, url, post.form, post.signature) for url in post.urls):
         logger.warning("twilio webhook with a bad or missing signature", extra={"account_id": account_id})
         raise Forbidden("the X-Twilio-Signature does not match this request", code="bad_signature")
+    # Signed, so from Twilio (or its token's holder): now its fields must fit a key and an item.
+    check_twilio_form(post.form)
 
 
 def status_signer(deps: Deps, post: TwilioPost, sent_through: str | None, known: bool) -> str | None:
