@@ -4,6 +4,7 @@ this file wires them and the Powertools middleware, nothing else."""
 from chalice import Chalice, ConvertToMiddleware
 
 from chalicelib.handlers import accounts, cadences, local_auth, notifications, system, users
+from chalicelib.handlers import channels as channels_handlers
 from chalicelib.handlers import conversations as conversations_handlers
 from chalicelib.handlers import leads as leads_handlers
 from chalicelib.handlers import reports as reports_handlers
@@ -36,3 +37,4 @@ app.register_blueprint(rollups_handlers.bp)
 app.register_blueprint(conversations_handlers.bp)
 app.register_blueprint(cadences.bp)
 app.register_blueprint(webhooks_handlers.bp)
+app.register_blueprint(channels_handlers.bp)

@@ -282,7 +282,7 @@ class LocalStack:
         import requests
 
         args = [sys.executable, "-m", "leadline.cli", "local", "--port", str(self.port),
-                "--aws-endpoint", self.aws_endpoint]
+                "--smtp-port", str(free_port()), "--aws-endpoint", self.aws_endpoint]
         if not self.demo:
             args.append("--no-demo")
         log = open(self.home / "bench-stack.log", "w")

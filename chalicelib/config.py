@@ -28,6 +28,10 @@ class Settings(BaseModel):
     stage: str = "local"
     table_name: str = "leadline"
     reports_bucket: str = "leadline-reports"
+    # Pictures and files of conversations, and (deployed) the raw mail SES receives.
+    media_bucket: str = "leadline-media"
+    # Where customers' MMS / Messenger files may be fetched from ("*": anywhere; the local stack).
+    media_fetch_hosts: tuple[str, ...] = ("api.twilio.com", "fbcdn.net", "fbsbx.com", "facebook.com")
     queue_prefix: str = "leadline-"
     # "hs256": tokens signed with jwt_secret (local stack, tests).
     # "cognito": RS256 tokens checked against the user pool's JWKS.
@@ -70,6 +74,14 @@ class Settings(BaseModel):
     # Reports also read the report events of this many last seconds that the stream has not rolled
     # up yet; the stream consumer's iterator-age alarm fires well before it falls this far behind.
     report_tail_seconds: int = Field(default=120, ge=0, le=3600)
+
+    @field_validator("media_fetch_hosts", mode="before")
+    @classmethod
+    def _parse_hosts(cls, value: Any) -> Any:
+        """A comma-separated list in the environment (`*` for any host)."""
+        if isinstance(value, str):
+            return tuple(h.strip().lower() for h in value.split(",") if h.strip())
+        return value
 
     @field_validator("twilio_auth_tokens", mode="before")
     @classmethod

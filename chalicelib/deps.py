@@ -15,17 +15,23 @@ from chalicelib.config import Settings, get_settings
 
 if TYPE_CHECKING:
     from chalicelib.adapters.dynamodb.table import Table
+    from chalicelib.domain.calls import Dialer
     from chalicelib.domain.directory import UserDirectory
     from chalicelib.domain.mail import Mailer
     from chalicelib.domain.messaging import MessageSender
     from chalicelib.ports import (
         AccountStore,
         AppointmentStore,
+        AttachmentStore,
         BlobStore,
         CadenceStore,
+        CallStore,
         DeliveryStore,
         GroupStore,
         LeadStore,
+        MailboxStore,
+        MediaFetcher,
+        MediaStore,
         NotificationStore,
         OutboxStore,
         Queues,
@@ -142,6 +148,24 @@ class Deps:
 
         return RollupRepository(self.table)
 
+    @cached_property
+    def calls(self) -> CallStore:
+        from chalicelib.adapters.dynamodb.calls import CallRepository
+
+        return CallRepository(self.table)
+
+    @cached_property
+    def attachments(self) -> AttachmentStore:
+        from chalicelib.adapters.dynamodb.attachments import AttachmentRepository
+
+        return AttachmentRepository(self.table)
+
+    @cached_property
+    def mailboxes(self) -> MailboxStore:
+        from chalicelib.adapters.dynamodb.mailboxes import MailboxRepository
+
+        return MailboxRepository(self.table)
+
     # -- the rest of the world ----------------------------------------------------------------
 
     @cached_property
@@ -169,6 +193,31 @@ class Deps:
         from chalicelib.adapters.senders import build_sender
 
         return build_sender(self.settings)
+
+    @cached_property
+    def dialer(self) -> Dialer:
+        from chalicelib.adapters.dialer import build_dialer
+
+        return build_dialer(self.settings)
+
+    @cached_property
+    def media(self) -> MediaStore:
+        from chalicelib.adapters.media import S3MediaStore
+
+        return S3MediaStore(self.settings.media_bucket)
+
+    @cached_property
+    def media_fetcher(self) -> MediaFetcher:
+        import base64
+
+        from chalicelib.adapters.media_fetch import HttpMediaFetcher
+
+        settings = self.settings
+        auth = None
+        if settings.twilio_account_sid and settings.twilio_auth_token:
+            pair = f"{settings.twilio_account_sid}:{settings.twilio_auth_token}".encode()
+            auth = "Basic " + base64.b64encode(pair).decode()
+        return HttpMediaFetcher(settings.media_fetch_hosts, basic_auth=auth)
 
     @cached_property
     def reports_store(self) -> BlobStore:

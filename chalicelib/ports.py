@@ -24,6 +24,7 @@ from chalicelib.domain.cadences import Cadence
 from chalicelib.domain.changes import Write
 from chalicelib.domain.lead_query import ListPlan, Position, StoreBatch
 from chalicelib.domain.leads import Lead
+from chalicelib.domain.media import Upload
 from chalicelib.domain.notifications import Notification
 from chalicelib.domain.outbox import OutboxMessage, ProviderMessage
 from chalicelib.domain.report_events import ReportEvent
@@ -74,6 +75,7 @@ class AccountStore(Protocol):
     def sms_number_owner(self, e164: str) -> SmsNumberOwner | None: ...
     def page_owner(self, page_id: str) -> str | None: ...
     def by_api_key(self, api_key: str) -> Account | None: ...
+    def mailbox_owner(self, address: str) -> str | None: ...
 
 
 class UserStore(Protocol):
@@ -283,6 +285,59 @@ class RollupStore(Protocol):
 
     def read_days(self, account_id: str, first: date, last: date) -> list[DayRollup]:
         """A store's days from `first` to `last` (UTC days, both included), by day."""
+        ...
+
+
+class CallStore(Protocol):
+    """A click-to-call's timeline event, updated through its statuses (read it with LeadStore.event)."""
+
+    def update(self, lead_id: str, call_id: str, fields: dict[str, Any], version: int) -> Write:
+        """Set `fields` in the call's data, conditional on its `version` (VersionConflict)."""
+        ...
+
+
+class AttachmentStore(Protocol):
+    def add(self, upload: Upload, ttl: int) -> None: ...
+    def get(self, attachment_id: str) -> Upload | None: ...
+
+    def mark_ready(self, upload: Upload, content_type: str) -> Write:
+        """Checked and moved into the media bucket's media/ (AlreadyDecided: it was already)."""
+        ...
+
+    def show_on_message(self, lead_id: str, message_id: str, attachments: list[dict[str, Any]]) -> Write:
+        """A message's attachments once a customer's files are copied (LostRace: no such message)."""
+        ...
+
+
+class MailboxStore(Protocol):
+    def claim_token(self, token: str, lead_id: str, account_id: str) -> Write: ...
+
+    def token_owner(self, token: str) -> tuple[str, str] | None:
+        """(lead_id, account_id) of a lead's reply token."""
+        ...
+
+
+class MediaStore(Protocol):
+    """The media bucket: uploads (presigned POST), checked files, what customers send."""
+
+    def presign_upload(self, key: str, content_type: str, max_bytes: int,
+                       expires_in: int) -> tuple[str, dict[str, str]]: ...
+
+    def head(self, key: str) -> int | None:
+        """The object's size (None: no such object)."""
+        ...
+
+    def read_start(self, key: str, length: int) -> bytes: ...
+    def get(self, key: str) -> bytes: ...
+    def put(self, key: str, body: bytes, content_type: str, filename: str | None = None) -> None: ...
+    def copy(self, source_key: str, key: str, content_type: str, filename: str | None = None) -> None: ...
+    def url(self, key: str, expires_in: int) -> str: ...
+
+
+class MediaFetcher(Protocol):
+    def fetch(self, url: str, max_bytes: int) -> tuple[bytes, str | None]:
+        """A customer's file from the provider and its declared type. SendFailed (permanent: do not
+        retry), or adapters.media_fetch.MediaTooLarge."""
         ...
 
 

@@ -73,7 +73,7 @@ def cmd_local(args: argparse.Namespace) -> int:
 
     demo = not args.no_demo and os.environ.get("DEMO", "1").strip() != "0"
     return run(StackOptions(home=leadline_home(), port=args.port, aws_port=args.aws_port,
-                            aws_endpoint=args.aws_endpoint, demo=demo, verbose=args.verbose))
+                            aws_endpoint=args.aws_endpoint, demo=demo, verbose=args.verbose, smtp_port=args.smtp_port))
 
 
 def cmd_bootstrap(args: argparse.Namespace) -> int:
@@ -210,6 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     local = commands.add_parser("local", help="run the whole stack locally in the foreground")
     local.add_argument("--port", type=int, default=None, help="HTTP API port (default $PORT or 8000)")
     local.add_argument("--aws-port", type=int, default=None, help="moto server port (default $AWS_PORT or 5000)")
+    local.add_argument("--smtp-port", type=int, default=None,
+                       help="inbound mail (SMTP) port on 127.0.0.1 (default $SMTP_PORT or 2525)")
     local.add_argument("--aws-endpoint", default=None,
                        help="use this running AWS endpoint (moto server, LocalStack) instead of starting one")
     local.add_argument("--no-demo", action="store_true", help="do not seed the demo group (also DEMO=0)")
@@ -283,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "local":
             args.port = args.port if args.port is not None else _env_int("PORT", 8000)
             args.aws_port = args.aws_port if args.aws_port is not None else _env_int("AWS_PORT", 5000)
+            args.smtp_port = args.smtp_port if args.smtp_port is not None else _env_int("SMTP_PORT", 2525)
         return int(args.func(args))
     except NoRunningStack as exc:
         print(f"leadline: {exc}", file=sys.stderr)

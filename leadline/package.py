@@ -5,9 +5,10 @@ with the stage's environment from .chalice/config.json) and every Lambda functio
 defines — the API handler, each SQS consumer, each schedule — is read from the Chalice
 object. From that and the infra files this module builds a merge template:
 
-- infra/resources.json: the table, every queue + DLQ, the reports bucket (the one
+- infra/resources.json: the table, every queue + DLQ, the reports and media buckets (the one
   definition the local stack and the tests use too);
-- infra/deploy.json: parameters, Cognito, the provider secret, SES, the alarm topic;
+- infra/deploy.json: parameters, Cognito, the provider secret, SES (sending, and receiving:
+  receipt rule → media bucket → SNS → the inbound queue), the alarm topic;
 - derived here: per function its name, log group, environment (table, bucket, queues,
   auth, secret) and, for a consumer, the queue it reads by logical id, partial batch
   responses (chalice cannot turn them on) and a timeout the queue's visibility covers 6
@@ -283,6 +284,7 @@ def function_environment() -> dict[str, Any]:
     return {
         "LEADLINE_TABLE_NAME": {"Ref": "Table"},
         "LEADLINE_REPORTS_BUCKET": {"Ref": "ReportsBucket"},
+        "LEADLINE_MEDIA_BUCKET": {"Ref": "MediaBucket"},
         "LEADLINE_QUEUE_PREFIX": _sub("leadline-${Stage}-"),
         "LEADLINE_STAGE": {"Ref": "Stage"},
         "LEADLINE_SECRETS_ID": {"Ref": "ProviderSecret"},
@@ -312,8 +314,18 @@ def _policy(resources: dict[str, Any], queues: dict[str, QueueInfo], shape: AppS
          "Resource": [_sub("${ReportsBucket.Arn}/*")]},
         {"Sid": "ReportsBucket", "Effect": "Allow", "Action": BUCKET_ACTIONS,
          "Resource": [_sub("${ReportsBucket.Arn}")]},
+        # Uploads are presigned by the role (so it may put them), checked and copied into media/; what
+        # customers send is put into media/; the raw mail SES stored is only read.
+        {"Sid": "MediaObjects", "Effect": "Allow", "Action": BUCKET_OBJECT_ACTIONS,
+         "Resource": [_sub("${MediaBucket.Arn}/media/*"), _sub("${MediaBucket.Arn}/uploads/*")]},
+        {"Sid": "InboundMail", "Effect": "Allow", "Action": ["s3:GetObject"],
+         "Resource": [_sub("${MediaBucket.Arn}/inbound-mail/*")]},
+        # Without it S3 answers a missing upload with 403 instead of 404.
+        {"Sid": "MediaBucket", "Effect": "Allow", "Action": BUCKET_ACTIONS, "Resource": [_sub("${MediaBucket.Arn}")]},
+        # Stores send customers' email from their own verified domains (`email_from`), so any identity
+        # of this account and region; SES itself refuses an unverified one.
         {"Sid": "Mail", "Effect": "Allow", "Action": MAIL_ACTIONS, "Resource": [
-            _sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailIdentity}"),
+            _sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"),
             _sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${MailConfigurationSet}"),
         ]},
         {"Sid": "ProviderSecret", "Effect": "Allow", "Action": SECRET_ACTIONS, "Resource": [{"Ref": "ProviderSecret"}]},
@@ -566,7 +578,7 @@ def verify_template(template: dict[str, Any], shape: AppShape) -> list[str]:
             continue
         variables = function["Properties"].get("Environment", {}).get("Variables", {})
         for key in ("LEADLINE_TABLE_NAME", "LEADLINE_QUEUE_PREFIX", "LEADLINE_AUTH_MODE", "LEADLINE_STAGE",
-                    "LEADLINE_SECRETS_ID", "LEADLINE_REPORTS_BUCKET"):
+                    "LEADLINE_SECRETS_ID", "LEADLINE_REPORTS_BUCKET", "LEADLINE_MEDIA_BUCKET"):
             if key not in variables:
                 problems.append(f"function {name} lacks {key}")
     for logical, res in resources.items():

@@ -83,9 +83,20 @@ def create_queues(settings: Settings, visibility_override: int | None = None,
 
 
 def create_bucket(settings: Settings) -> None:
+    """The reports and media buckets (the media bucket with its CORS rules, so a browser may upload)."""
     s3 = client("s3")
-    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
-        s3.create_bucket(Bucket=settings.reports_bucket)
+    for bucket in (settings.reports_bucket, settings.media_bucket):
+        with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+            s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_cors(Bucket=settings.media_bucket, CORSConfiguration=media_cors())
+
+
+def media_cors() -> dict[str, Any]:
+    """The media bucket's CORS rules of infra/resources.json, in the S3 API's names (not CloudFormation's)."""
+    rules = resources()["MediaBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
+    return {"CORSRules": [{"AllowedMethods": r["AllowedMethods"], "AllowedOrigins": r["AllowedOrigins"],
+                           "AllowedHeaders": r.get("AllowedHeaders", []), "MaxAgeSeconds": r.get("MaxAge", 0)}
+                          for r in rules]}
 
 
 def provision(settings: Settings, visibility_override: int | None = None,

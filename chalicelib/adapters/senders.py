@@ -3,8 +3,10 @@
 - TwilioSender: SMS / MMS through Twilio's REST API (plain HTTPS: the `twilio` package stays
   out of the Lambda bundle).
 - MetaSender: Messenger through the Graph Send API, with a message tag outside the 24 h window.
+- SesEmailSender (adapters/email_sender.py): email, raw MIME through SES.
 - SandboxSender: the local stack and the tests; records every send as a table item
-  (keys.sandbox_send_key) and reports it delivered.
+  (keys.sandbox_send_key) and reports it delivered; an email is recorded as its headers, its text
+  and HTML parts and the names, types and sizes of its files, read back from its MIME bytes.
 `build_sender(settings)` picks one by `Settings.sender_mode`."""
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ SANDBOX_DAYS = 30
 TWILIO_PERMANENT = {21211, 21408, 21610, 21612, 21614, 21606, 30003, 30005, 30006}
 
 
-def _http_json(url: str, data: bytes, headers: dict[str, str]) -> dict[str, Any]:
+def post_json(url: str, data: bytes, headers: dict[str, str]) -> dict[str, Any]:
     """POST and parse JSON; a 4xx is a permanent failure (except 429), anything else transient."""
     if not url.startswith("https://"):
         raise SendFailed("provider URLs must be https", permanent=True)
@@ -87,17 +89,17 @@ class TwilioSender:
         owner = message.twilio_account_sid or self.account_sid
         url = f"{self.api_url}/2010-04-01/Accounts/{owner}/Messages.json"
         try:
-            data = _http_json(url, urllib.parse.urlencode(fields).encode(), {
+            data = post_json(url, urllib.parse.urlencode(fields).encode(), {
                 "Authorization": f"Basic {auth}", "Content-Type": "application/x-www-form-urlencoded"})
         except SendFailed as exc:
-            code = _twilio_code(str(exc))
+            code = twilio_error_code(str(exc))
             if code in TWILIO_PERMANENT:
                 raise SendFailed(str(exc), permanent=True) from exc
             raise
         return SendResult(provider_id=str(data.get("sid", "")), status="queued")
 
 
-def _twilio_code(text: str) -> int | None:
+def twilio_error_code(text: str) -> int | None:
     for word in text.replace(":", " ").split():
         if word.isdigit() and len(word) == 5:
             return int(word)
@@ -122,13 +124,15 @@ class MetaSender:
         payloads = []
         if message.body:
             payloads.append({**base, "message": {"text": message.body}})
-        for url in message.media_urls:
-            payloads.append({**base, "message": {"attachment": {"type": "image",
+        types = message.media_types or ()
+        for i, url in enumerate(message.media_urls):
+            kind = "image" if i >= len(types) or types[i].startswith("image") else "file"
+            payloads.append({**base, "message": {"attachment": {"type": kind,
                                                                 "payload": {"url": url, "is_reusable": True}}}})
         url = f"{self.graph_url}/me/messages?" + urllib.parse.urlencode({"access_token": self.page_token})
         first_id = ""
         for payload in payloads:
-            data = _http_json(url, json.dumps(payload).encode(), {"Content-Type": "application/json"})
+            data = post_json(url, json.dumps(payload).encode(), {"Content-Type": "application/json"})
             first_id = first_id or str(data.get("message_id", ""))
         return SendResult(provider_id=first_id, status="sent")
 
@@ -148,18 +152,41 @@ class SandboxSender:
             "sender": message.sender, "account_id": message.account_id, "message_id": message.message_id,
             "media_urls": list(message.media_urls), "tag": message.tag, "at": iso(now),
             "ttl": int((now + timedelta(days=SANDBOX_DAYS)).timestamp()),
+            **({"email": _email_record(message.raw)} if message.raw is not None else {}),
         })
         return SendResult(provider_id=send_id, status="delivered")
 
 
-class RoutingSender:
-    """One port, two live providers: SMS to Twilio, Messenger to Meta."""
+def _email_record(raw: bytes) -> dict[str, Any]:
+    """What a person checks in a sent email, read back from its bytes as a mail client would."""
+    from email import policy
+    from email.parser import BytesParser
 
-    def __init__(self, sms: MessageSender, messenger: MessageSender) -> None:
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    headers = {name: str(msg.get(name, "")) for name in (
+        "From", "To", "Reply-To", "Subject", "Message-ID", "In-Reply-To", "References", "List-Unsubscribe",
+        "List-Unsubscribe-Post") if msg.get(name) is not None}
+    text = msg.get_body(preferencelist=("plain",)) if hasattr(msg, "get_body") else None
+    html = msg.get_body(preferencelist=("html",)) if hasattr(msg, "get_body") else None
+    files = [{"filename": p.get_filename(), "content_type": p.get_content_type(),
+              "bytes": len(p.get_payload(decode=True) or b"")} for p in msg.iter_attachments()]
+    return {"headers": headers, "text": text.get_content() if text is not None else "",
+            "html": html.get_content() if html is not None else "", "attachments": files, "size": len(raw)}
+
+
+class RoutingSender:
+    """One port, three live providers: SMS to Twilio, Messenger to Meta, email to SES."""
+
+    def __init__(self, sms: MessageSender, messenger: MessageSender, email: MessageSender | None = None) -> None:
         self.sms = sms
         self.messenger = messenger
+        self.email = email
 
     def send(self, message: OutboundMessage) -> SendResult:
+        if message.channel == "email":
+            if self.email is None:
+                raise SendFailed("no email sender is configured", permanent=True)
+            return self.email.send(message)
         return (self.messenger if message.channel == "messenger" else self.sms).send(message)
 
 
@@ -169,10 +196,13 @@ def build_sender(settings: Settings) -> MessageSender:
 
         return SandboxSender(Table(settings.table_name))
     callback = f"{settings.public_base_url.rstrip('/')}/webhooks/twilio/status" if settings.public_base_url else None
+    from chalicelib.adapters.email_sender import SesEmailSender
+
     return RoutingSender(
         sms=TwilioSender(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_url,
                          status_callback_url=callback, default_from=settings.twilio_from_number),
         messenger=MetaSender(settings.meta_page_token, settings.meta_graph_url),
+        email=SesEmailSender(),
     )
 
 

@@ -30,6 +30,8 @@ class Account(BaseModel):
     # The Twilio subaccount that owns the store's number (None: the stage's own account). It signs
     # the store's webhooks with its own auth token, and the store's SMS are sent through it.
     twilio_account_sid: str | None = None
+    # The store's own address: customers' email comes from it (and replies to it reach the store).
+    email_from: str | None = None
     crm_email: str | None = None
     escalation_email: str | None = None
     address: str | None = None

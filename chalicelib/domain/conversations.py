@@ -107,10 +107,11 @@ def _next_opening_in(at: datetime, zone: str) -> datetime:
 
 
 def quiet_zones(lead: Lead, account: Account, channel: str) -> tuple[str, ...]:
-    """The zones whose night a message to the lead by `channel` waits out: an SMS's number's, else the store's."""
+    """The zones whose night a message to the lead by `channel` waits out: an SMS's number's, else the
+    store's (an email's reader is where their phone says too, when the lead has one)."""
     from chalicelib.domain.contacts import phone_timezones
 
-    zones = phone_timezones(lead.phone) if channel == "sms" and lead.phone else ()
+    zones = phone_timezones(lead.phone) if channel in ("sms", "email") and lead.phone else ()
     return recipient_zones(zones, account.timezone)
 
 

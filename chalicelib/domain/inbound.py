@@ -23,24 +23,28 @@ from chalicelib.domain.text import FreeText, ProviderText
 from chalicelib.domain.timeline import Message, MessageStatus
 from chalicelib.ids import new_id
 
-SOURCES = {"sms": "SMS", "messenger": "Facebook"}
+SOURCES = {"sms": "SMS", "messenger": "Facebook", "email": "Email"}
 # Attachments kept of one message (an MMS may carry up to 10).
 MAX_MEDIA = 10
-CONTACT_KIND = {"sms": "phone", "messenger": "messenger"}
+CONTACT_KIND = {"sms": "phone", "messenger": "messenger", "email": "email"}
 
 
 class InboundMessage(ProviderText):
     """A customer's message as a provider delivered it (also the inbound queue's payload); its text
     cleaned of control characters (domain/text.py)."""
 
-    provider: Literal["twilio", "meta"]
-    provider_id: str  # Twilio MessageSid / Messenger mid
-    channel: Literal["sms", "messenger"]
-    sender: str  # E.164 / page-scoped id
-    recipient: str  # the store's number / page id
+    provider: Literal["twilio", "meta", "email"]
+    provider_id: str  # Twilio MessageSid / Messenger mid / a digest of the store and the email's Message-ID
+    channel: Literal["sms", "messenger", "email"]
+    sender: str  # E.164 / page-scoped id / email address
+    recipient: str  # the store's number / page id / the address the mail came to
     body: FreeText
     received_at: str
     attachments: list[dict[str, Any]] = Field(default_factory=list)
+    # email only: its subject, the sender's name, and the thread a reply continues (References + Message-ID)
+    subject: str | None = None
+    sender_name: str | None = None
+    thread: list[str] = Field(default_factory=list)
 
 
 class NotThisLead(Exception):
@@ -49,8 +53,9 @@ class NotThisLead(Exception):
 
 
 def consent_of(msg: InboundMessage) -> Consent | None:
-    """A whole-message STOP / START / HELP (a picture is never one)."""
-    return consent_keyword(msg.body) if not msg.attachments else None
+    """A whole-message STOP / START / HELP (a picture is never one, nor an email: its unsubscribe is
+    the List-Unsubscribe link, services/email_out.unsubscribe)."""
+    return consent_keyword(msg.body) if not msg.attachments and msg.channel != "email" else None
 
 
 def message_on_lead(lead: Lead, msg: InboundMessage, keyword: Consent | None, message_id: str, now: datetime,
@@ -63,10 +68,11 @@ def message_on_lead(lead: Lead, msg: InboundMessage, keyword: Consent | None, me
         raise NotThisLead
     at = iso(now)
     message = Message(message_id=message_id, direction="inbound", channel=msg.channel, body=msg.body,
-                      status="received", attachments=msg.attachments, provider_id=msg.provider_id)
+                      subject=msg.subject, status="received", attachments=msg.attachments,
+                      provider_id=msg.provider_id if msg.channel != "email" else None)
     change: Change[OutboxMessage] = Change(
         updates={"last_message_at": at, "last_inbound_at": at,
-                 "last_message_preview": rules.preview(msg.body, len(msg.attachments))},
+                 "last_message_preview": rules.preview(msg.body, len(msg.attachments)), **email_updates(lead, msg)},
         events=[timeline_event(lead, "message", None, now, event_id=message_id, at=at,
                                **message.model_dump(exclude_none=True))],
         reports=[report_event(lead, "message_inbound", later, channel=msg.channel)])
@@ -107,6 +113,18 @@ def _answer_help(change: Change[OutboxMessage], lead: Lead, msg: InboundMessage,
 LANGUAGE_MIN_LETTERS = 6
 
 
+def email_updates(lead: Lead, msg: InboundMessage) -> dict[str, Any]:
+    """A customer's email: the thread our answers continue, and (written to us again) email may go to
+    them again after an unsubscribe."""
+    if msg.channel != "email":
+        return {}
+    updates: dict[str, Any] = {"email_thread": {"subject": msg.subject or (lead.email_thread or {}).get("subject"),
+                                                "references": msg.thread}}
+    if lead.email_opted_out:
+        updates["email_opted_out"] = False
+    return updates
+
+
 def wants_language(lead: Lead, msg: InboundMessage, keyword: Consent | None) -> bool:
     """Detect the lead's language from this message: enough words (not a keyword) on a lead with none yet."""
     return keyword is None and lead.language is None and sum(ch.isalpha() for ch in msg.body) >= LANGUAGE_MIN_LETTERS
@@ -114,9 +132,25 @@ def wants_language(lead: Lead, msg: InboundMessage, keyword: Consent | None) -> 
 
 def new_lead_request(msg: InboundMessage) -> NewLead:
     """The lead a message from an unknown sender starts (intake routes it and may coalesce it)."""
+    first, last = _names(msg.sender_name) if msg.channel == "email" else (None, None)
     return NewLead(source=SOURCES[msg.channel], channel=msg.channel, message=msg.body or None,
+                   first_name=first, last_name=last,
                    phone=msg.sender if msg.channel == "sms" else None,
+                   email=msg.sender if msg.channel == "email" else None,
                    messenger_psid=msg.sender if msg.channel == "messenger" else None,
-                   provider_message_id=msg.provider_id, attachments=msg.attachments,
+                   provider_message_id=msg.provider_id if msg.channel != "email" else None,
+                   attachments=msg.attachments, subject=msg.subject,
                    # When the customer wrote, not when the queue got to it: the response clock starts here.
                    received_at=parse_time(msg.received_at))
+
+
+def _names(display_name: str | None) -> tuple[str | None, str | None]:
+    """An email's display name as first and last name ("Maria Lopez", "Lopez, Maria")."""
+    text = " ".join((display_name or "").replace('"', " ").split())
+    if not text or "@" in text:
+        return None, None
+    if "," in text:
+        last, _, first = text.partition(",")
+        return first.strip() or None, last.strip() or None
+    words = text.split()
+    return (" ".join(words[:-1]), words[-1]) if len(words) > 1 else (words[0], None)

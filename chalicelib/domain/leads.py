@@ -80,6 +80,12 @@ class Lead(BaseModel):
     lock_expires_at: str | None = None
     done: bool = False
     stop_messaging: bool = False
+    # Unsubscribed from email (RFC 8058 one-click, or an "unsubscribe" reply); SMS and Messenger go on.
+    email_opted_out: bool = False
+    # The unguessable part of the lead's reply address (never shown by the API), made with its first email.
+    reply_token: str | None = None
+    # The customer's email thread: {"subject", "references": [Message-IDs, oldest first]} (replies thread on it).
+    email_thread: dict[str, Any] | None = None
     open_appointments: int = 0
     showed: bool = False
     scheduled_messages: int = 0
@@ -148,6 +154,7 @@ class NewLead(ProviderText):
     # The provider's id of the inbound message (Twilio MessageSid, Meta mid), kept on the message event.
     provider_message_id: str | None = None
     attachments: list[dict[str, Any]] = Field(default_factory=list)
+    subject: str | None = None  # an email's
 
 
 def within_window(last_request_at: str, now: str, window_days: int) -> bool:

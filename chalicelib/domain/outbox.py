@@ -3,6 +3,8 @@ and what a provider's message id points back at (delivery callbacks)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from chalicelib.model import BaseModel
@@ -19,7 +21,10 @@ class OutboxMessage(BaseModel):
     to: str
     sender: str | None = None
     body: str = ""
-    media_urls: list[str] = Field(default_factory=list)
+    subject: str | None = None  # email
+    media_urls: list[str] = Field(default_factory=list)  # pictures by URL (the older `media_url` field)
+    # Files from the media bucket: {attachment_id, content_type, filename, bytes, key} (services/attachments).
+    attachments: list[dict[str, Any]] = Field(default_factory=list)
     automated: bool = False
     by: str | None = None
     status: str

@@ -32,9 +32,13 @@ def report_event(lead: Lead, kind: str, now: datetime, user_id: str | None = Non
                        data=data)
 
 
-def human_response(lead: Lead, user_id: str | None, activity: str,
-                   now: datetime) -> tuple[dict[str, Any], list[ReportEvent]]:
-    """What a person's outbound activity records: the report event the response clock reads,
-    and the lead's first response time the first time."""
-    updates: dict[str, Any] = {} if lead.first_response_at else {"first_response_at": iso(now)}
-    return updates, [report_event(lead, "human_response", now, user_id=user_id, activity=activity, automated=False)]
+def human_response(lead: Lead, user_id: str | None, activity: str, now: datetime,
+                   **data: Any) -> tuple[dict[str, Any], list[ReportEvent]]:
+    """What a person's answer to the lead records, at `now` (when it happened): the report event the
+    response clock reads, and the lead's first response time when this is the earliest. `activity`:
+    message, email, call, activity (logged work: its kind in `activity_kind`), appointment, responded."""
+    at = iso(now)
+    updates: dict[str, Any] = {} if lead.first_response_at and lead.first_response_at <= at \
+        else {"first_response_at": at}
+    return updates, [report_event(lead, "human_response", now, user_id=user_id, activity=activity, automated=False,
+                                  **data)]

@@ -11,7 +11,7 @@ from chalicelib.model import BaseModel
 EventType = Literal[
     "created", "message", "note", "offer", "assignment", "status", "appointment", "escalation", "crm",
     "coalesced", "label", "lock", "feedback", "opt_out", "opt_in", "responded", "done", "routing", "edit",
-    "cadence",
+    "cadence", "call", "activity",
 ]
 MessageStatus = Literal["received", "scheduled", "queued", "sent", "delivered", "failed", "cancelled", "dropped"]
 
@@ -39,6 +39,7 @@ class Message(BaseModel):
     direction: Literal["inbound", "outbound"]
     channel: str
     body: str = ""
+    subject: str | None = None  # email
     status: MessageStatus
     automated: bool = False
     attachments: list[dict[str, Any]] = Field(default_factory=list)

@@ -62,8 +62,9 @@ bp = Blueprint(__name__)
 def send_message(call: Call, lead_id: str) -> Any:
     req: SendMessageRequest = call.body
     result = messaging.send_message(call.deps, call.principal, lead_id, body=req.body,
-                                  saved_reply_id=req.saved_reply_id, kind=req.kind, send_at=req.send_at,
-                                  media_url=req.media_url, as_assistant=req.as_assistant)
+                                    saved_reply_id=req.saved_reply_id, kind=req.kind, send_at=req.send_at,
+                                    media_url=req.media_url, as_assistant=req.as_assistant, channel=req.channel,
+                                    subject=req.subject, attachment_ids=req.attachment_ids)
     return SendMessageResponse.model_validate(result)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import Json
 
-from chalicelib.schemas.queues import InboundJob, OutboxJob, Timer
+from chalicelib.schemas.queues import InboundBody, OutboxJob, Timer
 from chalicelib.schemas.reports import NightlyJob
 
 
@@ -25,7 +25,7 @@ class OutboxRecord(SqsRecordModel):
 
 
 class InboundRecord(SqsRecordModel):
-    body: Json[InboundJob]
+    body: Json[InboundBody]
 
 
 class NightlyRecord(SqsRecordModel):

@@ -16,6 +16,7 @@ from chalice import Blueprint, Response
 from chalicelib.clock import iso
 from chalicelib.domain.errors import Forbidden, ValidationFailed
 from chalicelib.domain.inbound import MAX_MEDIA, InboundMessage
+from chalicelib.domain.media import inbound_attachment_id
 from chalicelib.domain.provider_limits import MESSENGER_FIELDS, check_lengths
 from chalicelib.domain.signatures import received_urls
 from chalicelib.handlers.http import Call, api
@@ -44,7 +45,7 @@ def signed_urls(call: Call) -> list[str]:
     return received_urls(call.deps.settings.public_base_url, event)
 
 
-def _twilio_post(call: Call) -> signing.TwilioPost:
+def twilio_post(call: Call) -> signing.TwilioPost:
     """What Twilio posted (every field, all values), its signature and the URLs it may have signed:
     not yet trusted — the service checks it before anything else."""
     form = parse_qs(call.raw_body.decode("utf-8", errors="replace"), keep_blank_values=True)
@@ -62,13 +63,13 @@ def twiml(text: str | None) -> Response:
 @api(bp, "/webhooks/twilio/sms", "POST", auth=False, content_types=FORM, tags=("webhooks",),
      summary="Twilio inbound SMS / MMS (X-Twilio-Signature); replies TwiML")
 def twilio_sms(call: Call) -> Any:
-    return twiml(inbound.sms_arrived(call.deps, _twilio_post(call)).reply)
+    return twiml(inbound.sms_arrived(call.deps, twilio_post(call)).reply)
 
 
 @api(bp, "/webhooks/twilio/status", "POST", auth=False, content_types=FORM, status=204, tags=("webhooks",),
      summary="Twilio delivery status callback (X-Twilio-Signature)")
 def twilio_status(call: Call) -> Any:
-    outbox.status_arrived(call.deps, _twilio_post(call))
+    outbox.status_arrived(call.deps, twilio_post(call))
     return Response(body="", status_code=204)
 
 
@@ -120,11 +121,12 @@ def _messenger_message(page_id: str, event: dict[str, Any], received_at: str) ->
     sender = (event.get("sender") or {}).get("id")
     if not isinstance(body, dict) or body.get("is_echo") or not sender or not body.get("mid"):
         return None
-    attachments = []
+    attachments: list[dict[str, Any]] = []
     for att in body.get("attachments") or []:
         url = (att.get("payload") or {}).get("url")
         if url:
-            attachments.append({"url": url, "content_type": att.get("type", "file")})
+            attachments.append({"attachment_id": inbound_attachment_id("meta", str(body["mid"]), len(attachments)),
+                                "url": url, "content_type": att.get("type", "file")})
     return InboundMessage(provider="meta", provider_id=str(body["mid"]), channel="messenger", sender=str(sender),
                           recipient=page_id, body=str(body.get("text") or ""), received_at=received_at,
                           attachments=attachments[:MAX_MEDIA])

@@ -34,14 +34,21 @@ class SendMessageRequest(Strict):
     # Reply as the assistant: sent under the lead's cadence's assistant_name (`{{assistant.name}}`,
     # and `{{agent.name}}` reads it too).
     as_assistant: bool = False
+    channel: Literal["sms", "messenger", "email"] | None = Field(
+        default=None, description="default: the lead's own channel, else SMS, Messenger, email")
+    subject: str | None = Field(default=None, max_length=300, description="email only (smart fields allowed); "
+                                                                          "default: the thread's or the store's")
+    attachment_ids: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=10, description="uploads of POST /leads/{lead_id}/attachments: sent as "
+                                                         "MMS media, Messenger attachments or email attachments")
 
     @model_validator(mode="after")
     def _one_content(self) -> SendMessageRequest:
         given = [n for n in ("body", "saved_reply_id", "kind") if getattr(self, n)]
         if len(given) > 1:
             raise ValueError(f"give one of body, saved_reply_id or kind, not {' and '.join(given)}")
-        if not given and not self.media_url:
-            raise ValueError("give body, saved_reply_id, kind or media_url")
+        if not given and not self.media_url and not self.attachment_ids:
+            raise ValueError("give body, saved_reply_id, kind, media_url or attachment_ids")
         return self
 
 

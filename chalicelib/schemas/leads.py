@@ -133,6 +133,7 @@ class LeadResponse(BaseModel):
     channel: str
     status: str
     opted_out: bool
+    email_opted_out: bool = Field(default=False, description="unsubscribed from email only (SMS and Messenger go on)")
     assigned_to: str | None = None
     routing_state: str
     labels: list[str] = Field(default_factory=list)

@@ -85,6 +85,22 @@ class DetectLanguage(BaseModel):
     text: str = ""
 
 
+class MediaItem(BaseModel):
+    attachment_id: str
+    url: str
+    content_type: str | None = None
+
+
+class CopyMedia(BaseModel):
+    """A customer's MMS pictures or Messenger attachments to copy into the media bucket."""
+
+    kind: Literal["media"] = "media"
+    account_id: str
+    lead_id: str
+    message_id: str
+    items: list[MediaItem]
+
+
 class NewContact(BaseModel):
     """A message from a sender no lead of the store knows: make the lead."""
 
@@ -93,4 +109,39 @@ class NewContact(BaseModel):
     message: InboundMessage
 
 
-InboundJob = Annotated[DetectLanguage | NewContact, Field(discriminator="kind")]
+InboundJob = Annotated[DetectLanguage | NewContact | CopyMedia, Field(discriminator="kind")]
+
+
+# -- deployed inbound email: SES's receipt notification (its S3 action's SNS topic, raw delivery) --------------
+
+class SesVerdict(BaseModel):
+    status: str = "GRAY"
+
+
+class SesS3Action(BaseModel):
+    type: Literal["S3"]
+    bucketName: str
+    objectKey: str
+
+
+class SesReceipt(BaseModel):
+    recipients: list[str]
+    action: SesS3Action
+    spamVerdict: SesVerdict = Field(default_factory=SesVerdict)
+    virusVerdict: SesVerdict = Field(default_factory=SesVerdict)
+
+
+class SesMail(BaseModel):
+    messageId: str
+
+
+class SesMailReceived(BaseModel):
+    """What SES publishes when its receipt rule stored a mail in the media bucket."""
+
+    notificationType: Literal["Received"]
+    mail: SesMail
+    receipt: SesReceipt
+
+
+# What the inbound queue carries: our jobs (by `kind`), and SES's notifications of received mail.
+InboundBody = InboundJob | SesMailReceived

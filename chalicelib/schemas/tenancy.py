@@ -40,6 +40,10 @@ class AccountSettingsFields(Strict):
         default=None, pattern=r"^AC[0-9a-fA-F]{32}$",
         description="the Twilio subaccount that owns sms_number; its auth token must be in the stage's "
                     "twilio_auth_tokens. Unset: the stage's Twilio account")
+    email_from: EmailStr | None = Field(
+        default=None, description="the store's address: email to customers comes from it, and mail to it from an "
+                                  "unknown sender makes a lead (its domain must be verified in SES and receive "
+                                  "mail through SES; docs/conversations.md). Unset: the stage's sender")
     crm_email: EmailStr | None = None
     escalation_email: EmailStr | None = None
     address: ShortText | None = None
@@ -93,6 +97,7 @@ class AccountResponse(BaseModel):
     sms_number: str | None = None
     messenger_page_id: str | None = None
     twilio_account_sid: str | None = None
+    email_from: str | None = None
     crm_email: str | None = None
     escalation_email: str | None = None
     address: str | None = None

@@ -22,10 +22,11 @@ from chalicelib.domain.changes import Change, Write
 from chalicelib.domain.errors import DomainError, LostRace
 from chalicelib.domain.inbound import CONTACT_KIND, MAX_MEDIA, InboundMessage, NotThisLead
 from chalicelib.domain.leads import Lead
+from chalicelib.domain.media import inbound_attachment_id
 from chalicelib.domain.outbox import OutboxMessage
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
-from chalicelib.schemas.queues import DetectLanguage, InboundJob, NewContact
+from chalicelib.schemas.queues import CopyMedia, DetectLanguage, InboundBody, MediaItem, NewContact, SesMailReceived
 from chalicelib.services.lead_changes import change_lead
 from chalicelib.services.outbox import QUEUED_GRACE, enqueue_send
 from chalicelib.services.signing import TwilioPost, check_twilio
@@ -52,7 +53,7 @@ class InboundBusy(Exception):
     """Another consumer is creating the lead for this very message: try again later."""
 
 
-def _ttl(deps: Deps) -> int:
+def dedup_ttl(deps: Deps) -> int:
     return int((deps.clock.now() + timedelta(days=DEDUP_DAYS)).timestamp())
 
 
@@ -73,7 +74,8 @@ def sms_arrived(deps: Deps, post: TwilioPost) -> InboundResult:
         url = post.last(f"MediaUrl{i}")
         if url:
             kind = post.last(f"MediaContentType{i}")
-            attachments.append({"url": url, **({"content_type": kind} if kind else {})})
+            attachments.append({"attachment_id": inbound_attachment_id("twilio", sid, i), "url": url,
+                                **({"content_type": kind} if kind else {})})
     message = InboundMessage(provider="twilio", provider_id=sid, channel="sms", sender=sender, recipient=to,
                              body=(post.form.get("Body") or [""])[-1], received_at=iso(deps.clock.now()),
                              attachments=attachments)
@@ -97,7 +99,7 @@ def receive(deps: Deps, account_id: str, msg: InboundMessage) -> InboundResult:
     contact = deps.leads.contact(account_id, CONTACT_KIND[msg.channel], msg.sender)
     if contact:
         def new_dedup(lead_id: str, message_id: str) -> Write:
-            return deps.deliveries.record(msg.provider, msg.provider_id, _ttl(deps), lead_id=lead_id,
+            return deps.deliveries.record(msg.provider, msg.provider_id, dedup_ttl(deps), lead_id=lead_id,
                                           message_id=message_id, account_id=account_id)
 
         try:
@@ -146,6 +148,7 @@ def attach(deps: Deps, account_id: str, lead_id: str, msg: InboundMessage, keywo
     if saved.result is not None:
         enqueue_send(deps, saved.result.message_id)
     lead = saved.lead
+    copy_media_later(deps, lead, message_id, msg)
     if meaning.wants_language(lead, msg, keyword):
         deps.queues.send(INBOUND, DetectLanguage(lead_id=lead.lead_id, text=msg.body[:1000]).model_dump(mode="json"))
     logger.info("inbound message stored", extra={"lead_id": lead.lead_id, "message_id": message_id,
@@ -154,11 +157,28 @@ def attach(deps: Deps, account_id: str, lead_id: str, msg: InboundMessage, keywo
                          message_id=message_id)
 
 
+def copy_media_later(deps: Deps, lead: Lead, message_id: str, msg: InboundMessage) -> None:
+    """The provider's files of a stored message go into the media bucket on the inbound queue."""
+    items = [MediaItem(attachment_id=a["attachment_id"], url=a["url"], content_type=a.get("content_type"))
+             for a in msg.attachments if a.get("url") and a.get("attachment_id") and not a.get("key")]
+    if items:
+        job = CopyMedia(account_id=lead.account_id, lead_id=lead.lead_id, message_id=message_id, items=items)
+        deps.queues.send(INBOUND, job.model_dump(mode="json", exclude_none=True))
+
+
 # -- the inbound queue -------------------------------------------------------------------
 
-def process_job(deps: Deps, job: InboundJob) -> None:
+def process_job(deps: Deps, job: InboundBody) -> None:
     if isinstance(job, DetectLanguage):
         set_language(deps, job.lead_id, job.text)
+    elif isinstance(job, CopyMedia):
+        from chalicelib.services.attachments import copy_inbound
+
+        copy_inbound(deps, job)
+    elif isinstance(job, SesMailReceived):
+        from chalicelib.services.email_in import ses_mail_arrived
+
+        ses_mail_arrived(deps, job)
     else:
         from_new_contact(deps, job.account_id, job.message)
 
@@ -184,7 +204,7 @@ def from_new_contact(deps: Deps, account_id: str, msg: InboundMessage) -> Inboun
     from chalicelib.services.intake import receive_lead
 
     now = deps.clock.now()
-    if not deps.deliveries.claim(msg.provider, msg.provider_id, _ttl(deps), iso(now), iso(now - CLAIM_STALE)):
+    if not deps.deliveries.claim(msg.provider, msg.provider_id, dedup_ttl(deps), iso(now), iso(now - CLAIM_STALE)):
         seen = deps.deliveries.seen(msg.provider, msg.provider_id)
         if seen and seen.get("message_id"):
             return InboundResult(duplicate=True, lead_id=seen.get("lead_id"), message_id=seen["message_id"])
@@ -215,9 +235,11 @@ def from_new_contact(deps: Deps, account_id: str, msg: InboundMessage) -> Inboun
 
         def decide(current: Lead) -> Change[None]:
             updates = {"language": language} if language and not current.language else {}
+            updates.update(meaning.email_updates(current, msg))
             return Change(updates=updates, writes=[finish(current.lead_id, made)])
 
         change_lead(deps, lead.lead_id, decide)
+        copy_media_later(deps, lead, made, msg)
         return InboundResult(lead_id=lead.lead_id, message_id=result.message_id)
     if result.created:
         # No text (a picture alone): intake recorded no message; this records it.

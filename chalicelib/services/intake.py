@@ -168,7 +168,7 @@ def _create(deps: Deps, account: Account, data: NewLead, contact: Contact,
     if message:
         message_id = new_id("msg", now_dt)
         body = Message(message_id=message_id, direction="inbound", channel=channel, body=message, status="received",
-                       provider_id=data.provider_message_id, attachments=data.attachments)
+                       provider_id=data.provider_message_id, attachments=data.attachments, subject=data.subject)
         writes.append(repo.add_event(timeline_event(deps, lead, "message", None, event_id=message_id,
                                                 **body.model_dump(exclude_none=True))))
         writes.append(repo.add_report(report_event(deps, lead, "message_inbound", channel=channel)))

@@ -107,7 +107,9 @@ def _stores(deps: Deps, actor: Principal, account_id: str | None) -> dict[str, A
 
 def timeline(deps: Deps, actor: Principal, lead_id: str) -> list[TimelineEvent]:
     visible_lead(deps, actor, lead_id)
-    return deps.leads.timeline(lead_id)
+    from chalicelib.services.attachments import present
+
+    return present(deps, deps.leads.timeline(lead_id))
 
 
 # -- intake by staff -------------------------------------------------------------------

@@ -1,11 +1,12 @@
 """Writing to a customer: an agent's message now or scheduled (quiet hours hold it until 08:00 in
 the customer's zones), cancelling a scheduled one, and the automated messages other use cases send
-(an appointment's confirmation). Each message is written in the lead's transaction and handed to
+(an appointment's confirmation, a cadence step). A message goes by SMS, Messenger or email
+(domain/channels.py chooses) with its attachments (services/attachments.py). Each message is written in the lead's transaction and handed to
 the outbox (services/outbox.py), which sends it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,9 @@ from chalicelib.clock import iso, parse_time
 from chalicelib.deps import Deps
 from chalicelib.domain import conversations as rules
 from chalicelib.domain.accounts import Account
-from chalicelib.domain.changes import Change
+from chalicelib.domain.changes import Change, Write
+from chalicelib.domain.channels import choose_channel
+from chalicelib.domain.email_out import default_subject, one_line
 from chalicelib.domain.errors import Conflict, LostRace, NotFound, ValidationFailed
 from chalicelib.domain.leads import Lead, lock_kept
 from chalicelib.domain.outbox import OutboxMessage
@@ -23,19 +26,16 @@ from chalicelib.domain.timeline import Message, MessageStatus
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
 from chalicelib.services.access import visible_lead
+from chalicelib.services.attachments import ready_to_send
+from chalicelib.services.email_out import reply_token_change
 from chalicelib.services.lead_changes import change_lead, report_event, timeline_event
 from chalicelib.services.outbox import QUEUED_GRACE, enqueue_send
 
 
-def channel_and_recipient(lead: Lead, account: Account) -> tuple[str, str, str | None]:
-    """(channel, the customer's address, the store's address) a message to the lead goes by."""
-    if lead.channel == "messenger" and lead.messenger_psid:
-        return "messenger", lead.messenger_psid, account.messenger_page_id
-    if lead.phone:
-        return "sms", lead.phone, account.sms_number
-    if lead.messenger_psid:
-        return "messenger", lead.messenger_psid, account.messenger_page_id
-    raise Conflict("the lead has no phone number or Messenger id to write to", code="no_contact")
+def channel_and_recipient(lead: Lead, account: Account, requested: str | None = None) -> rules.Route:
+    """(channel, the customer's address, the store's address) a message to the lead goes by: the
+    requested channel, else the lead's own, then SMS, Messenger, email (domain/channels.py)."""
+    return choose_channel(lead, account, requested)
 
 
 def compose(deps: Deps, actor: Principal, lead: Lead, account: Account, body: str | None,
@@ -63,19 +63,23 @@ def assistant_name(deps: Deps, lead: Lead) -> str:
 
 def send_message(deps: Deps, actor: Principal, lead_id: str, *, body: str | None = None,
                  saved_reply_id: str | None = None, kind: str | None = None, send_at: str | None = None,
-                 media_url: str | None = None, as_assistant: bool = False) -> dict[str, Any]:
+                 media_url: str | None = None, as_assistant: bool = False, channel: str | None = None,
+                 subject: str | None = None, attachment_ids: list[str] | None = None) -> dict[str, Any]:
     """A person's message; `as_assistant`: sent under the lead's cadence's assistant name (still a
-    person's reply: it counts as a response)."""
+    person's reply: it counts as a response); `channel`: instead of the lead's own; `attachment_ids`:
+    checked uploads sent with it."""
     lead = visible_lead(deps, actor, lead_id)
     if lead.opted_out:
         raise Conflict("the customer opted out of messages", code="opted_out")
     lock_kept(lead, actor.user_id, deps.clock.now())
     account = deps.accounts.require(lead.account_id)
-    channel, to, sender = channel_and_recipient(lead, account)
+    channel, to, sender = channel_and_recipient(lead, account, channel)
     signed_as = assistant_name(deps, lead) if as_assistant else None
     text = compose(deps, actor, lead, account, body, saved_reply_id, kind, signer=signed_as)
-    if not text and not media_url:
+    files = ready_to_send(deps, lead, attachment_ids) if attachment_ids else []
+    if not text and not media_url and not files:
         raise ValidationFailed.field("body", "the message is empty")
+    subject = email_subject(actor, lead, account, channel, subject, signed_as)
     now = deps.clock.now()
     requested = parse_time(send_at) if send_at else None
     if requested is not None and requested < now - timedelta(minutes=1):
@@ -90,20 +94,26 @@ def send_message(deps: Deps, actor: Principal, lead_id: str, *, body: str | None
     message_id = new_id("msg", now)
     status: MessageStatus = "scheduled" if scheduled else "queued"
     attachments = [{"url": media_url, "content_type": "image"}] if media_url else []
-    data = Message(message_id=message_id, direction="outbound", channel=channel, body=text, status=status,
-                   automated=False, attachments=attachments, send_at=iso(go_at) if scheduled else None,
+    attachments += files
+    data = Message(message_id=message_id, direction="outbound", channel=channel, body=text, subject=subject,
+                   status=status, automated=False, attachments=attachments, send_at=iso(go_at) if scheduled else None,
                    as_assistant=True if as_assistant else None, sent_as=signed_as)
     outbox = OutboxMessage(message_id=message_id, lead_id=lead.lead_id, account_id=lead.account_id,
-                           group_id=lead.group_id, channel=channel, to=to, sender=sender, body=text,
-                           media_urls=[media_url] if media_url else [], automated=False, by=actor.user_id,
-                           status=status, send_at=data.send_at, created_at=iso(now))
+                           group_id=lead.group_id, channel=channel, to=to, sender=sender, body=text, subject=subject,
+                           media_urls=[media_url] if media_url else [], attachments=files, automated=False,
+                           by=actor.user_id, status=status, send_at=data.send_at, created_at=iso(now))
     due_at = iso(go_at) if scheduled else iso(now + QUEUED_GRACE)
 
     def decide(current: Lead) -> Change[None]:
-        if current.opted_out:
+        if current.opted_out or (channel == "email" and current.email_opted_out):
             raise Conflict("the customer opted out of messages", code="opted_out")
         # An agent wrote back: the lead no longer waits for the store.
         updates: dict[str, Any] = {"awaiting_since": None, **lock_kept(current, actor.user_id, deps.clock.now())}
+        writes = [deps.outbox.add(outbox, due_at)]
+        if channel == "email":
+            token, claim = reply_token_change(deps, current)  # the reply address routes the answer back
+            updates.update(token)
+            writes += claim
         reports: list[Any] = []
         if scheduled:
             updates["scheduled_messages"] = current.scheduled_messages + 1
@@ -118,7 +128,7 @@ def send_message(deps: Deps, actor: Principal, lead_id: str, *, body: str | None
             # Going now: the inbox row shows it as the latest message (a scheduled one, when it goes).
             updates.update(rules.outbound_last_message(rules.customer_last_message_at(current), event.at, text,
                                                        len(attachments)))
-        return Change(updates=updates, events=[event], reports=reports, writes=[deps.outbox.add(outbox, due_at)])
+        return Change(updates=updates, events=[event], reports=reports, writes=writes)
 
     change_lead(deps, lead.lead_id, decide, touch=True)
     if not scheduled:
@@ -128,6 +138,20 @@ def send_message(deps: Deps, actor: Principal, lead_id: str, *, body: str | None
     if scheduled:
         result["send_at"] = data.send_at
     return result
+
+
+def email_subject(actor: Principal, lead: Lead, account: Account, channel: str, subject: str | None,
+                  signer: str | None = None) -> str | None:
+    """An email's subject (smart fields filled; by default the thread's "Re: ..." or the store and
+    the car); None for other channels, which have none (400 when one is given)."""
+    if channel != "email":
+        if subject:
+            raise ValidationFailed.field("subject", f"only an email has a subject, not a {channel} message")
+        return None
+    values = rules.smart_field_values(lead, account, signer or actor.name or None)
+    if subject:
+        return one_line(rules.render(subject, values, field="subject"), 300) or None
+    return default_subject((lead.email_thread or {}).get("subject"), account.name, values.get("lead.vehicle"))
 
 
 def cancel_message(deps: Deps, actor: Principal, lead_id: str, message_id: str) -> dict[str, Any]:
@@ -158,11 +182,14 @@ def cancel_message(deps: Deps, actor: Principal, lead_id: str, message_id: str) 
 
 @dataclass(frozen=True)
 class Automated:
-    """An automated message to the customer (a confirmation): never a human response."""
+    """An automated message to the customer (a confirmation, a cadence step): never a human response.
+    `lead_updates` and `writes`: an email's first reply token (add_automated merges them)."""
 
     data: Message
     outbox: OutboxMessage
     due_at: str
+    lead_updates: dict[str, Any] = field(default_factory=dict)
+    writes: list[Write] = field(default_factory=list)
 
     @property
     def scheduled(self) -> bool:
@@ -170,11 +197,13 @@ class Automated:
 
 
 def automated_message(deps: Deps, lead: Lead, account: Account, text: str, *, route: rules.Route | None = None,
-                      at: datetime | None = None, origin: dict[str, Any] | None = None) -> Automated | None:
+                      at: datetime | None = None, origin: dict[str, Any] | None = None,
+                      subject: str | None = None) -> Automated | None:
     """None when it may not go: opted out, messaging stopped, no way to reach the customer, or
-    Messenger's window closed. `route`: the (channel, to, sender) to use instead of the lead's own;
-    `at`: not before then (a reminder); `origin`: what sent it (a cadence step, an appointment), shown
-    on its timeline event. Quiet hours hold it until 08:00."""
+    Messenger's window closed. `route`: the (channel, to, sender) to use instead of the lead's own
+    (domain/channels.choose_channel); `at`: not before then (a reminder); `origin`: what sent it (a
+    cadence step, an appointment), shown on its timeline event; `subject`: an email's (default: the
+    thread's or the store's). Quiet hours hold it until 08:00."""
     if lead.opted_out or lead.stop_messaging:
         return None
     now = deps.clock.now()
@@ -188,12 +217,20 @@ def automated_message(deps: Deps, lead: Lead, account: Account, text: str, *, ro
     scheduled = go_at > now
     status: MessageStatus = "scheduled" if scheduled else "queued"
     message_id = new_id("msg", now)
-    data = Message(message_id=message_id, direction="outbound", channel=channel, body=text, status=status,
-                   automated=True, send_at=iso(go_at) if scheduled else None, **(origin or {}))
+    token: tuple[dict[str, Any], list[Write]] = ({}, [])
+    if channel == "email":
+        token = reply_token_change(deps, lead)
+        subject = one_line(subject, 300) if subject else default_subject(
+            (lead.email_thread or {}).get("subject"), account.name, None)
+    else:
+        subject = None
+    data = Message(message_id=message_id, direction="outbound", channel=channel, body=text, subject=subject,
+                   status=status, automated=True, send_at=iso(go_at) if scheduled else None, **(origin or {}))
     outbox = OutboxMessage(message_id=message_id, lead_id=lead.lead_id, account_id=lead.account_id,
-                           group_id=lead.group_id, channel=channel, to=to, sender=sender, body=text, automated=True,
-                           status=status, send_at=data.send_at, created_at=iso(now))
-    return Automated(data=data, outbox=outbox, due_at=iso(go_at) if scheduled else iso(now + QUEUED_GRACE))
+                           group_id=lead.group_id, channel=channel, to=to, sender=sender, body=text, subject=subject,
+                           automated=True, status=status, send_at=data.send_at, created_at=iso(now))
+    return Automated(data=data, outbox=outbox, due_at=iso(go_at) if scheduled else iso(now + QUEUED_GRACE),
+                     lead_updates=token[0], writes=token[1])
 
 
 def add_automated(deps: Deps, change: Change[Any], lead: Lead, message: Automated, at: str | None = None) -> None:
@@ -204,6 +241,8 @@ def add_automated(deps: Deps, change: Change[Any], lead: Lead, message: Automate
                            **message.data.model_dump(exclude_none=True))
     change.events.append(event)
     change.writes.append(deps.outbox.add(message.outbox, message.due_at))
+    change.writes.extend(message.writes)
+    change.updates.update(message.lead_updates)
     if message.scheduled:
         change.updates["scheduled_messages"] = change.updates.get("scheduled_messages", lead.scheduled_messages) + 1
         return

@@ -65,13 +65,9 @@ def deliver(deps: Deps, message_id: str) -> str | None:
         return None  # another consumer holds it, or it moved on
     attempt = message.attempts + 1
     # Read at the moment of sending, so a store moved to another Twilio account meanwhile sends from it.
-    twilio_account = _twilio_account_of(deps, message.account_id) if message.channel != "messenger" else None
+    twilio_account = _twilio_account_of(deps, message.account_id) if message.channel == "sms" else None
     try:
-        tag = _messenger_tag(deps, message) if message.channel == "messenger" else None
-        result = deps.sender.send(OutboundMessage(
-            channel="messenger" if message.channel == "messenger" else "sms", to=message.to, body=message.body,
-            sender=message.sender, account_id=message.account_id, message_id=message.message_id,
-            media_urls=tuple(message.media_urls), tag=tag, twilio_account_sid=twilio_account))
+        result = deps.sender.send(_outbound(deps, message, twilio_account))
     except SendFailed as exc:
         if exc.permanent or attempt >= MAX_ATTEMPTS:
             return _finish(deps, message, "failed", error=str(exc))
@@ -80,6 +76,29 @@ def deliver(deps: Deps, message_id: str) -> str | None:
         return _finish(deps, message, "failed", error=exc.message)
     status = "delivered" if result.status == "delivered" else "sent"
     return _finish(deps, message, status, provider_id=result.provider_id, provider_account=twilio_account)
+
+
+def _outbound(deps: Deps, message: OutboxMessage, twilio_account: str | None) -> OutboundMessage:
+    """What the sender needs: an email as its MIME bytes (thread, reply address, files as they are
+    now); an SMS or Messenger message with presigned URLs the provider fetches its files from."""
+    if message.channel == "email":
+        from chalicelib.services.email_out import compose_for, sender_address
+
+        account = deps.accounts.require(message.account_id)
+        return OutboundMessage(channel="email", to=message.to, body=message.body,
+                               sender=message.sender or sender_address(deps, account.email_from),
+                               account_id=message.account_id, message_id=message.message_id,
+                               raw=compose_for(deps, message))
+    from chalicelib.services.attachments import provider_urls
+
+    files = [a for a in message.attachments if a.get("key")]
+    tag = _messenger_tag(deps, message) if message.channel == "messenger" else None
+    return OutboundMessage(
+        channel="messenger" if message.channel == "messenger" else "sms", to=message.to, body=message.body,
+        sender=message.sender, account_id=message.account_id, message_id=message.message_id,
+        media_urls=(*message.media_urls, *provider_urls(deps, files)),
+        media_types=(*("image" for _ in message.media_urls), *(str(a["content_type"]) for a in files)),
+        tag=tag, twilio_account_sid=twilio_account)
 
 
 def _twilio_account_of(deps: Deps, account_id: str) -> str | None:
@@ -178,7 +197,7 @@ def _retry_later(deps: Deps, message: OutboxMessage, attempt: int, error: str) -
 
 
 def _provider(channel: str) -> str:
-    return "meta" if channel == "messenger" else "twilio"
+    return {"messenger": "meta", "email": "ses"}.get(channel, "twilio")
 
 
 def sweep_due(deps: Deps, limit: int = 1000) -> int:

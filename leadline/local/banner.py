@@ -24,6 +24,7 @@ class StackFacts:
     manager_token: str | None = None
     saved: dict[str, int] | None = None  # what the stack found under data/ (None: the endpoint keeps the data)
     console: list[str] = field(default_factory=list)  # the console's URL, demo password and users (local/console.py)
+    smtp_url: str | None = None  # inbound mail (leadline/local/smtp.py)
 
 
 def banner_text(facts: StackFacts) -> str:
@@ -33,6 +34,8 @@ def banner_text(facts: StackFacts) -> str:
         f"  API            {facts.api_url}",
         *facts.console,
         f"  AWS endpoint   {aws}",
+        *([f"  inbound mail   {facts.smtp_url} (to a lead's reply address or a store's email_from)"]
+          if facts.smtp_url else []),
         f"  LEADLINE_HOME  {facts.home}",
         f"  mappings       {facts.mappings.get('sqs', 0)} queues, {facts.mappings.get('schedule', 0)} schedules, "
         f"{facts.mappings.get('eventbridge', 0)} event rules",

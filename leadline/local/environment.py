@@ -49,9 +49,11 @@ def local_settings_env(api_url: str) -> dict[str, str]:
         "LEADLINE_AUTH_MODE": "hs256",
         "LEADLINE_SENDER_MODE": "sandbox",
         "LEADLINE_PUBLIC_BASE_URL": api_url,
+        # The local stack fetches a customer's picture from whatever URL a test or a person gives.
+        "LEADLINE_MEDIA_FETCH_HOSTS": "*",
     }
     # Only names go into stack.json (which the CLI reads); secrets stay in this process's env.
-    for name in ("TABLE_NAME", "REPORTS_BUCKET", "QUEUE_PREFIX", "MAIL_FROM", "LOG_LEVEL"):
+    for name in ("TABLE_NAME", "REPORTS_BUCKET", "MEDIA_BUCKET", "QUEUE_PREFIX", "MAIL_FROM", "LOG_LEVEL"):
         value = os.environ.get(f"LEADLINE_{name}")
         if value:
             env[f"LEADLINE_{name}"] = value

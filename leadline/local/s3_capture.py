@@ -49,6 +49,27 @@ def bucket_and_key(environ: dict[str, Any]) -> tuple[str, str]:
     return bucket, key
 
 
+def posted_key(content_type: str, body: bytes) -> str | None:
+    """The object key of a POST Object form (multipart/form-data): its `key` field, with
+    `${filename}` replaced by the file's name as S3 does; None when the form has no key."""
+    from email import policy
+    from email.parser import BytesParser
+
+    if not content_type.lower().startswith("multipart/form-data"):
+        return None
+    form = BytesParser(policy=policy.HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    key: str | None = None
+    filename = ""
+    for part in form.iter_parts() if form.is_multipart() else []:
+        name = part.get_param("name", header="content-disposition")
+        if isinstance(name, str) and name.lower() == "key":
+            payload = part.get_payload(decode=True)
+            key = payload.decode("utf-8") if isinstance(payload, bytes) else None
+        elif name == "file":
+            filename = part.get_filename() or ""
+    return key.replace("${filename}", filename) if key else None
+
+
 def deleted_keys(body: bytes) -> list[str]:
     """The keys of a DeleteObjects request body."""
     root = ElementTree.fromstring(body)
@@ -78,9 +99,14 @@ class S3Capture:
                 keys = deleted_keys(raw)
             except (ParseError, ValueError):
                 return call(self.dispatcher, environ)  # moto answers the malformed call itself
-        elif not key and method == "POST":
-            return s3_error("501 Not Implemented", "NotImplemented",
-                            "the local stack does not take browser form uploads (POST Object): it could not keep them")
+        elif not key and method == "POST" and not extra:
+            # A browser form upload (POST Object, a presigned POST): its key is a field of the form.
+            raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ = {**environ, "wsgi.input": io.BytesIO(raw), "CONTENT_LENGTH": str(len(raw))}
+            form_key = posted_key(str(environ.get("CONTENT_TYPE", "")), raw)
+            if form_key is None:
+                return call(self.dispatcher, environ)  # moto answers the malformed form itself
+            keys = [form_key]
         else:
             return call(self.dispatcher, environ)  # parts, tags, ACLs, bucket settings: not kept
         try:

@@ -61,6 +61,7 @@ class StackOptions:
     # Short on purpose: a failed record comes back in seconds, not the deployed minutes.
     visibility_seconds: int = DEFAULT_VISIBILITY_SECONDS
     verbose: bool = False
+    smtp_port: int = 2525
 
 
 @dataclass
@@ -77,6 +78,7 @@ class LocalStack:
     _engine: Any = None
     _persistence: Any = None
     _info: StackInfo | None = None
+    _smtp: Any = None
     _stopped: bool = False
 
     # -- start ------------------------------------------------------------------------------
@@ -87,6 +89,7 @@ class LocalStack:
         opts.home.mkdir(parents=True, exist_ok=True)
         self._refuse_second_stack()
         _require_free_port(opts.port, "--port / PORT")
+        _require_free_port(opts.smtp_port, "--smtp-port / SMTP_PORT")
         secret = ensure_secret(opts.home)
         self.api_url = f"http://{HOST}:{opts.port}"
 
@@ -127,6 +130,7 @@ class LocalStack:
             self._persistence.open()
         self._serve_http(app)
         self._engine.run()
+        self._serve_smtp()
 
         if opts.demo and store_was_empty:
             self.demo = self._seed_demo(app)
@@ -192,6 +196,13 @@ class LocalStack:
         self._http_thread = threading.Thread(target=self._http.server.serve_forever, name="http", daemon=True)
         self._http_thread.start()
 
+    def _serve_smtp(self) -> None:
+        """Inbound mail on 127.0.0.1:smtp_port, through the same code as SES's receipt rule (smtp.py)."""
+        from leadline.local.smtp import LocalSmtp
+
+        self._smtp = LocalSmtp(self.options.smtp_port)
+        self._smtp.start()
+
     def _prepare_mappings(self, app: Any, settings: Any, timeouts: dict[str, int]) -> None:
         import boto3
 
@@ -245,6 +256,8 @@ class LocalStack:
         if self._stopped:
             return
         self._stopped = True
+        if self._smtp is not None:
+            self._smtp.stop()
         if self._http is not None:
             self._http.server.shutdown()
             self._http.server.server_close()
@@ -266,6 +279,7 @@ class LocalStack:
         mappings = self._engine.mappings if self._engine else []
         return StackFacts(
             ready_seconds=self.ready_seconds, api_url=self.api_url, aws_endpoint=self.aws_endpoint,
+            smtp_url=self._smtp.url if self._smtp is not None else None,
             aws_in_process=self._moto is not None, home=self.options.home,
             mappings={k: sum(1 for m in mappings if m.kind == k) for k in ("sqs", "schedule", "eventbridge")},
             log_file=log_file, demo_enabled=self.options.demo, demo=self.demo, manager_token=self.manager_token(),

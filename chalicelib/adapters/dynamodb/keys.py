@@ -19,6 +19,9 @@ Entities and their keys
 | sms number lookup   | SMSNUMBER#{e164}                    | LOOKUP                    |   -> account_id, twilio_account_sid (the webhook's signing account)  |
 | messenger page      | PAGE#{page_id}                      | LOOKUP                    |                                                                      |
 | provider api key    | APIKEY#{sha256(key)}                | LOOKUP                    |                                                                      |
+| store mailbox       | MAILBOX#{email_from, lower case}    | LOOKUP                    |   -> account_id (mail to a store's address)                          |
+| reply token         | MAILTOKEN#{token}                   | LOOKUP                    |   -> lead_id, account_id (mail to a lead's reply address)            |
+| upload (attachment) | ATTACHMENT#{attachment_id}          | ATTACHMENT                |   lead, declared type, state pending|ready; ttl 1 day while pending |
 | routing config      | ACCOUNT#{account_id}                | ROUTING                   |                                                                      |
 | routing rotation    | ACCOUNT#{account_id}                | ROTATION                  |                                                                      |
 | user                | USER#{user_id}                      | USER                      | GSI1 GROUP#{g}#USERS / {email}                                       |
@@ -35,6 +38,7 @@ Entities and their keys
 |                     |                                     |                           |      (sparse: an active enrolment; its state is the lead's `cadence`) |
 | lead flag marker    | LEAD#{lead_id}                      | FLAG#{flag}               | GSI4 ACCOUNT#{a}#FLAG#{flag} / {last_activity_at}#{lead_id}           |
 | timeline event      | LEAD#{lead_id}                      | EVENT#{event_id}          |   a message's event_id is its message_id                              |
+| call (click-to-call)| LEAD#{lead_id}                      | EVENT#{call_id}           |   a timeline `call` event, updated through its statuses (data.version)|
 | outbound message    | OUTBOX#{message_id}                 | OUTBOX                    | GSI7 DUE#MESSAGE#{shard} / {due_at}#{message_id} (sparse: scheduled, queued)|
 | contact key         | ACCOUNT#{a}#CONTACT#{kind}#{value}  | CONTACT                   |   kind: phone (E.164), email (lower), messenger (PSID)                |
 | provider message id | PROVIDERMSG#{provider}#{sid}        | LOOKUP                    |   -> lead_id, message_id, account_id, provider_account (callbacks)   |
@@ -116,6 +120,8 @@ Access patterns (each one GetItem or Query; never a Scan)
 |   |   (plus the live tail: #29 for the last `report_tail_seconds`, and #35 for the leads in it)  |            |
 |35 | report ledgers of leads (consumer, live tail)   | BatchGetItem LEAD#{l} / REPORTLEDGER                         |
 |36 | rollup days a consumer batch touches            | BatchGetItem ROLLUP#{a} / DAY#{day}                          |
+|37 | store of a mailbox / lead of a reply token (inbound email) | GetItem MAILBOX# / MAILTOKEN# lookup              |
+|38 | an upload by id (sending it)                    | GetItem ATTACHMENT#{id} / ATTACHMENT                         |
 
 Due index shards
 ----------------
@@ -132,7 +138,8 @@ More shards are one constant; existing entries move on their next write.
 
 Races and their conditions
 --------------------------
-- email, SMS number, page id, contact keys, dedup keys: `attribute_not_exists(PK)`.
+- email, SMS number, page id, mailbox, reply token, contact keys, dedup keys: `attribute_not_exists(PK)`.
+- uploads: `state = pending` when the first message that sends one moves it into the media bucket.
 - lead changes by routing: `routing_version = :expected` on the lead, in one transaction
   with the offer (`state = pending`), the score event and the timeline event.
 - locks: `attribute_not_exists(locked_by) OR locked_by = :me OR lock_expires_at < :now`.
@@ -154,7 +161,10 @@ tenancy.py (1-7: groups, accounts, users, lookups) · leads.py (9-17, 20: leads,
 contact keys, score and report records) · routing.py (8, 22-24, 26: config, rotation, offers, waiting,
 feedback) · outbox.py (outbound messages, 24) · due.py (24: the sharded due index both read) · deliveries.py (19, 21: provider ids, dedup keys) ·
 appointments.py (27) · saved_replies.py (28) · notifications.py (25) · reports.py (29, 31) ·
-cadences.py (32, 33, and 24 for due cadence steps: the lead items themselves).
+cadences.py (32, 33, and 24 for due cadence steps: the lead items themselves) ·
+calls.py (a call event's status updates, conditional on its data.version: VersionConflict) ·
+attachments.py (38, a message's copied attachments) · mailboxes.py (37: reply tokens; store mailboxes are
+written by tenancy.py with the store).
 """
 
 from __future__ import annotations
@@ -203,6 +213,18 @@ def page_lookup_key(page_id: str) -> dict[str, str]:
 
 def api_key_lookup_key(key_hash: str) -> dict[str, str]:
     return {"PK": f"APIKEY#{key_hash}", "SK": "LOOKUP"}
+
+
+def mailbox_lookup_key(address: str) -> dict[str, str]:
+    return {"PK": f"MAILBOX#{address.lower()}", "SK": "LOOKUP"}
+
+
+def reply_token_key(token: str) -> dict[str, str]:
+    return {"PK": f"MAILTOKEN#{token}", "SK": "LOOKUP"}
+
+
+def attachment_key(attachment_id: str) -> dict[str, str]:
+    return {"PK": f"ATTACHMENT#{attachment_id}", "SK": "ATTACHMENT"}
 
 
 def routing_key(account_id: str) -> dict[str, str]:

@@ -75,8 +75,12 @@ class OutboxRepository:
 
     def claim(self, message: OutboxMessage, now: str, until: str) -> None:
         """Take a queued message to send it: nobody else holds a live claim, and the lead is not
-        opted out at this very moment (serialised with the opt-out's own transaction).
-        Raises ClaimHeld, or LeadOptedOut when only the lead's condition failed."""
+        opted out at this very moment (serialised with the opt-out's own transaction; an email also
+        needs the lead not unsubscribed from email). Raises ClaimHeld, or LeadOptedOut when only the
+        lead's condition failed."""
+        reachable = "attribute_exists(PK) AND opted_out <> :yes"
+        if message.channel == "email":
+            reachable += " AND (attribute_not_exists(email_opted_out) OR email_opted_out <> :yes)"
         try:
             self.table.transact([
                 {"Update": {"Key": keys.outbox_key(message.message_id),
@@ -86,7 +90,7 @@ class OutboxRepository:
                             "ExpressionAttributeNames": {"#st": "status"},
                             "ExpressionAttributeValues": {":until": until, ":queued": "queued", ":now": now}}},
                 {"ConditionCheck": {"Key": keys.lead_key(message.lead_id),
-                                    "ConditionExpression": "attribute_exists(PK) AND opted_out <> :yes",
+                                    "ConditionExpression": reachable,
                                     "ExpressionAttributeValues": {":yes": True}}},
             ])
         except TransactionCancelled as exc:

@@ -54,6 +54,9 @@ class AccountRepository:
             ops.append({"Put": {"Item": {**keys.page_lookup_key(account.messenger_page_id),
                                          "account_id": account.account_id},
                                 "ConditionExpression": _NEW}})
+        if account.email_from:
+            mailbox = {**keys.mailbox_lookup_key(account.email_from), "account_id": account.account_id}
+            ops.append({"Put": {"Item": mailbox, "ConditionExpression": _NEW}})
         return ops
 
     def create(self, account: Account, group: Group | None = None) -> None:
@@ -72,7 +75,8 @@ class AccountRepository:
             "ConditionExpression": "updated_at = :seen",
             "ExpressionAttributeValues": {":seen": before.updated_at},
         }}]
-        for attr, key_fn in (("sms_number", keys.sms_number_lookup_key), ("messenger_page_id", keys.page_lookup_key)):
+        for attr, key_fn in (("sms_number", keys.sms_number_lookup_key), ("messenger_page_id", keys.page_lookup_key),
+                             ("email_from", keys.mailbox_lookup_key)):
             old, new = getattr(before, attr), getattr(after, attr)
             if old == new:
                 continue
@@ -151,6 +155,11 @@ class AccountRepository:
     def by_api_key(self, api_key: str) -> Account | None:
         return self._lookup(keys.api_key_lookup_key(api_key_hash(api_key)))
 
+    def mailbox_owner(self, address: str) -> str | None:
+        """The id of the store whose `email_from` this is (one GetItem on its lookup item)."""
+        item = self.table.get(keys.mailbox_lookup_key(address))
+        return str(item["account_id"]) if item else None
+
 
 def _sms_lookup_item(account: Account) -> dict[str, Any]:
     """The number's lookup carries the store's Twilio account as well: the SMS webhook reads this one
@@ -175,7 +184,8 @@ def _taken(exc: TransactionCancelled, ops: list[dict[str, Any]]) -> Conflict:
         if reason != "ConditionalCheckFailed":
             continue
         pk = (op.get("Put") or {}).get("Item", {}).get("PK", "")
-        for prefix, field in (("SMSNUMBER#", "sms_number"), ("PAGE#", "messenger_page_id"), ("EMAIL#", "email")):
+        for prefix, field in (("SMSNUMBER#", "sms_number"), ("PAGE#", "messenger_page_id"), ("EMAIL#", "email"),
+                              ("MAILBOX#", "email_from")):
             if pk.startswith(prefix):
                 return Conflict.taken(field)
         if "updated_at" in str((op.get("Put") or {}).get("ConditionExpression", "")):
