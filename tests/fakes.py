@@ -25,6 +25,7 @@ from chalicelib.domain import changes
 from chalicelib.domain.accounts import Account, Group, SmsNumberOwner
 from chalicelib.domain.appointments import Appointment
 from chalicelib.domain.cadences import Cadence
+from chalicelib.domain.calls import Dialer
 from chalicelib.domain.directory import Invitation, UserDirectory
 from chalicelib.domain.errors import (
     AlreadyDecided,
@@ -170,6 +171,8 @@ class FakeAccountStore:
             wanted.append((("sms", account.sms_number), "sms_number"))
         if account.messenger_page_id:
             wanted.append((("page", account.messenger_page_id), "messenger_page_id"))
+        if account.email_from:
+            wanted.append((("mailbox", account.email_from.lower()), "email_from"))
         for key, name in wanted:
             holder = self.state.lookups.get(key)
             if holder is not None and holder != account.account_id:
@@ -190,8 +193,9 @@ class FakeAccountStore:
         if current is None or current.updated_at != before.updated_at:
             raise Conflict("the record changed meanwhile; read it again and retry", code="conflict")
         self._unique(after)
-        for kind, attr in (("sms", "sms_number"), ("page", "messenger_page_id")):
+        for kind, attr in (("sms", "sms_number"), ("page", "messenger_page_id"), ("mailbox", "email_from")):
             old, new = getattr(before, attr), getattr(after, attr)
+            old, new = (old.lower() if old else old), (new.lower() if new else new)
             if old and old != new:
                 self.state.lookups.pop((kind, old), None)
             if new:
@@ -235,6 +239,9 @@ class FakeAccountStore:
     def by_api_key(self, api_key: str) -> Account | None:
         account_id = self.state.lookups.get(("apikey", api_key_hash(api_key)))
         return self.state.accounts.get(account_id) if account_id else None
+
+    def mailbox_owner(self, address: str) -> str | None:
+        return self.state.lookups.get(("mailbox", address.lower()))
 
 
 class FakeUserStore:
@@ -587,7 +594,7 @@ class FakeOutboxStore:
                                                               and current.claim_until >= now):
             raise ClaimHeld()
         lead = self.state.leads.get(message.lead_id)
-        if lead is None or lead.opted_out:
+        if lead is None or lead.opted_out or (message.channel == "email" and lead.email_opted_out):
             raise LeadOptedOut()
         self.state.outbox[message.message_id] = current.model_copy(update={"claim_until": until})
 
@@ -947,12 +954,28 @@ class FakeDeps(Deps):
         reports_store: ports.BlobStore = FakeBlobStore()
         report_records: ports.ReportRecords = FakeReportRecords(state)
         rollups: ports.RollupStore = FakeRollupStore(state)
+        from tests.fakes_channels import (
+            FakeAttachmentStore,
+            FakeCallStore,
+            FakeDialer,
+            FakeMailboxStore,
+            FakeMediaFetcher,
+            FakeMediaStore,
+        )
+
+        calls: ports.CallStore = FakeCallStore(state)
+        dialer: Dialer = FakeDialer()
+        attachments: ports.AttachmentStore = FakeAttachmentStore(state)
+        mailboxes: ports.MailboxStore = FakeMailboxStore(state)
+        media: ports.MediaStore = FakeMediaStore()
+        media_fetcher: ports.MediaFetcher = FakeMediaFetcher()
         super().__init__(
             clock=self.fixed_clock, transactions=transactions, groups=groups, accounts=accounts, users=users,
             leads=leads, routing=routing, outbox=outbox, deliveries=deliveries, appointments=appointments,
             saved_replies=saved_replies, cadences=cadences, notifications=notifications, directory=directory,
             queues=queues, mailer=mailer, sender=sender, reports_store=reports_store, report_records=report_records,
-            rollups=rollups)
+            rollups=rollups, calls=calls, dialer=dialer, attachments=attachments, mailboxes=mailboxes, media=media,
+            media_fetcher=media_fetcher)
 
     @property
     def table(self) -> Any:

@@ -124,6 +124,34 @@ def test_table_bucket_queues_and_alarms(template: dict[str, Any]) -> None:
     assert resources["MailIdentity"]["Type"] == "AWS::SES::EmailIdentity"
 
 
+def test_media_bucket_and_inbound_mail(template: dict[str, Any]) -> None:
+    """Pictures and raw mail: private, encrypted, forgotten on schedule; SES's receipt rule stores mail
+    under inbound-mail/ and notifies the inbound queue through SNS (raw delivery), nothing else may."""
+    resources = template["Resources"]
+    bucket = resources["MediaBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    expiry = {r["Prefix"]: r.get("ExpirationInDays") for r in bucket["LifecycleConfiguration"]["Rules"]}
+    assert expiry["uploads/"] == 1 and expiry["inbound-mail/"] and expiry["media/"]
+    policy = {s["Sid"]: s for s in resources["MediaBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]}
+    assert policy["HttpsOnly"]["Effect"] == "Deny"
+    assert policy["SesStoresReceivedMail"]["Resource"] == {"Fn::Sub": "${MediaBucket.Arn}/inbound-mail/*"}
+    rule = resources["MailReceiptRule"]["Properties"]["Rule"]
+    [action] = rule["Actions"]
+    assert action["S3Action"]["ObjectKeyPrefix"] == "inbound-mail/" and rule["ScanEnabled"] is True
+    assert action["S3Action"]["TopicArn"] == {"Ref": "InboundMailTopic"}
+    subscription = resources["InboundMailSubscription"]["Properties"]
+    assert subscription["Endpoint"] == {"Fn::GetAtt": ["InboundQueue", "Arn"]} and subscription["RawMessageDelivery"]
+    [send] = resources["InboundQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert send["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Ref": "InboundMailTopic"}}}
+    # The functions read raw mail but never write or delete it; they write only media/ and uploads/.
+    [role] = [v for v in resources.values() if v["Type"] == "AWS::IAM::Role"]
+    by_sid = {s["Sid"]: s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]}
+    assert by_sid["InboundMail"]["Action"] == ["s3:GetObject"]
+    assert {r["Fn::Sub"] for r in by_sid["MediaObjects"]["Resource"]} == {"${MediaBucket.Arn}/media/*",
+                                                                         "${MediaBucket.Arn}/uploads/*"}
+
+
 def test_the_gateways_own_answers_are_in_the_contract_shape(template: dict[str, Any]) -> None:
     api = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
     responses = api["x-amazon-apigateway-gateway-responses"]
@@ -250,7 +278,13 @@ def test_only_the_inbound_consumer_can_reach_the_language_detector() -> None:
     detectors = _users({"detect_language"})
     assert detectors == {("chalicelib/services/inbound.py", "set_language"),
                          ("chalicelib/services/inbound.py", "from_new_contact")}
-    assert _users({"set_language", "from_new_contact"}) == {("chalicelib/services/inbound.py", "process_job")}
+    # A customer's email reaches them through the inbound consumer too (SES's notice on the inbound queue);
+    # the local SMTP server (leadline/local, not in the bundle) is the other caller of mail_arrived.
+    assert _users({"set_language", "from_new_contact"}) == {("chalicelib/services/inbound.py", "process_job"),
+                                                            ("chalicelib/services/email_in.py", "_store_mail")}
+    assert _users({"_store_mail"}) == {("chalicelib/services/email_in.py", "mail_arrived")}
+    assert _users({"mail_arrived"}) == {("chalicelib/services/email_in.py", "ses_mail_arrived")}
+    assert _users({"ses_mail_arrived"}) == {("chalicelib/services/inbound.py", "process_job")}
     assert _users({"process_job"}) == {("chalicelib/handlers/conversations.py", "handle_inbound_record")}
     assert _users({"handle_inbound_record"}) == {("chalicelib/handlers/conversations.py", "conversations_inbound")}
 

@@ -66,6 +66,7 @@ class StackProcess:
     # A demo seed on a busy 2-core machine can take longer than a bare start.
     start_timeout: float = START_TIMEOUT
     env: dict[str, str] = field(default_factory=dict)  # added to the stack's environment
+    smtp_port: int = field(default_factory=lambda: free_port())
     proc: subprocess.Popen[str] | None = None
     outputs: list[str] = field(default_factory=list)
 
@@ -74,7 +75,8 @@ class StackProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> StackProcess:
-        args = [sys.executable, "-m", "leadline.cli", "local", "--port", str(self.port)]
+        args = [sys.executable, "-m", "leadline.cli", "local", "--port", str(self.port),
+                "--smtp-port", str(self.smtp_port)]
         args += ["--aws-endpoint", self.aws_endpoint] if self.aws_endpoint else ["--aws-port", str(self.aws_port)]
         if not self.demo:
             args.append("--no-demo")

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.e2e
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
     home: Path = tmp_path_factory.mktemp("http") / "home"
     home.mkdir()
-    running = StackProcess(home=home, port=free_port(), aws_port=free_port()).start()
+    running = StackProcess(home=home, port=free_port(), aws_port=free_port(), smtp_port=free_port()).start()
     yield running
     running.stop()
 

@@ -56,7 +56,7 @@ def local_stack_target(home: Path) -> Iterator[FuzzTarget]:
 
     from tests.e2e.conftest import Http, StackProcess, cli, free_port
 
-    stack = StackProcess(home=home, port=free_port(), aws_port=free_port())
+    stack = StackProcess(home=home, port=free_port(), aws_port=free_port(), smtp_port=free_port())
     stack.start()
     try:
         made = cli(home, "bootstrap", "--group", "Fuzz Auto", "--email", "owner@fuzz.com", "--name", "Fuzz Owner")

@@ -78,9 +78,10 @@ EXPECTED: dict[str, Rule] = {
     # cadences (the assistant): managers and up shape them, anyone who sees the lead enrols it
     "list_cadences": ANY, "get_cadence": ANY, "create_cadence": MANAGER, "patch_cadence": MANAGER,
     "delete_cadence": MANAGER, "enrol_lead": ANY, "remove_from_cadence": ANY,
+    "call_lead": ANY, "log_activity": ANY,
     # webhooks: no bearer token, a signature or an api key instead (unsigned: 403)
     "adf_webhook": PUBLIC, "twilio_sms": PUBLIC, "twilio_status": PUBLIC, "meta_verify": PUBLIC,
-    "meta_event": PUBLIC,
+    "meta_event": PUBLIC, "twilio_voice": PUBLIC, "twilio_call_status": PUBLIC,
     # reports (managers and up)
     "get_dashboard": MANAGER, "get_response_time": MANAGER, "get_lead_sources": MANAGER,
     "get_overview": MANAGER, "get_internet_response": MANAGER, "get_stale": MANAGER, "get_files": MANAGER,
@@ -116,6 +117,7 @@ BODIES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "create_cadence": lambda ids: CADENCE,
     "patch_cadence": lambda ids: {"name": "Renamed cadence"},
     "enrol_lead": lambda ids: {"cadence_id": ids.get("cadence_id", "cad_01KMATRIXNOTHING0")},
+    "log_activity": lambda ids: {"kind": "visit", "note": "came in for a test drive"},
 }
 CADENCE = {"name": "Matrix", "enroll": "manual", "assistant_name": "Ava",
            "steps": [{"after_seconds": 60, "phase": "first_touch", "channel": "auto", "body": "Hi"}]}
