@@ -76,6 +76,8 @@ class LocalSmtp:
 
         from chalicelib.domain.email_in import MAX_MAIL_BYTES
 
+        # aiosmtpd reports every connection at INFO ("mail.log"), its own start-up probe included.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self._controller = Controller(MailHandler(), hostname=HOST, port=self.port, data_size_limit=MAX_MAIL_BYTES,
                                       decode_data=False, enable_SMTPUTF8=True, ready_timeout=10)
         self._controller.start()
