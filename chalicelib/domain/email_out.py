@@ -1,5 +1,5 @@
-"""An email to a customer, built with the standard library's `email` package (policy.SMTP: every
-header made by the header registry, folded and encoded by it, never by string concatenation):
+"""An email to a customer, built by domain/mime.py (the standard library's `email` package, policy.SMTP:
+every header made by the header registry, folded and encoded by it, never by string concatenation):
 the store's From, the lead's reply address, thread headers so mail clients keep one
 conversation, plain text + HTML, attachments, and RFC 8058 one-click List-Unsubscribe.
 
@@ -13,16 +13,17 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from email import policy
-from email.headerregistry import Address
-from email.message import EmailMessage
 from email.utils import format_datetime
 
 from chalicelib.domain.email_text import text_to_html
+from chalicelib.domain.mail import Attachment, Email
+from chalicelib.domain.mime import address, build_message
 
 # 120 random bits in lower-case base32: survives mail systems that lower-case local parts.
 _TOKEN = re.compile(r"^[a-z2-7]{24}$")
 MAX_THREAD_IDS = 10
+# What of the thread fits one header line domain/mime.py takes (it cuts longer values).
+MAX_REFERENCES_CHARS = 880
 UNSUBSCRIBE_SUBJECT = "unsubscribe"
 
 
@@ -99,33 +100,29 @@ class EmailDraft:
 
 
 def compose(draft: EmailDraft) -> bytes:
-    """The message as it goes on the wire (CRLF line ends)."""
-    msg = EmailMessage(policy=policy.SMTP)
-    msg["From"] = Address(display_name=one_line(draft.from_name, 100), addr_spec=draft.from_address)
-    msg["To"] = Address(display_name=one_line(draft.to_name or "", 100), addr_spec=draft.to)
-    msg["Reply-To"] = Address(display_name=one_line(draft.from_name, 100), addr_spec=draft.reply_to)
-    msg["Subject"] = one_line(draft.subject, 300)
-    msg["Date"] = format_datetime(draft.date)
-    msg["Message-ID"] = draft.message_id
-    if draft.references:
-        msg["In-Reply-To"] = draft.references[-1]
-        msg["References"] = " ".join(draft.references)
+    """The message as it goes on the wire (CRLF line ends), built by domain/mime.py like every mail."""
+    headers = {"Date": format_datetime(draft.date), "Message-ID": draft.message_id}
+    references = list(draft.references)
+    while references and len(" ".join(references)) > MAX_REFERENCES_CHARS:
+        references.pop(0)  # the oldest go first: the last one is what this answers
+    if references:
+        headers["In-Reply-To"] = references[-1]
+        headers["References"] = " ".join(references)
     links = []
     if draft.unsubscribe_url:
         links.append(f"<{draft.unsubscribe_url}>")
     if draft.unsubscribe_mailto:
         links.append(f"<mailto:{draft.unsubscribe_mailto}?subject={UNSUBSCRIBE_SUBJECT}>")
     if links:
-        msg["List-Unsubscribe"] = ", ".join(links)
+        headers["List-Unsubscribe"] = ", ".join(links)
         if draft.unsubscribe_url:
-            msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.set_content(draft.text + _footer_text(draft))
-    msg.add_alternative(text_to_html(draft.text + _footer_text(draft)), subtype="html")
-    for attached in draft.attachments:
-        maintype, _, subtype = attached.content_type.partition("/")
-        msg.add_attachment(attached.content, maintype=maintype, subtype=subtype or "octet-stream",
-                           filename=attached.filename)
-    return msg.as_bytes()
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    text = draft.text + _footer_text(draft)
+    email = Email(to=[draft.to], subject=one_line(draft.subject, 300), text=text, html=text_to_html(text),
+                  reply_to=[draft.reply_to],
+                  attachments=[Attachment(filename=f.filename, content=f.content, content_type=f.content_type)
+                               for f in draft.attachments])
+    return build_message(address(draft.from_address, one_line(draft.from_name, 100)), email, headers).as_bytes()
 
 
 def _footer_text(draft: EmailDraft) -> str:

@@ -122,7 +122,7 @@ def test_an_email_is_threaded_unsubscribable_and_readable_by_any_client() -> Non
     assert b"\r\n" in raw
     msg = BytesParser(policy=policy.default).parsebytes(raw)
     assert str(msg["From"]) == "Acme Honda <sales@acme-honda.example>"
-    assert str(msg["Reply-To"]) == "Acme Honda <sales+abc@acme-honda.example>"
+    assert str(msg["Reply-To"]) == "sales+abc@acme-honda.example"
     assert (msg["In-Reply-To"], msg["References"]) == ("<b@y>", "<a@x> <b@y>")
     assert msg["List-Unsubscribe"] == ("<https://api.example/email/unsubscribe/abc>, "
                                        "<mailto:sales+abc@acme-honda.example?subject=unsubscribe>")

@@ -44,7 +44,7 @@ def test_an_email_only_lead_is_written_to_from_the_store_with_its_reply_address(
     token = lead.reply_token
     assert token and s.deps.mailboxes.token_owner(token) == (lead_id, s.account.account_id)  # type: ignore[attr-defined]
     assert str(msg["From"]) == f"Acme Honda <{STORE_MAIL}>"  # type: ignore[index]
-    assert str(msg["Reply-To"]) == f"Acme Honda <sales+{token}@acme-honda.example>"  # type: ignore[index]
+    assert str(msg["Reply-To"]) == f"sales+{token}@acme-honda.example"  # type: ignore[index]
     assert msg["Subject"] == "Acme Honda: your inquiry"  # type: ignore[index]
     event = s.deps.state.events[lead_id][message_id].data
     assert (event["channel"], event["subject"], event["status"]) == ("email", "Acme Honda: your inquiry", "sent")
