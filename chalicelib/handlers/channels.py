@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
+from chalicelib.domain.errors import NotFound
 from chalicelib.handlers.http import Call, api
 from chalicelib.handlers.webhooks import FORM, twilio_post
 from chalicelib.lazy import lazy_module
@@ -99,5 +100,7 @@ def unsubscribe_page(call: Call, token: str) -> Any:
      summary="RFC 8058 one-click unsubscribe (List-Unsubscribe=One-Click): the lead gets no more email")
 def unsubscribe(call: Call, token: str) -> Any:
     if not email_out.unsubscribe(call.deps, token):
+        if "text/html" not in (call.header("accept") or ""):
+            raise NotFound("no such unsubscribe link")  # a mail provider's one-click POST: the contract's error
         return _page("Link not valid", "This unsubscribe link is not valid.", status=404)
     return _page("Unsubscribed", "You will get no more email about this inquiry.")

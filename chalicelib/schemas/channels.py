@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from chalicelib.domain.text import FreeText
 from chalicelib.model import BaseModel
 from chalicelib.schemas.common import Strict
 from chalicelib.schemas.conversations import IsoTime
@@ -20,7 +21,7 @@ class CallResponse(BaseModel):
 
 class ActivityRequest(Strict):
     kind: Literal["call", "email", "visit", "task"]
-    note: str = Field(min_length=1, max_length=2000)
+    note: FreeText = Field(min_length=1, max_length=2000)
     at: IsoTime | None = Field(default=None, description="when it happened (default: now); not before the lead "
                                                           "arrived, not in the future")
 

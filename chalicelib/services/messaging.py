@@ -1,8 +1,8 @@
 """Writing to a customer: an agent's message now or scheduled (quiet hours hold it until 08:00 in
 the customer's zones), cancelling a scheduled one, and the automated messages other use cases send
 (an appointment's confirmation, a cadence step). A message goes by SMS, Messenger or email
-(domain/channels.py chooses) with its attachments (services/attachments.py). Each message is written in the lead's transaction and handed to
-the outbox (services/outbox.py), which sends it."""
+(domain/channels.py chooses) with its attachments (services/attachments.py). Each message is
+written in the lead's transaction and handed to the outbox (services/outbox.py), which sends it."""
 
 from __future__ import annotations
 

@@ -116,7 +116,10 @@ def test_one_click_unsubscribe_stops_email_only(world: World) -> None:
     view = world.get(f"/leads/{lead_id}", s.agent_token).json
     assert view["email_opted_out"] is True and "reply_token" not in view
     bad = world.call("POST", "/email/unsubscribe/" + "a" * 24, headers=form, raw="List-Unsubscribe=One-Click")
-    assert bad.status == 404
+    assert (bad.status, bad.error_code) == (404, "not_found")  # a mail provider's POST: the contract's error
+    person = world.call("POST", "/email/unsubscribe/" + "a" * 24, headers={**form, "Accept": "text/html"},
+                        raw="List-Unsubscribe=One-Click")
+    assert person.status == 404 and b"not valid" in person.body  # a browser: a page
 
 
 def test_the_ses_sender_sends_the_raw_message(world: World) -> None:

@@ -78,7 +78,9 @@ EXPECTED: dict[str, Rule] = {
     # cadences (the assistant): managers and up shape them, anyone who sees the lead enrols it
     "list_cadences": ANY, "get_cadence": ANY, "create_cadence": MANAGER, "patch_cadence": MANAGER,
     "delete_cadence": MANAGER, "enrol_lead": ANY, "remove_from_cadence": ANY,
-    "call_lead": ANY, "log_activity": ANY,
+    "call_lead": ANY, "log_activity": ANY, "create_attachment": ANY,
+    # email's unsubscribe link: the token in the path is the credential (a bad one is a 404 page)
+    "unsubscribe_page": PUBLIC, "unsubscribe": PUBLIC,
     # webhooks: no bearer token, a signature or an api key instead (unsigned: 403)
     "adf_webhook": PUBLIC, "twilio_sms": PUBLIC, "twilio_status": PUBLIC, "meta_verify": PUBLIC,
     "meta_event": PUBLIC, "twilio_voice": PUBLIC, "twilio_call_status": PUBLIC,
@@ -118,6 +120,7 @@ BODIES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "patch_cadence": lambda ids: {"name": "Renamed cadence"},
     "enrol_lead": lambda ids: {"cadence_id": ids.get("cadence_id", "cad_01KMATRIXNOTHING0")},
     "log_activity": lambda ids: {"kind": "visit", "note": "came in for a test drive"},
+    "create_attachment": lambda ids: {"filename": "civic.png", "content_type": "image/png", "bytes": 1000},
 }
 CADENCE = {"name": "Matrix", "enroll": "manual", "assistant_name": "Ava",
            "steps": [{"after_seconds": 60, "phase": "first_touch", "channel": "auto", "body": "Hi"}]}
