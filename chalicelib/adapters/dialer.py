@@ -9,14 +9,12 @@
 
 from __future__ import annotations
 
-import base64
 import secrets
-import urllib.parse
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.adapters.dynamodb import keys
-from chalicelib.adapters.senders import SANDBOX_DAYS, post_json, twilio_error_code
+from chalicelib.adapters.senders import SANDBOX_DAYS, post_twilio
 from chalicelib.clock import iso
 from chalicelib.config import Settings
 from chalicelib.domain.calls import CallRequest, Dialer
@@ -44,16 +42,8 @@ class TwilioDialer:
                   ("StatusCallback", request.status_url), ("StatusCallbackMethod", "POST"),
                   ("Timeout", str(RING_SECONDS))]
         fields += [("StatusCallbackEvent", e) for e in ("initiated", "ringing", "answered", "completed")]
-        auth = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
-        owner = request.twilio_account_sid or self.account_sid
-        url = f"{self.api_url}/2010-04-01/Accounts/{owner}/Calls.json"
-        try:
-            data = post_json(url, urllib.parse.urlencode(fields).encode(), {
-                "Authorization": f"Basic {auth}", "Content-Type": "application/x-www-form-urlencoded"})
-        except SendFailed as exc:
-            if twilio_error_code(str(exc)) in TWILIO_VOICE_PERMANENT:
-                raise SendFailed(str(exc), permanent=True) from exc
-            raise
+        data = post_twilio(self.api_url, (self.account_sid, self.auth_token),
+                           f"{request.twilio_account_sid or self.account_sid}/Calls", fields, TWILIO_VOICE_PERMANENT)
         sid = str(data.get("sid", ""))
         if not sid:
             raise SendFailed("Twilio answered without a call SID")

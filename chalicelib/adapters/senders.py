@@ -85,18 +85,23 @@ class TwilioSender:
         fields += [("MediaUrl", url) for url in message.media_urls]
         if self.status_callback_url and message.message_id:
             fields.append(("StatusCallback", self.status_callback_url))
-        auth = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
-        owner = message.twilio_account_sid or self.account_sid
-        url = f"{self.api_url}/2010-04-01/Accounts/{owner}/Messages.json"
-        try:
-            data = post_json(url, urllib.parse.urlencode(fields).encode(), {
-                "Authorization": f"Basic {auth}", "Content-Type": "application/x-www-form-urlencoded"})
-        except SendFailed as exc:
-            code = twilio_error_code(str(exc))
-            if code in TWILIO_PERMANENT:
-                raise SendFailed(str(exc), permanent=True) from exc
-            raise
+        data = post_twilio(self.api_url, (self.account_sid, self.auth_token),
+                           f"{message.twilio_account_sid or self.account_sid}/Messages", fields, TWILIO_PERMANENT)
         return SendResult(provider_id=str(data.get("sid", "")), status="queued")
+
+
+def post_twilio(api_url: str, credentials: tuple[str, str], resource: str, fields: list[tuple[str, str]],
+                permanent: set[int]) -> dict[str, Any]:
+    """POST a form to Twilio's REST API (`resource`: "{account}/Messages", "{account}/Calls"), as the
+    stage's account; a refusal whose Twilio error code is in `permanent` is a permanent failure."""
+    auth = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()
+    try:
+        return post_json(f"{api_url}/2010-04-01/Accounts/{resource}.json", urllib.parse.urlencode(fields).encode(), {
+            "Authorization": f"Basic {auth}", "Content-Type": "application/x-www-form-urlencoded"})
+    except SendFailed as exc:
+        if twilio_error_code(str(exc)) in permanent:
+            raise SendFailed(str(exc), permanent=True) from exc
+        raise
 
 
 def twilio_error_code(text: str) -> int | None:

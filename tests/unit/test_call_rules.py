@@ -84,3 +84,51 @@ def test_bridge_twiml_whispers_and_dials_from_the_store() -> None:
     assert '<Dial callerId="+13125550100" answerOnBridge="true" timeout="25">' in twiml
     assert 'statusCallback="https://x.test/s?a=1&amp;b=2"' in twiml and ">+13125550177</Number>" in twiml
     assert "<Hangup />" in calls.hangup_twiml("bye")
+
+
+# -- the live dialer (HTTP captured) -----------------------------------------------------
+
+def test_twilio_dialer_rings_the_agent_on_the_stores_subaccount(monkeypatch: Any) -> None:
+    import io
+    import json
+    import urllib.error
+    import urllib.request
+    from urllib.parse import parse_qsl
+
+    import pytest
+
+    from chalicelib.adapters.dialer import TwilioDialer
+    from chalicelib.domain.messaging import SendFailed
+    from tests.support import JsonHttpResponse
+
+    sent: list[urllib.request.Request] = []
+
+    def answering(request: urllib.request.Request, timeout: float) -> JsonHttpResponse:
+        sent.append(request)
+        return JsonHttpResponse({"sid": "CA123", "status": "queued"})
+
+    monkeypatch.setattr(urllib.request, "urlopen", answering)
+    request = calls.CallRequest(to="+13125550111", caller_id="+13125550100", account_id="acc_1", call_id="call_1",
+                                answer_url="https://api.example.com/webhooks/twilio/voice?call_id=call_1",
+                                status_url="https://api.example.com/webhooks/twilio/call-status?call_id=call_1",
+                                customer="+13125550199", twilio_account_sid="AC2")
+    assert TwilioDialer("AC1", "tok").place(request) == "CA123"
+    [posted] = sent
+    assert posted.full_url == "https://api.twilio.com/2010-04-01/Accounts/AC2/Calls.json"
+    form = parse_qsl((posted.data or b"").decode())  # type: ignore[union-attr]
+    assert ("To", "+13125550111") in form and ("From", "+13125550100") in form
+    assert ("Url", request.answer_url) in form and ("StatusCallback", request.status_url) in form
+    assert {v for k, v in form if k == "StatusCallbackEvent"} == {"initiated", "ringing", "answered", "completed"}
+    assert posted.get_header("Authorization", "").startswith("Basic ")
+
+    def refusing(status: int, twilio_code: int) -> Any:
+        def urlopen(request: urllib.request.Request, timeout: float) -> Any:
+            body = io.BytesIO(json.dumps({"code": twilio_code, "message": "nope"}).encode())
+            raise urllib.error.HTTPError(request.full_url, status, "err", {}, body)  # type: ignore[arg-type]
+        return urlopen
+
+    for status, code, permanent in ((400, 21215, True), (429, 20429, False)):
+        monkeypatch.setattr(urllib.request, "urlopen", refusing(status, code))
+        with pytest.raises(SendFailed) as err:
+            TwilioDialer("AC1", "tok").place(request)
+        assert err.value.permanent is permanent
