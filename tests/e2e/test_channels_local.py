@@ -16,7 +16,7 @@ import http.server
 import smtplib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -29,7 +29,7 @@ import pytest
 import requests
 
 from chalicelib.domain.signatures import twilio_signature
-from tests.e2e.conftest import RoutedStore, StackProcess, free_port, routed_store
+from tests.e2e.conftest import RoutedStore, StackProcess, free_port, routed_store, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -62,16 +62,6 @@ def shop(stack: StackProcess) -> RoutedStore:
     # The group's admin calls (an agent sees only the leads offered to them).
     assert made.http("PATCH", "/me", {"phone": AGENT_PHONE}).status_code == 200
     return made
-
-
-def wait_for(check: Callable[[], Any], seconds: float, what: str) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"{what}: not within {seconds} s")
 
 
 def sandbox(stack: StackProcess, account_id: str) -> list[dict[str, Any]]:

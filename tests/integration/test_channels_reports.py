@@ -1,17 +1,28 @@
 """Golden: the response-time report counts an email, a completed call and a logged activity as the
 lead's response, each at its own time (the email when it was sent, the call when the customer
-picked up, the activity at the `at` it was logged for), and a call nobody answered as none."""
+picked up, the activity at the `at` it was logged for), and a call nobody answered as none — on both
+report paths: the rollups the table stream feeds, and the recomputation from the report events."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+import pytest
+
 from chalicelib.clock import iso
 from tests.integration.conversations_support import drain, lead, sent, store, twilio_post
+from tests.integration.reports_support import reading
 from tests.support import World
 
 PERIOD = "from=2026-11-02&to=2026-11-02"
+
+
+@pytest.fixture(params=["rollups", "events"])
+def report_source(request: pytest.FixtureRequest, world: World) -> Iterator[str]:
+    with reading(world, request.param):
+        yield request.param
 
 
 def _path(url: str) -> str:
@@ -25,7 +36,7 @@ def _call_status(world: World, url: str, sid: str, status: str, **more: str) -> 
     assert reply.status == 204, reply.json
 
 
-def test_calls_emails_and_logged_activities_are_responses(world: World) -> None:
+def test_calls_emails_and_logged_activities_are_responses(world: World, report_source: str) -> None:
     s = store(world)
     start = world.clock.now()
     assert world.patch("/me", s.agent_token, {"phone": "+13125550111"}).status == 200
