@@ -181,6 +181,24 @@ export interface paths {
         patch: operations["patch_cadence"];
         trace?: never;
     };
+    "/email/unsubscribe/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The unsubscribe link of an email: a page that asks to confirm (a link checker's GET changes nothing) */
+        get: operations["unsubscribe_page"];
+        put?: never;
+        /** RFC 8058 one-click unsubscribe (List-Unsubscribe=One-Click): the lead gets no more email */
+        post: operations["unsubscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -233,6 +251,23 @@ export interface paths {
         patch: operations["patch_lead"];
         trace?: never;
     };
+    "/leads/{lead_id}/activities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Log work done outside Leadline (call, email, visit, task): a timeline `activity` that counts as a response */
+        post: operations["log_activity"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/leads/{lead_id}/appointments": {
         parameters: {
             query?: never;
@@ -267,6 +302,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/leads/{lead_id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Attach a picture or PDF (≤ 5 MB): a presigned upload; then send it with POST /leads/{lead_id}/messages {attachment_ids} */
+        post: operations["create_attachment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/leads/{lead_id}/cadence": {
         parameters: {
             query?: never;
@@ -280,6 +332,23 @@ export interface paths {
         post: operations["enrol_lead"];
         /** Take the lead off its cadence (stop reason `removed`) */
         delete: operations["remove_from_cadence"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/leads/{lead_id}/call": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Call the lead: the caller's own phone rings from the store's number, then the customer is connected (409 no_agent_phone / no_phone / no_store_number); opted-out leads can be called */
+        post: operations["call_lead"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -921,6 +990,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks/twilio/call-status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Twilio Voice status callback of a call's leg (X-Twilio-Signature) */
+        post: operations["twilio_call_status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/twilio/sms": {
         parameters: {
             query?: never;
@@ -949,6 +1035,23 @@ export interface paths {
         put?: never;
         /** Twilio delivery status callback (X-Twilio-Signature) */
         post: operations["twilio_status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/twilio/voice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Twilio Voice: the agent answered; replies the bridge TwiML (X-Twilio-Signature) */
+        post: operations["twilio_voice"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1005,6 +1108,11 @@ export interface components {
              */
             directions_url: string | null;
             /**
+             * Email From
+             * @default null
+             */
+            email_from: string | null;
+            /**
              * Escalation Email
              * @default null
              */
@@ -1041,6 +1149,50 @@ export interface components {
              * @default null
              */
             voucher_url: string | null;
+        };
+        /** ActivityRequest */
+        ActivityRequest: {
+            /**
+             * At
+             * @description when it happened (default: now); not before the lead arrived, not in the future
+             * @default null
+             */
+            at: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "call" | "email" | "visit" | "task";
+            /** Note */
+            note: string;
+        };
+        /**
+         * ActivityResponse
+         * @description The timeline `activity` event.
+         */
+        ActivityResponse: {
+            /** Activity Id */
+            activity_id: string;
+            /** At */
+            at: string;
+            /**
+             * By
+             * @default null
+             */
+            by: string | null;
+            /** Event Id */
+            event_id: string;
+            /** Kind */
+            kind: string;
+            /** Logged At */
+            logged_at: string;
+            /** Note */
+            note: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "activity";
         };
         /** AgentRow */
         AgentRow: {
@@ -1199,6 +1351,41 @@ export interface components {
             /** Stopped By Staff */
             stopped_by_staff: number;
         };
+        /** AttachmentRequest */
+        AttachmentRequest: {
+            /**
+             * Bytes
+             * @description the file's size; at most 5 MB (5,242,880 bytes)
+             */
+            bytes: number;
+            /**
+             * Content Type
+             * @description image/jpeg, image/png, image/gif, image/webp or application/pdf
+             */
+            content_type: string;
+            /** Filename */
+            filename: string;
+        };
+        /** AttachmentResponse */
+        AttachmentResponse: {
+            /** Attachment Id */
+            attachment_id: string;
+            /** Content Type */
+            content_type: string;
+            /** Expires At */
+            expires_at: string;
+            /** Max Bytes */
+            max_bytes: number;
+            /** Upload Fields */
+            upload_fields: {
+                [key: string]: string;
+            };
+            /**
+             * Upload Url
+             * @description POST the file here as multipart/form-data: every upload_fields entry, then `file`
+             */
+            upload_url: string;
+        };
         /** BucketRow */
         BucketRow: {
             /** Count */
@@ -1329,6 +1516,16 @@ export interface components {
              */
             subject: string | null;
         };
+        /** CallResponse */
+        CallResponse: {
+            /** Call Id */
+            call_id: string;
+            /**
+             * Status
+             * @description queued once Twilio took the call (failed when it refused); the timeline's `call` event follows it: initiated, ringing, in-progress, completed, busy, no-answer, failed, canceled
+             */
+            status: string;
+        };
         /** CancelMessageResponse */
         CancelMessageResponse: {
             /** Message Id */
@@ -1384,6 +1581,12 @@ export interface components {
              * @default null
              */
             directions_url: string | null;
+            /**
+             * Email From
+             * @description the store's address: email to customers comes from it, and mail to it from an unknown sender makes a lead (its domain must be verified in SES and receive mail through SES; docs/conversations.md). Unset: the stage's sender
+             * @default null
+             */
+            email_from: string | null;
             /**
              * Escalation Email
              * @default null
@@ -1725,6 +1928,12 @@ export interface components {
              */
             email: string | null;
             /**
+             * Email Opted Out
+             * @description unsubscribed from email only (SMS and Messenger go on)
+             * @default false
+             */
+            email_opted_out: boolean;
+            /**
              * Financial
              * @default null
              */
@@ -1876,6 +2085,12 @@ export interface components {
              */
             email: string | null;
             /**
+             * Email Opted Out
+             * @description unsubscribed from email only (SMS and Messenger go on)
+             * @default false
+             */
+            email_opted_out: boolean;
+            /**
              * Financial
              * @default null
              */
@@ -2011,6 +2226,12 @@ export interface components {
              * @default null
              */
             email: string | null;
+            /**
+             * Email Opted Out
+             * @description unsubscribed from email only (SMS and Messenger go on)
+             * @default false
+             */
+            email_opted_out: boolean;
             /**
              * Financial
              * @default null
@@ -2550,10 +2771,21 @@ export interface components {
              */
             as_assistant: boolean;
             /**
+             * Attachment Ids
+             * @description uploads of POST /leads/{lead_id}/attachments: sent as MMS media, Messenger attachments or email attachments
+             */
+            attachment_ids?: string[];
+            /**
              * Body
              * @default null
              */
             body: string | null;
+            /**
+             * Channel
+             * @description default: the lead's own channel, else SMS, Messenger, email
+             * @default null
+             */
+            channel: ("sms" | "messenger" | "email") | null;
             /**
              * Kind
              * @default null
@@ -2574,6 +2806,12 @@ export interface components {
              * @default null
              */
             send_at: string | null;
+            /**
+             * Subject
+             * @description email only (smart fields allowed); default: the thread's or the store's
+             * @default null
+             */
+            subject: string | null;
         };
         /** SendMessageResponse */
         SendMessageResponse: {
@@ -2680,6 +2918,12 @@ export interface components {
              * @default null
              */
             directions_url: string | null;
+            /**
+             * Email From
+             * @description the store's address: email to customers comes from it, and mail to it from an unknown sender makes a lead (its domain must be verified in SES and receive mail through SES; docs/conversations.md). Unset: the stage's sender
+             * @default null
+             */
+            email_from: string | null;
             /**
              * Escalation Email
              * @default null
@@ -4336,6 +4580,146 @@ export interface operations {
             };
         };
     };
+    unsubscribe_page: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Bad input; every bad field named in details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Absent, or in a tenant you cannot see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    unsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": string;
+                "multipart/form-data": string;
+                "text/plain": string;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Bad input; every bad field named in details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Absent, or in a tenant you cannot see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     health: {
         parameters: {
             query?: never;
@@ -4650,6 +5034,86 @@ export interface operations {
             };
         };
     };
+    log_activity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActivityRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivityResponse"];
+                };
+            };
+            /** @description Bad input; every bad field named in details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Absent, or in a tenant you cannot see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     create_appointment: {
         parameters: {
             query?: never;
@@ -4810,6 +5274,86 @@ export interface operations {
             };
         };
     };
+    create_attachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttachmentRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentResponse"];
+                };
+            };
+            /** @description Bad input; every bad field named in details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Absent, or in a tenant you cannot see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     enrol_lead: {
         parameters: {
             query?: never;
@@ -4908,6 +5452,82 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LeadResponse"];
+                };
+            };
+            /** @description Bad input; every bad field named in details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Absent, or in a tenant you cannot see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    call_lead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallResponse"];
                 };
             };
             /** @description Bad input; every bad field named in details */
@@ -8379,6 +8999,80 @@ export interface operations {
             };
         };
     };
+    twilio_call_status: {
+        parameters: {
+            query?: {
+                /** @description the lead called */
+                lead_id?: string;
+                /** @description the call (from the URL Leadline gave Twilio) */
+                call_id?: string;
+                /** @description agent or customer */
+                leg?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": string;
+            };
+        };
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input; every bad field named in details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Absent, or in a tenant you cannot see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     twilio_sms: {
         parameters: {
             query?: never;
@@ -8467,6 +9161,80 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad input; every bad field named in details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Absent, or in a tenant you cannot see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    twilio_voice: {
+        parameters: {
+            query?: {
+                /** @description the lead called */
+                lead_id?: string;
+                /** @description the call (from the URL Leadline gave Twilio) */
+                call_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": string;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             /** @description Bad input; every bad field named in details */
             400: {
