@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from chalicelib.clock import iso, parse_time
+from chalicelib.domain import channels
 from chalicelib.domain import conversations as rules
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.cadences import Cadence, CadenceStep
@@ -165,6 +166,7 @@ class StepOutcome:
     step: CadenceStep | None = None
     route: Route | None = None
     text: str = ""
+    subject: str | None = None
 
     @property
     def enrolment(self) -> Enrolment:
@@ -189,15 +191,18 @@ def due_step(lead: Lead, cadence: Cadence | None, account: Account, version: int
     if reason is not None or cadence is None or step is None:
         return StepOutcome("stop", stop(lead, reason or "finished", None, now) or Change())
     route = step_route(lead, account, step.channel, now)
-    text = ""
+    text, subject = "", None
     skipped = "unreachable" if route is None else None
     if route is not None:
         go_at = rules.next_allowed_send(now, rules.quiet_zones(lead, account, route[0]))
         if go_at > now:
             later = enrolment.model_copy(update={"next_at": iso(go_at), "version": enrolment.version + 1})
             return StepOutcome("defer", _cadence_change(later), step=step)
+        values = rules.smart_field_values(lead, account, None)
         try:
-            text = rules.render(step.body, rules.smart_field_values(lead, account, None), field=f"steps.{index}.body")
+            text = rules.render(step.body, values, field=f"steps.{index}.body")
+            if route[0] == "email" and step.subject:
+                subject = rules.render(step.subject, values, field=f"steps.{index}.subject")
         except ValidationFailed:
             skipped = "template"
     change = advance(lead, cadence, index, now, sent=skipped is None)
@@ -206,7 +211,7 @@ def due_step(lead: Lead, cadence: Cadence | None, account: Account, version: int
         return StepOutcome("skip", change, step=step)
     change.reports.insert(0, report_event(lead, "cadence_step", now, cadence_id=cadence.cadence_id, step=index,
                                           phase=step.phase, channel=route[0] if route else None))
-    return StepOutcome("send", change, step=step, route=route, text=text)
+    return StepOutcome("send", change, step=step, route=route, text=text, subject=subject)
 
 
 def advance(lead: Lead, cadence: Cadence, index: int, now: datetime, sent: bool) -> Change[Any]:
@@ -225,7 +230,8 @@ def advance(lead: Lead, cadence: Cadence, index: int, now: datetime, sent: bool)
 
 def reachable(lead: Lead, account: Account, now: datetime) -> list[Route]:
     """How an automated message can reach the lead now, in `auto` order: SMS to its phone; Messenger
-    within 24 h of the customer's last message there (no tag lets an automated message go later)."""
+    within 24 h of the customer's last message there (no tag lets an automated message go later);
+    email unless the customer unsubscribed from it (domain/channels.address)."""
     routes: list[Route] = []
     if lead.phone:
         routes.append(("sms", lead.phone, account.sms_number))
@@ -235,6 +241,9 @@ def reachable(lead: Lead, account: Account, now: datetime) -> list[Route]:
             routes.append(("messenger", lead.messenger_psid, account.messenger_page_id))
         except Conflict:
             pass
+    email = channels.address(lead, "email")
+    if email:
+        routes.append(("email", email, channels.store_address(account, "email")))
     return routes
 
 

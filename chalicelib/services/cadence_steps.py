@@ -80,9 +80,9 @@ def run_step(deps: Deps, lead_id: str, version: int, step: int) -> str:
         change: Change[tuple[str, Automated | None]] = outcome.change
         message = None
         if outcome.action == "send" and outcome.route is not None:
+            origin = {"cadence_id": current.cadence.cadence_id if current.cadence else None, "step": step}
             message = automated_message(deps, current, account, outcome.text, route=outcome.route,
-                                        origin={"cadence_id": current.cadence.cadence_id if current.cadence else None,
-                                                "step": step})
+                                        subject=outcome.subject, origin=origin)
             if message is None:  # the outbox's own rules refuse it: the step's records alone would lie
                 logger.warning("cadence step refused by the outbox rules", extra={"lead_id": lead_id, "step": step})
                 return None

@@ -171,3 +171,23 @@ def test_appointment_reminders_come_from_the_store_and_are_withdrawn(world: Worl
     world.patch(f"/appointments/{made['appointment_id']}", s.agent_token, {"status": "cancelled"})
     assert {m["status"] for m in timeline(world, lead_id, "message") if m.get("appointment_id")} == {"cancelled"}
     assert world.get(f"/leads/{lead_id}", s.agent_token).json["scheduled_messages"] == 0
+
+
+def test_an_email_only_lead_gets_its_steps_by_email_with_the_steps_subject(world: World) -> None:
+    s = store(world)
+    world.deps._settings = world.deps.settings.model_copy(update={"public_base_url": "https://api.acme-leads.example"})
+    store_mail = {"email_from": "sales@acme-honda.example"}
+    assert world.patch(f"/accounts/{s.account_id}", s.admin_token, store_mail).status == 200
+    queues = record_queues(world)
+    steps = [{**STEPS[0], "subject": "{{lead.first_name}}, about your {{account.name}} inquiry"}]
+    assert world.post(f"/accounts/{s.account_id}/cadences", s.admin_token, {**CADENCE, "steps": steps}).status == 201
+    made = world.post(f"/accounts/{s.account_id}/leads", s.admin_token,
+                      {**{k: v for k, v in LEAD.items() if k != "phone"}, "email": "maria@example.com"})
+    assert made.status == 201, made.json
+    _run(world, queues)
+    [mail] = [m for m in sent(world, s) if m["channel"] == "email"]
+    assert mail["to"] == "maria@example.com"
+    assert mail["email"]["headers"]["Subject"] == "Maria, about your Acme Honda inquiry"
+    assert mail["email"]["text"].startswith("Hi Maria, this is Ava at Acme Honda.")
+    [step] = [m for m in timeline(world, made.json["lead_id"], "message") if m.get("cadence_id")]
+    assert (step["channel"], step["automated"], step["status"]) == ("email", True, "delivered")

@@ -142,8 +142,20 @@ def test_quiet_hours_defer_a_step_to_eight_in_the_customers_zone() -> None:
     assert outcome.change.events == []
 
 
+def test_auto_writes_by_email_to_a_lead_with_only_an_email_address_with_the_steps_subject() -> None:
+    by_mail = cadence((0, "first_touch")).model_copy(update={"steps": [CadenceStep(
+        after_seconds=0, phase="first_touch", body="Hi {{lead.first_name}}", subject="{{lead.first_name}}, your car")]})
+    outcome = step(enrolled(by_mail, phone=None, email="maria@example.com"), by_mail)
+    assert outcome is not None and outcome.action == "send"
+    assert outcome.route == ("email", "maria@example.com", None)
+    assert (outcome.text, outcome.subject) == ("Hi Maria", "Maria, your car")
+    sms_first = step(enrolled(by_mail, email="maria@example.com"), by_mail)
+    assert sms_first is not None and sms_first.route is not None and sms_first.route[0] == "sms"
+    assert sms_first.subject is None
+
+
 def test_a_step_the_lead_cannot_receive_is_skipped_and_the_enrolment_goes_on() -> None:
-    no_phone = enrolled(phone=None, email="maria@example.com")
+    no_phone = enrolled(phone=None, email="maria@example.com", email_opted_out=True)
     outcome = step(no_phone)
     assert outcome is not None and outcome.action == "skip"
     assert outcome.change.events[0].data["reason"] == "unreachable"
