@@ -65,8 +65,8 @@ class ByteCountingEndpoint(CountingEndpoint):
         super().__init__()
         self.query_bytes = 0
 
-    def _record(self, name: str, data: bytes) -> None:
-        super()._record(name, data)
+    def _record(self, name: str, data: bytes, body: bytes = b"") -> None:
+        super()._record(name, data, body)
         if name == "dynamodb.Query":
             with self._lock:
                 self.query_bytes += len(data)
