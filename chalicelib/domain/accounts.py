@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from chalicelib.domain.business_hours import DEFAULT_BUSINESS_HOURS, BusinessHours
+from chalicelib.domain.targets import ResponseTargets
 from chalicelib.model import BaseModel
 
 
@@ -42,6 +43,8 @@ class Account(BaseModel):
     coalesce_window_days: int = 30
     # Automated reminders before each open appointment, in seconds before it (e.g. [86400, 7200]).
     appointment_reminders_seconds: list[int] = Field(default_factory=list)
+    # How soon owners must answer (PUT /accounts/{id}/response-targets); None: no targets.
+    response_targets: ResponseTargets | None = None
     api_key: str = ""
     created_at: str
     updated_at: str

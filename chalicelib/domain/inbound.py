@@ -19,6 +19,7 @@ from chalicelib.domain.conversations import Consent, consent_keyword
 from chalicelib.domain.leads import Lead, NewLead
 from chalicelib.domain.outbox import OutboxMessage
 from chalicelib.domain.records import report_event, timeline_event
+from chalicelib.domain.targets import customer_wrote
 from chalicelib.domain.text import FreeText, ProviderText
 from chalicelib.domain.timeline import Message, MessageStatus
 from chalicelib.ids import new_id
@@ -79,6 +80,9 @@ def message_on_lead(lead: Lead, msg: InboundMessage, keyword: Consent | None, me
     # An opted-out customer cannot be answered, so their message does not wait for one.
     if keyword is None and lead.awaiting_since is None and not lead.opted_out:
         change.updates["awaiting_since"] = at
+    if keyword is None:
+        # The owner's reply deadline starts with the customer's first unanswered word (domain/targets.py).
+        change.updates.update(customer_wrote(lead, now))
     if keyword == "stop":
         change.merge(rules.opt_out_change(lead, None, msg.channel, later))
     elif keyword == "start":
@@ -123,6 +127,12 @@ def email_updates(lead: Lead, msg: InboundMessage) -> dict[str, Any]:
     if lead.email_opted_out:
         updates["email_opted_out"] = False
     return updates
+
+
+def tells_owner(lead: Lead, keyword: Consent | None) -> bool:
+    """A customer's words (not a consent keyword) on an owned, open lead alert its owner
+    (`customer_replied`)."""
+    return keyword is None and lead.assigned_to is not None and lead.is_open
 
 
 def wants_language(lead: Lead, msg: InboundMessage, keyword: Consent | None) -> bool:

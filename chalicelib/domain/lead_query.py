@@ -5,7 +5,8 @@ Pure rules. The adapter turns a `ListPlan` into one Query per store (its conditi
 a FilterExpression); this module decides the plan and merges what the Queries returned.
 
 Ordering: every list is ordered by a sort key `{time}#{lead_id}` — last activity, newest first,
-or for `awaiting` the time the customer started waiting, oldest first. A store's position in
+or for `awaiting` the time the customer started waiting, oldest first (`due`: the response deadline,
+soonest first; `delinquent`: the lead's arrival, oldest first). A store's position in
 a cursor is the sort key of the last lead the caller has been given (or the last key the
 Query examined, when every examined lead was filtered out), and the next page asks for keys
 strictly past it. Leads that arrive while someone pages get newer keys than any position,
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.leads import FLAG_FOLDERS, FOLDERS, STATUS_FOLDERS
+from chalicelib.domain.leads import FLAG_FOLDERS, FOLDERS, STATUS_FOLDERS, TIMED_FOLDERS
 
 IndexName = Literal["inbox", "folder", "awaiting", "flag", "agent"]
 UNASSIGNED = "none"
@@ -156,6 +157,11 @@ def plan_list(folder: str, filters: LeadFilters, only_assigned_to: str | None = 
         if assignee:
             conditions.insert(0, Eq("assigned_to", assignee))
         return ListPlan("awaiting", None, True, tuple(conditions), empty)
+    if folder in TIMED_FOLDERS:
+        # Ordered by their own time (due soonest, delinquent oldest first): their flag index, even for one agent.
+        if assignee:
+            conditions.insert(0, Eq("assigned_to", assignee))
+        return ListPlan("flag", folder, True, tuple(conditions), empty)
     if assignee:
         # An agent's own leads are far fewer than a store's folder: their index, narrowed to the folder.
         return ListPlan("agent", assignee, False, folder_conditions(folder) + tuple(conditions), empty)

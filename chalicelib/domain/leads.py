@@ -9,6 +9,7 @@ from pydantic import Field
 
 from chalicelib.domain.enrolment import Enrolment
 from chalicelib.domain.errors import Conflict, ValidationFailed
+from chalicelib.domain.targets import Deadline, ResponsePolicy
 from chalicelib.domain.text import FreeText, ProviderText
 from chalicelib.model import BaseModel
 
@@ -17,7 +18,10 @@ ROUTING_STATES = ("routing", "offered", "accepted", "assigned", "delinquent")
 CHANNELS = ("sms", "messenger", "web", "email", "phone")
 STATUS_FOLDERS = ("hot", "warm", "cold", "follow_up", "sold", "dead")
 FLAG_FOLDERS = ("done", "appointments", "showed", "scheduled")
-FOLDERS = ("inbox", "awaiting", *STATUS_FOLDERS, *FLAG_FOLDERS)
+# Flag folders listed oldest first by their own time (not by last activity): owned leads with a running
+# response deadline, soonest due first; delinquent leads nobody took, oldest first (offered again first).
+TIMED_FOLDERS = ("due", "delinquent")
+FOLDERS = ("inbox", "awaiting", *STATUS_FOLDERS, *FLAG_FOLDERS, *TIMED_FOLDERS)
 
 Status = Literal["new", "hot", "warm", "cold", "follow_up", "sold", "dead"]
 RoutingState = Literal["routing", "offered", "accepted", "assigned", "delinquent"]
@@ -92,6 +96,11 @@ class Lead(BaseModel):
     first_response_at: str | None = None
     # Its enrolment in a cadence (the assistant): active, or how the latest one ended (domain/enrolment.py).
     cadence: Enrolment | None = None
+    # Follow-through (domain/targets.py): the store's targets as they were when the owner took the lead,
+    # the running response deadline, and the version the next deadline takes (timers carry it).
+    response_policy: ResponsePolicy | None = None
+    deadline: Deadline | None = None
+    response_version: int = 0
     # The latest request for this lead (its creation or the last coalesced repeat): the coalescing window.
     last_request_at: str | None = None
     created_at: str
@@ -119,7 +128,19 @@ class Lead(BaseModel):
             found.add("showed")
         if self.scheduled_messages > 0:
             found.add("scheduled")
+        if self.deadline is not None and self.assigned_to and self.is_open:
+            found.add("due")
+        if self.routing_state == "delinquent" and not self.assigned_to and self.is_open:
+            found.add("delinquent")
         return frozenset(found)
+
+    def flag_time(self, flag: str) -> str:
+        """The time a flag folder orders the lead by: its deadline, its arrival, else its last activity."""
+        if flag == "due" and self.deadline is not None:
+            return self.deadline.due_at
+        if flag == "delinquent":
+            return self.created_at
+        return self.last_activity_at
 
     @property
     def is_open(self) -> bool:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.clock import iso
+from chalicelib.domain import targets
 from chalicelib.domain.leads import Lead
 from chalicelib.domain.report_events import ReportEvent
 from chalicelib.domain.scoring import POINTS, ScoreEvent
@@ -36,9 +37,20 @@ def human_response(lead: Lead, user_id: str | None, activity: str, now: datetime
                    **data: Any) -> tuple[dict[str, Any], list[ReportEvent]]:
     """What a person's answer to the lead records, at `now` (when it happened): the report event the
     response clock reads, and the lead's first response time when this is the earliest. `activity`:
-    message, email, call, activity (logged work: its kind in `activity_kind`), appointment, responded."""
+    message, email, call, activity (logged work: its kind in `activity_kind`), appointment, responded.
+    Every kind of answer comes through here, so this is also where the owner's answer meets (or, late,
+    misses) their response deadline and clears it (domain/targets.py): one `target_met` /
+    `target_missed` per deadline."""
     at = iso(now)
     updates: dict[str, Any] = {} if lead.first_response_at and lead.first_response_at <= at \
         else {"first_response_at": at}
-    return updates, [report_event(lead, "human_response", now, user_id=user_id, activity=activity, automated=False,
-                                  **data)]
+    reports = [report_event(lead, "human_response", now, user_id=user_id, activity=activity, automated=False,
+                            **data)]
+    answer = targets.answered(lead, user_id, now)
+    if answer is not None:
+        updates.update(targets.cleared(lead))
+        if answer.counts:
+            reports.append(report_event(lead, "target_met" if answer.met else "target_missed", now,
+                                        user_id=answer.deadline.owner, answered=True,
+                                        **targets.miss_data(answer.deadline)))
+    return updates, reports

@@ -39,6 +39,11 @@ ReportEventKind = Literal[
     "cadence_step",              # a step went out: data = {cadence_id, step, phase, channel}
     "cadence_stopped",           # data = {cadence_id, reason} (domain/enrolment.StopReason)
     "cadence_resumed",           # data = {cadence_id}; user_id = who resumed messaging
+    # follow-through (domain/targets.py): user_id = the owner the deadline ran for; data = {deadline_kind,
+    # due_at, started_at, version}, + {on_miss} or {answered: true} for a miss decided by a late answer.
+    # One of the two per deadline, in the transaction that decides it.
+    "target_met", "target_missed",
+    "lead_reoffered",            # user_id = the owner the lead was taken from; data = {reason}
 ]
 
 

@@ -12,6 +12,8 @@ EventType = Literal[
     "created", "message", "note", "offer", "assignment", "status", "appointment", "escalation", "crm",
     "coalesced", "label", "lock", "feedback", "opt_out", "opt_in", "responded", "done", "routing", "edit",
     "cadence", "call", "activity",
+    # follow-through: a response deadline warned / missed (`target`), a lead taken from its owner (`reassigned`)
+    "target", "reassigned",
 ]
 MessageStatus = Literal["received", "scheduled", "queued", "sent", "delivered", "failed", "cancelled", "dropped"]
 

@@ -27,6 +27,7 @@ from chalicelib.domain.lead_query import (
     search_text,
 )
 from chalicelib.domain.leads import FOLDERS, Lead
+from chalicelib.domain.targets import Deadline
 
 AGENTS = ["usr_a", "usr_b"]
 
@@ -43,6 +44,9 @@ def _lead(i: int, rng: random.Random) -> Lead:
         labels=rng.sample(["vip", "trade"], rng.randint(0, 2)), assigned_to=rng.choice([None, *AGENTS]),
         done=rng.random() < 0.3, open_appointments=rng.choice([0, 1]), showed=rng.random() < 0.3,
         scheduled_messages=rng.choice([0, 2]), awaiting_since=at if rng.random() < 0.5 else None,
+        routing_state=rng.choice(["accepted", "delinquent", "offered"]),
+        deadline=Deadline(version=1, kind="first_response", owner="usr_a", set_at=at, started_at=at,
+                          due_at=f"2026-11-{rng.randint(1, 28):02d}T10:00:00.000Z") if rng.random() < 0.4 else None,
         created_at=at, received_at=at, last_activity_at=at)
 
 
@@ -58,7 +62,10 @@ def oracle(lead: Lead, folder: str, f: LeadFilters, viewer: str | None) -> bool:
     dead = lead.opted_out or lead.status == "dead"
     in_folder = {"inbox": True, "awaiting": lead.awaiting_since is not None, "dead": dead, "done": lead.done,
                  "appointments": lead.open_appointments > 0, "showed": lead.showed,
-                 "scheduled": lead.scheduled_messages > 0}.get(folder, not dead and lead.status == folder)
+                 "scheduled": lead.scheduled_messages > 0,
+                 "due": lead.deadline is not None and lead.assigned_to is not None and lead.is_open,
+                 "delinquent": lead.routing_state == "delinquent" and lead.assigned_to is None and lead.is_open,
+                 }.get(folder, not dead and lead.status == folder)
     if not in_folder or (viewer and lead.assigned_to != viewer):
         return False
     if (f.source and lead.source != f.source) or (f.campaign and lead.campaign != f.campaign):
@@ -108,7 +115,7 @@ def test_every_folder_with_every_filter_combination(folder: str) -> None:
     for filters in FILTER_SETS:
         for viewer in (None, "usr_a"):
             plan = plan_list(folder, filters, only_assigned_to=viewer)
-            assert plan.ascending == (folder == "awaiting")
+            assert plan.ascending == (folder in ("awaiting", "due", "delinquent"))
             got = {x.lead_id for x in LEADS if served(plan, x)}
             want = {x.lead_id for x in LEADS if oracle(x, folder, filters, viewer)}
             assert got == want, (folder, filters, viewer, plan)
