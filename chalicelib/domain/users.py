@@ -10,9 +10,13 @@ from chalicelib.model import BaseModel
 
 
 class NotifyPreferences(BaseModel):
+    """Where a person's alerts go: in the app, by email to their sign-in address, by SMS to their phone,
+    and to a personal `forward_email` address as well (None: nowhere else)."""
+
     in_app: bool = True
     email: bool = False
     sms: bool = False
+    forward_email: str | None = None
 
 
 class User(BaseModel):

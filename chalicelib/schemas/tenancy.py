@@ -116,6 +116,14 @@ class NotifyRequest(Strict):
     in_app: bool = True
     email: bool = False
     sms: bool = False
+    forward_email: EmailStr | None = Field(default=None, description="a personal address that also gets lead alerts")
+
+
+class NotifyResponse(BaseModel):
+    in_app: bool
+    email: bool
+    sms: bool
+    forward_email: str | None = None
 
 
 class CreateUserRequest(Strict):
@@ -158,7 +166,7 @@ class UserResponse(BaseModel):
     phone: str | None = None
     restricted: bool
     teams: list[str]
-    notify: dict[str, bool]
+    notify: NotifyResponse
     available: bool
     created_at: str
     updated_at: str

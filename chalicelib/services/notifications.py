@@ -1,5 +1,6 @@
-"""Tell staff about offers, assignments, mentions: in-app at once, email and SMS through
-the outbox queue (so a slow mail server never slows a request), per user preference."""
+"""Tell people about leads: every alert (domain/alerts.py) goes to each channel its user chose —
+in-app at once; email, SMS and the personal forwarding address through the outbox queue, so a slow
+mail server or SMS gateway never slows the change that caused it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import timedelta
 
 from chalicelib.clock import iso
 from chalicelib.deps import Deps
+from chalicelib.domain.alerts import Alert
 from chalicelib.domain.changes import Write
 from chalicelib.domain.notifications import Notification
 from chalicelib.domain.tenancy import Principal
@@ -25,7 +27,8 @@ DELIVERED_DAYS = 7
 @dataclass
 class Notices:
     """Notifications decided before they are written: the in-app ones can be writes of the caller's
-    transaction (`writes`), the email and SMS ones are queued once it has committed (`send_deliveries`)."""
+    transaction (`writes`), the email, SMS and forwarding ones are queued once it has committed
+    (`send_deliveries`)."""
 
     ttl: int
     sent: list[Notification] = field(default_factory=list)
@@ -36,25 +39,37 @@ class Notices:
         return [deps.notifications.added(note, self.ttl) for note in self.in_app]
 
 
-def notices(deps: Deps, users: Iterable[User], kind: str, text: str, lead_id: str | None = None,
-            account_id: str | None = None, into: Notices | None = None) -> Notices:
-    """What telling `users` takes, per their preferences (added to `into`, if given)."""
+def deliveries_of(user: User, alert: Alert, notification_id: str) -> list[DeliverNotification]:
+    """The email, SMS and forwarding jobs `user`'s choices ask for (one per address)."""
+    jobs: list[DeliverNotification] = []
+    email = DeliverNotification(channel="email", to=user.email, subject=alert.subject, text=alert.text,
+                                html=alert.html, notification_id=notification_id)
+    if user.notify.email:
+        jobs.append(email)
+    forward = user.notify.forward_email
+    if forward and not (user.notify.email and forward == user.email):
+        jobs.append(email.model_copy(update={"channel": "forward_email", "to": forward}))
+    if user.notify.sms and user.phone:
+        jobs.append(DeliverNotification(channel="sms", to=user.phone, text=alert.sms, notification_id=notification_id,
+                                        account_id=alert.account_id))
+    return jobs
+
+
+def notices(deps: Deps, users: Iterable[User], alert: Alert, into: Notices | None = None) -> Notices:
+    """What sending `alert` to each of `users` takes, per their choices (deleted users are skipped;
+    added to `into`, if given)."""
     now = deps.clock.now()
     ttl = int((now + timedelta(days=NOTIFICATION_DAYS)).timestamp())
     found = into if into is not None else Notices(ttl)
-    for user in users:
+    for user in {u.user_id: u for u in users}.values():
         if user.deleted:
             continue
-        note = Notification(notification_id=new_id("ntf", now), user_id=user.user_id, kind=kind,  # type: ignore[arg-type]
-                            text=text, at=iso(now), lead_id=lead_id, account_id=account_id)
+        note = Notification(notification_id=new_id("ntf", now), user_id=user.user_id, kind=alert.kind,
+                            title=alert.title, body=alert.body, text=alert.title, at=iso(now), lead_id=alert.lead_id,
+                            account_id=alert.account_id)
         if user.notify.in_app:
             found.in_app.append(note)
-        if user.notify.email:
-            found.deliveries.append(DeliverNotification(channel="email", to=user.email, text=text,
-                                                        subject=_subject(kind), notification_id=note.notification_id))
-        if user.notify.sms and user.phone:
-            found.deliveries.append(DeliverNotification(channel="sms", to=user.phone, text=text,
-                                                        notification_id=note.notification_id, account_id=account_id))
+        found.deliveries += deliveries_of(user, alert, note.notification_id)
         found.sent.append(note)
     return found
 
@@ -64,20 +79,14 @@ def send_deliveries(deps: Deps, deliveries: list[DeliverNotification]) -> None:
         deps.queues.send_batch("outbox", [d.model_dump(mode="json", exclude_none=True) for d in deliveries])
 
 
-def notify(deps: Deps, users: Iterable[User], kind: str, text: str, lead_id: str | None = None,
-           account_id: str | None = None) -> list[Notification]:
-    """Tell `users` now (in-app notifications written, email and SMS queued)."""
-    found = notices(deps, users, kind, text, lead_id, account_id)
+def notify(deps: Deps, users: Iterable[User], alert: Alert) -> list[Notification]:
+    """Send `alert` to each of `users` now (in-app notifications written, the rest queued); returns the
+    notifications made."""
+    found = notices(deps, users, alert)
     for note in found.in_app:
         deps.notifications.add(note, found.ttl)
     send_deliveries(deps, found.deliveries)
     return found.sent
-
-
-def _subject(kind: str) -> str:
-    return {"offer": "New lead offered to you", "assignment": "A lead was assigned to you",
-            "mention": "You were mentioned on a lead", "coalesced": "Your lead came back",
-            "delinquent": "A lead went unanswered", "stale": "A lead is waiting for a reply"}.get(kind, "Leadline")
 
 
 def deliver_notification(deps: Deps, job: DeliverNotification) -> None:
@@ -91,8 +100,8 @@ def deliver_notification(deps: Deps, job: DeliverNotification) -> None:
     notification_id, channel = job.notification_id, job.channel
     if notification_id and deps.notifications.delivered(notification_id, channel):
         return
-    if channel == "email":
-        deps.mailer.send(Email(to=[job.to], subject=job.subject or "Leadline", text=job.text))
+    if channel in ("email", "forward_email"):
+        deps.mailer.send(Email(to=[job.to], subject=job.subject or "Leadline", text=job.text, html=job.html))
     else:
         deps.sender.send(OutboundMessage(channel="sms", to=job.to, body=job.text, account_id=job.account_id))
     if notification_id:

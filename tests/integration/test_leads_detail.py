@@ -191,7 +191,7 @@ def test_assign(world: World) -> None:
     scores = list(world.deps.table.query(f"USER#{agent['user_id']}", sk_condition="begins_with(#sk, :s)",
                                          sk_values={":s": "SCORE#"}))
     assert [s["reason"] for s in scores] == ["assigned"]
-    assert len(mentions(world, agent_token, "assignment")) == 1
+    assert len(mentions(world, agent_token, "assigned")) == 1
     day = world.clock.now().date().isoformat()
     reports = [i for i in world.deps.table.query(keys.report_day_pk(a, day)) if i["kind"] == "lead_assigned"]
     assert len(reports) == 1 and reports[0]["user_id"] == agent["user_id"]

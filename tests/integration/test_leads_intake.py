@@ -94,7 +94,7 @@ def test_repeat_joins_the_open_lead_credits_and_notifies_the_owner(world: World)
     reasons = sorted(s["reason"] for s in _scores(world, agent["user_id"]))
     assert reasons == ["assigned", "coalesced"]
     notes = world.get("/me/notifications", agent_token).json["items"]
-    assert [n["kind"] for n in notes].count("coalesced") == 1
+    assert [n["kind"] for n in notes].count("customer_replied") == 1
     assert _report_kinds(world, account_id).count("lead_coalesced") == 1
     # no second lead appeared
     assert len(world.get(f"/leads?account_id={account_id}", t.token).json["items"]) == 1

@@ -351,7 +351,7 @@ def test_saved_replies_by_title_with_their_cursor(deps: Deps) -> None:
 
 
 def test_a_notification_lands_with_its_transaction(deps: Deps) -> None:
-    note = Notification(notification_id="ntf_9", user_id="usr_9", kind="assignment", text="yours",
+    note = Notification(notification_id="ntf_9", user_id="usr_9", kind="assigned", title="yours", text="yours",
                         at="2026-11-02T15:00:00.000Z")
     assert deps.notifications.page("usr_9", 10, None)[0] == []
     deps.transactions.commit([deps.notifications.added(note, 2_000_000_000)])
@@ -360,8 +360,8 @@ def test_a_notification_lands_with_its_transaction(deps: Deps) -> None:
 
 def test_notifications_newest_first_unread_and_read(deps: Deps) -> None:
     for n in range(3):
-        deps.notifications.add(Notification(notification_id=f"ntf_{n}", user_id="usr_1", kind="offer", text=f"t{n}",
-                                            at=NOW), ttl=1)
+        deps.notifications.add(Notification(notification_id=f"ntf_{n}", user_id="usr_1", kind="offer", title=f"t{n}",
+                                            text=f"t{n}", at=NOW), ttl=1)
     page, cursor = deps.notifications.page("usr_1", 2, None)
     assert [n.notification_id for n in page] == ["ntf_2", "ntf_1"] and cursor
     assert [n.notification_id for n in deps.notifications.page("usr_1", 2, cursor)[0]] == ["ntf_0"]

@@ -116,7 +116,7 @@ def test_new_lead_is_offered_and_accepted_once(world: World) -> None:
     assert timeline[0]["agent"] == agent_id and timeline[0]["offer_id"] == offer["offer_id"]
     assert _report_kinds(world, s) == ["offer_made", "offer_accepted"]
     kinds = [n["kind"] for n in world.get("/me/notifications", s.token(agent_id)).json["items"]]
-    assert kinds == ["assignment", "offer"]
+    assert kinds == ["assigned", "offer"]
 
 
 def test_accept_after_expiry_is_409_even_before_the_timer(world: World) -> None:
@@ -480,10 +480,12 @@ def test_offers_and_assignments_notify_per_preference(world: World) -> None:
     jobs = queues.take("outbox")
     assert [(j["kind"], j["channel"], j["to"]) for j in jobs] == [
         ("notification", "email", "mail@acme.com"), ("notification", "sms", "+13125550177")]
-    assert "accept within 1m00s" in jobs[0]["text"]
+    assert "Time left: 1 min (due " in jobs[0]["text"] and "Time left: 1 min" in jobs[1]["text"]
+    assert jobs[0]["html"].startswith("<!DOCTYPE html>") and "html" not in jobs[1]
     assert world.get("/me/notifications", s.token(agent_id)).json["items"] == []
     world.post(f"/offers/{offer['offer_id']}/accept", s.token(agent_id))
-    assert [j["subject"] for j in queues.take("outbox") if j["channel"] == "email"] == ["A lead was assigned to you"]
+    subjects = [j["subject"] for j in queues.take("outbox") if j["channel"] == "email"]
+    assert len(subjects) == 1 and subjects[0].endswith("is your lead now")
 
 
 def test_score_and_dashboard_count_the_same_store_days(world: World) -> None:

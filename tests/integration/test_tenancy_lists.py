@@ -214,8 +214,8 @@ def test_a_foreign_cursor_on_the_other_lists_is_400_not_a_5xx(world: World) -> N
     notes = NotificationRepository(world.deps.table)
     for i in range(2):
         for user in (anna, bert):
-            notes.add(Notification(notification_id=f"ntf_{i}", user_id=user["user_id"], kind="mention", text="hi",
-                                   at=f"2026-11-0{i + 1}T10:00:00.000Z"), ttl=2_000_000_000)
+            notes.add(Notification(notification_id=f"ntf_{i}", user_id=user["user_id"], kind="mention", title="hi",
+                                   text="hi", at=f"2026-11-0{i + 1}T10:00:00.000Z"), ttl=2_000_000_000)
     anna_notes = world.get("/me/notifications?limit=1", anna_token).json["next_cursor"]
     assert anna_notes
     users_cursor = world.get("/users?limit=1", t.token).json["next_cursor"]

@@ -11,6 +11,17 @@ from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.notifications import Notification
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 
+# Kinds written before the follow-through alerts, read under their present names.
+_RENAMED_KINDS = {"assignment": "assigned", "coalesced": "customer_replied", "stale": "customer_replied",
+                  "escalation": "mention"}
+
+
+def _notification(item: dict[str, Any]) -> Notification:
+    data = entity_fields(item)
+    data["kind"] = _RENAMED_KINDS.get(data.get("kind", ""), data.get("kind"))
+    data.setdefault("title", data.get("text", ""))
+    return Notification.model_validate(data)
+
 
 def _item(notification: Notification, ttl: int) -> dict[str, Any]:
     return {**keys.notification_key(notification.user_id, notification.notification_id), "type": "notification",
@@ -39,7 +50,7 @@ class NotificationRepository:
             ascending=False, limit=limit, start_key=start,
             filter_expression="#read = :false" if unread_only else None,
             names={"#read": "read"} if unread_only else None, values={":false": False} if unread_only else None)
-        return [Notification.model_validate(entity_fields(i)) for i in items], (encode_cursor(last) if last else None)
+        return [_notification(i) for i in items], (encode_cursor(last) if last else None)
 
     def delivered(self, notification_id: str, channel: str) -> bool:
         key = keys.dedup_key("notification", f"{notification_id}#{channel}")
@@ -55,4 +66,4 @@ class NotificationRepository:
                                      values={":true": True})
         except ConditionFailed as exc:
             raise NotFound("notification not found") from exc
-        return Notification.model_validate(entity_fields(item))
+        return _notification(item)
