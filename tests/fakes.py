@@ -51,6 +51,7 @@ from chalicelib.domain.report_events import ReportEvent
 from chalicelib.domain.reports.figures import ScoreEntry
 from chalicelib.domain.reports.ledger import LeadLedger, to_ms
 from chalicelib.domain.reports.rollup import DayRollup, LedgerChanged, RollupDayChanged
+from chalicelib.domain.rerouting import Revival
 from chalicelib.domain.routing import Offer, OfferDecision, Rotation, RoutingConfig, Waiting
 from chalicelib.domain.saved_replies import SavedReply
 from chalicelib.domain.scoring import ScoreEvent
@@ -80,6 +81,7 @@ class FakeState:
     rotations: dict[str, Rotation] = field(default_factory=dict)
     offers: dict[str, Offer] = field(default_factory=dict)
     waiting: dict[str, Waiting] = field(default_factory=dict)
+    revivals: dict[tuple[str, str], Revival] = field(default_factory=dict)
     feedback: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     outbox: dict[str, OutboxMessage] = field(default_factory=dict)
     due_messages: dict[str, str] = field(default_factory=dict)  # message_id -> due_at
@@ -349,10 +351,13 @@ class FakeLeadStore:
         members: list[tuple[str, Lead]]
         if plan.index == "awaiting":
             members = [(f"{lead.awaiting_since}#{lead.lead_id}", lead) for lead in leads if lead.awaiting_since]
+        elif plan.index == "flag":
+            flag = str(plan.key)
+            members = [(f"{lead.flag_time(flag)}#{lead.lead_id}", lead) for lead in leads if flag in lead.flags]
         else:
             keep: dict[str, Callable[[Lead], bool]] = {
                 "inbox": lambda lead: True, "folder": lambda lead: lead.status_folder == plan.key,
-                "flag": lambda lead: str(plan.key) in lead.flags, "agent": lambda lead: lead.assigned_to == plan.key}
+                "agent": lambda lead: lead.assigned_to == plan.key}
             members = [(_activity(lead), lead) for lead in leads if keep[plan.index](lead)]
         members.sort(key=lambda m: m[0], reverse=not plan.ascending)
         if position.after is not None:
@@ -370,6 +375,14 @@ class FakeLeadStore:
             if len(found) >= want:
                 break
         return StoreBatch(account_id, found, examined_to, exhausted=False)
+
+    def due_deadlines(self, now: str, limit: int,
+                      start: dict[str, Any] | None = None) -> tuple[list[Any], dict[str, Any] | None]:
+        due = sorted((f"{at}#{lead.lead_id}", lead) for lead in self.state.leads.values()
+                     if lead.deadline is not None and (at := lead.deadline.next_at()) is not None
+                     and f"{at}#{lead.lead_id}" <= now + _AFTER_ANY_ID)
+        page, last = _page(due, start["after"] if start else None, limit)
+        return [lead for _, lead in page], ({"after": last} if last else None)
 
     def create(self, lead: Lead) -> list[changes.Write]:
         def apply() -> None:
@@ -526,6 +539,22 @@ class FakeRoutingStore:
                      if f"{w.opens_at}#{w.lead_id}" <= now + _AFTER_ANY_ID)
         page, last = _page(due, start["after"] if start else None, limit)
         return [w for _, w in page], ({"after": last} if last else None)
+
+    def add_revival(self, revival: Revival) -> changes.Write:
+        def apply() -> None:
+            self.state.revivals[(revival.account_id, revival.opens_at)] = revival
+
+        return FakeWrite(_always, apply)
+
+    def drop_revival(self, revival: Revival) -> None:
+        self.state.revivals.pop((revival.account_id, revival.opens_at), None)
+
+    def due_revivals(self, now: str, limit: int,
+                     start: dict[str, Any] | None = None) -> tuple[list[Any], dict[str, Any] | None]:
+        due = sorted((f"{r.opens_at}#{r.account_id}", r) for r in self.state.revivals.values()
+                     if f"{r.opens_at}#{r.account_id}" <= now + _AFTER_ANY_ID)
+        page, last = _page(due, start["after"] if start else None, limit)
+        return [r for _, r in page], ({"after": last} if last else None)
 
     def feedback_earned(self, lead_id: str, user_id: str) -> set[str]:
         return set(self.state.feedback.get((lead_id, user_id), set()))

@@ -31,12 +31,15 @@ Entities and their keys
 | lead                | LEAD#{lead_id}                      | LEAD                      | GSI1 ACCOUNT#{a}#LEADS / {last_activity_at}#{lead_id}                 |
 |                     |                                     |                           | GSI2 ACCOUNT#{a}#FOLDER#{status or dead} / {last_activity_at}#{lead_id}|
 |                     |                                     |                           | GSI3 ACCOUNT#{a}#AWAITING / {awaiting_since}#{lead_id}   (sparse)     |
-|                     |                                     |                           | GSI4 ACCOUNT#{a}#FLAG#{done|appointments|showed|scheduled}            |
-|                     |                                     |                           |      / {last_activity_at}#{lead_id}; one flag per item, see below     |
+|                     |                                     |                           | GSI4 ACCOUNT#{a}#FLAG#{done|appointments|showed|scheduled|due|delinquent}|
+|                     |                                     |                           |      / {flag time}#{lead_id}; one flag per item, see below            |
 |                     |                                     |                           | GSI5 ACCOUNT#{a}#AGENT#{user_id} / {last_activity_at}#{lead_id}       |
 |                     |                                     |                           | GSI7 DUE#CADENCE#{shard} / {cadence.next_at}#{lead_id}                |
 |                     |                                     |                           |      (sparse: an active enrolment; its state is the lead's `cadence`) |
-| lead flag marker    | LEAD#{lead_id}                      | FLAG#{flag}               | GSI4 ACCOUNT#{a}#FLAG#{flag} / {last_activity_at}#{lead_id}           |
+| lead flag marker    | LEAD#{lead_id}                      | FLAG#{flag}               | GSI4 ACCOUNT#{a}#FLAG#{flag} / {flag time}#{lead_id}                  |
+|                     |                                     |                           | FLAG#due only: GSI7 DUE#DEADLINE#{shard} / {warn_at, then due_at}#{lead_id}|
+|                     |                                     |                           |   (a response deadline not yet decided; the lead item's own GSI7 slot |
+|                     |                                     |                           |   is its cadence step's: one due-index key per item)                  |
 | timeline event      | LEAD#{lead_id}                      | EVENT#{event_id}          |   a message's event_id is its message_id                              |
 | call (click-to-call)| LEAD#{lead_id}                      | EVENT#{call_id}           |   a timeline `call` event, updated through its statuses (data.version)|
 | outbound message    | OUTBOX#{message_id}                 | OUTBOX                    | GSI7 DUE#MESSAGE#{shard} / {due_at}#{message_id} (sparse: scheduled, queued)|
@@ -48,6 +51,9 @@ Entities and their keys
 |                     |                                     |                           | GSI7 DUE#OFFER#{shard} / {expires_at}#{offer_id}    (sparse: pending) |
 |                     |                                     |                           |   ttl 90 days after it is decided                                     |
 | lead waiting opening| LEAD#{lead_id}                      | WAITING                   | GSI7 DUE#OPENING#{shard} / {opens_at}#{lead_id}                       |
+| store opening marker| ACCOUNT#{account_id}                | REVIVAL#{opens_at}        | GSI7 DUE#REVIVAL#{shard} / {opens_at}#{account_id}                    |
+|                     |                                     |                           |   the store's delinquent leads are offered again when it opens; one   |
+|                     |                                     |                           |   per store and opening (a put: leads going delinquent share it)      |
 | feedback earned     | LEAD#{lead_id}                      | FEEDBACK#{user_id}        |   the feedback score parts a user already earned on the lead          |
 | appointment         | APPOINTMENT#{appointment_id}        | APPOINTMENT               | GSI1 ACCOUNT#{a}#APPOINTMENTS / {at}#{appointment_id}                 |
 | saved reply         | SAVEDREPLY#{saved_reply_id}         | SAVEDREPLY                | GSI1 ACCOUNT#{a}#SAVEDREPLIES / {title}#{saved_reply_id}              |
@@ -74,6 +80,9 @@ folders at once (done, appointments, showed, scheduled). Each flag is its own sm
 item under the lead's partition (`FLAG#{flag}`) carrying the lead's summary, so every
 flag folder is one sparse Query. The flags are written in the same transaction as the
 lead change that sets them, and rewritten with the lead's `last_activity_at`.
+The flag time (`Lead.flag_time`) is the last activity, except for the two timed folders read
+oldest first: `due` (an owned lead with a running response deadline) by its `due_at`, soonest
+first; `delinquent` (nobody took it) by the lead's arrival, oldest first (offered again first).
 
 Access patterns (each one GetItem or Query; never a Scan)
 ---------------------------------------------------------
@@ -94,6 +103,7 @@ Access patterns (each one GetItem or Query; never a Scan)
 |11 | status folder (hot, warm, cold, follow_up, sold, dead, new) | Query GSI2 ACCOUNT#{a}#FOLDER#{status}, desc       |
 |12 | awaiting folder, longest waiting first          | Query GSI3 ACCOUNT#{a}#AWAITING, asc                         |
 |13 | done / appointments / showed / scheduled folder | Query GSI4 ACCOUNT#{a}#FLAG#{flag}, desc                     |
+|   | due folder (soonest deadline) / delinquent folder (oldest; re-offered in that order) | same, asc |
 |14 | leads assigned to an agent (restricted agents, assigned_to filter) | Query GSI5 ACCOUNT#{a}#AGENT#{u}, desc    |
 |15 | all stores of the caller                        | #10-#14 once per store, merged by sort key (cursor per store) |
 |16 | filters source / campaign / label / q           | the folder's Query + FilterExpression on lead attributes     |
@@ -106,7 +116,7 @@ Access patterns (each one GetItem or Query; never a Scan)
 |21 | webhook / message dedup                         | PutItem DEDUP#... with attribute_not_exists(PK)              |
 |22 | offer by id (accept / decline / timer)          | GetItem OFFER#{o} / OFFER                                    |
 |23 | an agent's pending offers                       | Query GSI6 USER#{u}#OFFERS                                   |
-|24 | due offers / due scheduled messages / leads waiting for opening / leads whose cadence step is due (sweeps) | Query GSI7 DUE#{kind}#{shard}, SK <= now, every shard |
+|24 | due offers / due scheduled messages / leads waiting for opening / leads whose cadence step is due / response deadlines (warning, then deadline) / store openings with delinquent leads (sweeps) | Query GSI7 DUE#{kind}#{shard}, SK <= now, every shard |
 |25 | notifications of a user, newest first           | Query USER#{u}, SK begins_with NOTIFICATION#, desc           |
 |26 | score events of a user in a date range          | Query USER#{u}, SK between SCORE#{from} and SCORE#{to}       |
 |27 | appointments of a store                         | Query GSI1 ACCOUNT#{a}#APPOINTMENTS                          |
@@ -133,7 +143,8 @@ partition would cap the whole installation near 500 offers a second. So each kin
 DUE_SHARDS = 8 partitions `DUE#{kind}#{shard}`, the shard a CRC-32 of the entry's id (due.shard_of):
 about 8,000 index writes a second per kind — ~4,000 offers and ~3,000 outbound messages a second
 across all tenants, far beyond a dealer group's peak (a 50-store group's busiest minute is tens of
-leads). A sweep reads the 8 shards of each kind (3 kinds: 24 Queries a minute when nothing is due).
+leads). A sweep reads the 8 shards of each kind (6 kinds — OFFER, OPENING, MESSAGE, CADENCE, DEADLINE,
+REVIVAL: 48 Queries a minute when nothing is due).
 More shards are one constant; existing entries move on their next write.
 
 Races and their conditions
@@ -159,7 +170,7 @@ Repositories (each a port on Deps, chalicelib/ports.py)
 ------------------------------------------------------
 tenancy.py (1-7: groups, accounts, users, lookups) · leads.py (9-17, 20: leads, flags, timelines,
 contact keys, score and report records) · routing.py (8, 22-24, 26: config, rotation, offers, waiting,
-feedback) · outbox.py (outbound messages, 24) · due.py (24: the sharded due index both read) · deliveries.py (19, 21: provider ids, dedup keys) ·
+store openings, feedback) · outbox.py (outbound messages, 24) · due.py (24: the sharded due index both read) · deliveries.py (19, 21: provider ids, dedup keys) ·
 appointments.py (27) · saved_replies.py (28) · notifications.py (25) · reports.py (29, 31) ·
 cadences.py (32, 33, and 24 for due cadence steps: the lead items themselves) ·
 calls.py (a call event's status updates, conditional on its data.version: VersionConflict) ·
@@ -306,6 +317,11 @@ def dedup_key(source: str, dedup_id: str) -> dict[str, str]:
 
 def offer_key(offer_id: str) -> dict[str, str]:
     return {"PK": f"OFFER#{offer_id}", "SK": "OFFER"}
+
+
+def revival_key(account_id: str, opens_at: str) -> dict[str, str]:
+    """A store's delinquent leads are offered again at this opening."""
+    return {"PK": f"ACCOUNT#{account_id}", "SK": f"REVIVAL#{opens_at}"}
 
 
 def agent_offers_pk(user_id: str) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib.adapters.dynamodb import keys
-from chalicelib.adapters.dynamodb.due import due_entry
+from chalicelib.adapters.dynamodb.due import DueIndex, due_entry
 from chalicelib.adapters.dynamodb.table import Table, Write, entity_fields
 from chalicelib.domain import changes
 from chalicelib.domain.errors import ContactTaken, LeadChanged, NotFound
@@ -77,12 +77,13 @@ def lead_item(lead: Lead) -> dict[str, Any]:
 
 
 def flag_item(lead: Lead, flag: str) -> dict[str, Any]:
-    """A copy of the lead under its own key, indexed in one flag folder (GSI4)."""
+    """A copy of the lead under its own key, indexed in one flag folder (GSI4) by the flag's time
+    (`Lead.flag_time`: last activity; `due` its deadline, `delinquent` its arrival)."""
     data = lead.model_dump(mode="json", exclude_none=True)
     return {**keys.lead_flag_key(lead.lead_id, flag), "type": "lead_flag", "flag": flag, **data,
             SEARCH_ATTRIBUTE: _search(lead),
             "GSI4PK": keys.account_flag_pk(lead.account_id, flag),
-            "GSI4SK": keys.activity_sk(lead.last_activity_at, lead.lead_id)}
+            "GSI4SK": keys.activity_sk(lead.flag_time(flag), lead.lead_id)}
 
 
 def _search(lead: Lead) -> str:
@@ -126,6 +127,12 @@ class LeadRepository:
         """Several leads in one BatchGetItem (eventually consistent), by id; absent ones left out."""
         items = self.table.batch_get([keys.lead_key(lead_id) for lead_id in sorted(lead_ids)])
         return {item["lead_id"]: lead_from_item(item) for item in items}
+
+    def due_deadlines(self, now: str, limit: int, start: dict[str, Any] | None = None,
+                      ) -> tuple[list[Lead], dict[str, Any] | None]:
+        """Leads whose response deadline has its warning or its deadline due by `now` (pattern 24)."""
+        items, last = DueIndex(self.table).page("DEADLINE", now, limit, start)
+        return [lead_from_item(i) for i in items], last
 
     # -- writes of a transaction ----------------------------------------------------------
 

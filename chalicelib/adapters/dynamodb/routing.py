@@ -17,6 +17,7 @@ from chalicelib.adapters.dynamodb.table import ConditionFailed, Table, Write, en
 from chalicelib.clock import parse_time
 from chalicelib.domain.errors import AlreadyDecided, LostRace, VersionConflict
 from chalicelib.domain.paging import decode_cursor, encode_cursor
+from chalicelib.domain.rerouting import Revival
 from chalicelib.domain.routing import Offer, OfferDecision, Rotation, RoutingConfig, Waiting
 from chalicelib.domain.scoring import ScoreEvent
 
@@ -148,6 +149,22 @@ class RoutingRepository:
                      ) -> tuple[list[Waiting], dict[str, Any] | None]:
         items, last = self.due_index.page("OPENING", now, limit, start)
         return [Waiting.model_validate(entity_fields(i)) for i in items], last
+
+    # -- stores whose delinquent leads are offered again when they open (pattern 24) ------
+
+    def add_revival(self, revival: Revival) -> Write:
+        """The marker of one opening of a store (idempotent: leads going delinquent before it share it)."""
+        item = {**keys.revival_key(revival.account_id, revival.opens_at), "type": "revival",
+                **revival.model_dump(mode="json"), **due_entry("REVIVAL", revival.account_id, revival.opens_at)}
+        return Write({"Put": {"Item": item}})
+
+    def drop_revival(self, revival: Revival) -> None:
+        self.table.delete(keys.revival_key(revival.account_id, revival.opens_at))
+
+    def due_revivals(self, now: str, limit: int, start: dict[str, Any] | None = None,
+                     ) -> tuple[list[Revival], dict[str, Any] | None]:
+        items, last = self.due_index.page("REVIVAL", now, limit, start)
+        return [Revival.model_validate(entity_fields(i)) for i in items], last
 
     # -- feedback and the score ledger (pattern 26) ----------------------------------------
 
