@@ -6,6 +6,7 @@ from chalice import Chalice, ConvertToMiddleware
 from chalicelib.handlers import accounts, cadences, local_auth, notifications, system, users
 from chalicelib.handlers import channels as channels_handlers
 from chalicelib.handlers import conversations as conversations_handlers
+from chalicelib.handlers import follow_through as follow_through_handlers
 from chalicelib.handlers import leads as leads_handlers
 from chalicelib.handlers import reports as reports_handlers
 from chalicelib.handlers import rollups as rollups_handlers
@@ -32,6 +33,7 @@ app.register_blueprint(accounts.bp)
 app.register_blueprint(notifications.bp)
 app.register_blueprint(leads_handlers.bp)
 app.register_blueprint(routing_handlers.bp)
+app.register_blueprint(follow_through_handlers.bp)
 app.register_blueprint(reports_handlers.bp)
 app.register_blueprint(rollups_handlers.bp)
 app.register_blueprint(conversations_handlers.bp)

@@ -275,7 +275,7 @@ class Outcome:
     notices: list[Record] = field(default_factory=list)
 
 
-def _advance(lead: Lead, outcome: Outcome, step: Step) -> Outcome:
+def advance(lead: Lead, outcome: Outcome, step: Step) -> Outcome:
     """Fold the next step into an outcome: the lead's state and the step's records."""
     outcome.step = step
     updates = outcome.lead_updates
@@ -303,7 +303,7 @@ def start(lead: Lead, ctx: Context, now: datetime) -> Outcome | None:
     """Routing of a new lead; None when it has already started (a repeated call)."""
     if lead.routing_state != "routing" or lead.routing_version != 0 or lead.assigned_to:
         return None
-    return _advance(lead, Outcome(lead_updates={}), next_step(lead, ctx, Progress(), now))
+    return advance(lead, Outcome(lead_updates={}), next_step(lead, ctx, Progress(), now))
 
 
 def resume(lead: Lead, waiting: Waiting, ctx: Context, now: datetime) -> Outcome | None:
@@ -313,7 +313,7 @@ def resume(lead: Lead, waiting: Waiting, ctx: Context, now: datetime) -> Outcome
     outcome = Outcome(lead_updates={}, waiting_done=True)
     if lead.routing_state != "routing" or lead.routing_version != waiting.routing_version:
         return outcome  # assigned or rerouted meanwhile: only the waiting marker goes
-    return _advance(lead, outcome, next_step(lead, ctx, waiting.progress, now, hours_checked=True))
+    return advance(lead, outcome, next_step(lead, ctx, waiting.progress, now, hours_checked=True))
 
 
 def _check_current(lead: Lead, offer: Offer) -> None:
@@ -345,7 +345,7 @@ def accept(lead: Lead, offer: Offer, actor_id: str, now: datetime) -> Outcome:
         reports=[Record("offer_accepted", actor_id, data)],
         timeline=[Record("offer", actor_id, {"action": "accepted", "agent": actor_id, **data}),
                   Record("assignment", actor_id, {"user_id": actor_id, "via": "offer"})],
-        notices=[Record("assignment", actor_id)],
+        notices=[Record("assigned", actor_id)],
     )
 
 
@@ -362,7 +362,7 @@ def decline(lead: Lead, offer: Offer, actor_id: str, reason: str, ctx: Context, 
         reports=[Record("offer_declined", actor_id, {**data, "reason": reason})],
         timeline=[Record("offer", actor_id, {"action": "declined", "agent": actor_id, "reason": reason, **data})],
     )
-    return _advance(lead, outcome, next_step(lead, ctx, offer.progress, now))
+    return advance(lead, outcome, next_step(lead, ctx, offer.progress, now))
 
 
 def time_out(lead: Lead, offer: Offer, ctx: Context, now: datetime) -> Outcome | None:
@@ -379,7 +379,7 @@ def time_out(lead: Lead, offer: Offer, ctx: Context, now: datetime) -> Outcome |
         reports=[Record("offer_timed_out", offer.agent_id, data)],
         timeline=[Record("offer", None, {"action": "timed_out", "agent": offer.agent_id, **data})],
     )
-    return _advance(lead, outcome, next_step(lead, ctx, offer.progress, now))
+    return advance(lead, outcome, next_step(lead, ctx, offer.progress, now))
 
 
 def requeue(lead: Lead, actor: User) -> Outcome:
@@ -395,7 +395,7 @@ def requeue(lead: Lead, actor: User) -> Outcome:
         scores=[Record("requeue", actor.user_id), Record("accept", actor.user_id, points=REQUEUE_ACCEPT_POINTS)],
         reports=[Record("lead_requeued", actor.user_id, {})],
         timeline=[Record("assignment", actor.user_id, {"user_id": actor.user_id, "via": "requeue"})],
-        notices=[Record("assignment", actor.user_id)],
+        notices=[Record("assigned", actor.user_id)],
     )
 
 

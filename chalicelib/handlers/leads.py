@@ -12,6 +12,7 @@ from chalicelib.deps import Deps
 from chalicelib.domain.errors import Forbidden, UnsupportedMediaType, ValidationFailed
 from chalicelib.domain.lead_query import LeadFilters
 from chalicelib.domain.leads import Lead, NewLead, Vehicle, active_lock
+from chalicelib.domain.targets import response_due_at, response_state
 from chalicelib.handlers.http import Call, api
 from chalicelib.lazy import lazy_module
 from chalicelib.schemas.leads import (
@@ -43,7 +44,7 @@ MAX_FILTER_CHARS = 200
 LIST_QUERY = {
     "account_id": "one store; omit for every store the caller sees",
     "folder": "inbox (default), awaiting, hot, warm, cold, follow_up, sold, dead, done, appointments, showed, "
-              "scheduled",
+              "scheduled, due (running response deadline, soonest first), delinquent (oldest first)",
     "source": "exact source", "campaign": "exact campaign", "label": "has this label",
     "assigned_to": "a user id, or `none` for unassigned leads", "q": "name, phone digits or email",
     "limit": "1-200, default 50", "cursor": "next_cursor of the previous page",
@@ -51,8 +52,10 @@ LIST_QUERY = {
 
 
 def lead_view(deps: Deps, lead: Lead, coalesced_into: str | None = None) -> dict[str, Any]:
+    now = deps.clock.now()
     data = lead.model_dump(mode="json")
-    data.update(name=lead.name, locked_by=active_lock(lead, iso(deps.clock.now())), coalesced_into=coalesced_into)
+    data.update(name=lead.name, locked_by=active_lock(lead, iso(now)), coalesced_into=coalesced_into,
+                response_due_at=response_due_at(lead), response_state=response_state(lead, now))
     return LeadResponse.model_validate(data).model_dump(mode="json")
 
 

@@ -152,6 +152,9 @@ class LeadResponse(BaseModel):
     created_at: str
     received_at: str
     last_activity_at: str
+    response_due_at: str | None = Field(default=None, description="when the owner's answer is due (response targets)")
+    response_state: Literal["on_time", "due_soon", "missed"] | None = Field(
+        default=None, description="the running response deadline: on_time, due_soon (warned), missed; null: none")
     # Set when the request joined an existing open lead (intake replies only).
     coalesced_into: str | None = None
     # Its enrolment in a cadence (the assistant): active, or how the latest one ended.

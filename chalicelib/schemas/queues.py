@@ -52,7 +52,31 @@ class CadenceStep(TimerBase):
     step: int
 
 
-Timer = Annotated[OfferExpiry | Opening | RouteLead | CadenceStep, Field(discriminator="kind")]
+class ResponseDeadline(TimerBase):
+    """A lead's response deadline (domain/targets.py): its warning, then the deadline itself. Decided by
+    the lead as it is when the timer comes: a deadline answered, replaced or decided since (another
+    `response_version`) makes it a no-op."""
+
+    kind: Literal["response_deadline"] = "response_deadline"
+    lead_id: str
+    response_version: int
+    step: Literal["warning", "deadline"]
+
+
+class OfferAgain(TimerBase):
+    """Offer a store's delinquent leads again, oldest first: an agent of the store became available,
+    or the store opened (`opens_at`: the opening whose marker this answers). `after` resumes a long
+    list where the previous message stopped."""
+
+    kind: Literal["offer_again"] = "offer_again"
+    account_id: str
+    reason: Literal["agent_available", "store_opened"]
+    opens_at: str | None = None
+    after: str | None = None
+
+
+Timer = Annotated[OfferExpiry | Opening | RouteLead | CadenceStep | ResponseDeadline | OfferAgain,
+                  Field(discriminator="kind")]
 
 
 # -- the outbox: customer messages to send, staff notifications to deliver --------------------
@@ -63,13 +87,15 @@ class SendMessage(BaseModel):
 
 
 class DeliverNotification(BaseModel):
-    """A staff notification by email or SMS (in-app ones are written at once)."""
+    """A staff notification by email or SMS (in-app ones are written at once). `forward_email` is an
+    email to the user's personal forwarding address (delivered once per notification and channel)."""
 
     kind: Literal["notification"] = "notification"
-    channel: Literal["email", "sms"]
+    channel: Literal["email", "sms", "forward_email"]
     to: str
     text: str
     subject: str | None = None
+    html: str | None = None
     notification_id: str | None = None
     account_id: str | None = None
 

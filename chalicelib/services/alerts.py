@@ -9,7 +9,7 @@ from datetime import datetime
 
 from chalicelib.clock import parse_time
 from chalicelib.deps import Deps
-from chalicelib.domain.alerts import Facts, Timing, lead_alert
+from chalicelib.domain.alerts import Alert, Facts, Timing, lead_alert
 from chalicelib.domain.leads import Lead
 from chalicelib.domain.notifications import Notification, NotificationKind
 from chalicelib.domain.tenancy import Role
@@ -19,7 +19,12 @@ from chalicelib.services.notifications import notify
 
 def store_managers(deps: Deps, lead: Lead) -> list[User]:
     """Every manager and admin of the lead's store (group admins oversee every store: not these)."""
-    return [u for u in deps.users.list_for_group(lead.group_id)
+    return managers_of(lead, deps.users.list_for_group(lead.group_id))
+
+
+def managers_of(lead: Lead, users: Iterable[User]) -> list[User]:
+    """The managers and admins of the lead's store among `users` (records already read)."""
+    return [u for u in users
             if not u.deleted and u.role in (Role.MANAGER, Role.ADMIN) and lead.account_id in u.account_ids]
 
 
@@ -49,11 +54,16 @@ def alert(deps: Deps, kind: NotificationKind, lead: Lead, people: Iterable[User]
     people = [p for p in people if p is not None]
     if not people:
         return []
+    return notify(deps, people, alert_of(deps, kind, lead, message=message, who=who, note=note, timing=timing))
+
+
+def alert_of(deps: Deps, kind: NotificationKind, lead: Lead, *, message: str | None = None, who: str | None = None,
+             note: str | None = None, timing: Timing | None = None) -> Alert:
+    """The alert about `lead` (its words and link), to be sent now or as writes of a transaction."""
     store, timezone = _store(deps, lead)
     facts = Facts(store=store, timezone=timezone, message=message, who=who, note=note, timing=timing)
-    now = deps.clock.now()
     settings = deps.settings
-    return notify(deps, people, lead_alert(kind, lead, now, settings.console_url or settings.console_origin, facts))
+    return lead_alert(kind, lead, deps.clock.now(), settings.console_url or settings.console_origin, facts)
 
 
 def user_named(deps: Deps, user_id: str | None) -> User | None:

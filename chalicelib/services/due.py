@@ -14,8 +14,8 @@ from chalicelib.clock import iso, parse_time
 from chalicelib.deps import Deps
 from chalicelib.domain.leads import Lead
 from chalicelib.observability import logger
-from chalicelib.schemas.queues import CadenceStep, OfferExpiry, Opening, RouteLead, Timer
-from chalicelib.services import cadence_steps, routing
+from chalicelib.schemas.queues import CadenceStep, OfferAgain, OfferExpiry, Opening, ResponseDeadline, RouteLead, Timer
+from chalicelib.services import cadence_steps, delinquent, follow_through, routing
 from chalicelib.services.timers import delay_until, send_timer
 
 SWEEP_BATCH = 100
@@ -36,17 +36,22 @@ def handle_timer(deps: Deps, timer: Timer) -> str:
         return "routed" if applied else "noop"
     if isinstance(timer, CadenceStep):
         return cadence_steps.run_step(deps, timer.lead_id, timer.version, timer.step)
+    if isinstance(timer, ResponseDeadline):
+        return follow_through.deadline_due(deps, timer.lead_id, timer.response_version)
+    if isinstance(timer, OfferAgain):
+        return delinquent.offer_again(deps, timer)
     raise TypeError(f"no handler for timer {timer!r}")
 
 
 def sweep_due(deps: Deps, time_left: Callable[[], bool] = lambda: True, page: int = SWEEP_BATCH) -> dict[str, int]:
-    """The every-minute safety net: expired offers, due openings and due cadence steps whose timer was lost.
+    """The every-minute safety net: expired offers, due openings, due cadence steps, response deadlines
+    and store openings (delinquent leads offered again) whose timer was lost.
 
     Pages through everything due while `time_left()` (the Lambda's remaining time) allows; the
     pages follow the index's order, so an item that keeps failing is passed over, not retried
     forever within one run."""
     now = iso(deps.clock.now())
-    counts = {"offers": 0, "openings": 0, "cadence_steps": 0, "failed": 0}
+    counts = {"offers": 0, "openings": 0, "cadence_steps": 0, "deadlines": 0, "revivals": 0, "failed": 0}
 
     def each_due(fetch: Callable[..., tuple[list[Any], dict[str, Any] | None]]) -> Iterator[Any]:
         start: dict[str, Any] | None = None
@@ -72,6 +77,12 @@ def sweep_due(deps: Deps, time_left: Callable[[], bool] = lambda: True, page: in
              "sweep could not open for a lead", "lead_id")
     work_off("cadence_steps", deps.cadences.due_steps, lambda lead: _due_step(deps, lead),
              "sweep could not run a cadence step", "lead_id")
+    work_off("deadlines", deps.leads.due_deadlines, lambda lead: follow_through.deadline_due(deps, lead.lead_id),
+             "sweep could not decide a response deadline", "lead_id")
+    work_off("revivals", deps.routing.due_revivals,
+             lambda r: delinquent.offer_again(deps, OfferAgain(account_id=r.account_id, reason="store_opened",
+                                                               opens_at=r.opens_at)),
+             "sweep could not offer a store's delinquent leads again", "account_id")
     return counts
 
 

@@ -149,6 +149,8 @@ def attach(deps: Deps, account_id: str, lead_id: str, msg: InboundMessage, keywo
         enqueue_send(deps, saved.result.message_id)
     lead = saved.lead
     copy_media_later(deps, lead, message_id, msg)
+    if meaning.tells_owner(lead, keyword):
+        _tell_owner(deps, lead, msg)
     if meaning.wants_language(lead, msg, keyword):
         deps.queues.send(INBOUND, DetectLanguage(lead_id=lead.lead_id, text=msg.body[:1000]).model_dump(mode="json"))
     logger.info("inbound message stored", extra={"lead_id": lead.lead_id, "message_id": message_id,
@@ -164,6 +166,18 @@ def copy_media_later(deps: Deps, lead: Lead, message_id: str, msg: InboundMessag
     if items:
         job = CopyMedia(account_id=lead.account_id, lead_id=lead.lead_id, message_id=message_id, items=items)
         deps.queues.send(INBOUND, job.model_dump(mode="json", exclude_none=True))
+
+
+def _tell_owner(deps: Deps, lead: Lead, msg: InboundMessage) -> None:
+    """The owner hears of the customer's message at once, with the time left to answer it."""
+    from chalicelib.services.alerts import alert, deadline_timing, user_named
+
+    try:
+        alert(deps, "customer_replied", lead, [u for u in [user_named(deps, lead.assigned_to)] if u],
+              message=msg.body or "(a picture)", timing=deadline_timing(lead, deps.clock.now()))
+    except Exception:
+        # The message is stored; a lost alert must not make the provider deliver it again.
+        logger.exception("customer_replied alert failed", extra={"lead_id": lead.lead_id})
 
 
 # -- the inbound queue -------------------------------------------------------------------

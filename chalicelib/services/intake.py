@@ -37,6 +37,7 @@ from chalicelib.domain.intake import (
     request_fields,
 )
 from chalicelib.domain.leads import Lead, NewLead
+from chalicelib.domain.targets import customer_wrote
 from chalicelib.domain.timeline import Message
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
@@ -210,6 +211,8 @@ def _coalesce(deps: Deps, account: Account, target: Lead, data: NewLead, contact
             updates.update(last_message_at=now, last_message_preview=preview(message))
             if lead.awaiting_since is None:
                 updates["awaiting_since"] = now
+        # A repeat request to an owned lead is a new request to answer: its first response is due.
+        updates.update(customer_wrote(lead, deps.clock.now(), "first_response"))
         received_at = iso(data.received_at) if data.received_at else now
         event_data = request_fields(lead, data, contact=contact, received_at=received_at)
         if message:
@@ -228,13 +231,11 @@ def _coalesce(deps: Deps, account: Account, target: Lead, data: NewLead, contact
     lead = change_lead(deps, target.lead_id, decide, attempts=ATTEMPTS, touch=True).lead
     logger.info("lead coalesced", extra={"lead_id": lead.lead_id, "account_id": account.account_id})
     if lead.assigned_to:
-        owner = deps.users.get(lead.assigned_to)
-        if owner is not None:
-            from chalicelib.services.notifications import notify
+        from chalicelib.services.alerts import alert, deadline_timing, user_named
 
-            source = clean(data.source) or lead.source
-            notify(deps, [owner], "coalesced", f"{lead.name or 'Your lead'} sent another request ({source})",
-                   lead_id=lead.lead_id, account_id=lead.account_id)
+        alert(deps, "customer_replied", lead, [u for u in [user_named(deps, lead.assigned_to)] if u],
+              message=message or f"sent another request ({clean(data.source) or lead.source})",
+              timing=deadline_timing(lead, deps.clock.now()))
     return IntakeResult(lead=lead, coalesced_into=lead.lead_id, created=False)
 
 

@@ -23,6 +23,7 @@ from chalicelib.domain.leads import Lead, next_version
 from chalicelib.domain.report_events import ReportEvent
 from chalicelib.domain.scoring import ScoreEvent
 from chalicelib.domain.timeline import TimelineEvent
+from chalicelib.services.timers import follow_deadline
 
 T = TypeVar("T")
 ATTEMPTS = 5
@@ -67,6 +68,8 @@ def decide_and_save(deps: Deps, lead_id: str, decide: Callable[[Lead, int], Chan
             deps.transactions.commit(writes)
         except retry_on:
             continue
+        # Whatever use case set a response deadline (or passed its warning), its next timer follows.
+        follow_deadline(deps, before, after)
         return Saved(after, change)
     raise Conflict(busy, code="busy")
 

@@ -28,6 +28,7 @@ from chalicelib.domain.users import User
 from chalicelib.schemas.leads import UpdateLeadRequest
 from chalicelib.services.access import still_visible, visible_lead
 from chalicelib.services.lead_changes import change_lead, report_event, score_event, timeline_event
+from chalicelib.services.response_targets import owner_updates
 
 EXCERPT_CHARS = 140
 MENTION = re.compile(r"@([A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){1,8})")
@@ -175,11 +176,9 @@ def add_note(deps: Deps, actor: Principal, lead_id: str, text: str) -> TimelineE
     lead, event = saved.lead, saved.result
     assert event is not None  # the decision always makes the note
     if mentioned:
-        from chalicelib.services.notifications import notify
+        from chalicelib.services.alerts import alert
 
-        author = actor.name or actor.email or "Someone"
-        notify(deps, mentioned, "mention", f"{author} mentioned you on {lead.name or 'a lead'}: {_excerpt(text)}",
-               lead_id=lead.lead_id, account_id=lead.account_id)
+        alert(deps, "mention", lead, mentioned, who=actor.name or actor.email or None, note=text)
     return event
 
 
@@ -250,7 +249,8 @@ def assign(deps: Deps, actor: Principal, lead_id: str, user_id: str) -> Lead:
         if lead.assigned_to == assignee.user_id and lead.routing_state == "assigned":
             return None
         updates = {"assigned_to": assignee.user_id, "routing_state": "assigned",
-                   "routing_version": lead.routing_version + 1}
+                   "routing_version": lead.routing_version + 1,
+                   **owner_updates(deps, lead, assignee.user_id)}
         event = timeline_event(deps, lead, "assignment", actor.user_id, user_id=assignee.user_id,
                                previous=lead.assigned_to)
         return Change(updates=updates, events=[event],
@@ -261,9 +261,8 @@ def assign(deps: Deps, actor: Principal, lead_id: str, user_id: str) -> Lead:
     saved = change_lead(deps, lead_id, decide, touch=True)
     lead = saved.lead
     if saved.change is not None and assignee is not None:
-        from chalicelib.services.notifications import notify
+        from chalicelib.services.alerts import alert, deadline_timing
 
-        notify(deps, [assignee], "assignment", f"{lead.name or 'A lead'} was assigned to you",
-               lead_id=lead.lead_id, account_id=lead.account_id)
+        alert(deps, "assigned", lead, [assignee], timing=deadline_timing(lead, deps.clock.now()))
     return lead
 

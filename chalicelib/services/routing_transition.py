@@ -10,25 +10,28 @@ is decided again from fresh reads, so it ends as a 409 or a no-op — never a se
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from chalicelib.clock import iso, parse_time
+from chalicelib.clock import iso
 from chalicelib.deps import Deps
 from chalicelib.domain import routing as rules
+from chalicelib.domain.alerts import Alert
 from chalicelib.domain.business_hours import BusinessHours
 from chalicelib.domain.changes import Change, Write
 from chalicelib.domain.errors import LostRace
-from chalicelib.domain.leads import Lead
+from chalicelib.domain.leads import Lead, next_version
+from chalicelib.domain.notifications import NotificationKind
+from chalicelib.domain.rerouting import Revival, next_store_opening
 from chalicelib.domain.routing import Context, Offer, Outcome, Record, RoutingConfig, Waiting
-from chalicelib.domain.tenancy import Role
 from chalicelib.domain.users import User
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
-from chalicelib.schemas.queues import DeliverNotification, OfferExpiry, Opening
+from chalicelib.schemas.queues import DeliverNotification, OfferAgain, OfferExpiry, Opening
 from chalicelib.services.lead_changes import decide_and_save, report_event, score_event, timeline_event
+from chalicelib.services.response_targets import owner_updates
 from chalicelib.services.routing_config import routing_config
 from chalicelib.services.timers import set_timer
 
@@ -82,6 +85,7 @@ class Made:
     outcome: Outcome
     offer: Offer | None = None
     waiting: Waiting | None = None
+    revival: Revival | None = None
     deliveries: list[DeliverNotification] = field(default_factory=list)
     untold: list[Record] = field(default_factory=list)  # notices to people the use case had not read
 
@@ -92,6 +96,7 @@ class Applied:
     outcome: Outcome
     offer: Offer | None = None
     waiting: Waiting | None = None
+    revival: Revival | None = None
     deliveries: list[DeliverNotification] = field(default_factory=list)  # email / SMS notices to queue
     untold: list[Record] = field(default_factory=list)
 
@@ -109,6 +114,9 @@ def transition(deps: Deps, lead_id: str, decide: Callable[[Lead, int], Decided],
         outcome = decided.outcome
         if outcome is None or (not outcome.lead_updates and outcome.step is None):
             return None
+        if "assigned_to" in outcome.lead_updates:
+            # A new owner gets the store's response targets and a first-response deadline; none, none.
+            outcome.lead_updates.update(owner_updates(deps, lead, outcome.lead_updates["assigned_to"]))
         change = _to_change(deps, lead, outcome, decided.context, decided.waiting, deps.clock.now())
         if change.result is not None:
             _tell(deps, lead, change, people or {})
@@ -120,7 +128,7 @@ def transition(deps: Deps, lead_id: str, decide: Callable[[Lead, int], Decided],
     if made is None:
         return None
     return Applied(lead=saved.lead, outcome=made.outcome, offer=made.offer, waiting=made.waiting,
-                   deliveries=made.deliveries, untold=made.untold)
+                   revival=made.revival, deliveries=made.deliveries, untold=made.untold)
 
 
 def _to_change(deps: Deps, lead: Lead, outcome: Outcome, ctx: Context | None, waiting_before: Waiting | None,
@@ -146,6 +154,9 @@ def _to_change(deps: Deps, lead: Lead, outcome: Outcome, ctx: Context | None, wa
         writes.append(repo.add_offer(new_offer))
         if step.rotation is not None and ctx is not None:
             writes.append(repo.save_rotation(lead.account_id, ctx.rotation, step.rotation))
+    revival = _revival(deps, lead.account_id, now) if step is not None and step.kind == "delinquent" else None
+    if revival is not None:
+        writes.append(repo.add_revival(revival))
     if step is not None and step.kind == "wait" and step.opens_at:
         new_waiting = Waiting(lead_id=lead.lead_id, account_id=lead.account_id,
                               routing_version=outcome.lead_updates["routing_version"], opens_at=iso(step.opens_at),
@@ -168,45 +179,61 @@ def _to_change(deps: Deps, lead: Lead, outcome: Outcome, ctx: Context | None, wa
     reports = [report_event(deps, lead, r.kind, r.user_id, **with_offer_id(r.data, r.kind == "offer_made"))
                for r in outcome.reports]
     return Change(updates=dict(outcome.lead_updates), events=events, scores=scores, reports=reports, writes=writes,
-                  result=Made(outcome, new_offer, new_waiting))
+                  result=Made(outcome, new_offer, new_waiting, revival))
+
+
+def _revival(deps: Deps, account_id: str, now: datetime) -> Revival | None:
+    """A delinquent lead is offered again when its store next opens: the marker of that opening."""
+    account = deps.accounts.get(account_id)
+    opens = next_store_opening(account.hours, now) if account is not None else None
+    return Revival(account_id=account_id, opens_at=iso(opens)) if opens is not None else None
 
 
 def _tell(deps: Deps, lead: Lead, change: Change[Made], people: Mapping[str, User]) -> None:
-    """The outcome's notices to people already read: in-app notifications as writes of the change."""
+    """The outcome's notices to people already read: in-app notifications as writes of the change
+    (email, SMS and forwarding queued after it); notices to anyone else are sent after the commit."""
+    from chalicelib.services.alerts import managers_of
     from chalicelib.services.notifications import Notices, notices
 
     made = change.result
     assert made is not None
+    after = next_version(lead, **change.updates)  # alerts tell of the lead as this change leaves it
     told: Notices | None = None
     for notice in made.outcome.notices:
-        if notice.kind == "delinquent":
-            users = _managers(lead, people.values()) if people else None
+        owner_id = notice.data.get("owner") if notice.kind in ("delinquent", "target_missed") else None
+        if notice.kind in ("delinquent", "target_missed"):
+            users = managers_of(lead, people.values()) if people else None
         else:
             user = people.get(notice.user_id or "")
             users = [user] if user is not None else None
-        if users is None:
+        if users is None or (owner_id and owner_id not in people):
             made.untold.append(notice)
             continue
-        told = notices(deps, users, notice.kind, _notice_text(lead, notice, made.offer, deps.clock.now()),
-                       lead.lead_id, lead.account_id, into=told)
+        said = _alert(deps, after, notice, made.offer, people.get(owner_id or ""))
+        if said is not None and users:
+            told = notices(deps, users, said, into=told)
     if told is not None:
         change.writes.extend(told.writes(deps))
         made.deliveries.extend(told.deliveries)
 
 
-def _managers(lead: Lead, users: Iterable[User]) -> list[User]:
-    return [u for u in users if not u.deleted and u.role in (Role.MANAGER, Role.ADMIN)
-            and lead.account_id in u.account_ids]
+def _alert(deps: Deps, lead: Lead, notice: Record, offer: Offer | None, owner: User | None) -> Alert | None:
+    """A notice as an alert: an offer to its agent (time left to accept), the lead to its new owner
+    (time left to answer), a delinquent lead or a missed target to the store's managers (whose it
+    was), a lead taken after a miss to the owner it was taken from."""
+    from chalicelib.services.alerts import alert_of, deadline_timing, until
 
-
-def _notice_text(lead: Lead, notice: Record, offer: Offer | None, now: datetime) -> str:
-    label = lead.name or "a customer"
-    if notice.kind == "delinquent":
-        return f"Nobody accepted the {lead.source} lead from {label}"
+    now = deps.clock.now()
+    if notice.kind in ("delinquent", "target_missed"):
+        kind: NotificationKind = "delinquent" if notice.kind == "delinquent" else "target_missed"
+        return alert_of(deps, kind, lead, who=owner.name if owner else None)
     if notice.kind == "offer" and offer is not None:
-        seconds = max(0, int((parse_time(offer.expires_at) - now).total_seconds()))
-        return f"New {lead.source} lead from {label}: accept within {seconds // 60}m{seconds % 60:02d}s"
-    return f"The {lead.source} lead from {label} is yours"
+        return alert_of(deps, "offer", lead, timing=until(offer.expires_at, now))
+    if notice.kind == "assigned":
+        return alert_of(deps, "assigned", lead, timing=deadline_timing(lead, now))
+    if notice.kind == "reoffered":
+        return alert_of(deps, "reoffered", lead)
+    return None
 
 
 def after_commit(deps: Deps, applied: Applied) -> None:
@@ -219,10 +246,17 @@ def after_commit(deps: Deps, applied: Applied) -> None:
         waiting = applied.waiting
         set_timer(deps, Opening(lead_id=waiting.lead_id, routing_version=waiting.routing_version,
                                 due_at=waiting.opens_at))
+    if applied.revival is not None:
+        revival = applied.revival
+        set_timer(deps, OfferAgain(account_id=revival.account_id, reason="store_opened", opens_at=revival.opens_at,
+                                   due_at=revival.opens_at))
     _send_notices(deps, applied)
 
 
 def _send_notices(deps: Deps, applied: Applied) -> None:
+    """The email / SMS of the notices told in the transaction, then the notices to people the use
+    case had not read (read and sent now)."""
+    from chalicelib.services.alerts import store_managers, user_named
     from chalicelib.services.notifications import notify, send_deliveries
 
     lead = applied.lead
@@ -232,13 +266,15 @@ def _send_notices(deps: Deps, applied: Applied) -> None:
         logger.exception("routing notification failed", extra={"lead_id": lead.lead_id, "kind": "deliveries"})
     for notice in applied.untold:
         try:
-            if notice.kind == "delinquent":
-                users = _managers(lead, deps.users.list_for_group(lead.group_id))
+            if notice.kind in ("delinquent", "target_missed"):
+                users = store_managers(deps, lead)
+                owner = user_named(deps, notice.data.get("owner"))
             else:
-                user = deps.users.get(notice.user_id or "")
-                users = [user] if user is not None else []
-            notify(deps, users, notice.kind, _notice_text(lead, notice, applied.offer, deps.clock.now()),
-                   lead.lead_id, lead.account_id)
+                users = [u for u in [user_named(deps, notice.user_id)] if u]
+                owner = None
+            said = _alert(deps, lead, notice, applied.offer, owner) if users else None
+            if said is not None:
+                notify(deps, users, said)
         except Exception:
             # The transition is saved; a lost notification must not turn it into an error.
             logger.exception("routing notification failed", extra={"lead_id": lead.lead_id, "kind": notice.kind})

@@ -11,8 +11,9 @@ import math
 
 from chalicelib.clock import parse_time
 from chalicelib.deps import Deps
+from chalicelib.domain.leads import Lead
 from chalicelib.observability import logger
-from chalicelib.schemas.queues import Timer
+from chalicelib.schemas.queues import ResponseDeadline, Timer
 
 TIMERS = "timers"
 # SQS's longest delay; a timer due later is re-enqueued when it arrives early.
@@ -36,3 +37,20 @@ def set_timer(deps: Deps, timer: Timer) -> None:
         send_timer(deps, timer)
     except Exception:
         logger.exception("timer not enqueued; the sweep will catch it", extra={"kind": timer.kind})
+
+
+def follow_deadline(deps: Deps, before: Lead, after: Lead) -> None:
+    """After any saved lead change: when it set a response deadline (a new version) or passed its
+    warning, the timer of what is due next — the warning, else the deadline. Set for the deadline's
+    version, so once it is answered or replaced the timer changes nothing; the lead item sits in the
+    due index at the same time (adapters/dynamodb/leads.py), so a lost timer is a late one."""
+    deadline = after.deadline
+    step = deadline.next_step() if deadline is not None else None
+    if deadline is None or step is None:
+        return
+    earlier = before.deadline
+    if earlier is not None and earlier.version == deadline.version and earlier.next_step() == step:
+        return
+    due_at = deadline.warn_at if step == "warning" and deadline.warn_at else deadline.due_at
+    set_timer(deps, ResponseDeadline(lead_id=after.lead_id, response_version=deadline.version, step=step,
+                                     due_at=due_at))

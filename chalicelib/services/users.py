@@ -118,6 +118,7 @@ def update_user(deps: Deps, actor: Principal, user_id: str, request: UpdateUserR
         after = after.model_copy(update={"account_ids": []})
     if after.email == target.email:
         deps.users.replace(target, after)
+        _became_available(deps, target, after)
         return after
     if deps.users.by_email(after.email) is not None:
         raise Conflict.taken("email")
@@ -127,6 +128,7 @@ def update_user(deps: Deps, actor: Principal, user_id: str, request: UpdateUserR
     except BaseException:
         deps.directory.change_email(target.user_id, target.email)
         raise
+    _became_available(deps, target, after)
     return after
 
 
@@ -138,7 +140,16 @@ def update_me(deps: Deps, actor: Principal, request: UpdateMeRequest) -> User:
     changes = {k: v for k, v in changes.items() if v is not None or k == "phone"}
     after = me.model_copy(update={**changes, "updated_at": iso(deps.clock.now())})
     deps.users.replace(me, User.model_validate(after.model_dump()))
+    _became_available(deps, me, after)
     return after
+
+
+def _became_available(deps: Deps, before: User, after: User) -> None:
+    """An agent back at work: their stores' delinquent leads are offered again (services/delinquent.py)."""
+    if after.available and not before.available:
+        from chalicelib.services.delinquent import agent_available
+
+        agent_available(deps, before, after)
 
 
 def delete_user(deps: Deps, actor: Principal, user_id: str) -> None:

@@ -60,6 +60,7 @@ EXPECTED: dict[str, Rule] = {
     "user_score": MANAGER,
     "create_account": GROUP_ADMIN, "list_accounts": ANY, "get_account": ANY, "patch_account": ADMIN,
     "list_notifications": ANY, "read_notification": Rule(owner="notified"),
+    "put_response_targets": ADMIN, "get_response_targets": ANY, "delete_response_targets": ADMIN,
     # routing
     "put_routing": ADMIN, "get_routing": ANY, "list_my_offers": ANY,
     "accept_offer": Rule(owner="offered"), "decline_offer": Rule(owner="offered"),
@@ -105,6 +106,7 @@ BODIES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "put_routing": lambda ids: {"offer_timeout_seconds": 120, "strategy": "round_robin", "rules": [],
                                 "catchall_user_ids": [], "respect_business_hours": False},
     "decline_offer": lambda ids: {"reason": "busy"},
+    "put_response_targets": lambda ids: {"first_response_seconds": 300, "reply_seconds": 300},
     "lead_feedback": lambda ids: {"contact_status": "contacted", "comment": "called back"},
     "create_lead": lambda ids: {"first_name": "Ann", "phone": "+13125550177", "source": "Web", "channel": "web"},
     "assign_lead": lambda ids: {"user_id": ids["user_id"]},
@@ -187,11 +189,11 @@ def build_matrix(world: World, doc: dict[str, Any]) -> Matrix:
     if offers:
         ids["offer_id"] = offers[0]["offer_id"]
         owners["offered"] = "agent"
-    from chalicelib.services.notifications import notify
+    from chalicelib.services.alerts import alert
 
     subject = world.deps.users.get(users["agent"]["user_id"])
     assert subject is not None
-    note = notify(world.deps, [subject], "mention", "matrix", lead_id=lead_id, account_id=s1)[0]
+    note = alert(world.deps, "mention", world.deps.leads.require(lead_id), [subject], who="matrix")[0]
     ids["notification_id"] = note.notification_id
     owners["notified"] = "agent"
     _make_optional(world, doc, a.token, ids)

@@ -75,7 +75,8 @@ def test_the_sweep_times_out_what_no_timer_brought_and_a_lead_nobody_takes_goes_
         s.clock.advance(61)
         assert due.sweep_due(s.deps)["offers"] == 1
     assert s.current(lead.lead_id).routing_state == "delinquent"
-    assert due.sweep_due(s.deps) == {"offers": 0, "openings": 0, "cadence_steps": 0, "failed": 0}
+    assert due.sweep_due(s.deps) == {"offers": 0, "openings": 0, "cadence_steps": 0, "deadlines": 0, "revivals": 0,
+                                     "failed": 0}
     notified = s.deps.state.notifications[s.manager.user_id].values() if s.manager else []
     assert [n.kind for n in notified] == ["delinquent"]
 
