@@ -64,9 +64,9 @@ class Settings(BaseModel):
     # The deployed console's origin (https://<distribution>.cloudfront.net): the one origin whose
     # browser calls get CORS headers. Empty (the local stack: the console is served beside the API): none.
     console_origin: str = ""
-    # Where people open a lead from an alert: `{console_url}/leads/{lead_id}` (the local stack serves the
-    # console at / of the API; deployed, empty: the console's origin,
-    # the stack output ConsoleUrl). Both empty: alerts carry no link.
+    # Where people open a lead from an alert: `{console_url}/#/leads/{lead_id}` (domain/alerts.lead_link;
+    # the local stack serves the console at / of the API). Empty: the console's origin (deployed, the stack
+    # output ConsoleUrl); both empty: alerts carry no link.
     console_url: str = ""
     log_level: str = "INFO"
     # Deployed stages: the Secrets Manager secret holding the Twilio / Meta credentials.

@@ -5,7 +5,7 @@ in-app notification (`title` + `body`), an SMS (`sms`: one short paragraph) and 
 and `html`: a multipart message readable on a phone). Each carries what a person needs to act
 without opening anything first: the customer's name and how to reach them, the vehicle, the
 source, the customer's message, the time left (or how late it is), the store, and a link into the
-console (`{console_url}/leads/{lead_id}`)."""
+console (`lead_link`)."""
 
 from __future__ import annotations
 
@@ -164,6 +164,13 @@ def _title(kind: NotificationKind, lead: Lead, facts: Facts) -> str:
     return titles[kind]
 
 
+def lead_link(console_url: str, lead_id: str) -> str:
+    """The console's page of a lead: `{console_url}/#/leads/{lead_id}`. The console routes in the URL's
+    fragment (console/src/router.ts), since every real path on the local port is the API's: a bare
+    `/leads/{lead_id}` there is the API's JSON, not the page."""
+    return f"{console_url.rstrip('/')}/#/leads/{lead_id}"
+
+
 def lead_alert(kind: NotificationKind, lead: Lead, now: datetime, console_url: str, facts: Facts) -> Alert:
     contact = ", ".join(p for p in (lead.phone, lead.email) if p)
     customer = f"{lead.name or 'unnamed'} ({contact})" if contact else (lead.name or "unnamed")
@@ -181,5 +188,5 @@ def lead_alert(kind: NotificationKind, lead: Lead, now: datetime, console_url: s
         lines.append(("Time left", _time_left(facts.timing, now, facts.timezone)))
     if facts.store:
         lines.append(("Store", facts.store))
-    link = f"{console_url.rstrip('/')}/leads/{lead.lead_id}" if console_url else None
+    link = lead_link(console_url, lead.lead_id) if console_url else None
     return Alert(kind, lead.lead_id, lead.account_id, _title(kind, lead, facts), tuple(lines), link)

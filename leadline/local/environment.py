@@ -51,7 +51,7 @@ def local_settings_env(api_url: str) -> dict[str, str]:
         "LEADLINE_PUBLIC_BASE_URL": api_url,
         # The local stack fetches a customer's picture from whatever URL a test or a person gives.
         "LEADLINE_MEDIA_FETCH_HOSTS": "*",
-        # The console is served at / of the API: alerts link to {api_url}/leads/{lead_id}.
+        # The console is served at / of the API: alerts link to {api_url}/#/leads/{lead_id}.
         "LEADLINE_CONSOLE_URL": api_url,
     }
     # Only names go into stack.json (which the CLI reads); secrets stay in this process's env.

@@ -33,7 +33,7 @@ def test_durations_read_as_people_say_them() -> None:
 def test_every_form_carries_the_lead_and_the_link() -> None:
     facts = Facts(store="Acme Honda", timezone="America/Chicago", timing=Timing("2026-11-02T15:04:30.000Z", 270))
     alert = lead_alert("target_warning", _lead(), NOW, "https://console.example.com/", facts)
-    link = "https://console.example.com/leads/lead_1"
+    link = "https://console.example.com/#/leads/lead_1"
     assert alert.title == "Answer Zoë O'Neil soon: the response target is near"
     assert alert.body.splitlines()[:6] == [
         "Customer: Zoë O'Neil (+13125550177)", "Vehicle: 2024 Honda Civic", "Source: Cars & Trucks",

@@ -169,7 +169,7 @@ def test_an_email_alert_is_a_phone_readable_multipart_with_the_lead_and_a_link()
         deliver_notification(s.deps, job)  # redelivered by the queue: sent once
     mails = s.deps.mailer.sent  # type: ignore[attr-defined]
     assert len(mails) == 2
-    link = f"https://console.example.com/leads/{lead.lead_id}"
+    link = f"https://console.example.com/#/leads/{lead.lead_id}"
     for mail in mails:
         assert mail.html is not None and mail.html.startswith("<!DOCTYPE html>") and 'name="viewport"' in mail.html
         for fact in ("Maria Lopez", "2024 Honda Civic", "Web", "Is the red one still there?", "Time left",
