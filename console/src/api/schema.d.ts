@@ -92,6 +92,25 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/accounts/{account_id}/response-targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A store's response targets (every target field null when it has none) */
+        get: operations["get_response_targets"];
+        /** Replace a store's response targets (admin); they apply to leads from their next owner on */
+        put: operations["put_response_targets"];
+        post?: never;
+        /** Remove a store's response targets (admin): leads taken from now on get no deadline */
+        delete: operations["delete_response_targets"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/accounts/{account_id}/routing": {
         parameters: {
             query?: never;
@@ -2005,6 +2024,18 @@ export interface components {
             phone: string | null;
             /** Received At */
             received_at: string;
+            /**
+             * Response Due At
+             * @description when the owner's answer is due (response targets)
+             * @default null
+             */
+            response_due_at: string | null;
+            /**
+             * Response State
+             * @description the running response deadline: on_time, due_soon (warned), missed; null: none
+             * @default null
+             */
+            response_state: ("on_time" | "due_soon" | "missed") | null;
             /** Routing State */
             routing_state: string;
             /**
@@ -2157,6 +2188,18 @@ export interface components {
             phone: string | null;
             /** Received At */
             received_at: string;
+            /**
+             * Response Due At
+             * @description when the owner's answer is due (response targets)
+             * @default null
+             */
+            response_due_at: string | null;
+            /**
+             * Response State
+             * @description the running response deadline: on_time, due_soon (warned), missed; null: none
+             * @default null
+             */
+            response_state: ("on_time" | "due_soon" | "missed") | null;
             /** Routing State */
             routing_state: string;
             /**
@@ -2299,6 +2342,18 @@ export interface components {
             phone: string | null;
             /** Received At */
             received_at: string;
+            /**
+             * Response Due At
+             * @description when the owner's answer is due (response targets)
+             * @default null
+             */
+            response_due_at: string | null;
+            /**
+             * Response State
+             * @description the running response deadline: on_time, due_soon (warned), missed; null: none
+             * @default null
+             */
+            response_state: ("on_time" | "due_soon" | "missed") | null;
             /** Routing State */
             routing_state: string;
             /**
@@ -2395,7 +2450,16 @@ export interface components {
             account_id: string | null;
             /** At */
             at: string;
-            /** Kind */
+            /**
+             * Body
+             * @description the lead's details: customer, vehicle, source, message, time left, link
+             * @default
+             */
+            body: string;
+            /**
+             * Kind
+             * @description offer, assigned, customer_replied, target_warning, target_missed, mention, reoffered, delinquent
+             */
             kind: string;
             /**
              * Lead Id
@@ -2406,8 +2470,16 @@ export interface components {
             notification_id: string;
             /** Read */
             read: boolean;
-            /** Text */
+            /**
+             * Text
+             * @description the one-line form (the title)
+             */
             text: string;
+            /**
+             * Title
+             * @description what happened, in one line
+             */
+            title: string;
         };
         /** NotifyRequest */
         NotifyRequest: {
@@ -2417,6 +2489,12 @@ export interface components {
              */
             email: boolean;
             /**
+             * Forward Email
+             * @description a personal address that also gets lead alerts
+             * @default null
+             */
+            forward_email: string | null;
+            /**
              * In App
              * @default true
              */
@@ -2425,6 +2503,20 @@ export interface components {
              * Sms
              * @default false
              */
+            sms: boolean;
+        };
+        /** NotifyResponse */
+        NotifyResponse: {
+            /** Email */
+            email: boolean;
+            /**
+             * Forward Email
+             * @default null
+             */
+            forward_email: string | null;
+            /** In App */
+            in_app: boolean;
+            /** Sms */
             sms: boolean;
         };
         /** OfferPage */
@@ -2573,6 +2665,83 @@ export interface components {
         ReportFilesResponse: {
             /** Items */
             items: components["schemas"]["ReportFile"][];
+        };
+        /** ResponseTargetsRequest */
+        ResponseTargetsRequest: {
+            /**
+             * Business Hours Only
+             * @description the clock runs only while the store is open
+             * @default false
+             */
+            business_hours_only: boolean;
+            /**
+             * First Response Seconds
+             * @description how soon the owner must first answer a lead they took
+             */
+            first_response_seconds: number;
+            /**
+             * On Miss
+             * @description notify_managers: the store's managers and admins are alerted; reoffer: also, the lead is taken from the owner and offered to the next agent
+             * @default notify_managers
+             * @enum {string}
+             */
+            on_miss: "notify_managers" | "reoffer";
+            /**
+             * Reply Seconds
+             * @description how soon a customer's message to an owned lead must be answered
+             */
+            reply_seconds: number;
+            /**
+             * Warn Before Seconds
+             * @description warn the owner this long before the deadline (0: no warning); shorter than both targets
+             * @default 0
+             */
+            warn_before_seconds: number;
+        };
+        /**
+         * ResponseTargetsResponse
+         * @description A store without targets answers every target field null (`enabled` false).
+         */
+        ResponseTargetsResponse: {
+            /** Account Id */
+            account_id: string;
+            /**
+             * Business Hours Only
+             * @default null
+             */
+            business_hours_only: boolean | null;
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * First Response Seconds
+             * @default null
+             */
+            first_response_seconds: number | null;
+            /**
+             * On Miss
+             * @default null
+             */
+            on_miss: string | null;
+            /**
+             * Reply Seconds
+             * @default null
+             */
+            reply_seconds: number | null;
+            /**
+             * Updated At
+             * @default null
+             */
+            updated_at: string | null;
+            /**
+             * Updated By
+             * @default null
+             */
+            updated_by: string | null;
+            /**
+             * Warn Before Seconds
+             * @default null
+             */
+            warn_before_seconds: number | null;
         };
         /** ResponseTimeResponse */
         ResponseTimeResponse: {
@@ -3145,10 +3314,7 @@ export interface components {
             group_id: string;
             /** Name */
             name: string;
-            /** Notify */
-            notify: {
-                [key: string]: boolean;
-            };
+            notify: components["schemas"]["NotifyResponse"];
             /**
              * Phone
              * @default null
@@ -3832,6 +3998,236 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["CreatedLeads"];
                 };
+            };
+            /** @description Bad input; every bad field named in details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Absent, or in a tenant you cannot see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_response_targets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseTargetsResponse"];
+                };
+            };
+            /** @description Bad input; every bad field named in details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Absent, or in a tenant you cannot see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    put_response_targets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResponseTargetsRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseTargetsResponse"];
+                };
+            };
+            /** @description Bad input; every bad field named in details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Absent, or in a tenant you cannot see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_response_targets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad input; every bad field named in details */
             400: {
@@ -4790,7 +5186,7 @@ export interface operations {
             query?: {
                 /** @description one store; omit for every store the caller sees */
                 account_id?: string;
-                /** @description inbox (default), awaiting, hot, warm, cold, follow_up, sold, dead, done, appointments, showed, scheduled */
+                /** @description inbox (default), awaiting, hot, warm, cold, follow_up, sold, dead, done, appointments, showed, scheduled, due (running response deadline, soonest first), delinquent (oldest first) */
                 folder?: string;
                 /** @description exact source */
                 source?: string;

@@ -51,7 +51,7 @@ function UserForm({ user, close }: { user: User | null; close: () => void }): JS
   const [stores, setStores] = useState<string[]>(user?.account_ids ?? []);
   const [teams, setTeams] = useState((user?.teams ?? []).join(", "));
   const [restricted, setRestricted] = useState(user?.restricted ?? false);
-  const [notify, setNotify] = useState({ in_app: user?.notify.in_app ?? true, email: user?.notify.email ?? false, sms: user?.notify.sms ?? false });
+  const [notify, setNotify] = useState({ in_app: user?.notify.in_app ?? true, email: user?.notify.email ?? false, sms: user?.notify.sms ?? false, forward_email: user?.notify.forward_email ?? null });
   const action = useAction();
   const save = (event: Event) => {
     event.preventDefault();
