@@ -80,10 +80,16 @@ def flag_item(lead: Lead, flag: str) -> dict[str, Any]:
     """A copy of the lead under its own key, indexed in one flag folder (GSI4) by the flag's time
     (`Lead.flag_time`: last activity; `due` its deadline, `delinquent` its arrival)."""
     data = lead.model_dump(mode="json", exclude_none=True)
-    return {**keys.lead_flag_key(lead.lead_id, flag), "type": "lead_flag", "flag": flag, **data,
+    item = {**keys.lead_flag_key(lead.lead_id, flag), "type": "lead_flag", "flag": flag, **data,
             SEARCH_ATTRIBUTE: _search(lead),
             "GSI4PK": keys.account_flag_pk(lead.account_id, flag),
             "GSI4SK": keys.activity_sk(lead.flag_time(flag), lead.lead_id)}
+    next_at = lead.deadline.next_at() if flag == "due" and lead.deadline is not None else None
+    if next_at is not None:
+        # The sweep behind the deadline's timers, due at its warning, then at the deadline: on the `due`
+        # flag item, not the lead item, whose due-index slot is its cadence step's (one GSI7 key per item).
+        item.update(due_entry("DEADLINE", lead.lead_id, next_at))
+    return item
 
 
 def _search(lead: Lead) -> str:
