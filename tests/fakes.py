@@ -136,6 +136,14 @@ def _page(items: list[tuple[str, Any]], after: str | None, limit: int) -> tuple[
     return page, (page[-1][0] if len(page) == limit and page else None)
 
 
+def _due_page(keyed: Iterable[tuple[str, Any]], now: str, start: dict[str, Any] | None,
+              limit: int) -> tuple[list[Any], dict[str, Any] | None]:
+    """A due-index page: entries keyed `{due time}#{id}` due by `now`, oldest first, past `start`."""
+    due = sorted((k, v) for k, v in keyed if k <= now + _AFTER_ANY_ID)
+    page, last = _page(due, start["after"] if start else None, limit)
+    return [v for _, v in page], ({"after": last} if last else None)
+
+
 def _cursor_after(cursor: str | None) -> str | None:
     if not cursor:
         return None
@@ -378,11 +386,10 @@ class FakeLeadStore:
 
     def due_deadlines(self, now: str, limit: int,
                       start: dict[str, Any] | None = None) -> tuple[list[Any], dict[str, Any] | None]:
-        due = sorted((f"{at}#{lead.lead_id}", lead) for lead in self.state.leads.values()
-                     if lead.deadline is not None and (at := lead.deadline.next_at()) is not None
-                     and f"{at}#{lead.lead_id}" <= now + _AFTER_ANY_ID)
-        page, last = _page(due, start["after"] if start else None, limit)
-        return [lead for _, lead in page], ({"after": last} if last else None)
+        # As the DynamoDB adapter: only a lead in the `due` folder (owned, open) carries the entry.
+        return _due_page(((f"{at}#{lead.lead_id}", lead) for lead in self.state.leads.values()
+                          if "due" in lead.flags and lead.deadline is not None
+                          and (at := lead.deadline.next_at()) is not None), now, start, limit)
 
     def create(self, lead: Lead) -> list[changes.Write]:
         def apply() -> None:
@@ -535,10 +542,7 @@ class FakeRoutingStore:
 
     def due_openings(self, now: str, limit: int,
                      start: dict[str, Any] | None = None) -> tuple[list[Any], dict[str, Any] | None]:
-        due = sorted((f"{w.opens_at}#{w.lead_id}", w) for w in self.state.waiting.values()
-                     if f"{w.opens_at}#{w.lead_id}" <= now + _AFTER_ANY_ID)
-        page, last = _page(due, start["after"] if start else None, limit)
-        return [w for _, w in page], ({"after": last} if last else None)
+        return _due_page(((f"{w.opens_at}#{w.lead_id}", w) for w in self.state.waiting.values()), now, start, limit)
 
     def add_revival(self, revival: Revival) -> changes.Write:
         def apply() -> None:
@@ -551,10 +555,8 @@ class FakeRoutingStore:
 
     def due_revivals(self, now: str, limit: int,
                      start: dict[str, Any] | None = None) -> tuple[list[Any], dict[str, Any] | None]:
-        due = sorted((f"{r.opens_at}#{r.account_id}", r) for r in self.state.revivals.values()
-                     if f"{r.opens_at}#{r.account_id}" <= now + _AFTER_ANY_ID)
-        page, last = _page(due, start["after"] if start else None, limit)
-        return [r for _, r in page], ({"after": last} if last else None)
+        return _due_page(((f"{r.opens_at}#{r.account_id}", r) for r in self.state.revivals.values()),
+                         now, start, limit)
 
     def feedback_earned(self, lead_id: str, user_id: str) -> set[str]:
         return set(self.state.feedback.get((lead_id, user_id), set()))

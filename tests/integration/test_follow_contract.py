@@ -17,6 +17,7 @@ from chalicelib.domain.leads import Lead, next_version
 from chalicelib.domain.rerouting import Revival
 from chalicelib.domain.targets import Deadline
 from tests.fakes import fake_deps
+from tests.integration.test_repository_contract import every_due
 
 NOW = "2026-11-02T15:00:00.000Z"
 
@@ -44,16 +45,7 @@ def _stored(deps: Deps, n: int, **fields: Any) -> Lead:
 
 
 def _every_due(deps: Deps, now: str, page_size: int) -> list[str]:
-    found: list[str] = []
-    page, start = deps.leads.due_deadlines(now, page_size)
-    while True:
-        assert len(page) <= page_size
-        found += [lead.lead_id for lead in page]
-        if start is None:
-            break
-        page, start = deps.leads.due_deadlines(now, page_size, start)
-    assert len(found) == len(set(found)), found
-    return sorted(found)
+    return every_due(deps.leads.due_deadlines, now, page_size, lambda lead: lead.lead_id)
 
 
 def test_a_deadline_is_due_at_its_warning_then_at_itself_then_never(deps: Deps) -> None:

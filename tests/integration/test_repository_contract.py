@@ -5,7 +5,7 @@ conditions, the same named conflicts, all-or-nothing transactions."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -201,19 +201,24 @@ def test_pending_and_due_offers(deps: Deps) -> None:
     assert _every_due_offer(deps, "2026-11-02T15:03:00.000Z", 2) == ["ofr_0001", "ofr_0002", "ofr_0003"]
 
 
-def _every_due_offer(deps: Deps, now: str, page_size: int) -> list[str]:
-    """Follow the due pages to the end: every due offer exactly once, in pages of at most `page_size`
-    (the order across pages is the index's, sharded in DynamoDB: only the set is the contract)."""
+def every_due(fetch: Callable[..., tuple[list[Any], Any]], now: str, page_size: int,
+              id_of: Callable[[Any], str]) -> list[str]:
+    """Follow a due index's pages to the end: every due entry exactly once, in pages of at most
+    `page_size` (the order across pages is the index's, sharded in DynamoDB: only the set is the contract)."""
     found: list[str] = []
-    page, start = deps.routing.due_offers(now, page_size)
+    page, start = fetch(now, page_size)
     while True:
         assert len(page) <= page_size
-        found += [o.offer_id for o in page]
+        found += [id_of(entry) for entry in page]
         if start is None:
             break
-        page, start = deps.routing.due_offers(now, page_size, start)
+        page, start = fetch(now, page_size, start)
     assert len(found) == len(set(found)), found
     return sorted(found)
+
+
+def _every_due_offer(deps: Deps, now: str, page_size: int) -> list[str]:
+    return every_due(deps.routing.due_offers, now, page_size, lambda offer: offer.offer_id)
 
 
 def test_the_due_sweep_finds_every_due_offer_and_message_across_pages(deps: Deps) -> None:
