@@ -31,7 +31,8 @@ def reoffer(lead: Lead, ctx: Context, now: datetime) -> Outcome | None:
         reports=[Record("target_missed", owner, {**data, "on_miss": "reoffer"}),
                  Record("lead_reoffered", owner, {"reason": REOFFER_REASON})],
         timeline=[Record("reassigned", None, {"reason": REOFFER_REASON, "from": owner, **data})],
-        notices=[Record("reoffered", owner), Record("target_missed", None, {"owner": owner})],
+        # The managers first: their alert is the miss's own (the owner's tells them the lead is gone).
+        notices=[Record("target_missed", None, {"owner": owner}), Record("reoffered", owner)],
     )
     progress = Progress(tried=[owner], catchall_tried=[owner])
     return routing.advance(lead, outcome, routing.next_step(lead, ctx, progress, now))
