@@ -156,7 +156,8 @@ def test_decline_moves_to_the_next_agent_then_catchall_then_delinquent(world: Wo
     assert [e["catchall"] for e in made] == [False, False, True]
     # the manager hears that nobody took it
     assert "delinquent" in [n["kind"] for n in world.get("/me/notifications", s.token(boss["user_id"])).json["items"]]
-    assert len(queues.take("timers")) == 3
+    # three offers' expiries, and the store's next opening offers it again (follow-through)
+    assert [t["kind"] for t in queues.take("timers")] == ["offer_expiry"] * 3 + ["offer_again"]
 
 
 # -- timers ----------------------------------------------------------------------------------------
@@ -203,7 +204,8 @@ def test_due_sweep_catches_a_lost_timer(world: World) -> None:
     created = new_lead(world, s)
     queues.take("timers")  # the timer message is lost
     world.clock.advance(30)
-    assert sweep(world) == {"offers": 0, "openings": 0, "cadence_steps": 0, "failed": 0}
+    assert sweep(world) == {"offers": 0, "openings": 0, "cadence_steps": 0, "deadlines": 0, "revivals": 0,
+                            "failed": 0}
     world.clock.advance(31)
     assert sweep(world)["offers"] == 1
     assert lead(world, created.lead_id).routing_version == 2
@@ -307,7 +309,8 @@ def test_a_lead_arriving_while_closed_waits_for_the_opening(world: World) -> Non
     assert offer["lead_id"] == created.lead_id
     # the offer expires at 16:10; it times out to delinquent (one agent), and a repeated opening does nothing
     deliver_timers(world, timer)
-    assert sweep(world) == {"offers": 0, "openings": 0, "cadence_steps": 0, "failed": 0}
+    assert sweep(world) == {"offers": 0, "openings": 0, "cadence_steps": 0, "deadlines": 0, "revivals": 0,
+                            "failed": 0}
     world.clock.set("2026-11-02T16:10:00Z")
     assert sweep(world)["offers"] == 1
     assert lead(world, created.lead_id).routing_state == "delinquent"
