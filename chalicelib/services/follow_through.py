@@ -83,7 +83,7 @@ def _in_place(deps: Deps, lead_id: str, version: int | None) -> Done:
 
 def _reoffer(deps: Deps, lead: Lead, version: int | None) -> Done:
     """`on_miss: reoffer`: the miss, the owner's loss of the lead and its next offer, in one transition;
-    the owner and the managers are told after it (routing_transition.after_commit)."""
+    the pool's people are told in it, their email and SMS after it (routing_transition.after_commit)."""
     pool = load_pool(deps, lead.account_id, lead.group_id)
 
     def decide(current: Lead, _attempt: int) -> Decided:
@@ -92,7 +92,7 @@ def _reoffer(deps: Deps, lead: Lead, version: int | None) -> Done:
         ctx = pool.context(deps, current.account_id)
         return Decided(rerouting.reoffer(current, ctx, deps.clock.now()), ctx)
 
-    applied = transition(deps, lead.lead_id, decide)
+    applied = transition(deps, lead.lead_id, decide, people=pool.users)
     if applied is None:
         return "noop"
     after_commit(deps, applied)
