@@ -42,3 +42,8 @@ class History:
     def respond(self, lead_id: str, at: str, user_id: str | None, activity: str = "message",
                 automated: bool = False) -> None:
         self.add("human_response", at, lead_id, user_id, activity=activity, automated=automated)
+
+    def target(self, lead_id: str, at: str, owner: str, met: bool, deadline_kind: str = "first_response") -> None:
+        """A response deadline decided for `owner` (domain/targets.py), as follow-through records it."""
+        self.add("target_met" if met else "target_missed", at, lead_id, owner, deadline_kind=deadline_kind,
+                 due_at=at, started_at=at, version=1)

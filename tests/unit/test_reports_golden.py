@@ -23,6 +23,7 @@ from chalicelib.domain.reports.calendar import OpeningCalendar
 from chalicelib.domain.reports.fold import fold_events
 from chalicelib.domain.reports.ledger import to_ms
 from chalicelib.domain.reports.periods import window
+from chalicelib.domain.reports.response import response_leads
 from chalicelib.domain.reports.stats import parse_buckets
 from tests.unit.reports_history import History
 
@@ -43,11 +44,13 @@ def main_history() -> History:
     h.offer("L0", "2026-10-29T15:00:00Z", A, "accepted", "2026-10-30T14:01:00Z")
     h.add("status_changed", "2026-10-30T14:02:00Z", "L0", A, **{"from": "new", "to": "hot"})
     h.respond("L0", "2026-10-30T14:03:00Z", A)
+    h.target("L0", "2026-10-30T14:03:00Z", A, met=True)
 
     # L1 Fri 10:00 EDT (14:00Z), open. A accepts after 300 s, answers 20 min after arrival (1200 s).
     h.lead("L1", "2026-10-30T14:00:00Z", "Website")
     h.offer("L1", "2026-10-30T14:00:00Z", A, "accepted", "2026-10-30T14:05:00Z")
     h.respond("L1", "2026-10-30T14:20:00Z", A)
+    h.target("L1", "2026-10-30T14:20:00Z", A, met=True)        # A's first-response deadline: met
     h.add("status_changed", "2026-10-30T14:30:00Z", "L1", A, **{"from": "new", "to": "hot"})
     h.add("feedback", "2026-10-30T15:00:00Z", "L1", A, contact_status="contacted", comment_chars=90)
     h.add("note_added", "2026-10-30T15:10:00Z", "L1", M)  # M's note on A's lead: not A's comment
@@ -63,6 +66,7 @@ def main_history() -> History:
     h.offer("L2", "2026-10-30T16:31:00Z", B, "timed_out", "2026-10-30T16:36:00Z")
     h.offer("L2", "2026-10-30T16:36:00Z", M, "accepted", "2026-10-30T16:40:00Z", catchall=True)
     h.respond("L2", "2026-10-30T17:30:00Z", M, activity="call")
+    h.target("L2", "2026-10-30T17:30:00Z", M, met=True)
     h.add("feedback", "2026-10-30T18:00:00Z", "L2", M, contact_status="closed_lost", comment_chars=10)
 
     # L3 Fri 19:00 EDT (23:00Z), after closing: clock starts Sat 10:00 EDT (10-31 14:00Z).
@@ -71,6 +75,7 @@ def main_history() -> History:
     h.lead("L3", "2026-10-30T23:00:00Z", "CarSite")
     h.respond("L3", "2026-10-30T23:00:05Z", None, automated=True)
     h.offer("L3", "2026-10-30T23:00:00Z", B, "accepted", "2026-10-31T13:00:00Z")
+    h.target("L3", "2026-10-31T14:15:00Z", B, met=False)       # missed at 14:15Z, answered late at 14:30Z
     h.respond("L3", "2026-10-31T14:30:00Z", B)
     h.add("appointment_created", "2026-10-31T16:00:00Z", "L3", B)
     h.add("appointment_no_show", "2026-11-02T16:00:00Z", "L3", B)
@@ -84,6 +89,8 @@ def main_history() -> History:
     h.offer("L4", "2026-10-31T19:05:00Z", B, "accepted", "2026-10-31T19:10:00Z")
     h.add("status_changed", "2026-10-31T19:20:00Z", "L4", B, **{"from": "new", "to": "hot"})
     h.respond("L4", "2026-11-02T14:10:00Z", B)
+    h.target("L4", "2026-11-02T14:10:00Z", B, met=True)
+    h.target("L4", "2026-11-02T18:00:00Z", B, met=False, deadline_kind="reply")  # the customer wrote again
     h.add("feedback", "2026-11-02T14:20:00Z", "L4", B, contact_status="in_progress", comment_chars=0)
 
     # L5 Sun 11:00 EST (16:00Z): nobody takes it, it goes delinquent; A claims it Mon 15:00Z
@@ -95,6 +102,7 @@ def main_history() -> History:
     h.add("lead_delinquent", "2026-11-01T16:11:00Z", "L5")
     h.add("lead_requeued", "2026-11-02T15:00:00Z", "L5", A)
     h.add("note_added", "2026-11-02T15:05:00Z", "L5", A)
+    h.target("L5", "2026-11-02T15:30:00Z", A, met=False)
 
     # L6 Mon 10:00 EST (15:00Z): offered to A, still pending. A repeat request from the same
     # person (CarSite, no email) joins L1 at 15:30Z: a duplicate, not a lead.
@@ -107,7 +115,9 @@ def main_history() -> History:
     # after the period but before as_of: 25 h = 90000 s, not within 24 h.
     h.lead("L7", "2026-11-02T20:00:00Z", "Referral", email=False, phone=False)
     h.add("lead_assigned", "2026-11-02T20:10:00Z", "L7", B, by=M)
+    h.target("L7", "2026-11-02T20:40:00Z", B, met=False)
     h.respond("L7", "2026-11-03T21:00:00Z", B, activity="call")
+    h.target("L7", "2026-11-05T00:01:00Z", B, met=False, deadline_kind="reply")  # after as_of: not counted
 
     # L8 arrives after the period (Tue 11-03 09:00 EST).
     h.lead("L8", "2026-11-03T14:00:00Z", "Website")
@@ -162,15 +172,23 @@ def test_dashboard_headline_figures() -> None:
     assert report["delinquent"] == 1                  # L5 (even though A claimed it later)
     # 300, 600, 600, 600, 50400, 82800 -> median (600 + 600) / 2; mean 135300 / 6
     assert report["time_to_accept"] == {"median_s": 600.0, "mean_s": 22550.0}
+    # deadlines decided by as_of for L1..L7: met L1 (A), L2 (M), L4 (B); missed L3, L4's reply, L7 (B), L5 (A).
+    # L0's (before the period) and L7's second (after as_of) are not counted. 3 of 7 = 42.9 %
+    assert (report["targets_met"], report["targets_missed"], report["targets_met_pct"]) == (3, 4, 42.9)
 
 
 def _rows(report):  # type: ignore[no-untyped-def]
     return {r["user_id"]: r for r in report["agents"]}
 
 
+def main_calendars() -> dict[str, OpeningCalendar]:
+    win = main_window()["acc_main"]
+    return {"acc_main": OpeningCalendar(MAIN, win.start_at, win.end_at)}
+
+
 def test_dashboard_agent_rows() -> None:
     report = figures.dashboard(fold_events(main_history().events, main_window(), AS_OF), main_scores(), NAMES,
-                               roster=[A, B, C])
+                               roster=[A, B, C], calendars=main_calendars())
     rows = _rows(report)
     assert [r["name"] for r in report["agents"]] == ["Ann", "Bob", "Cat", "Max"]
     # A: offered L1 L2 L4 L5 L6; declined L2; timed out L4 L5; accepted L1 (offer) + L5 (claim);
@@ -179,23 +197,73 @@ def test_dashboard_agent_rows() -> None:
     assert rows[A] == {"user_id": A, "name": "Ann", "score": 103, "offered": 5, "accepted": 2, "declined": 1,
                        "timed_out": 2, "assigned": 0, "claimed": 1, "owned": 2, "contacted": 0, "not_contacted": 0,
                        "in_progress": 0, "closed_won": 1, "closed_lost": 0, "comments": 2,
-                       "avg_comments_per_lead": 1.0}
+                       "avg_comments_per_lead": 1.0,
+                       # L1 answered in 1200 s (L5 never); L1's deadline met, L5's missed
+                       "first_response_median_s": 1200.0, "targets_met": 1, "targets_missed": 1}
     # B: offered L2 L3 L4 L5; timed out L2; declined L5; accepted L3 L4; assigned L7; owns L3 L4 L7;
     # feedback L3 not_contacted, L4 in_progress; score 100 - 5 + 2 + 2 + 1 + 1 + 1 + 1 = 103
     assert rows[B] == {"user_id": B, "name": "Bob", "score": 103, "offered": 4, "accepted": 2, "declined": 1,
                        "timed_out": 1, "assigned": 1, "claimed": 0, "owned": 3, "contacted": 0, "not_contacted": 1,
                        "in_progress": 1, "closed_won": 0, "closed_lost": 0, "comments": 0,
-                       "avg_comments_per_lead": 0.0}
+                       "avg_comments_per_lead": 0.0,
+                       # L3 1800, L4 600, L7 90000 s (business hours) -> median 1800; met L4; missed L3,
+                       # L4's reply deadline, L7
+                       "first_response_median_s": 1800.0, "targets_met": 1, "targets_missed": 3}
     # M (catch-all): offered L2 L5; timed out L5; accepted L2; owns L2 (closed_lost, one comment);
     # the note on A's L1 is not a comment on M's own lead. Score 100 + 2 - 5 + 1 + 1 + 1 = 100
     assert rows[M] == {"user_id": M, "name": "Max", "score": 100, "offered": 2, "accepted": 1, "declined": 0,
                        "timed_out": 1, "assigned": 0, "claimed": 0, "owned": 1, "contacted": 0, "not_contacted": 0,
                        "in_progress": 0, "closed_won": 0, "closed_lost": 1, "comments": 1,
-                       "avg_comments_per_lead": 1.0}
+                       "avg_comments_per_lead": 1.0,
+                       "first_response_median_s": 1800.0, "targets_met": 1, "targets_missed": 0}
     assert rows[C]["score"] == 100 and rows[C]["offered"] == 0 and rows[C]["owned"] == 0
+    assert (rows[C]["first_response_median_s"], rows[C]["targets_met"], rows[C]["targets_missed"]) == (None, 0, 0)
     totals = figures.agent_totals(report["agents"])
     assert totals["offered"] == 11 and totals["owned"] == 6 and totals["comments"] == 3
     assert totals["avg_comments_per_lead"] == 0.5     # 3 comments / 6 owned leads
+    assert (totals["targets_met"], totals["targets_missed"]) == (3, 4)
+
+
+def test_an_agents_median_is_the_median_of_their_response_time_row() -> None:
+    fold = fold_events(main_history().events, main_window(), AS_OF)
+    board = figures.dashboard(fold, main_scores(), NAMES, [A, B, C], calendars=main_calendars())
+    by_agent = figures.response_time(fold, "agent", parse_buckets(None), main_calendars(), NAMES)
+    medians = {r["key"]: r["median_s"] for r in by_agent["items"] if r["key"] in NAMES}
+    assert {r["user_id"]: r["first_response_median_s"] for r in board["agents"] if r["user_id"] in medians} == medians
+    # on wall-clock time (no calendar) B's median is L7's 90000 s: L3 waited 55800 s, L4 144600 s
+    wall = figures.dashboard(fold, main_scores(), NAMES, [A, B, C])
+    assert {r["user_id"]: r["first_response_median_s"] for r in wall["agents"]}[B] == 90000.0
+
+
+def test_response_time_detail_rows() -> None:
+    fold = fold_events(main_history().events, main_window(), AS_OF)
+    rows = response_leads(fold, main_calendars())
+    # oldest first; the rows are the report's leads, L1..L7
+    assert [r["lead_id"] for r in rows] == ["L1", "L2", "L3", "L4", "L5", "L6", "L7"]
+    by_id = {r["lead_id"]: r for r in rows}
+    assert by_id["L2"] == {
+        "lead_id": "L2", "account_id": "acc_main", "source": "Website", "assigned_to": M, "responded_by": M,
+        "received_at": "2026-10-30T16:30:00.000Z", "clock_started_at": "2026-10-30T17:00:00.000Z",  # after lunch
+        "first_response_at": "2026-10-30T17:30:00.000Z", "first_response_kind": "call", "response_s": 1800.0,
+        "within_target": True}
+    # L3: the clock started at Saturday's opening; the deadline was missed, the late answer 1800 s in
+    assert (by_id["L3"]["clock_started_at"], by_id["L3"]["response_s"], by_id["L3"]["within_target"]) == (
+        "2026-10-31T14:00:00.000Z", 1800.0, False)
+    # L4: first response met, its later reply deadline missed: the lead's first response was within target
+    assert (by_id["L4"]["clock_started_at"], by_id["L4"]["within_target"]) == ("2026-11-02T14:00:00.000Z", True)
+    # L5 claimed by A, never answered; L6 pending: nobody owns it, no target
+    assert (by_id["L5"]["assigned_to"], by_id["L5"]["first_response_at"], by_id["L5"]["response_s"],
+            by_id["L5"]["within_target"]) == (A, None, None, False)
+    assert (by_id["L6"]["assigned_to"], by_id["L6"]["first_response_kind"], by_id["L6"]["within_target"]) == (
+        None, None, None)
+    # the filters: an agent's rows are the leads of their row in the report by agent; a source's too
+    by_agent = figures.response_time(fold, "agent", parse_buckets(None), main_calendars(), NAMES)
+    for row in by_agent["items"]:
+        mine = response_leads(fold, main_calendars(), agent=row["key"])
+        assert len(mine) == row["leads"] and sum(r["response_s"] is not None for r in mine) == row["responded"]
+    assert [r["lead_id"] for r in response_leads(fold, main_calendars(), agent=B)] == ["L3", "L4", "L7"]
+    assert [r["lead_id"] for r in response_leads(fold, main_calendars(), source="CarSite")] == ["L3", "L4"]
+    assert [r["lead_id"] for r in response_leads(fold, main_calendars(), agent="unassigned")] == ["L6"]
 
 
 def test_response_time_by_agent_with_business_hours() -> None:

@@ -19,9 +19,14 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uf
                   "\ufe63", "\ufe66", "\u2212")
 
 AGENT_COLUMNS = ("from", "to", "user_id", "name", "score", "offered", "accepted", "declined", "timed_out",
-                 "assigned", "claimed", "owned", *CONTACT_STATUSES, "comments", "avg_comments_per_lead")
+                 "assigned", "claimed", "owned", *CONTACT_STATUSES, "comments", "avg_comments_per_lead",
+                 "first_response_median_s", "targets_met", "targets_missed")
 DASHBOARD_COLUMNS = ("from", "to", "leads", "accepted", "acceptance_rate", "catchall_accepted",
-                     "catchall_acceptance_rate", "delinquent", "time_to_accept_median_s", "time_to_accept_mean_s")
+                     "catchall_acceptance_rate", "delinquent", "time_to_accept_median_s", "time_to_accept_mean_s",
+                     "targets_met", "targets_missed", "targets_met_pct")
+RESPONSE_LEAD_COLUMNS = ("from", "to", "lead_id", "name", "account_id", "source", "assigned_to", "agent_name",
+                         "responded_by", "received_at", "clock_started_at", "first_response_at",
+                         "first_response_kind", "response_s", "within_target")
 SOURCE_COLUMNS = ("from", "to", "source", "leads", "hot", "duplicates", "no_email", "no_phone", "appointments",
                   "showed", "sold")
 TOTAL = "TOTAL"
@@ -51,7 +56,7 @@ def agents_csv(report: Mapping[str, Any], totals: Mapping[str, Any], first_day: 
     """One row per agent and a totals row (score left empty: scores do not add up)."""
     period = {"from": first_day, "to": last_day}
     rows = [[{**period, **agent}.get(c) for c in AGENT_COLUMNS] for agent in report["agents"]]
-    total = {**period, **totals, "user_id": "", "name": TOTAL, "score": None}
+    total = {**period, **totals, "user_id": "", "name": TOTAL, "score": None, "first_response_median_s": None}
     rows.append([total.get(c) for c in AGENT_COLUMNS])
     return write_csv(AGENT_COLUMNS, rows)
 
@@ -80,6 +85,12 @@ def response_time_csv(report: Mapping[str, Any], first_day: str, last_day: str) 
             values += [bucket["count"], bucket["pct"]]
         rows.append(values)
     return write_csv(header, rows)
+
+
+def response_leads_csv(rows: Iterable[Mapping[str, Any]], first_day: str, last_day: str) -> bytes:
+    """The response-time report's detail: one row per lead (no totals row: the report has them)."""
+    period = {"from": first_day, "to": last_day}
+    return write_csv(RESPONSE_LEAD_COLUMNS, [[{**period, **r}.get(c) for c in RESPONSE_LEAD_COLUMNS] for r in rows])
 
 
 def lead_sources_csv(report: Mapping[str, Any], first_day: str, last_day: str) -> bytes:

@@ -13,12 +13,11 @@ from typing import Any
 from chalicelib.domain.reports import assistant
 from chalicelib.domain.reports.calendar import OpeningCalendar
 from chalicelib.domain.reports.fold import CONTACT_STATUSES, Fold, LeadFacts
+from chalicelib.domain.reports.response import agent_follow_through, response_key, response_seconds, targets_summary
 from chalicelib.domain.reports.stats import Bucket, hours_label, mean, median, pct, rate, seconds
 from chalicelib.domain.scoring import BASE_SCORE
 
 DAY_S = 24 * 3600
-NO_SOURCE_GROUP = "(none)"
-UNASSIGNED = "unassigned"
 GROUP_BYS = ("agent", "account", "source", "source_group")
 
 
@@ -79,7 +78,8 @@ def scores_by_user(entries: Iterable[ScoreEntry], fold: Fold) -> dict[str, int]:
 
 
 def agent_rows(fold: Fold, scores: Mapping[str, int], names: Mapping[str, str],
-               roster: Iterable[str] = ()) -> list[dict[str, Any]]:
+               roster: Iterable[str] = (), calendars: Mapping[str, OpeningCalendar] | None = None,
+               ) -> list[dict[str, Any]]:
     """One row per person who is on the stores' roster or did anything with the period's leads.
 
     - offered / declined / timed_out: offers of the period's leads made to / declined by /
@@ -88,7 +88,9 @@ def agent_rows(fold: Fold, scores: Mapping[str, int], names: Mapping[str, str],
       assigned: direct assignments to them; claimed: delinquent leads they claimed;
     - owned: period leads whose owner (as of `as_of`) is the agent; contacted ... closed_lost
       split the owned leads by their latest feedback status (leads without feedback in none);
-    - avg_comments_per_lead: feedback comments and notes the agent wrote on owned leads / owned."""
+    - avg_comments_per_lead: feedback comments and notes the agent wrote on owned leads / owned;
+    - first_response_median_s, targets_met, targets_missed: see response.agent_follow_through (the
+      response clock runs on each store's `calendars`; a store without one runs on wall-clock time)."""
     accepted: dict[str, int] = {}
     owned: dict[str, int] = {}
     comments: dict[str, int] = {}
@@ -105,7 +107,9 @@ def agent_rows(fold: Fold, scores: Mapping[str, int], names: Mapping[str, str],
         if lead.contact_status is not None:
             per = statuses.setdefault(owner, {})
             per[lead.contact_status] = per.get(lead.contact_status, 0) + 1
-    people = set(roster) | set(fold.agents) | set(accepted) | set(owned) | set(scores)
+    responders = {x.responder for x in fold.leads.values() if x.responder}
+    people = set(roster) | set(fold.agents) | set(accepted) | set(owned) | set(scores) | responders
+    follow = agent_follow_through(fold, calendars or {}, people)
     rows = []
     for user in people:
         actions = fold.agents.get(user)
@@ -122,51 +126,35 @@ def agent_rows(fold: Fold, scores: Mapping[str, int], names: Mapping[str, str],
             row[status] = per.get(status, 0)
         row["comments"] = comments.get(user, 0)
         row["avg_comments_per_lead"] = round(comments.get(user, 0) / own, 2) if own else 0.0
+        row.update(follow[user])
         rows.append(row)
     rows.sort(key=lambda r: (str(r["name"]).lower(), r["user_id"]))
     return rows
 
 
 AGENT_COUNTS = ("offered", "accepted", "declined", "timed_out", "assigned", "claimed", "owned",
-                *CONTACT_STATUSES, "comments")
+                *CONTACT_STATUSES, "comments", "targets_met", "targets_missed")
 
 
 def agent_totals(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The CSV's totals row: sums of every count; the comment average over all owned leads."""
+    """The CSV's totals row: sums of every count; the comment average over all owned leads (medians do
+    not add up: the response-time report's totals row has the median over every lead)."""
     totals: dict[str, Any] = {name: sum(int(r[name]) for r in rows) for name in AGENT_COUNTS}
     totals["avg_comments_per_lead"] = round(totals["comments"] / totals["owned"], 2) if totals["owned"] else 0.0
     return totals
 
 
 def dashboard(fold: Fold, scores: Iterable[ScoreEntry], names: Mapping[str, str],
-              roster: Iterable[str] = ()) -> dict[str, Any]:
+              roster: Iterable[str] = (), calendars: Mapping[str, OpeningCalendar] | None = None) -> dict[str, Any]:
+    """The headline figures, the period's response targets met and missed (targets_met_pct), and a
+    row per agent."""
     summary = lead_summary(fold.leads.values())
-    summary["agents"] = agent_rows(fold, scores_by_user(scores, fold), names, roster)
+    summary.update(targets_summary(fold))
+    summary["agents"] = agent_rows(fold, scores_by_user(scores, fold), names, roster, calendars)
     return summary
 
 
 # -- response time ----------------------------------------------------------------------
-
-def response_seconds(lead: LeadFacts, calendar: OpeningCalendar | None) -> float | None:
-    """Seconds from the clock start to the first human response; None when not answered.
-    The clock starts when the customer sent the lead (`received`) if the store was open, else
-    at its next opening; a reply sent before that opening counts as 0 s."""
-    if lead.response_key is None:
-        return None
-    start = round(calendar.clock_start(lead.received / 1000) * 1000) if calendar is not None else lead.received
-    return max(0, lead.response_key[0] - start) / 1000
-
-
-def response_key(lead: LeadFacts, group_by: str) -> str:
-    if group_by == "agent":
-        # who answered first; an unanswered lead stays on its owner so silence shows against them
-        return lead.responder or lead.owner or UNASSIGNED
-    if group_by == "account":
-        return lead.account_id
-    if group_by == "source":
-        return lead.source
-    return lead.source_group or NO_SOURCE_GROUP
-
 
 def _response_row(key: str, label: str, times: list[float | None], buckets: Sequence[Bucket]) -> dict[str, Any]:
     answered = [t for t in times if t is not None]

@@ -63,6 +63,10 @@ class LeadFacts:
     # first human response (automated replies never count)
     response_key: tuple[int, int] | None = None
     responder: str | None = None
+    response_kind: str | None = None
+    # the lead's first first-response deadline decided (target met or missed), and whether it was met
+    target_key: tuple[int, int] | None = None
+    within_target: bool | None = None
     feedback_key: tuple[int, int] | None = None
     contact_status: str | None = None
     hot: bool = False
@@ -94,6 +98,9 @@ class AgentActions:
     timed_out: int = 0
     assigned: int = 0
     claimed: int = 0
+    # response deadlines decided for them as the owner (each deadline counts: first response and reply)
+    targets_met: int = 0
+    targets_missed: int = 0
 
 
 @dataclass(slots=True)
@@ -201,7 +208,9 @@ def _fold_lead(result: Fold, account_id: str, s: LeadSummary, bounds: Bounds) ->
             result.agent(str(user)).timed_out += 1
         elif code == L.RESPONSE:
             if lead.response_key is None or key < lead.response_key:
-                lead.response_key, lead.responder = key, user
+                lead.response_key, lead.responder, lead.response_kind = key, user, extra
+        elif code in (L.TARGET_MET, L.TARGET_MISSED):
+            _target(result, lead, key, str(user), code == L.TARGET_MET, extra == 1)
         elif code == L.FEEDBACK:
             status, commented = extra
             if status is not None and (lead.feedback_key is None or key > lead.feedback_key):
@@ -236,6 +245,16 @@ def _take(result: Fold, lead: LeadFacts, key: tuple[int, int], how: str, user: s
         lead.accepted_catchall = how == ACCEPTED_BY_OFFER and catchall
     if lead.owner_key is None or key > lead.owner_key:
         lead.owner_key, lead.owner = key, user
+
+
+def _target(result: Fold, lead: LeadFacts, key: tuple[int, int], owner: str, met: bool, first: bool) -> None:
+    actions = result.agent(owner)
+    if met:
+        actions.targets_met += 1
+    else:
+        actions.targets_missed += 1
+    if first and (lead.target_key is None or key < lead.target_key):
+        lead.target_key, lead.within_target = key, met
 
 
 def _add_comment(lead: LeadFacts, user_id: str) -> None:

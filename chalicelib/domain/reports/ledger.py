@@ -54,7 +54,8 @@ OFFERED, DECLINED, TIMED_OUT = "o", "d", "t"        # offers made to / declined 
 ACCEPTED = "a"      # offer_accepted by `user`: extra = 1 for a catch-all offer else 0
 CLAIMED = "c"       # lead_requeued: `user` claimed the delinquent lead
 ASSIGNED = "g"      # lead_assigned to `user`
-RESPONSE = "h"      # first human response by `user` (None when nobody is named); automated ones are not kept
+RESPONSE = "h"      # first human response by `user` (None when nobody is named): extra = its activity (message,
+                    # email, call, activity, appointment, responded; None if kept before it was); automated: not kept
 FEEDBACK = "f"      # feedback by `user`: extra = [contact status or None, 1 if it carried a comment]
 NOTE = "n"          # note_added by `user`
 HOT, SOLD = "H", "S"                                  # status changed to hot / sold
@@ -62,6 +63,9 @@ DELINQUENT, APPOINTMENT, SHOWED = "x", "p", "w"
 # Cadences (the assistant; read by assistant.py): enrolled: extra = [cadence_id, name]; a step went out:
 # extra = cadence_id; stopped: extra = [cadence_id, reason]; resumed after stop-messaging: extra = cadence_id
 ENROLLED, STEP, STOPPED, RESUMED = "e", "k", "z", "u"
+# Response targets (domain/targets.py), one per deadline, `user` = the owner it ran for: extra = 1 for a
+# first-response deadline, 0 for a reply deadline
+TARGET_MET, TARGET_MISSED = "T", "L"
 # Only the earliest of these matters at any cutoff (see LeadLedger.summary).
 FIRST_ONLY = frozenset({RESPONSE, HOT, SOLD, DELINQUENT, APPOINTMENT, SHOWED})
 TAKES = frozenset({ACCEPTED, CLAIMED, ASSIGNED})
@@ -95,6 +99,15 @@ def _feedback(e: Event) -> Any:
     return [status if status in CONTACT_STATUSES else None, 1 if (d.get("comment_chars") or 0) > 0 else 0]
 
 
+def _activity(e: Event) -> Any:
+    activity = _data(e).get("activity")
+    return str(activity) if activity else None
+
+
+def _deadline_kind(e: Event) -> Any:
+    return 1 if _data(e).get("deadline_kind") == "first_response" else 0
+
+
 def _status(e: Event) -> str | None:
     return {"hot": HOT, "sold": SOLD}.get(str(_data(e).get("to")))
 
@@ -122,7 +135,7 @@ _RULES: dict[str, Rule] = {
     "offer_accepted": (ACCEPTED, True, lambda e: 1 if _data(e).get("catchall") else 0),
     "lead_requeued": (CLAIMED, True, _none),
     "lead_assigned": (ASSIGNED, True, _none),
-    "human_response": (lambda e: None if _data(e).get("automated") else RESPONSE, False, _none),
+    "human_response": (lambda e: None if _data(e).get("automated") else RESPONSE, False, _activity),
     "feedback": (FEEDBACK, False, _feedback),
     "note_added": (NOTE, True, _none),
     "status_changed": (_status, False, _none),
@@ -133,6 +146,8 @@ _RULES: dict[str, Rule] = {
     "cadence_step": (STEP, False, _cadence()),
     "cadence_stopped": (STOPPED, False, _cadence("reason")),
     "cadence_resumed": (RESUMED, False, _cadence()),
+    "target_met": (TARGET_MET, True, _deadline_kind),
+    "target_missed": (TARGET_MISSED, True, _deadline_kind),
 }
 KEPT_KINDS = frozenset(_RULES)
 
