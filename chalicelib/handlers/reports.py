@@ -9,7 +9,7 @@ from chalice import Blueprint, Cron, Response
 from chalicelib.config import get_settings
 from chalicelib.deps import get_deps
 from chalicelib.domain.reports.stats import parse_buckets
-from chalicelib.handlers.http import Call, api, parse_model
+from chalicelib.handlers.http import PAGING_QUERY, Call, api, parse_model
 from chalicelib.lazy import lazy_module
 from chalicelib.observability import logger
 from chalicelib.schemas.reports import (
@@ -23,6 +23,8 @@ from chalicelib.schemas.reports import (
     OverviewResponse,
     ReportFilesResponse,
     ReportQuery,
+    ResponseLeadsPage,
+    ResponseLeadsQuery,
     ResponseTimeQuery,
     ResponseTimeResponse,
     StalePage,
@@ -31,10 +33,11 @@ from chalicelib.schemas.reports import (
 )
 
 if TYPE_CHECKING:
-    from chalicelib.services import nightly
+    from chalicelib.services import nightly, report_leads
     from chalicelib.services import reports as service
 else:
     nightly = lazy_module("chalicelib.services.nightly")
+    report_leads = lazy_module("chalicelib.services.report_leads")
     service = lazy_module("chalicelib.services.reports")
 
 
@@ -50,15 +53,18 @@ def _wants_csv(call: Call) -> bool:
     return "text/csv" in (call.header("accept") or "").lower()
 
 
+def _csv(name: str, body: bytes | str) -> Response:
+    return Response(body=body if isinstance(body, str) else body.decode("utf-8"), status_code=200, headers={
+        "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @api(bp, "/reports/dashboard", "GET", response=DashboardResponse, query=PERIOD,
      summary="Leads, acceptance, delinquency, time to accept, and a row per agent (Accept: text/csv for CSV)")
 def get_dashboard(call: Call) -> Any:
     query = parse_model(ReportQuery, call.query)
     report = service.dashboard(call.deps, service.query_scope(call.deps, call.principal, query))
     if _wants_csv(call):
-        name = f"dashboard-{report['period']['from']}-{report['period']['to']}.csv"
-        return Response(body=service.dashboard_csv(report), status_code=200, headers={
-            "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{name}"'})
+        return _csv(f"dashboard-{report['period']['from']}-{report['period']['to']}.csv", service.dashboard_csv(report))
     return report
 
 
@@ -71,6 +77,20 @@ def get_response_time(call: Call) -> Any:
     buckets = parse_buckets(query.buckets)
     scope = service.query_scope(call.deps, call.principal, query)
     return service.response_time(call.deps, scope, query.group_by, buckets)
+
+
+@api(bp, "/reports/response-time/leads", "GET", response=ResponseLeadsPage,
+     query={**PERIOD, "source": "one source's leads", "agent": "the leads the response-time report puts on this "
+            "user_id (who answered first, else the owner; `unassigned`)", **PAGING_QUERY},
+     summary="The detail behind the response-time report: a row per lead of the period, oldest first "
+             "(Accept: text/csv for every row as CSV)")
+def get_response_time_leads(call: Call) -> Any:
+    query = parse_model(ResponseLeadsQuery, call.query)
+    scope = service.query_scope(call.deps, call.principal, query)
+    if _wants_csv(call):
+        return _csv(*report_leads.as_csv(call.deps, scope, query.source, query.agent))
+    limit, cursor = call.paging()
+    return report_leads.page(call.deps, scope, query.source, query.agent, limit, cursor)
 
 
 @api(bp, "/reports/lead-sources", "GET", response=LeadSourcesResponse, query=PERIOD,

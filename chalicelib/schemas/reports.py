@@ -55,6 +55,16 @@ class ResponseTimeQuery(ReportQuery):
     buckets: str | None = Field(default=None, max_length=200)
 
 
+class ResponseLeadsQuery(ReportQuery):
+    source: str | None = Field(default=None, min_length=1, max_length=200)
+    agent: str | None = Field(default=None, min_length=1, max_length=100)
+
+    @field_validator("source", "agent", mode="before")
+    @classmethod
+    def _blank_is_none_too(cls, value: object) -> object:
+        return None if value == "" else value
+
+
 class OverviewQuery(ReportQuery):
     kind: Literal["sales", "service"] = "sales"
 
@@ -124,6 +134,10 @@ class AgentRow(BaseModel):
     closed_lost: int
     comments: int
     avg_comments_per_lead: float
+    first_response_median_s: float | None = Field(description="median seconds to the first human response of "
+                                                  "the leads the response-time report puts on them")
+    targets_met: int = Field(description="response deadlines they met as the owner")
+    targets_missed: int = Field(description="response deadlines they missed as the owner")
 
 
 class DashboardResponse(BaseModel):
@@ -136,6 +150,10 @@ class DashboardResponse(BaseModel):
     catchall_acceptance_rate: float
     delinquent: int
     time_to_accept: TimeToAccept
+    targets_met: int
+    targets_missed: int
+    targets_met_pct: float | None = Field(description="share of the period's decided response deadlines that "
+                                          "were met, 0..100 (null: none was decided)")
     agents: list[AgentRow]
 
 
@@ -165,6 +183,32 @@ class ResponseTimeResponse(BaseModel):
     group_by: str
     items: list[ResponseTimeRow]
     totals: ResponseTimeRow
+
+
+class ResponseLeadRow(BaseModel):
+    """A lead of the period and its response (domain/reports/response.response_leads)."""
+
+    lead_id: str
+    name: str | None = Field(description="the customer's name (null: the lead is gone)")
+    account_id: str
+    source: str
+    assigned_to: str | None = Field(description="the owner as of the cutoff")
+    agent_name: str | None
+    responded_by: str | None = Field(description="who answered first")
+    received_at: str = Field(description="when the customer sent the lead")
+    clock_started_at: str = Field(description="when the response clock started (the next opening if closed)")
+    first_response_at: str | None
+    first_response_kind: str | None = Field(description="message, email, call, activity, appointment, responded")
+    response_s: float | None = Field(description="clock start to the first human response (null: not answered)")
+    within_target: bool | None = Field(description="the first first-response deadline met (null: no target "
+                                       "decided)")
+
+
+class ResponseLeadsPage(BaseModel):
+    period: Period
+    account_ids: list[str]
+    items: list[ResponseLeadRow]
+    next_cursor: str | None = None
 
 
 class LeadSourceRow(BaseModel):

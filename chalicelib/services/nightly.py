@@ -1,5 +1,5 @@
-"""The nightly report files: per store and day, the dashboard, agents, response-time and
-lead-sources CSVs and a JSON manifest, under reports/{group}/{account}/{yyyy}/{mm}/{dd}/.
+"""The nightly report files: per store and day, the dashboard, agents, response-time (and its
+detail: a row per lead) and lead-sources CSVs and a JSON manifest, under reports/{group}/{account}/{yyyy}/{mm}/{dd}/.
 
 A night's files are the API's answers for that store with `from = to = day` and
 `as_of` = the end of that day in the store's timezone (or now, if that is still ahead):
@@ -23,15 +23,18 @@ from chalicelib.adapters.blobs import PRESIGN_SECONDS
 from chalicelib.deps import Deps
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.reports import csv_files, figures
+from chalicelib.domain.reports.fold import Fold
 from chalicelib.domain.reports.periods import local_midnight, local_today
 from chalicelib.domain.reports.stats import parse_buckets
 from chalicelib.domain.tenancy import Principal
 from chalicelib.observability import logger
-from chalicelib.services import reports
+from chalicelib.services import report_leads, reports
+from chalicelib.services.reports import Scope
 
 PREFIX = "reports"
-DASHBOARD, AGENTS, RESPONSE_TIME, LEAD_SOURCES, MANIFEST = (
-    "dashboard.csv", "agents.csv", "response-time.csv", "lead-sources.csv", "manifest.json")
+DASHBOARD, AGENTS, RESPONSE_TIME, RESPONSE_LEADS, LEAD_SOURCES, MANIFEST = (
+    "dashboard.csv", "agents.csv", "response-time.csv", "response-time-leads.csv", "lead-sources.csv",
+    "manifest.json")
 # The schedule fires every hour; a store is due when its local clock reads 01:xx.
 DUE_LOCAL_HOUR = 1
 
@@ -45,10 +48,12 @@ def snapshot_time(deps: Deps, account: Account, day: date) -> datetime:
     return min(deps.clock.now(), local_midnight(day + timedelta(days=1), account.timezone))
 
 
-def night_reports(deps: Deps, account: Account, day: date) -> dict[str, Any]:
+def night_scope(deps: Deps, account: Account, day: date) -> Scope:
+    return reports.store_scope(deps, [account], day, day, snapshot_time(deps, account, day))
+
+
+def night_reports(deps: Deps, scope: Scope, fold: Fold) -> dict[str, Any]:
     """The JSON answers the night's files are made of (the same as the API's for that day)."""
-    scope = reports.store_scope(deps, [account], day, day, snapshot_time(deps, account, day))
-    fold = reports.fold_scope(deps, scope)
     return {
         "dashboard": reports.dashboard(deps, scope, fold),
         "response_time": reports.response_time(deps, scope, "agent", parse_buckets(None), fold),
@@ -57,13 +62,16 @@ def night_reports(deps: Deps, account: Account, day: date) -> dict[str, Any]:
 
 
 def night_files(deps: Deps, account: Account, day: date) -> dict[str, bytes]:
-    answers = night_reports(deps, account, day)
+    scope = night_scope(deps, account, day)
+    fold = reports.fold_scope(deps, scope)
+    answers = night_reports(deps, scope, fold)
     first = last = day.isoformat()
     board = answers["dashboard"]
     files = {
         DASHBOARD: csv_files.dashboard_csv(board, first, last),
         AGENTS: csv_files.agents_csv(board, figures.agent_totals(board["agents"]), first, last),
         RESPONSE_TIME: csv_files.response_time_csv(answers["response_time"], first, last),
+        RESPONSE_LEADS: report_leads.as_csv(deps, scope, fold=fold)[1],
         LEAD_SOURCES: csv_files.lead_sources_csv(answers["lead_sources"], first, last),
     }
     prefix = day_prefix(account, day)

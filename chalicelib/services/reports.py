@@ -108,20 +108,29 @@ def calendars(scope: Scope) -> dict[str, OpeningCalendar]:
                                           scope.windows[a.account_id].end_at) for a in scope.accounts}
 
 
+def _named(deps: Deps, users: list[User], mentioned: set[str]) -> dict[str, str]:
+    names = {u.user_id: u.name for u in users}
+    for user_id in sorted(mentioned - set(names)):
+        user: User | None = deps.users.get(user_id)  # someone since deleted keeps their name in reports
+        if user is not None:
+            names[user_id] = user.name
+    return names
+
+
+def names_of(deps: Deps, scope: Scope, user_ids: set[str]) -> dict[str, str]:
+    """Names of the scope's group's people, and of anyone else in `user_ids`."""
+    return _named(deps, deps.users.list_for_group(scope.group_id) if scope.group_id else [], user_ids)
+
+
 def _people(deps: Deps, scope: Scope, fold: Fold) -> tuple[dict[str, str], list[str]]:
     """Names of everyone who may appear, and the roster: active agents of the scope's stores."""
     users = deps.users.list_for_group(scope.group_id) if scope.group_id else []
-    names = {u.user_id: u.name for u in users}
     stores = set(scope.account_ids)
     roster = [u.user_id for u in users if u.role is Role.AGENT and not u.deleted and stores & set(u.account_ids)]
     mentioned = set(fold.agents) | {x.owner for x in fold.leads.values() if x.owner} \
         | {u for x in fold.leads.values() for u in (x.acceptors or ())} \
         | {x.responder for x in fold.leads.values() if x.responder}
-    for user_id in sorted(mentioned - set(names)):
-        user: User | None = deps.users.get(user_id)  # someone since deleted keeps their name in reports
-        if user is not None:
-            names[user_id] = user.name
-    return names, roster
+    return _named(deps, users, mentioned), roster
 
 
 # -- reports -----------------------------------------------------------------------------------
@@ -130,9 +139,10 @@ def dashboard(deps: Deps, scope: Scope, fold: Fold | None = None) -> dict[str, A
     fold = fold or fold_scope(deps, scope)
     names, roster = _people(deps, scope, fold)
     people = set(roster) | set(fold.agents) | {x.owner for x in fold.leads.values() if x.owner} \
-        | {u for x in fold.leads.values() for u in (x.acceptors or ())}
+        | {u for x in fold.leads.values() for u in (x.acceptors or ())} \
+        | {x.responder for x in fold.leads.values() if x.responder}
     entries = source_for(deps).scores(deps, scope, fold, people)
-    report = figures.dashboard(fold, entries, names, roster)
+    report = figures.dashboard(fold, entries, names, roster, calendars(scope))
     return {"period": scope.period(), "account_ids": scope.account_ids, **report}
 
 

@@ -70,6 +70,10 @@ def test_dashboard_of_the_golden_history(world: World) -> None:
     assert {n: r["score"] for n, r in rows.items()} == {"Ann": 103, "Bob": 103, "Cat": 100, "Max": 100}
     assert (rows["Ann"]["offered"], rows["Ann"]["accepted"], rows["Ann"]["closed_won"]) == (5, 2, 1)
     assert (rows["Bob"]["assigned"], rows["Bob"]["owned"], rows["Bob"]["in_progress"]) == (1, 3, 1)
+    # the follow-through beside the score: the store's business hours run the response clock
+    assert {n: (r["first_response_median_s"], r["targets_met"], r["targets_missed"]) for n, r in rows.items()} == {
+        "Ann": (1200.0, 1, 1), "Bob": (1800.0, 1, 3), "Cat": (None, 0, 0), "Max": (1800.0, 1, 0)}
+    assert (report["targets_met"], report["targets_missed"], report["targets_met_pct"]) == (3, 4, 42.9)
 
 
 def test_dashboard_as_csv(world: World) -> None:
@@ -86,6 +90,8 @@ def test_dashboard_as_csv(world: World) -> None:
     total = rows[-1]
     # 5 + 4 + 0 + 2 offers; owned 2 + 3 + 0 + 1; 3 comments over 6 owned leads
     assert (total["offered"], total["owned"], total["avg_comments_per_lead"]) == ("11", "6", "0.5")
+    assert [(r["first_response_median_s"], r["targets_met"], r["targets_missed"]) for r in rows] == [
+        ("1200.0", "1", "1"), ("1800.0", "1", "3"), ("", "0", "0"), ("1800.0", "1", "0"), ("", "3", "4")]
 
 
 def test_response_time_and_lead_sources(world: World) -> None:
@@ -108,8 +114,8 @@ def test_response_time_and_lead_sources(world: World) -> None:
 def test_managers_and_up_only_and_other_tenants_see_nothing(world: World) -> None:
     g = golden(world)
     other = world.tenant("Other Motors", "boss@othermotors.com")
-    for path in ("dashboard", "response-time", "lead-sources", "overview", "internet-response", "stale", "files",
-                 "assistant"):
+    for path in ("dashboard", "response-time", "response-time/leads", "lead-sources", "overview",
+                 "internet-response", "stale", "files", "assistant"):
         assert world.get(f"/reports/{path}", g.agent_token).status == 403, path
         assert world.get(f"/reports/{path}?account_id={g.account_id}", other.token).status == 404, path
         assert world.get(f"/reports/{path}?account_id=acc_nope", g.manager_token).status == 404, path

@@ -41,7 +41,8 @@ def test_nightly_files_equal_the_api_answers_for_that_day(world: World) -> None:
     keys = run_nightly(world.deps, DAY, [g.account_id])
     prefix = f"reports/{g.tenant.group_id}/{g.account_id}/2026/10/30/"
     assert sorted(keys) == sorted(prefix + n for n in ("dashboard.csv", "agents.csv", "response-time.csv",
-                                                       "lead-sources.csv", "manifest.json"))
+                                                       "response-time-leads.csv", "lead-sources.csv",
+                                                       "manifest.json"))
     files = _files(world, keys)
     manifest = json.loads(files["manifest.json"])
     assert manifest["as_of"] == DAY_END and manifest["date"] == "2026-10-30"
@@ -56,13 +57,19 @@ def test_nightly_files_equal_the_api_answers_for_that_day(world: World) -> None:
     # the agents CSV is byte for byte the API's CSV of the same day
     csv_reply = world.get(f"/reports/dashboard?{query}", token, headers={"Accept": "text/csv"})
     assert files["agents.csv"] == csv_reply.body
+    # and the response-time detail is the API's CSV of the same day
+    leads_reply = world.get(f"/reports/response-time/leads?{query}", token, headers={"Accept": "text/csv"})
+    assert files["response-time-leads.csv"] == leads_reply.body
+    assert [r["lead_id"] for r in csv_files.read_csv(leads_reply.body)] == ["L1", "L2", "L3"]
     # the other CSVs carry the same figures
     board = csv_files.read_csv(files["dashboard.csv"])
     assert board == [{"from": "2026-10-30", "to": "2026-10-30", "leads": "3", "accepted": "2",
                       "acceptance_rate": str(dashboard["acceptance_rate"]), "catchall_accepted": "1",
                       "catchall_acceptance_rate": str(dashboard["catchall_acceptance_rate"]), "delinquent": "0",
                       "time_to_accept_median_s": str(dashboard["time_to_accept"]["median_s"]),
-                      "time_to_accept_mean_s": str(dashboard["time_to_accept"]["mean_s"])}]
+                      "time_to_accept_mean_s": str(dashboard["time_to_accept"]["mean_s"]),
+                      # Friday's deadlines: L1's and L2's met (L3's was decided on Saturday)
+                      "targets_met": "2", "targets_missed": "0", "targets_met_pct": "100.0"}]
     rt_rows = csv_files.read_csv(files["response-time.csv"])
     assert [r["key"] for r in rt_rows] == [r["key"] for r in response["items"]] + ["TOTAL"]
     assert [r["leads"] for r in rt_rows] == [str(r["leads"]) for r in response["items"]] + \
@@ -91,7 +98,7 @@ def test_rerunning_a_night_replaces_its_files_with_identical_content(world: Worl
     world.clock.advance(days=3)   # later outcomes exist now; the night is a snapshot at its end
     again = run_nightly(world.deps, DAY, [g.account_id])
     assert _files(world, again) == first
-    assert len(world.deps.reports_store.list(f"reports/{g.tenant.group_id}/{g.account_id}/")) == 5
+    assert len(world.deps.reports_store.list(f"reports/{g.tenant.group_id}/{g.account_id}/")) == 6
 
 
 def test_every_store_when_none_is_named(world: World) -> None:
@@ -99,7 +106,7 @@ def test_every_store_when_none_is_named(world: World) -> None:
     second = world.account(g.tenant, "Second Store", timezone="America/Los_Angeles")
     keys = run_nightly(world.deps, DAY)
     assert {k.split("/")[2] for k in keys} == {g.account_id, second["account_id"]}
-    assert len(keys) == 10
+    assert len(keys) == 12
 
 
 def test_files_are_listed_with_links_that_expire_within_15_minutes(world: World) -> None:
@@ -149,5 +156,5 @@ def test_the_schedule_fans_out_one_message_per_due_store_and_the_worker_writes_i
     result = world.client.lambda_.invoke("nightly_reports_worker", sqs).payload
     assert result == {"batchItemFailures": [{"itemIdentifier": sqs["Records"][2]["messageId"]}]}
     stored = world.deps.reports_store.list(f"reports/{g.tenant.group_id}/")
-    assert len(stored) == 5 and all("/2026/10/30/" in f.key for f in stored)
+    assert len(stored) == 6 and all("/2026/10/30/" in f.key for f in stored)
     assert west["account_id"] not in {f.key.split("/")[2] for f in stored}

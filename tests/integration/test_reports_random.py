@@ -9,8 +9,9 @@ import random
 import statistics
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -25,6 +26,7 @@ FIRST, LAST = "2026-10-20", "2026-10-24"
 START, END = "2026-10-20T04:00:00.000Z", "2026-10-25T04:00:00.000Z"
 AS_OF = "2026-10-28T12:00:00.000Z"
 # moto answers each Query by walking the whole table: a few hundred leads keep the test under a minute
+NEW_YORK = ZoneInfo("America/New_York")
 STATUSES = ("contacted", "not_contacted", "in_progress", "closed_won", "closed_lost")
 
 
@@ -104,6 +106,9 @@ def random_history(rng: random.Random, account_id: str, group_id: str, agents: l
             h.respond(lead_id, iso(_at(arrival, rng, 5)), None, automated=True)
         if owner and rng.random() < 0.8:
             h.respond(lead_id, iso(_at(t, rng, 60 * 40)), owner, activity=rng.choice(["message", "call", "email"]))
+        for _ in range(rng.randrange(0, 3) if owner else 0):   # deadlines decided, some after as_of
+            h.target(lead_id, iso(_at(t, rng, 60 * 24 * 8)), rng.choice([str(owner), *agents]),
+                     met=rng.random() < 0.6, deadline_kind=rng.choice(["first_response", "reply"]))
         for _ in range(rng.randrange(0, 4)):
             author = owner if owner and rng.random() < 0.8 else rng.choice(agents)
             when = _at(t, rng, 60 * 24 * 8)               # some after `to`, some after as_of
@@ -125,6 +130,16 @@ def _t(at: str) -> datetime:
     return datetime.fromisoformat(at.replace("Z", "+00:00"))
 
 
+def _opening(at: datetime) -> datetime:
+    """The store's hours (tests/support WEEKDAYS_9_TO_6: every day 09:00-18:00 in New York): `at` if open,
+    else the next 09:00."""
+    local = at.astimezone(NEW_YORK)
+    if 9 <= local.hour < 18:
+        return at
+    day = local.date() if local.hour < 9 else local.date() + timedelta(days=1)
+    return datetime.combine(day, time(9), NEW_YORK)
+
+
 def expected_dashboard(events: list[dict[str, Any]], scores: list[ScoreEvent], names: dict[str, str],
                        roster: list[str]) -> dict[str, Any]:
     by_lead: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -134,7 +149,9 @@ def expected_dashboard(events: list[dict[str, Any]], scores: list[ScoreEvent], n
               if any(e["kind"] == "lead_received" and START <= e["at"] < END for e in evs)]
     waits, catchall, delinquent = [], 0, 0
     rows: dict[str, dict[str, Any]] = defaultdict(lambda: dict.fromkeys(
-        ("offered", "accepted", "declined", "timed_out", "assigned", "claimed", "owned", *STATUSES, "comments"), 0))
+        ("offered", "accepted", "declined", "timed_out", "assigned", "claimed", "owned", *STATUSES, "comments",
+         "targets_met", "targets_missed"), 0))
+    response_times: dict[str, list[float]] = defaultdict(list)
     for lead in cohort:
         evs = sorted((e for e in by_lead[lead] if e["at"] <= AS_OF), key=lambda e: (e["at"], e["event_id"]))
         arrival = next(e for e in evs if e["kind"] == "lead_received")["at"]
@@ -151,6 +168,14 @@ def expected_dashboard(events: list[dict[str, Any]], scores: list[ScoreEvent], n
                     rows[e["user_id"]][column] += 1
         for user in {e["user_id"] for e in evs if e["kind"] in ("offer_accepted", "lead_requeued")}:
             rows[user]["accepted"] += 1
+        for e in evs:
+            if e["kind"] in ("target_met", "target_missed"):
+                rows[e["user_id"]][e["kind"].replace("target_", "targets_")] += 1
+        answers = [e for e in evs if e["kind"] == "human_response" and not e["data"]["automated"]]
+        if answers:
+            took = max(0.0, (_t(answers[0]["at"]) - _opening(_t(arrival))).total_seconds())
+            on = answers[0].get("user_id") or (taking[-1]["user_id"] if taking else "unassigned")
+            response_times[on].append(took)
         if taking:
             owner = taking[-1]["user_id"]
             rows[owner]["owned"] += 1
@@ -167,10 +192,13 @@ def expected_dashboard(events: list[dict[str, Any]], scores: list[ScoreEvent], n
     agents = []
     for user in set(roster) | set(rows) | set(points):
         row = rows[user]
+        times = response_times.get(user)
         agents.append({"user_id": user, "name": names[user], "score": 100 + points.get(user, 0), **row,
-                       "avg_comments_per_lead": round(row["comments"] / row["owned"], 2) if row["owned"] else 0.0})
+                       "avg_comments_per_lead": round(row["comments"] / row["owned"], 2) if row["owned"] else 0.0,
+                       "first_response_median_s": round(statistics.median(times), 1) if times else None})
     agents.sort(key=lambda r: (r["name"].lower(), r["user_id"]))
     accepted = len(waits)
+    met, missed = sum(r["targets_met"] for r in rows.values()), sum(r["targets_missed"] for r in rows.values())
     return {
         "leads": len(cohort), "accepted": accepted,
         "acceptance_rate": round(accepted / len(cohort), 4),
@@ -178,6 +206,7 @@ def expected_dashboard(events: list[dict[str, Any]], scores: list[ScoreEvent], n
         "delinquent": delinquent,
         "time_to_accept": {"median_s": round(statistics.median(waits), 1),
                            "mean_s": round(statistics.fmean(waits), 1)},
+        "targets_met": met, "targets_missed": missed, "targets_met_pct": round(100 * met / (met + missed), 1),
         "agents": agents,
     }
 
@@ -201,7 +230,10 @@ def test_every_dashboard_figure_recomputed_from_the_raw_records(world: World) ->
     names = {p["user_id"]: p["name"] for p in [*people, manager]}
     expected = expected_dashboard(history.events, scores, names, agents)
     assert report["leads"] > 100 and report["delinquent"] > 0 and report["catchall_accepted"] > 0
+    assert report["targets_met"] > 10 and report["targets_missed"] > 10
+    assert sum(r["first_response_median_s"] is not None for r in report["agents"]) >= 4
     for name in ("leads", "accepted", "acceptance_rate", "catchall_accepted", "catchall_acceptance_rate",
-                 "delinquent", "time_to_accept"):
+                 "delinquent", "time_to_accept", "targets_met", "targets_missed", "targets_met_pct"):
         assert report[name] == expected[name], name
-    assert report["agents"] == expected["agents"]
+    for got, want in zip(report["agents"], expected["agents"], strict=True):
+        assert got == want, {k: (got.get(k), want.get(k)) for k in got.keys() | want.keys() if got.get(k) != want.get(k)}

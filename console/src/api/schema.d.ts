@@ -885,6 +885,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/reports/response-time/leads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The detail behind the response-time report: a row per lead of the period, oldest first (Accept: text/csv for every row as CSV) */
+        get: operations["get_response_time_leads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/reports/stale": {
         parameters: {
             query?: never;
@@ -1233,6 +1250,11 @@ export interface components {
             contacted: number;
             /** Declined */
             declined: number;
+            /**
+             * First Response Median S
+             * @description median seconds to the first human response of the leads the response-time report puts on them
+             */
+            first_response_median_s: number | null;
             /** In Progress */
             in_progress: number;
             /** Name */
@@ -1245,6 +1267,16 @@ export interface components {
             owned: number;
             /** Score */
             score: number;
+            /**
+             * Targets Met
+             * @description response deadlines they met as the owner
+             */
+            targets_met: number;
+            /**
+             * Targets Missed
+             * @description response deadlines they missed as the owner
+             */
+            targets_missed: number;
             /** Timed Out */
             timed_out: number;
             /** User Id */
@@ -1751,6 +1783,15 @@ export interface components {
             /** Leads */
             leads: number;
             period: components["schemas"]["Period"];
+            /** Targets Met */
+            targets_met: number;
+            /**
+             * Targets Met Pct
+             * @description share of the period's decided response deadlines that were met, 0..100 (null: none was decided)
+             */
+            targets_met_pct: number | null;
+            /** Targets Missed */
+            targets_missed: number;
             time_to_accept: components["schemas"]["TimeToAccept"];
         };
         /** DeclineRequest */
@@ -2665,6 +2706,75 @@ export interface components {
         ReportFilesResponse: {
             /** Items */
             items: components["schemas"]["ReportFile"][];
+        };
+        /**
+         * ResponseLeadRow
+         * @description A lead of the period and its response (domain/reports/response.response_leads).
+         */
+        ResponseLeadRow: {
+            /** Account Id */
+            account_id: string;
+            /** Agent Name */
+            agent_name: string | null;
+            /**
+             * Assigned To
+             * @description the owner as of the cutoff
+             */
+            assigned_to: string | null;
+            /**
+             * Clock Started At
+             * @description when the response clock started (the next opening if closed)
+             */
+            clock_started_at: string;
+            /** First Response At */
+            first_response_at: string | null;
+            /**
+             * First Response Kind
+             * @description message, email, call, activity, appointment, responded
+             */
+            first_response_kind: string | null;
+            /** Lead Id */
+            lead_id: string;
+            /**
+             * Name
+             * @description the customer's name (null: the lead is gone)
+             */
+            name: string | null;
+            /**
+             * Received At
+             * @description when the customer sent the lead
+             */
+            received_at: string;
+            /**
+             * Responded By
+             * @description who answered first
+             */
+            responded_by: string | null;
+            /**
+             * Response S
+             * @description clock start to the first human response (null: not answered)
+             */
+            response_s: number | null;
+            /** Source */
+            source: string;
+            /**
+             * Within Target
+             * @description the first first-response deadline met (null: no target decided)
+             */
+            within_target: boolean | null;
+        };
+        /** ResponseLeadsPage */
+        ResponseLeadsPage: {
+            /** Account Ids */
+            account_ids: string[];
+            /** Items */
+            items: components["schemas"]["ResponseLeadRow"][];
+            /**
+             * Next Cursor
+             * @default null
+             */
+            next_cursor: string | null;
+            period: components["schemas"]["Period"];
         };
         /** ResponseTargetsRequest */
         ResponseTargetsRequest: {
@@ -8415,6 +8525,97 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ResponseTimeResponse"];
+                };
+            };
+            /** @description Bad input; every bad field named in details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Absent, or in a tenant you cannot see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_response_time_leads: {
+        parameters: {
+            query?: {
+                /** @description one store (default: every store you can see) */
+                account_id?: string;
+                /** @description YYYY-MM-DD, in the store's timezone (default: 29 days before `to`) */
+                from?: string;
+                /** @description YYYY-MM-DD, included (default: today in the store's timezone) */
+                to?: string;
+                /** @description ISO 8601 time: count outcomes up to this instant (default: now) */
+                as_of?: string;
+                /** @description one source's leads */
+                source?: string;
+                /** @description the leads the response-time report puts on this user_id (who answered first, else the owner; `unassigned`) */
+                agent?: string;
+                /** @description 1-200, default 50 */
+                limit?: string;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseLeadsPage"];
                 };
             };
             /** @description Bad input; every bad field named in details */
