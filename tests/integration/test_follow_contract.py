@@ -5,30 +5,16 @@ a store's opening markers (delinquent leads offered again) due at the opening, o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from chalicelib.clock import FixedClock
 from chalicelib.deps import Deps
 from chalicelib.domain.lead_query import LeadFilters, Position, plan_list
 from chalicelib.domain.leads import Lead, next_version
 from chalicelib.domain.rerouting import Revival
 from chalicelib.domain.targets import Deadline
-from tests.fakes import fake_deps
 from tests.integration.test_repository_contract import every_due
 
 NOW = "2026-11-02T15:00:00.000Z"
-
-
-@pytest.fixture(params=["fake", "dynamodb"])
-def deps(request: pytest.FixtureRequest) -> Iterator[Deps]:
-    if request.param == "fake":
-        yield fake_deps()
-        return
-    request.getfixturevalue("aws")
-    yield Deps(clock=FixedClock(NOW))
 
 
 def _deadline(due_at: str, warn_at: str | None = None, **fields: Any) -> Deadline:

@@ -5,7 +5,7 @@ conditions, the same named conflicts, all-or-nothing transactions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,19 +24,9 @@ from chalicelib.domain.routing import Offer, OfferDecision, Rotation, RoutingCon
 from chalicelib.domain.saved_replies import SavedReply
 from chalicelib.domain.tenancy import Role
 from chalicelib.domain.users import User
-from tests.fakes import fake_deps
 
 NOW = "2026-11-02T15:00:00.000Z"
 LATER = "2026-11-02T15:05:00.000Z"
-
-
-@pytest.fixture(params=["fake", "dynamodb"])
-def deps(request: pytest.FixtureRequest) -> Iterator[Deps]:
-    if request.param == "fake":
-        yield fake_deps()
-        return
-    request.getfixturevalue("aws")
-    yield Deps(clock=FixedClock(NOW))
 
 
 def _lead(n: int = 1, **fields: Any) -> Lead:

@@ -11,7 +11,7 @@ from chalicelib.domain import errors
 from chalicelib.domain.cadences import Cadence, CadenceStep
 from chalicelib.domain.enrolment import Enrolment
 from chalicelib.domain.leads import next_version
-from tests.integration.test_repository_contract import LATER, NOW, _lead, _stored, deps  # noqa: F401
+from tests.integration.test_repository_contract import LATER, NOW, _lead, _stored
 
 
 def _cadence(n: int, name: str, account_id: str = "acc_1") -> Cadence:
@@ -25,7 +25,7 @@ def _enrolment(next_at: str | None, state: str = "active") -> Enrolment:
                                      "state": state, "next_step": 0, "next_at": next_at, "enrolled_at": NOW})
 
 
-def test_cadences_by_name_edited_only_over_the_version_read(deps: Deps) -> None:  # noqa: F811
+def test_cadences_by_name_edited_only_over_the_version_read(deps: Deps) -> None:
     for n, name in enumerate(["Service", "new leads", "Aged"]):
         deps.cadences.add(_cadence(n, name))
     deps.cadences.add(_cadence(9, "Elsewhere", account_id="acc_2"))
@@ -48,7 +48,7 @@ def test_cadences_by_name_edited_only_over_the_version_read(deps: Deps) -> None:
         deps.cadences.delete("cad_0000")
 
 
-def test_leads_whose_cadence_step_is_due_across_pages_and_shards(deps: Deps) -> None:  # noqa: F811
+def test_leads_whose_cadence_step_is_due_across_pages_and_shards(deps: Deps) -> None:
     due = [_stored(deps, _lead(n, cadence=_enrolment(NOW))) for n in range(1, 8)]
     _stored(deps, _lead(20, cadence=_enrolment(LATER)))  # not due yet
     _stored(deps, _lead(21, cadence=_enrolment(None, state="stopped")))  # not active

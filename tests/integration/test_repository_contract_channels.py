@@ -9,9 +9,7 @@ from chalicelib.clock import FixedClock
 from chalicelib.deps import Deps
 from chalicelib.domain import errors
 from chalicelib.domain.records import timeline_event
-from tests.integration.test_repository_contract import NOW, _lead, _stored, deps
-
-__all__ = ["deps"]
+from tests.integration.test_repository_contract import NOW, _lead, _stored
 
 
 def test_a_call_event_moves_only_from_the_version_it_was_read_at(deps: Deps) -> None:

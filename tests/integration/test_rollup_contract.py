@@ -4,12 +4,11 @@ read back as saved, a store's days by range; the raw report record by store, tim
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
 
-from chalicelib.clock import FixedClock, parse_time
+from chalicelib.clock import parse_time
 from chalicelib.deps import Deps
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.leads import Lead
@@ -18,19 +17,14 @@ from chalicelib.domain.reports.fold import fold
 from chalicelib.domain.reports.ledger import DayShare, LeadLedger, ledgers_from
 from chalicelib.domain.reports.rollup import LedgerChanged, RollupDayChanged, store_slice
 from chalicelib.domain.scoring import ScoreEvent
-from tests.fakes import fake_deps
 from tests.unit.test_reports_golden import AS_OF, main_history, main_window
 
 NOW = "2026-11-05T00:00:00.000Z"
 
 
-@pytest.fixture(params=["fake", "dynamodb"])
-def deps(request: pytest.FixtureRequest) -> Iterator[Deps]:
-    if request.param == "fake":
-        yield fake_deps(FixedClock(NOW))
-        return
-    request.getfixturevalue("aws")
-    yield Deps(clock=FixedClock(NOW))
+@pytest.fixture
+def contract_now() -> str:
+    return NOW
 
 
 def test_a_ledger_is_saved_once_per_version(deps: Deps) -> None:
