@@ -236,4 +236,5 @@ def test_every_dashboard_figure_recomputed_from_the_raw_records(world: World) ->
                  "delinquent", "time_to_accept", "targets_met", "targets_missed", "targets_met_pct"):
         assert report[name] == expected[name], name
     for got, want in zip(report["agents"], expected["agents"], strict=True):
-        assert got == want, {k: (got.get(k), want.get(k)) for k in got.keys() | want.keys() if got.get(k) != want.get(k)}
+        assert got == want, {k: (got.get(k), want.get(k)) for k in got.keys() | want.keys()
+                             if got.get(k) != want.get(k)}
