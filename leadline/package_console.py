@@ -26,19 +26,22 @@ API_ORIGIN = "https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}"
 COGNITO_ORIGIN = {"Fn::If": ["CreateUserPool",
                              {"Fn::Sub": "https://${UserPoolDomain}.auth.${AWS::Region}.amazoncognito.com"},
                              {"Ref": "CognitoHostedUiDomain"}]}
+# The console uploads pictures straight to the media bucket (presigned POSTs; its CORS rule allows them).
+MEDIA_ORIGINS = "https://${MediaBucket}.s3.${AWS::URLSuffix} https://${MediaBucket.RegionalDomainName}"
 ALLOWED_METHODS = "GET,POST,PUT,PATCH,DELETE,OPTIONS"
 ALLOWED_HEADERS = "Authorization,Content-Type,Accept"
 PREFLIGHT_MAX_AGE = "600"
 
 
 def headers_policy() -> dict[str, Any]:
-    csp = content_security_policy(["${ApiOrigin}", "${CognitoOrigin}"])
+    csp = content_security_policy(["${ApiOrigin}", "${CognitoOrigin}", "${MediaOrigins}"])
     return {"Type": "AWS::CloudFront::ResponseHeadersPolicy", "Properties": {"ResponseHeadersPolicyConfig": {
         "Name": {"Fn::Sub": "leadline-${Stage}-console-${AWS::Region}"},
         "Comment": "The console's security headers (leadline/console_policy.py)",
         "SecurityHeadersConfig": {
             "ContentSecurityPolicy": {"Override": True, "ContentSecurityPolicy": {"Fn::Sub": [csp, {
-                "ApiOrigin": {"Fn::Sub": API_ORIGIN}, "CognitoOrigin": COGNITO_ORIGIN}]}},
+                "ApiOrigin": {"Fn::Sub": API_ORIGIN}, "CognitoOrigin": COGNITO_ORIGIN,
+                "MediaOrigins": {"Fn::Sub": MEDIA_ORIGINS}}]}},
             "StrictTransportSecurity": {"Override": True, "AccessControlMaxAgeSec": HSTS_SECONDS,
                                         "IncludeSubdomains": True, "Preload": True},
             "ContentTypeOptions": {"Override": True},

@@ -7,7 +7,7 @@ import { allPages, api, describeError, type Account, type User } from "./api/cli
 import { useLive, type LiveState } from "./live";
 import { href, navigate, useRoute, type Route } from "./router";
 import { onSessionChange, signedIn, signOut } from "./session";
-import { AppContext, isAdmin, isManager, type AppState } from "./state";
+import { AppContext, isManager, type AppState } from "./state";
 import { Icon } from "./ui/icons";
 import { SignIn } from "./screens/signin";
 import { Inbox } from "./screens/inbox";
@@ -18,6 +18,7 @@ import { Overview } from "./screens/overview";
 import { Dashboard } from "./screens/dashboard";
 import { ResponseTime } from "./screens/response_time";
 import { LeadSources } from "./screens/lead_sources";
+import { Assistant } from "./screens/assistant";
 import { Files } from "./screens/files";
 import { Settings } from "./settings/settings";
 
@@ -38,8 +39,9 @@ const ROUTES: Screen[] = [
   { path: "dashboard", title: "Dashboard", nav: true, allowed: isManager, render: (route) => <Dashboard route={route} /> },
   { path: "response-time", title: "Response time", nav: true, allowed: isManager, render: (route) => <ResponseTime route={route} /> },
   { path: "lead-sources", title: "Lead sources", nav: true, allowed: isManager, render: (route) => <LeadSources route={route} /> },
+  { path: "assistant", title: "Assistant", nav: true, allowed: isManager, render: (route) => <Assistant route={route} /> },
   { path: "files", title: "Nightly files", nav: true, allowed: isManager, render: (route) => <Files route={route} /> },
-  { path: "settings", title: "Settings", nav: true, allowed: isAdmin, render: (route) => <Settings route={route} /> },
+  { path: "settings", title: "Settings", nav: true, allowed: isManager, render: (route) => <Settings route={route} /> },
 ];
 
 export function App(): JSX.Element {

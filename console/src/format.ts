@@ -40,14 +40,26 @@ export function waiting(since: string, now = Date.now()): string {
   return `waiting ${duration((now - new Date(since).getTime()) / 1000)}`;
 }
 
+/** "due in 4 min", or "overdue 2 min" once the time has passed. */
+export function dueIn(at: string, now = Date.now()): string {
+  const seconds = (new Date(at).getTime() - now) / 1000;
+  return seconds >= 0 ? `due in ${duration(seconds)}` : `overdue ${duration(-seconds)}`;
+}
+
 export function countdown(until: string, now = Date.now()): string {
   const s = Math.max(0, Math.ceil((new Date(until).getTime() - now) / 1000));
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
+/** A ratio 0..1 (the reports' `*_rate`) as a percentage. */
 export function percent(ratio: number | null | undefined): string {
   if (ratio === null || ratio === undefined) return "–";
   return `${Math.round(ratio * 1000) / 10}%`;
+}
+
+/** A percentage the API already made (the reports' `*_pct`, 0..100 with one decimal). */
+export function pct(value: number | null | undefined): string {
+  return value === null || value === undefined ? "–" : `${value}%`;
 }
 
 /** YYYY-MM-DD of a day `daysAgo` before today, in the browser's zone (report ranges are dates). */

@@ -86,7 +86,7 @@ export function useLive(): LiveState {
         const fresh = !known.first && (newOffers.length > 0 || newNotes.length > 0);
         if (fresh) {
           if (newOffers.length) announce("New lead offered", `${newOffers.length} new offer${newOffers.length > 1 ? "s" : ""} waiting for you`);
-          else announce("Leadline", newNotes[0]!.text);
+          else announce(newNotes[0]!.title || "Leadline", newNotes[0]!.body || newNotes[0]!.text);
         }
         known.first = false;
         setState((prev) => ({

@@ -104,6 +104,7 @@ class ConsoleRequestHandler(ContractRequestHandler):
 
     console_files: ConsoleFiles
     api_url: str
+    upload_origin: str  # where the console POSTs pictures (presigned uploads to the media bucket)
 
     def _console(self) -> bool:
         path = urlsplit(self.path).path
@@ -130,7 +131,8 @@ class ConsoleRequestHandler(ContractRequestHandler):
         self.send_header("Vary", "Accept-Encoding")
         if encoding:
             self.send_header("Content-Encoding", encoding)
-        self.send_header("Content-Security-Policy", content_security_policy([self.api_url]))
+        connect = [self.api_url, self.upload_origin] if self.upload_origin else [self.api_url]
+        self.send_header("Content-Security-Policy", content_security_policy(connect))
         for name, value in SECURITY_HEADERS.items():
             self.send_header(name, value)
         self.end_headers()
@@ -146,11 +148,14 @@ class ConsoleRequestHandler(ContractRequestHandler):
             self._generic_handle()
 
 
-def serve_console(server: Any, app: Any, config: Any, api_url: str, files: ConsoleFiles | None = None) -> None:
-    """Make a chalice.local LocalDevServer serve the console at `/` beside the API."""
+def serve_console(server: Any, app: Any, config: Any, api_url: str, files: ConsoleFiles | None = None,
+                  upload_origin: str = "") -> None:
+    """Make a chalice.local LocalDevServer serve the console at `/` beside the API (`upload_origin`: the
+    local S3's, where the console's presigned picture uploads go)."""
     use_contract_errors(server, app, config)  # the gateway's setup (its burst backlog), then our handler on top
     handler = type("BoundConsoleHandler", (ConsoleRequestHandler,),
-                   {"console_files": files or ConsoleFiles(), "api_url": api_url})
+                   {"console_files": files or ConsoleFiles(), "api_url": api_url,
+                    "upload_origin": upload_origin})
     server.server.RequestHandlerClass = functools.partial(handler, app_object=app, config=config)
 
 

@@ -192,7 +192,7 @@ class LocalStack:
         config = Config.create(chalice_stage="local", app_name="leadline", lambda_timeout=30,
                                lambda_memory_size=512, function_name="api_handler")
         self._http = create_local_server(app, config, HOST, self.options.port)
-        serve_console(self._http, app, config, self.api_url)
+        serve_console(self._http, app, config, self.api_url, upload_origin=self.aws_endpoint)
         self._http_thread = threading.Thread(target=self._http.server.serve_forever, name="http", daemon=True)
         self._http_thread.start()
 

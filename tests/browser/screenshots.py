@@ -1,7 +1,8 @@
 """`make screenshots`: every main screen of the console, desktop and phone, into docs/console/.
 
 Starts its own demo stack (the console must be built), gives the demo a little life through the
-API (an accepted offer, a saved reply sent, a note, an appointment), then photographs each screen
+API (response targets, an accepted offer, a saved reply and an email sent, a note, a logged call, an
+appointment), then photographs each screen
 as the person who uses it. Run: python -m tests.browser.screenshots docs/console"""
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def liven(demo: Demo) -> str:
         expect=201)
     owner.call("POST", f"/accounts/{boston}/saved-replies", {
         "title": "Trade-in", "body": "We take trade-ins of any make; bring the title and both keys."}, expect=201)
+    owner.call("PUT", f"/accounts/{boston}/response-targets", {
+        "first_response_seconds": 900, "reply_seconds": 1800, "warn_before_seconds": 300}, expect=200)
     offers = agent.get("/me/offers")["items"]
     lead_id = offers[0]["lead_id"] if offers else agent.get("/leads")["items"][0]["lead_id"]
     for offer in offers:
@@ -46,6 +49,12 @@ def liven(demo: Demo) -> str:
     at = (datetime.now(UTC) + timedelta(days=2)).replace(hour=15, minute=0, second=0, microsecond=0)
     agent.call("POST", f"/leads/{lead_id}/appointments", {"at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
                                                          "note": "Test drive"}, expect=201)
+    agent.call("POST", f"/leads/{lead_id}/activities", {"kind": "call", "note": "Left a voicemail about the RAV4."},
+               expect=201)
+    if agent.get(f"/leads/{lead_id}").get("email"):
+        agent.call("POST", f"/leads/{lead_id}/messages", {
+            "channel": "email", "subject": "Your RAV4 quote",
+            "body": "Hi, the quote for the blue RAV4 XLE is attached to this email. See you Saturday!"}, expect=202)
     agent.call("PATCH", f"/leads/{lead_id}", {"status": "hot"}, expect=200)
     agent.call("POST", f"/leads/{lead_id}/labels", {"label": "trade-in"}, expect=200)
     return lead_id
@@ -64,6 +73,11 @@ def shoot(demo: Demo, out: Path, lead_id: str) -> list[Path]:
         ("dashboard", manager, f"/dashboard?account_id={boston}", lambda p: p.locator(".agents").wait_for()),
         ("response-time", manager, "/response-time", lambda p: p.locator(".chart canvas").wait_for()),
         ("lead-sources", manager, "/lead-sources", lambda p: p.get_by_role("table").wait_for()),
+        ("assistant", manager, "/assistant", lambda p: p.locator("table, .empty").first.wait_for()),
+        ("settings-targets", OWNER, f"/settings/targets?account_id={boston}",
+         lambda p: p.locator("form[aria-label='Response targets']").wait_for()),
+        ("settings-cadences", manager, f"/settings/cadences?account_id={boston}",
+         lambda p: p.get_by_role("button", name="Add a cadence").wait_for()),
         ("settings-stores", OWNER, f"/settings/stores?account_id={demo.info['account_ids'][1]}",
          lambda p: p.locator("form.store-form").wait_for()),
     ]

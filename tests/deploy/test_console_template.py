@@ -43,7 +43,9 @@ def test_security_headers(merged: dict[str, Any]) -> None:
     csp = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"][0]
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert "frame-ancestors 'none'" in csp and "script-src 'self';" in csp
-    assert "connect-src 'self' ${ApiOrigin} ${CognitoOrigin};" in csp
+    assert "connect-src 'self' ${ApiOrigin} ${CognitoOrigin} ${MediaOrigins};" in csp
+    media = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"][1]["MediaOrigins"]["Fn::Sub"]
+    assert "${MediaBucket}" in media  # the console's picture uploads go to the media bucket only
     assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] == HSTS_SECONDS >= 31536000
     assert security["FrameOptions"]["FrameOption"] == "DENY"
     assert security["ContentTypeOptions"]["Override"] is True

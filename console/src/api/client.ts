@@ -177,7 +177,10 @@ export interface TimelineEvent {
   automated?: boolean;
   send_at?: string | null;
   error?: string | null;
-  attachments?: { url?: string; content_type?: string }[];
+  subject?: string | null;
+  sent_as?: string | null;
+  cadence_id?: string | null;
+  attachments?: { url?: string; content_type?: string; filename?: string }[];
   text?: string;
   note?: string;
   [key: string]: unknown;

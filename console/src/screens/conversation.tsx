@@ -3,19 +3,19 @@
 // open, and released on leaving (also when the tab closes).
 import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiError, type Lead, type SavedReply, type TimelineEvent } from "../api/client";
-import { dateTime, label, shortTime, zonedToIso } from "../format";
+import { api, ApiError, type Lead, type TimelineEvent } from "../api/client";
+import { dateTime, duration, label, shortTime } from "../format";
 import { usePoll } from "../live";
 import { href } from "../router";
 import { releaseOnExit } from "../session";
 import { personName, useApp } from "../state";
-import { ErrorNote, Field, Loading, useAction } from "../ui/common";
+import { ErrorNote, Loading } from "../ui/common";
 import { Icon } from "../ui/icons";
+import { Composer } from "./composer";
 import { LeadSidebar } from "./sidebar";
 
 const TIMELINE_POLL_MS = 3000;
 const LOCK_RENEW_MS = 120_000;
-const SMART_FIELDS = ["{{lead.first_name}}", "{{lead.vehicle}}", "{{account.name}}", "{{account.address}}", "{{agent.name}}", "{{account.phone}}"];
 
 export function Conversation({ leadId, pulse }: { leadId: string; pulse: number }): JSX.Element {
   const app = useApp();
@@ -101,10 +101,16 @@ function Timeline({ events, zone }: { events: TimelineEvent[]; zone: string | un
           const side = e.direction === "inbound" ? "customer" : "staff";
           return (
             <li key={e.event_id} class={`bubble-msg ${side}`}>
+              {e.subject ? <div class="msg-subject">{e.subject}</div> : null}
+              {/* Text only, never markup: an email's HTML part is not rendered here, its text part is. */}
               <div class="msg-body">{e.body}</div>
-              {(e.attachments ?? []).map((a, i) => (a.url ? <a key={i} href={a.url} target="_blank" rel="noreferrer">attachment {i + 1}</a> : null))}
+              {(e.attachments ?? []).map((a, i) => (a.url ? (
+                <a key={i} class="attachment" href={a.url} target="_blank" rel="noreferrer noopener">
+                  {a.filename ?? `attachment ${i + 1}`}{a.content_type ? ` (${a.content_type})` : ""}
+                </a>
+              ) : null))}
               <small class="muted">
-                {side === "staff" ? `${e.automated ? "automated" : personName(app, e.by) || "staff"} · ` : ""}
+                {side === "staff" ? `${e.sent_as ? `${personName(app, e.by) || "staff"} as ${e.sent_as}` : e.automated ? `automated${e.cadence_id ? " (cadence)" : ""}` : personName(app, e.by) || "staff"} · ` : ""}
                 {e.channel} · {shortTime(e.at, zone)} · <span class={`delivery ${e.status ?? ""}`}>{e.status === "scheduled" && e.send_at ? `scheduled for ${dateTime(e.send_at, zone)}` : label(e.status ?? "")}</span>
                 {e.error ? ` · ${e.error}` : ""}
               </small>
@@ -122,6 +128,8 @@ function Timeline({ events, zone }: { events: TimelineEvent[]; zone: string | un
     </ol>
   );
 }
+
+const ACTIVITY_TITLES: Record<string, string> = { call: "A phone call", email: "An email", visit: "A visit", task: "A task" };
 
 function describeEvent(e: TimelineEvent, who: (id: string | null | undefined) => string, zone: string | undefined): string {
   const by = e.by ? who(e.by) : "";
@@ -167,133 +175,20 @@ function describeEvent(e: TimelineEvent, who: (id: string | null | undefined) =>
     case "feedback":
       return `Outcome recorded${byWhom}${e.contact_status ? `: ${label(text(e.contact_status))}` : ""}`;
     case "edit":
-      return `Details edited${byWhom}`;
+      return e.field === "stop_messaging" ? `Messaging ${e.value ? "stopped" : "resumed"}${byWhom}` : `Details edited${byWhom}`;
+    case "call": {
+      const length = typeof e.duration_s === "number" ? `, ${duration(e.duration_s)}` : "";
+      return `Call${byWhom} to ${text(e.to)}: ${label(text(e.status) || "queued")}${length}${e.error ? ` (${text(e.error)})` : ""}`;
+    }
+    case "activity":
+      return `${ACTIVITY_TITLES[text(e.kind)] ?? "Activity"} logged${byWhom}: ${text(e.note)}`;
+    case "cadence":
+      return `Cadence “${text(e.name)}” ${label(text(e.action))}${e.reason ? `: ${label(text(e.reason))}` : ""}${byWhom}`;
+    case "target":
+      return `${text(e.deadline_kind) === "first_response" ? "First response" : "Reply"} ${text(e.action) === "missed" ? "deadline missed" : "due soon"} (due ${dateTime(text(e.due_at), zone)})${e.owner ? ` · owner ${who(text(e.owner))}` : ""}`;
+    case "reassigned":
+      return `Taken from ${who(text(e.from)) || "its owner"}${e.reason ? ` (${label(text(e.reason))})` : ""}`;
     default:
       return `${label(e.type)}${byWhom}`;
   }
-}
-
-function Composer({ lead, onSent }: { lead: Lead; onSent: () => void }): JSX.Element {
-  const app = useApp();
-  const store = app.accounts.get(lead.account_id);
-  const [mode, setMode] = useState<"message" | "note">("message");
-  const [text, setText] = useState("");
-  const [reply, setReply] = useState<SavedReply | null>(null);
-  const [replies, setReplies] = useState<SavedReply[]>([]);
-  const [sendAt, setSendAt] = useState("");
-  const [picture, setPicture] = useState("");
-  const [extras, setExtras] = useState(false);
-  const [sent, setSent] = useState<string | null>(null);
-  const action = useAction();
-  const area = useRef<HTMLTextAreaElement>(null);
-
-  useEffect(() => {
-    api.get("/accounts/{account_id}/saved-replies", { path: { account_id: lead.account_id } })
-      .then((page) => setReplies(page.items), () => setReplies([]));
-  }, [lead.account_id]);
-
-  const insert = (token: string) => {
-    const el = area.current;
-    const at = el?.selectionStart ?? text.length;
-    setText(text.slice(0, at) + token + text.slice(el?.selectionEnd ?? at));
-    el?.focus();
-  };
-  const done = (what: string) => {
-    setText("");
-    setReply(null);
-    setSendAt("");
-    setPicture("");
-    setSent(what);
-    onSent();
-  };
-  const submit = (event: Event) => {
-    event.preventDefault();
-    void action.run(async () => {
-      if (mode === "note") {
-        await api.post("/leads/{lead_id}/notes", { path: { lead_id: lead.lead_id }, body: { text } });
-        return done("Note added.");
-      }
-      const useReply = reply !== null && text === reply.body;
-      const result = await api.post("/leads/{lead_id}/messages", {
-        path: { lead_id: lead.lead_id },
-        body: {
-          ...(useReply ? { saved_reply_id: reply.saved_reply_id } : { body: text }),
-          ...(sendAt && store ? { send_at: zonedToIso(sendAt, store.timezone) } : {}),
-          ...(picture ? { media_url: picture } : {}),
-        },
-      });
-      done(result.status === "scheduled" ? `Scheduled for ${dateTime(result.send_at, store?.timezone)}.` : "Message queued.");
-    });
-  };
-  const sendKind = (kind: "directions" | "voucher" | "credit_app") =>
-    void action.run(async () => {
-      await api.post("/leads/{lead_id}/messages", { path: { lead_id: lead.lead_id }, body: { kind } });
-      done(`${label(kind)} link sent.`);
-    });
-  const disabled = lead.opted_out && mode === "message";
-
-  return (
-    <form class="composer" onSubmit={submit} aria-label="Reply">
-      <div class="tabs" role="tablist" aria-label="What to write">
-        {(["message", "note"] as const).map((m) => (
-          <button key={m} type="button" role="tab" aria-selected={mode === m} onClick={() => setMode(m)}>
-            {m === "message" ? "Message" : "Internal note"}
-          </button>
-        ))}
-      </div>
-      {disabled ? <p class="warning">The customer opted out: messages cannot be sent.</p> : null}
-      <Field label={mode === "message" ? "Message to the customer" : "Note for your team (@email mentions notify)"}>
-        {(id) => (
-          <textarea id={id} ref={area} rows={3} required value={text} disabled={disabled}
-            onInput={(e) => setText(e.currentTarget.value)}
-            onKeyDown={(e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) (e.currentTarget.form as HTMLFormElement | null)?.requestSubmit(); }} />
-        )}
-      </Field>
-      {mode === "message" ? (
-        <div class="composer-tools">
-          <Field label="Saved reply">
-            {(id) => (
-              <select id={id} value={reply?.saved_reply_id ?? ""} onChange={(e) => {
-                const chosen = replies.find((r) => r.saved_reply_id === e.currentTarget.value) ?? null;
-                setReply(chosen);
-                if (chosen) setText(chosen.body);
-              }}>
-                <option value="">Choose…</option>
-                {replies.map((r) => <option key={r.saved_reply_id} value={r.saved_reply_id}>{r.title}</option>)}
-              </select>
-            )}
-          </Field>
-          <Field label="Smart field">
-            {(id) => (
-              <select id={id} value="" onChange={(e) => { if (e.currentTarget.value) insert(e.currentTarget.value); }}>
-                <option value="">Insert…</option>
-                {SMART_FIELDS.map((f) => <option key={f} value={f}>{f.slice(2, -2)}</option>)}
-              </select>
-            )}
-          </Field>
-          <div class="row wrap">
-            <button type="button" disabled={disabled || !store?.directions_url} onClick={() => sendKind("directions")}>Directions</button>
-            <button type="button" disabled={disabled || !store?.voucher_url} onClick={() => sendKind("voucher")}>Voucher</button>
-            <button type="button" disabled={disabled || !store?.credit_app_url} onClick={() => sendKind("credit_app")}>Credit app</button>
-            <button type="button" aria-expanded={extras} onClick={() => setExtras(!extras)}>Schedule / picture</button>
-          </div>
-          {extras ? (
-            <div class="row wrap">
-              <Field label={`Send at (${store?.timezone ?? "store time"})`}>
-                {(id) => <input id={id} type="datetime-local" value={sendAt} onInput={(e) => setSendAt(e.currentTarget.value)} />}
-              </Field>
-              <Field label="Picture (image URL)">
-                {(id) => <input id={id} type="url" placeholder="link to an image" value={picture} onInput={(e) => setPicture(e.currentTarget.value)} />}
-              </Field>
-            </div>
-          ) : null}
-        </div>
-      ) : null}
-      <ErrorNote error={action.error} />
-      {sent && !action.error ? <p class="muted" role="status">{sent}</p> : null}
-      <button class="primary" type="submit" disabled={action.busy || disabled || !text.trim()}>
-        {mode === "note" ? "Add note" : sendAt ? "Schedule" : "Send"}
-      </button>
-    </form>
-  );
 }

@@ -10,9 +10,9 @@ import { href, navigate, type Route } from "../router";
 import { personName, timezoneOf, useApp } from "../state";
 import { Empty, ErrorNote, Field } from "../ui/common";
 import { Icon } from "../ui/icons";
-import { StatusBubble } from "./status";
+import { ResponseDue, StatusBubble } from "./status";
 
-export const FOLDERS = ["inbox", "awaiting", "hot", "warm", "cold", "follow_up", "sold", "dead", "done", "appointments", "showed", "scheduled"] as const;
+export const FOLDERS = ["inbox", "awaiting", "hot", "warm", "cold", "follow_up", "sold", "dead", "done", "appointments", "showed", "scheduled", "due", "delinquent"] as const;
 const FILTERS = ["account_id", "folder", "source", "campaign", "label", "assigned_to", "q"] as const;
 const INBOX_POLL_MS = 4000;
 const PAGE = "50";
@@ -158,12 +158,13 @@ function QueueRow({ row, onChanged }: { row: LeadRow; onChanged: () => void }): 
   const lockedByOther = row.locked_by && row.locked_by !== app.me.user_id;
   const since = row.waiting_since ?? row.awaiting_since;
   return (
-    <li class={`row-item ${since ? "awaiting" : ""}`}>
+    <li class={`row-item ${since ? "awaiting" : ""} ${row.response_state === "missed" ? "missed" : ""}`}>
       <Icon name={row.channel} label={row.channel} />
       <div class="row-body">
         <div class="row-top">
           <a class="name" href={href(`/leads/${row.lead_id}`)}>{row.name || "Unnamed lead"}</a>
           <StatusBubble lead={row} onChanged={onChanged} />
+          <ResponseDue lead={row} zone={zone} />
           {lockedByOther ? (
             <span class="locked" title={`Open by ${personName(app, row.locked_by)}`}>
               <Icon name="lock" label={`Open by ${personName(app, row.locked_by)}`} size={14} />

@@ -1,13 +1,19 @@
 // The notification centre: a bell with the unread count; opening a notification marks it read
-// and jumps to its lead. Desktop alerts are asked for here, on a click (browsers require one).
+// and jumps to its lead. Each shows its kind, title and the lead's details (the alert's body).
+// Desktop alerts are asked for here, on a click (browsers require one).
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import { api } from "../api/client";
-import { shortTime } from "../format";
+import { label, shortTime } from "../format";
 import { chime, type LiveState } from "../live";
 import { navigate } from "../router";
 import { timezoneOf, useApp } from "../state";
 import { Icon } from "../ui/icons";
+
+const KINDS: Record<string, string> = {
+  offer: "Offer", assigned: "Assigned to you", customer_replied: "Customer replied", target_warning: "Response due soon",
+  target_missed: "Response missed", mention: "Mention", reoffered: "Lead taken back", delinquent: "Nobody took a lead",
+};
 
 export function NotificationCentre({ live }: { live: LiveState }): JSX.Element {
   const app = useApp();
@@ -39,9 +45,11 @@ export function NotificationCentre({ live }: { live: LiveState }): JSX.Element {
           <ul>
             {live.notifications.map((n) => (
               <li key={n.notification_id} class={n.read ? "read" : "unread"}>
-                <button type="button" onClick={() => void openOne(n.notification_id, n.lead_id)}>
-                  <span>{n.text}</span>
-                  <small class="muted">{shortTime(n.at, timezoneOf(app, n.account_id))}{n.read ? "" : " · new"}</small>
+                <button type="button" class={`kind-${n.kind}`} onClick={() => void openOne(n.notification_id, n.lead_id)}>
+                  <span class="note-kind">{KINDS[n.kind] ?? label(n.kind)}</span>
+                  <strong>{n.title || n.text}</strong>
+                  {n.body ? <span class="note-body">{n.body}</span> : null}
+                  <small class="muted">{shortTime(n.at, timezoneOf(app, n.account_id))}{n.read ? "" : " · new"}{n.lead_id ? " · open the lead" : ""}</small>
                 </button>
               </li>
             ))}

@@ -3,7 +3,7 @@
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import { api } from "../api/client";
-import { duration, percent } from "../format";
+import { duration, pct } from "../format";
 import { navigate, type Route } from "../router";
 import { BarChart } from "../ui/bar_chart";
 import { ErrorNote, Field, Loading, useAsync } from "../ui/common";
@@ -43,7 +43,7 @@ export function ResponseTime({ route }: { route: Route }): JSX.Element {
             <Stat name="Responded" value={data.totals.responded} hint={`${data.totals.not_responded} not yet`} />
             <Stat name="Median" value={duration(data.totals.median_s)} />
             <Stat name="Mean" value={duration(data.totals.mean_s)} />
-            <Stat name="Within 24 h" value={percent(data.totals.within_24h_pct)} />
+            <Stat name="Within 24 h" value={pct(data.totals.within_24h_pct)} />
           </div>
           <BarChart title="Leads by first response time" unit="leads" labels={data.totals.buckets.map((b) => `${b.from_h}–${b.to_h} h`)} values={data.totals.buckets.map((b) => b.count)} />
           <div class="table-wrap">
@@ -60,8 +60,8 @@ export function ResponseTime({ route }: { route: Route }): JSX.Element {
                 {data.items.map((row) => (
                   <tr key={row.key}>
                     <th scope="row">{row.label || row.key}</th>
-                    <td>{row.leads}</td><td>{row.responded}</td><td>{duration(row.median_s)}</td><td>{duration(row.mean_s)}</td><td>{percent(row.within_24h_pct)}</td>
-                    {row.buckets.map((b) => <td key={`${b.from_h}-${b.to_h}`}>{b.count} ({percent(b.pct)})</td>)}
+                    <td>{row.leads}</td><td>{row.responded}</td><td>{duration(row.median_s)}</td><td>{duration(row.mean_s)}</td><td>{pct(row.within_24h_pct)}</td>
+                    {row.buckets.map((b) => <td key={`${b.from_h}-${b.to_h}`}>{b.count} ({pct(b.pct)})</td>)}
                   </tr>
                 ))}
                 {data.items.length === 0 ? <tr><td colSpan={6 + data.totals.buckets.length}>No leads in this period.</td></tr> : null}

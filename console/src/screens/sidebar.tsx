@@ -3,11 +3,13 @@
 import type { ComponentChildren, JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, type Lead } from "../api/client";
-import { dateTime, label, zonedToIso } from "../format";
+import { dateTime, label } from "../format";
 import { isManager, personName, useApp } from "../state";
-import { Dialog, ErrorNote, Field, useAction } from "../ui/common";
+import { ErrorNote, Field, useAction } from "../ui/common";
+import { AssistantPanel } from "./assistant_panel";
+import { ActionDialogs, type ActionName } from "./lead_dialogs";
+import { ResponseDue } from "./status";
 
-type ActionName = "appointment" | "escalate" | "feedback" | "assign" | null;
 
 export function LeadSidebar({ lead, onChanged }: { lead: Lead; onChanged: () => void }): JSX.Element {
   const app = useApp();
@@ -25,6 +27,14 @@ export function LeadSidebar({ lead, onChanged }: { lead: Lead; onChanged: () => 
       onChanged();
     });
 
+  // Click-to-call rings the agent's own phone first, then bridges the customer (the timeline's call event follows it).
+  const call = () =>
+    void action.run(async () => {
+      const placed = await api.post("/leads/{lead_id}/call", { path });
+      setNotice(placed.status === "failed" ? "The call could not be placed (see the timeline)." : "Calling: your phone rings first, then the customer's.");
+      onChanged();
+    });
+
   return (
     <aside class="sidebar" aria-label="Lead details">
       <Details lead={lead} onChanged={onChanged} />
@@ -33,11 +43,18 @@ export function LeadSidebar({ lead, onChanged }: { lead: Lead; onChanged: () => 
         <h2 id="actions-h">Actions</h2>
         <div class="actions">
           <button type="button" onClick={() => act("Marked responded.", () => api.post("/leads/{lead_id}/responded", { path }))} disabled={!lead.awaiting_since}>Mark responded</button>
+          <button type="button" disabled={!lead.phone} onClick={() => call()}>Call</button>
+          <button type="button" onClick={() => setOpen("activity")}>Log activity</button>
           <button type="button" onClick={() => setOpen("appointment")}>Set appointment</button>
           <button type="button" onClick={() => setOpen("escalate")} disabled={!store?.escalation_email}>Escalate</button>
           <button type="button" onClick={() => act("Sent to the CRM.", () => api.post("/leads/{lead_id}/crm", { path }))} disabled={!store?.crm_email}>Send to CRM</button>
           <button type="button" onClick={() => act("Moved to follow-up.", () => api.post("/leads/{lead_id}/skip-to-follow-up", { path }))}>Skip to follow-up</button>
-          <button type="button" onClick={() => act("Messaging stopped.", () => api.post("/leads/{lead_id}/stop-messaging", { path }))}>Stop messaging</button>
+          {isManager(app.me) ? (
+            <>
+              <button type="button" onClick={() => act("Messaging stopped: nothing scheduled or automated goes out.", () => api.post("/leads/{lead_id}/stop-messaging", { path }))}>Stop messaging</button>
+              <button type="button" onClick={() => act("Messaging resumed.", () => api.post("/leads/{lead_id}/resume-messaging", { path }))}>Resume messaging</button>
+            </>
+          ) : null}
           <button type="button" onClick={() => setOpen("feedback")}>Outcome</button>
           {lead.routing_state === "delinquent" ? (
             <button type="button" onClick={() => act("The lead is yours.", () => api.post("/leads/{lead_id}/requeue", { path }))}>Claim lead</button>
@@ -54,6 +71,7 @@ export function LeadSidebar({ lead, onChanged }: { lead: Lead; onChanged: () => 
         <ErrorNote error={action.error} />
         {notice && !action.error ? <p class="muted" role="status">{notice}</p> : null}
       </section>
+      <AssistantPanel lead={lead} onAssign={() => setOpen("cadence")} act={act} />
       <ActionDialogs lead={lead} open={open} close={() => setOpen(null)} act={act} busy={action.busy} error={action.error} />
       <Vehicle lead={lead} />
       {store ? (
@@ -75,6 +93,7 @@ export function LeadSidebar({ lead, onChanged }: { lead: Lead; onChanged: () => 
           <Fact name="Owner">{lead.assigned_to ? personName(app, lead.assigned_to) : "nobody yet"}</Fact>
           <Fact name="Routing">{label(lead.routing_state)}</Fact>
           <Fact name="Received">{dateTime(lead.received_at, store?.timezone)}</Fact>
+          <Fact name="Response">{lead.response_state ? <ResponseDue lead={lead} zone={store?.timezone} /> : null}</Fact>
           <Fact name="Waiting since">{lead.awaiting_since ? dateTime(lead.awaiting_since, store?.timezone) : null}</Fact>
           <Fact name="Appointments">{lead.open_appointments ? String(lead.open_appointments) : null}</Fact>
         </dl>
@@ -179,73 +198,5 @@ function Vehicle({ lead }: { lead: Lead }): JSX.Element | null {
         {financial.map(([key, value]) => <Fact key={key} name={label(key)}>{String(value)}</Fact>)}
       </dl>
     </section>
-  );
-}
-
-function ActionDialogs({ lead, open, close, act, busy, error }: {
-  lead: Lead; open: ActionName; close: () => void; busy: boolean; error: unknown;
-  act: (what: string, call: () => Promise<unknown>) => void;
-}): JSX.Element {
-  const app = useApp();
-  const store = app.accounts.get(lead.account_id);
-  const [at, setAt] = useState("");
-  const [note, setNote] = useState("");
-  const [status, setStatus] = useState<"contacted" | "not_contacted" | "in_progress" | "closed_won" | "closed_lost">("contacted");
-  const [assignee, setAssignee] = useState("");
-  const path = { lead_id: lead.lead_id };
-  const people = [...app.users.values()].filter((u) => u.account_ids.includes(lead.account_id) || u.role === "group_admin");
-  const footer = (verb: string) => (
-    <>
-      <ErrorNote error={error} />
-      <div class="row">
-        <button class="primary" type="submit" disabled={busy}>{verb}</button>
-        <button type="button" onClick={close}>Cancel</button>
-      </div>
-    </>
-  );
-  return (
-    <>
-      <Dialog title="Set an appointment" open={open === "appointment"} onClose={close}>
-        <form onSubmit={(e) => { e.preventDefault(); act("Appointment booked.", () => api.post("/leads/{lead_id}/appointments", { path, body: { at: zonedToIso(at, store?.timezone ?? "UTC"), note: note || null } })); }}>
-          <Field label={`When (${store?.timezone ?? "store time"})`}>{(id) => <input id={id} type="datetime-local" required value={at} onInput={(e) => setAt(e.currentTarget.value)} />}</Field>
-          <Field label="Note">{(id) => <input id={id} value={note} onInput={(e) => setNote(e.currentTarget.value)} />}</Field>
-          {footer("Book")}
-        </form>
-      </Dialog>
-      <Dialog title="Escalate to the store" open={open === "escalate"} onClose={close}>
-        <form onSubmit={(e) => { e.preventDefault(); act("Escalated.", () => api.post("/leads/{lead_id}/escalate", { path, body: { note } })); }}>
-          <Field label="What needs attention" hint={`Goes to ${store?.escalation_email ?? ""} with the whole conversation.`}>
-            {(id) => <textarea id={id} required rows={3} value={note} onInput={(e) => setNote(e.currentTarget.value)} />}
-          </Field>
-          {footer("Escalate")}
-        </form>
-      </Dialog>
-      <Dialog title="What came of this lead" open={open === "feedback"} onClose={close}>
-        <form onSubmit={(e) => { e.preventDefault(); act("Outcome saved.", () => api.post("/leads/{lead_id}/feedback", { path, body: { contact_status: status, comment: note || null } })); }}>
-          <Field label="Contact status">
-            {(id) => (
-              <select id={id} value={status} onChange={(e) => setStatus(e.currentTarget.value as typeof status)}>
-                {(["contacted", "not_contacted", "in_progress", "closed_won", "closed_lost"] as const).map((s) => <option key={s} value={s}>{label(s)}</option>)}
-              </select>
-            )}
-          </Field>
-          <Field label="Comment">{(id) => <textarea id={id} rows={3} value={note} onInput={(e) => setNote(e.currentTarget.value)} />}</Field>
-          {footer("Save outcome")}
-        </form>
-      </Dialog>
-      <Dialog title="Assign the lead" open={open === "assign"} onClose={close}>
-        <form onSubmit={(e) => { e.preventDefault(); act("Assigned.", () => api.post("/leads/{lead_id}/assign", { path, body: { user_id: assignee } })); }}>
-          <Field label="To">
-            {(id) => (
-              <select id={id} required value={assignee} onChange={(e) => setAssignee(e.currentTarget.value)}>
-                <option value="">Choose a person…</option>
-                {people.map((u) => <option key={u.user_id} value={u.user_id}>{u.name} ({label(u.role)})</option>)}
-              </select>
-            )}
-          </Field>
-          {footer("Assign")}
-        </form>
-      </Dialog>
-    </>
   );
 }

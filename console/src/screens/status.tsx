@@ -2,7 +2,7 @@
 import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, describeError } from "../api/client";
-import { label } from "../format";
+import { dateTime, dueIn, label, shortTime } from "../format";
 
 export const STATUSES = ["new", "hot", "warm", "cold", "follow_up", "sold", "dead"] as const;
 type Status = (typeof STATUSES)[number];
@@ -44,4 +44,14 @@ export function StatusBubble({ lead, onChanged }: { lead: { lead_id: string; sta
       {error ? <span class="error small" role="alert">{error}</span> : null}
     </span>
   );
+}
+
+/** The lead's running response deadline (response targets): "reply due in 4 min", "due soon", "missed". */
+export function ResponseDue({ lead, zone }: { lead: { response_due_at: string | null; response_state: "on_time" | "due_soon" | "missed" | null }; zone?: string }): JSX.Element | null {
+  if (!lead.response_state) return null;
+  const at = lead.response_due_at;
+  const text = lead.response_state === "missed"
+    ? `response missed${at ? ` (due ${shortTime(at, zone)})` : ""}`
+    : at ? `reply ${dueIn(at)}` : label(lead.response_state);
+  return <span class={`due due-${lead.response_state}`} title={at ? `Response due ${dateTime(at, zone)}` : undefined}>{text}</span>;
 }

@@ -1,7 +1,7 @@
 // The few building blocks every screen uses: loading and error states, labelled fields, dialogs.
 import type { ComponentChildren, JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { describeError } from "../api/client";
+import { ApiError, describeError } from "../api/client";
 
 export function ErrorNote({ error }: { error: unknown }): JSX.Element | null {
   if (!error) return null;
@@ -74,15 +74,22 @@ export function useAction(): { busy: boolean; error: unknown; run: (action: () =
 
 let fieldIds = 0;
 
-export function Field({ label, hint, children }: { label: string; hint?: string; children: (id: string) => ComponentChildren }): JSX.Element {
+export function Field({ label, hint, error, children }: { label: string; hint?: string; error?: string; children: (id: string) => ComponentChildren }): JSX.Element {
   const [id] = useState(() => `f${++fieldIds}`);
   return (
-    <div class="field">
+    <div class={error ? "field invalid" : "field"}>
       <label for={id}>{label}</label>
       {children(id)}
       {hint ? <small class="muted">{hint}</small> : null}
+      {error ? <small class="field-error">{error}</small> : null}
     </div>
   );
+}
+
+/** The API's reason for one field of a refused request (its `details`), to show beside that field. */
+export function fieldError(error: unknown, field: string): string | undefined {
+  if (!(error instanceof ApiError)) return undefined;
+  return error.details.find((d) => d.field === field || d.field.endsWith(`.${field}`))?.message;
 }
 
 /** A modal <dialog>: focus moves in, Escape closes it, focus returns where it was. */
