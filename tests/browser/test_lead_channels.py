@@ -29,10 +29,11 @@ def test_email_picture_activity_and_call(demo: Demo, open_as: Any) -> None:
     ava = demo.info["agent_ids"][0]
     manager = demo.api(demo.info["manager_email"])
     lead = manager.call("POST", f"/accounts/{boston}/leads", {
-        "first_name": "Morgan", "last_name": "Lee", "phone": number_in_daytime(datetime.now(UTC)),
+        "first_name": "Morgan", "last_name": "Lee", "phone": number_in_daytime(datetime.now(UTC))[:-2] + "47",
         "email": "morgan.lee@example.com", "source": "Dealer website", "channel": "web",
         "message": "Could you email me a quote for the Highlander?"}, expect=201)
     lead_id = lead["lead_id"]
+    assert lead["name"] == "Morgan Lee"  # a new lead, not joined to another customer's with the same number
     manager.call("POST", f"/leads/{lead_id}/assign", {"user_id": ava}, expect=200)
 
     page = open_as(BOSTON_AGENTS[0])

@@ -37,6 +37,12 @@ export function Conversation({ leadId, pulse }: { leadId: string; pulse: number 
       setError(reason);
     }
   };
+  // Another lead: never show the previous one's conversation while (or if) the new one fails to load.
+  useEffect(() => {
+    setLead(null);
+    setEvents(null);
+    setError(null);
+  }, [leadId]);
   usePoll(load, TIMELINE_POLL_MS, [leadId, pulse]);
 
   useEffect(() => {
