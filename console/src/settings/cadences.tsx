@@ -3,12 +3,11 @@
 // are at) and delete (each enrolment stops at its next step). Managers and up change them.
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
-import { api, type Schemas } from "../api/client";
+import { api, type Account, type Schemas } from "../api/client";
 import { duration, label } from "../format";
 import { type Route } from "../router";
-import { useApp } from "../state";
-import { Empty, ErrorNote, Field, fieldError, Loading, useAction, useAsync } from "../ui/common";
-import { selectedStore, StorePicker } from "./stores";
+import { Empty, ErrorNote, Field, fieldError, useAction } from "../ui/common";
+import { PerStore } from "./stores";
 
 type Cadence = Schemas["CadenceResponse"];
 type Step = Schemas["CadenceStepRequest"];
@@ -18,29 +17,25 @@ const MATCH_CHANNELS = ["", "sms", "messenger", "web", "email", "phone"] as cons
 const FIRST_STEP: Step = { after_seconds: 0, body: "Hi {{lead.first_name}}, this is {{assistant.name}} at {{account.name}}. How can I help?", channel: "auto", phase: "first_touch", subject: null };
 
 export function Cadences({ route }: { route: Route }): JSX.Element {
-  const app = useApp();
-  const store = selectedStore(route, app.accounts);
-  const cadences = useAsync(async () => (store ? (await api.get("/accounts/{account_id}/cadences", { path: { account_id: store.account_id } })).items : []), [store?.account_id]);
   const [adding, setAdding] = useState(false);
+  const load = async (store: Account) => (await api.get("/accounts/{account_id}/cadences", { path: { account_id: store.account_id } })).items;
   return (
-    <div>
-      <form class="filters" onSubmit={(e) => e.preventDefault()}><StorePicker route={route} base="/settings/cadences" /></form>
-      <ErrorNote error={cadences.error} />
-      {!cadences.data || !store ? (cadences.error ? null : <Loading what="cadences" />) : (
+    <PerStore route={route} base="/settings/cadences" what="cadences" load={load}>
+      {(store, cadences, reload) => (
         <>
-          {cadences.data.length === 0 ? <Empty>No cadences: new leads wait for a person.</Empty> : null}
+          {cadences.length === 0 ? <Empty>No cadences: new leads wait for a person.</Empty> : null}
           <ul class="cards">
-            {cadences.data.map((c) => <li key={`${c.cadence_id}${c.version}`} class="card"><CadenceForm accountId={store.account_id} cadence={c} onDone={cadences.reload} /></li>)}
+            {cadences.map((c) => <li key={`${c.cadence_id}${c.version}`} class="card"><CadenceForm accountId={store.account_id} cadence={c} onDone={reload} /></li>)}
           </ul>
           {adding ? (
             <div class="card">
               <h2>New cadence</h2>
-              <CadenceForm accountId={store.account_id} onDone={() => { setAdding(false); cadences.reload(); }} />
+              <CadenceForm accountId={store.account_id} onDone={() => { setAdding(false); reload(); }} />
             </div>
           ) : <button type="button" class="primary" onClick={() => setAdding(true)}>Add a cadence</button>}
         </>
       )}
-    </div>
+    </PerStore>
   );
 }
 

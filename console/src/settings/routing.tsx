@@ -1,11 +1,11 @@
 // Routing of a store: offer timeout, strategy, rules (match -> team, weights), catch-all users.
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
-import { api, type Schemas } from "../api/client";
+import { api, type Account, type Schemas } from "../api/client";
 import { type Route } from "../router";
 import { useApp } from "../state";
-import { ErrorNote, Field, Loading, useAction, useAsync } from "../ui/common";
-import { selectedStore, StorePicker } from "./stores";
+import { ErrorNote, Field, useAction } from "../ui/common";
+import { PerStore } from "./stores";
 
 type Rule = Schemas["RoutingRuleRequest"];
 type Match = Schemas["RuleMatchRequest"];
@@ -13,15 +13,11 @@ const NO_MATCH: Match = { source: null, source_group: null, channel: null };
 const CHANNELS = ["", "sms", "messenger", "web", "email", "phone"] as const;
 
 export function Routing({ route }: { route: Route }): JSX.Element {
-  const app = useApp();
-  const store = selectedStore(route, app.accounts);
-  const config = useAsync(async () => (store ? api.get("/accounts/{account_id}/routing", { path: { account_id: store.account_id } }) : null), [store?.account_id]);
+  const load = (store: Account) => api.get("/accounts/{account_id}/routing", { path: { account_id: store.account_id } });
   return (
-    <div>
-      <form class="filters" onSubmit={(e) => e.preventDefault()}><StorePicker route={route} base="/settings/routing" /></form>
-      <ErrorNote error={config.error} />
-      {!config.data || !store ? (config.error ? null : <Loading what="routing" />) : <RoutingForm key={store.account_id} accountId={store.account_id} config={config.data} />}
-    </div>
+    <PerStore route={route} base="/settings/routing" what="routing" load={load}>
+      {(store, config) => <RoutingForm key={store.account_id} accountId={store.account_id} config={config} />}
+    </PerStore>
   );
 }
 

@@ -1,30 +1,25 @@
 // Saved replies of a store: add, change, delete (smart fields such as {{lead.first_name}} allowed).
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
-import { api, type SavedReply } from "../api/client";
+import { api, type Account, type SavedReply } from "../api/client";
 import { type Route } from "../router";
-import { useApp } from "../state";
-import { ErrorNote, Field, Loading, useAction, useAsync } from "../ui/common";
-import { selectedStore, StorePicker } from "./stores";
+import { ErrorNote, Field, useAction } from "../ui/common";
+import { PerStore } from "./stores";
 
 export function SavedReplies({ route }: { route: Route }): JSX.Element {
-  const app = useApp();
-  const store = selectedStore(route, app.accounts);
-  const replies = useAsync(async () => (store ? (await api.get("/accounts/{account_id}/saved-replies", { path: { account_id: store.account_id } })).items : []), [store?.account_id]);
+  const load = async (store: Account) => (await api.get("/accounts/{account_id}/saved-replies", { path: { account_id: store.account_id } })).items;
   return (
-    <div>
-      <form class="filters" onSubmit={(e) => e.preventDefault()}><StorePicker route={route} base="/settings/replies" /></form>
-      <ErrorNote error={replies.error} />
-      {!replies.data || !store ? (replies.error ? null : <Loading what="saved replies" />) : (
+    <PerStore route={route} base="/settings/replies" what="saved replies" load={load}>
+      {(store, replies, reload) => (
         <>
           <ul class="cards">
-            {replies.data.map((r) => <ReplyForm key={r.saved_reply_id} reply={r} onDone={replies.reload} />)}
+            {replies.map((r) => <ReplyForm key={r.saved_reply_id} reply={r} onDone={reload} />)}
           </ul>
           <h2>New saved reply</h2>
-          <ReplyForm accountId={store.account_id} onDone={replies.reload} />
+          <ReplyForm accountId={store.account_id} onDone={reload} />
         </>
       )}
-    </div>
+    </PerStore>
   );
 }
 

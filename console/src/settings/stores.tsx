@@ -4,7 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, type Account } from "../api/client";
 import { navigate, type Route } from "../router";
 import { useApp } from "../state";
-import { ErrorNote, Field, useAction } from "../ui/common";
+import { ErrorNote, Field, Loading, useAction, useAsync } from "../ui/common";
 
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 const DAY_NAMES: Record<(typeof DAYS)[number], string> = { mon: "Monday", tue: "Tuesday", wed: "Wednesday", thu: "Thursday", fri: "Friday", sat: "Saturday", sun: "Sunday" };
@@ -33,6 +33,24 @@ export function StorePicker({ route, base }: { route: Route; base: string }): JS
 export function selectedStore(route: Route, accounts: Map<string, Account>): Account | undefined {
   const id = route.query.get("account_id");
   return (id ? accounts.get(id) : undefined) ?? [...accounts.values()][0];
+}
+
+/** A settings tab about one store: the store picker, then what `load` reads for the chosen store,
+ * shown by `children` once it is there (with `reload`, and `set` for the API's answer to a save). */
+export function PerStore<T>({ route, base, what, load, children }: {
+  route: Route; base: string; what: string; load: (store: Account) => Promise<T>;
+  children: (store: Account, data: T, reload: () => void, set: (value: T) => void) => JSX.Element;
+}): JSX.Element {
+  const app = useApp();
+  const store = selectedStore(route, app.accounts);
+  const found = useAsync(async () => (store ? load(store) : null), [store?.account_id]);
+  return (
+    <div>
+      <form class="filters" onSubmit={(e) => e.preventDefault()}><StorePicker route={route} base={base} /></form>
+      <ErrorNote error={found.error} />
+      {found.data === null || !store ? (found.error ? null : <Loading what={what} />) : children(store, found.data, found.reload, found.set)}
+    </div>
+  );
 }
 
 export function Stores({ route }: { route: Route }): JSX.Element {

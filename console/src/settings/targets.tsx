@@ -3,12 +3,12 @@
 // field (and that the warning comes before both deadlines); its reasons are shown beside the fields.
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
-import { api, type Schemas } from "../api/client";
+import { api, type Account, type Schemas } from "../api/client";
 import { dateTime, duration } from "../format";
 import { type Route } from "../router";
 import { personName, useApp } from "../state";
-import { ErrorNote, Field, fieldError, Loading, useAction, useAsync } from "../ui/common";
-import { selectedStore, StorePicker } from "./stores";
+import { ErrorNote, Field, fieldError, useAction } from "../ui/common";
+import { PerStore } from "./stores";
 
 type Targets = Schemas["ResponseTargetsResponse"];
 const SECONDS = [
@@ -19,17 +19,11 @@ const SECONDS = [
 type SecondsField = (typeof SECONDS)[number][0];
 
 export function ResponseTargets({ route }: { route: Route }): JSX.Element {
-  const app = useApp();
-  const store = selectedStore(route, app.accounts);
-  const targets = useAsync(async () => (store ? api.get("/accounts/{account_id}/response-targets", { path: { account_id: store.account_id } }) : null), [store?.account_id]);
+  const load = (store: Account) => api.get("/accounts/{account_id}/response-targets", { path: { account_id: store.account_id } });
   return (
-    <div>
-      <form class="filters" onSubmit={(e) => e.preventDefault()}><StorePicker route={route} base="/settings/targets" /></form>
-      <ErrorNote error={targets.error} />
-      {!targets.data || !store ? (targets.error ? null : <Loading what="response targets" />) : (
-        <TargetsForm key={store.account_id} targets={targets.data} onSaved={targets.set} onRemoved={targets.reload} />
-      )}
-    </div>
+    <PerStore route={route} base="/settings/targets" what="response targets" load={load}>
+      {(store, targets, reload, set) => <TargetsForm key={store.account_id} targets={targets} onSaved={set} onRemoved={reload} />}
+    </PerStore>
   );
 }
 
