@@ -10,7 +10,7 @@ import { Stores } from "./stores";
 import { ResponseTargets } from "./targets";
 import { Users } from "./users";
 
-const anyManager = () => true; // the Settings screen itself is for managers and up (app.tsx)
+const anyManager = () => true; // the Settings screen itself is for managers and up (shell.tsx)
 
 const TABS = [
   { id: "stores", title: "Stores", allowed: isAdmin, render: (route: Route) => <Stores route={route} /> },
