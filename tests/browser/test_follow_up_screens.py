@@ -104,6 +104,15 @@ def test_cadences_in_settings_and_on_a_lead(demo: Demo, open_as: Any) -> None:
     [reply] = [e for e in timeline if e["type"] == "message" and e.get("body", "").startswith("Hi Casey, we can")]
     assert reply["sent_as"] == "Riley"
     check_accessibility(page, "conversation with a cadence")
+    actions = page.locator("section[aria-labelledby=actions-h]")
+    actions.get_by_role("button", name="Skip to follow-up").click()
+    actions.get_by_role("status").filter(has_text="Moved to follow-up").wait_for()
+    moved = manager.get(f"/leads/{lead['lead_id']}")
+    assert (moved["status"], moved["cadence"]["next_step"]) == ("follow_up", 1)
+    actions.get_by_role("button", name="Stop messaging").click()
+    panel.get_by_text("stopped by staff").wait_for()
+    actions.get_by_role("button", name="Resume messaging").click()
+    panel.locator(".enrolment-active").wait_for()
     panel.get_by_role("button", name="Remove from cadence").click()
     panel.get_by_text("removed").wait_for()
     assert manager.get(f"/leads/{lead['lead_id']}")["cadence"]["stop_reason"] == "removed"
@@ -125,11 +134,12 @@ def test_cadences_in_settings_and_on_a_lead(demo: Demo, open_as: Any) -> None:
     no_page_errors(page)
 
 
-def test_new_settings_tabs_on_a_phone(demo: Demo, open_as: Any) -> None:
+def test_new_screens_on_a_phone(demo: Demo, open_as: Any) -> None:
     page = open_as(OWNER, PHONE)
-    for tab, ready in (("targets", "form[aria-label='Response targets']"), ("cadences", ".cards, .empty")):
-        page.goto(f"{demo.url}/#/settings/{tab}")
+    for tab, ready in (("settings/targets", "form[aria-label='Response targets']"), ("settings/cadences", ".cards"),
+                       ("assistant", "table, .empty"), ("inbox?folder=due", ".rows, .empty")):
+        page.goto(f"{demo.url}/#/{tab}")
         page.locator(ready).first.wait_for()
         assert not (wide := wider_than_the_screen(page)), f"{tab}: " + "\n".join(wide)
-        check_accessibility(page, f"settings/{tab} on a phone")
+        check_accessibility(page, f"{tab} on a phone")
     no_page_errors(page)

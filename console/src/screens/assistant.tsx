@@ -30,7 +30,7 @@ export function Assistant({ route }: { route: Route }): JSX.Element {
           {data.by_cadence.length === 0 ? (
             <Empty>No lead was on a cadence in this period. <a href={href("/settings/cadences")}>Set up a cadence</a>.</Empty>
           ) : (
-            <div class="table-wrap">
+            <div class="table-wrap" tabIndex={0}>
               <table>
                 <caption>Per cadence</caption>
                 <thead>

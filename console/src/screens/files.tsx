@@ -20,7 +20,7 @@ export function Files({ route }: { route: Route }): JSX.Element {
       {!files.data ? (files.error ? null : <Loading what="the files" />) : files.data.items.length === 0 ? (
         <p class="empty">No files for {date}. The nightly job writes them after each store's day ends.</p>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <caption>Files of {date}</caption>
             <thead><tr><th scope="col">Store</th><th scope="col">File</th><th scope="col">Size</th></tr></thead>

@@ -17,7 +17,7 @@ export function LeadSources({ route }: { route: Route }): JSX.Element {
       <ReportFilters route={route} />
       <ErrorNote error={report.error} />
       {!data ? (report.error ? null : <Loading what="the report" />) : (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <caption>Per source</caption>
             <thead>

@@ -38,7 +38,7 @@ export function Overview({ route }: { route: Route }): JSX.Element {
             <Stat name="Sold" value={data.totals.sold} />
             <Stat name="Delinquent" value={data.totals.delinquent} />
           </div>
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0}>
             <table>
               <caption>Stores ({kind})</caption>
               <thead>

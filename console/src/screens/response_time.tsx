@@ -46,7 +46,7 @@ export function ResponseTime({ route }: { route: Route }): JSX.Element {
             <Stat name="Within 24 h" value={pct(data.totals.within_24h_pct)} />
           </div>
           <BarChart title="Leads by first response time" unit="leads" labels={data.totals.buckets.map((b) => `${b.from_h}–${b.to_h} h`)} values={data.totals.buckets.map((b) => b.count)} />
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0}>
             <table>
               <caption>By {groupBy === "account" ? "store" : groupBy.replace("_", " ")}</caption>
               <thead>

@@ -16,7 +16,7 @@ export function Users(): JSX.Element {
   return (
     <div>
       <button class="primary" type="button" onClick={() => setEditing("new")}>Invite a user</button>
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0}>
         <table>
           <caption>People of your stores</caption>
           <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Stores</th><th scope="col">Restricted</th><th scope="col">Alerts</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
