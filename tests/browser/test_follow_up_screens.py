@@ -128,8 +128,10 @@ def test_cadences_in_settings_and_on_a_lead(demo: Demo, open_as: Any) -> None:
     page.goto(f"{demo.url}/#/settings/cadences?account_id={boston}")
     page.get_by_role("button", name="Edit cadence Trade-in follow-up").click()
     page.once("dialog", lambda dialog: dialog.accept())
-    page.locator("form[aria-label='Cadence Trade-in follow-up']").get_by_role("button", name="Delete").click()
-    page.get_by_role("button", name="Edit cadence Trade-in follow-up").wait_for(state="detached")
+    opened = page.locator("form[aria-label='Cadence Trade-in follow-up']")
+    opened.get_by_role("button", name="Delete").click()
+    opened.wait_for(state="detached")  # the list reloaded without it
+    assert page.get_by_role("button", name="Edit cadence New lead welcome").is_visible()
     assert "Trade-in follow-up" not in {c["name"] for c in manager.get(f"/accounts/{boston}/cadences")["items"]}
     no_page_errors(page)
 
