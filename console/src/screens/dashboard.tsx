@@ -3,7 +3,7 @@
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import { api, describeError, send, type Schemas } from "../api/client";
-import { dateTime, duration, label, percent } from "../format";
+import { dateTime, duration, label, pct, percent } from "../format";
 import { type Route } from "../router";
 import { timezoneOf, useApp } from "../state";
 import { ErrorNote, Loading, useAsync } from "../ui/common";
@@ -53,6 +53,7 @@ export function Dashboard({ route }: { route: Route }): JSX.Element {
             <Stat name="Accepted" value={percent(data.acceptance_rate)} hint={`${data.accepted} leads`} />
             <Stat name="Catch-all accepted" value={percent(data.catchall_acceptance_rate)} hint={`${data.catchall_accepted} leads`} />
             <Stat name="Delinquent" value={data.delinquent} />
+            <Stat name="Response targets met" value={pct(data.targets_met_pct)} hint={`${data.targets_met} met, ${data.targets_missed} missed`} />
             <Stat name="Median time to accept" value={duration(data.time_to_accept.median_s)} hint={`mean ${duration(data.time_to_accept.mean_s)}`} />
           </div>
           <h2>Agents</h2>
@@ -100,11 +101,13 @@ function AgentBar({ agent, widest, range, zone }: { agent: AgentRow; widest: num
 
 function AgentDetail({ id, agent, range, zone }: { id: string; agent: AgentRow; range: { from: string; to: string }; zone: string | undefined }): JSX.Element {
   const score = useAsync(() => api.get("/users/{user_id}/score", { path: { user_id: agent.user_id }, query: { from: range.from, to: range.to } }), [agent.user_id, range.from, range.to]);
-  const figures: [string, number][] = [
+  const figures: [string, number | string][] = [
     ["offered", agent.offered], ["accepted", agent.accepted], ["declined", agent.declined], ["timed out", agent.timed_out],
     ["claimed", agent.claimed], ["assigned", agent.assigned], ["owned", agent.owned], ["contacted", agent.contacted],
     ["not contacted", agent.not_contacted], ["in progress", agent.in_progress], ["closed won", agent.closed_won],
     ["closed lost", agent.closed_lost], ["comments per lead", agent.avg_comments_per_lead],
+    ["first response (median)", duration(agent.first_response_median_s)], ["targets met", agent.targets_met],
+    ["targets missed", agent.targets_missed],
   ];
   return (
     <div id={id} class="agent-detail">

@@ -1,21 +1,26 @@
 // Response time: arrival (or the next opening) to the first human response, grouped by agent,
-// store, source or source group, with the buckets as a chart.
+// store, source or source group, with the buckets as a chart; below, the leads behind it (all of
+// the period's, or an agent's or a source's row once picked).
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import { api } from "../api/client";
 import { duration, pct } from "../format";
-import { navigate, type Route } from "../router";
+import { href, navigate, type Route } from "../router";
 import { BarChart } from "../ui/bar_chart";
 import { ErrorNote, Field, Loading, useAsync } from "../ui/common";
 import { rangeOf, ReportFilters, Stat } from "../ui/report_filters";
+import { ResponseLeads } from "./response_leads";
 
 const GROUPS = ["agent", "account", "source", "source_group"] as const;
 const DEFAULT_BUCKETS = "0-1,1-6,6-24";
+const DETAILED = new Set(["agent", "source"]);
 
 export function ResponseTime({ route }: { route: Route }): JSX.Element {
   const range = rangeOf(route);
   const groupBy = route.query.get("group_by") ?? "agent";
   const buckets = route.query.get("buckets") ?? DEFAULT_BUCKETS;
+  // A row of the agent or source grouping picks the leads shown below (the detail route filters by those).
+  const detail = route.query.get("detail") ?? undefined;
   const [bucketText, setBucketText] = useState(buckets);
   const report = useAsync(() => api.get("/reports/response-time", { query: { ...range, group_by: groupBy, buckets } }), [range.account_id, range.from, range.to, groupBy, buckets]);
   const query = Object.fromEntries(route.query.entries());
@@ -26,7 +31,7 @@ export function ResponseTime({ route }: { route: Route }): JSX.Element {
       <ReportFilters route={route}>
         <Field label="Group by">
           {(id) => (
-            <select id={id} value={groupBy} onChange={(e) => navigate(route.path, { ...query, group_by: e.currentTarget.value })}>
+            <select id={id} value={groupBy} onChange={(e) => navigate(route.path, { ...query, group_by: e.currentTarget.value, detail: undefined })}>
               {GROUPS.map((g) => <option key={g} value={g}>{g === "account" ? "store" : g.replace("_", " ")}</option>)}
             </select>
           )}
@@ -58,8 +63,12 @@ export function ResponseTime({ route }: { route: Route }): JSX.Element {
               </thead>
               <tbody>
                 {data.items.map((row) => (
-                  <tr key={row.key}>
-                    <th scope="row">{row.label || row.key}</th>
+                  <tr key={row.key} class={row.key === detail ? "chosen" : ""}>
+                    <th scope="row">
+                      {DETAILED.has(groupBy) ? (
+                        <a href={href(route.path, { ...query, detail: row.key === detail ? undefined : row.key })} aria-current={row.key === detail ? "true" : undefined}>{row.label || row.key}</a>
+                      ) : row.label || row.key}
+                    </th>
                     <td>{row.leads}</td><td>{row.responded}</td><td>{duration(row.median_s)}</td><td>{duration(row.mean_s)}</td><td>{pct(row.within_24h_pct)}</td>
                     {row.buckets.map((b) => <td key={`${b.from_h}-${b.to_h}`}>{b.count} ({pct(b.pct)})</td>)}
                   </tr>
@@ -68,6 +77,7 @@ export function ResponseTime({ route }: { route: Route }): JSX.Element {
               </tbody>
             </table>
           </div>
+          <ResponseLeads range={range} source={groupBy === "source" ? detail : undefined} agent={groupBy === "agent" ? detail : undefined} />
         </>
       )}
     </section>
