@@ -2,12 +2,15 @@
 through the API, then 90 days of history per store through the services (leadline/demo_history.py).
 
 Starts a local stack in a fresh $LEADLINE_HOME and reads what the stack recorded of its seed
-(stack.json): the history's wall and CPU seconds (the CPU figure is the one a busy shared machine
-does not inflate) and what the 90 days hold. Also the whole start, from launch to ready."""
+(stack.json): the history's wall and CPU seconds (the CPU figures are the ones a busy shared machine
+does not inflate: the stack's whole process, which also runs the stream consumer keeping the rollups
+meanwhile, and the history's own thread) and what the 90 days hold. Also the whole start, from launch
+to ready, and the load average as it began."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import time
@@ -22,6 +25,7 @@ START_TIMEOUT = 600.0
 
 
 def main() -> int:
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="leadline-bench-demo-") as home:
         began = time.perf_counter()
         stack = StackProcess(home=Path(home), port=free_port(), aws_port=free_port(), demo=True,
@@ -35,8 +39,9 @@ def main() -> int:
     if not timing:
         print(f"the demo recorded no history: {demo.get('skipped')}", file=sys.stderr)
         return 1
-    print(f"stack ready with the demo in {ready:.1f} s")
-    print(f"history: {timing['wall']:.1f} s wall, {timing['cpu']:.1f} s CPU")
+    print(f"stack ready with the demo in {ready:.1f} s ({os.cpu_count()} cores, load average {load:.1f} as it began)")
+    print(f"history: {timing['wall']:.1f} s wall, {timing['cpu']:.1f} s CPU (the stack's process), "
+          f"{timing.get('history_cpu')} s CPU in the history's own thread")
     print("history holds: " + ", ".join(f"{n} {what}" for what, n in sorted(history.items())))
     print(f"BENCH demo_history_wall: {timing['wall'] * 1000:.0f} ms")
     print(f"BENCH demo_history_cpu: {timing['cpu'] * 1000:.0f} ms")

@@ -12,8 +12,9 @@ Two things differ from the live stack, both because the people they are for are 
 - queue messages do not go to SQS: timers and outbox sends are kept on the agenda and handed to
   their consumers' services (services/due.handle_timer, services/outbox.deliver) when the
   history's clock reaches them; staff email/SMS notifications and language detection are dropped;
-- in-app notifications are not stored (nobody needs a bell full of last quarter's offers): the
-  history reads them to learn who was offered a lead, as that agent's phone would have."""
+- the history reads in-app notifications to learn who was offered a lead, as that agent's phone
+  would have; those routing writes in its own transaction are stored with it (with their TTL, long
+  past by today), the others are not (nobody needs a bell full of last quarter's alerts)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from zoneinfo import ZoneInfo
 from pydantic import TypeAdapter
 
 from chalicelib.adapters.dynamodb.notifications import NotificationRepository
+from chalicelib.adapters.dynamodb.table import Table
 from chalicelib.clock import FixedClock, iso, parse_time
 from chalicelib.deps import Deps
 from chalicelib.domain import changes
@@ -104,10 +106,12 @@ class _HistoryQueues:
 
 
 class _PastNotifications(NotificationRepository):
-    """In-app notifications of the past are read by the history, not stored."""
+    """In-app notifications of the past: each tells the history who was offered a lead. Those written on
+    their own (`add`) are not stored; those routing writes inside its own transaction (`added`) are,
+    as routing expects, with their TTL."""
 
-    def __init__(self, history: History, base: Deps) -> None:
-        super().__init__(base.table)
+    def __init__(self, history: History, table: Table) -> None:
+        super().__init__(table)
         self._history = history
 
     def add(self, notification: Notification, ttl: int) -> None:
@@ -128,13 +132,17 @@ class History:
     end: datetime
     seed: int = 2026
     days: int = HISTORY_DAYS
+    # The table the history writes through (None: the base's): on the local stack, one whose calls moto
+    # answers in this process (leadline/local/moto_direct.py).
+    table: Table | None = None
     counts: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
         self.clock = FixedClock(self.end - timedelta(days=self.days))
-        self.deps = Deps(clock=self.clock, settings=self.base.settings, table=self.base.table,
-                         queues=_HistoryQueues(self), notifications=_PastNotifications(self, self.base))
+        table = self.table or self.base.table
+        self.deps = Deps(clock=self.clock, settings=self.base.settings, table=table,
+                         queues=_HistoryQueues(self), notifications=_PastNotifications(self, table))
         self.agenda = _Agenda()
         self.leads: dict[str, _Lead] = {}
         self.temperaments = {u.user_id: cast.TEMPERAMENTS[i % len(cast.TEMPERAMENTS)]

@@ -61,9 +61,11 @@ def forgetting_tracked_instances(app: WsgiApp) -> WsgiApp:
     return forgetting
 
 
-def one_dynamodb_request_at_a_time(app: WsgiApp) -> WsgiApp:
-    lock = threading.Lock()
+# Held by every DynamoDB request the emulator serves, and by the demo's in-process calls (moto_direct.py).
+DYNAMODB_LOCK = threading.Lock()
 
+
+def one_dynamodb_request_at_a_time(app: WsgiApp, lock: threading.Lock = DYNAMODB_LOCK) -> WsgiApp:
     def serialized(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if not str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith("DynamoDB"):
             return app(environ, start_response)

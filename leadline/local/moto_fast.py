@@ -22,28 +22,82 @@ instead just the items the transaction names (and the length of the table's stre
 cancels the transaction, those items are put back as they were and the stream records its writes
 left are dropped, which is all moto's rollback restored that a transaction could have changed.
 
-Transactions are taken one at a time (the local stack already serializes DynamoDB calls)."""
+- DynamoDB Streams' answers (GetRecords: every new and old image of a batch) went through the same
+  generic serializer, which cost the local stack's stream poller (and the tests' stream pump) more
+  than the writes it reads: they are dumped as JSON too, times as epoch seconds as botocore reads them.
+- Every request looked its handler's action up with `inspect.getmembers` of the handler class: the
+  names are listed once per class.
+
+Transactions are taken one at a time (the local stack already serializes DynamoDB calls).
+
+The patches lean on moto's internals, so `install()` first checks that the installed moto is the one
+they were written against (MOTO_VERSION, requirements-dev.txt's pin) and that every attribute they
+replace is still there with the parameters they expect; otherwise it logs why and leaves moto as it
+is (slower with a big table, still correct)."""
 
 from __future__ import annotations
 
+import calendar
 import copy
+import inspect
 import json
+import logging
 import threading
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+import moto
+import moto.core.responses as moto_responses
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.responses import DynamoHandler
+from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
+log = logging.getLogger("local_stack.moto_fast")
+
+# The moto release the patches below were written and tested against (requirements-dev.txt pins it).
+MOTO_VERSION = "5.2.5"
+# What each patch replaces, and the parameters it relies on (in order).
+PATCHED: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
+    "DynamoDBBackend.transact_write_items": (DynamoDBBackend.transact_write_items, ("self", "transact_items")),
+    # _query reads index_name by position: the 7th after hash_key.
+    "Table.query": (Table.query, ("self", "hash_key", "range_comparison", "range_objs", "limit", "exclusive_start_key",
+                                  "scan_index_forward", "projection_expressions", "index_name")),
+    "Table.all_items": (Table.all_items, ("self",)),
+    "DynamoHandler.serialized": (DynamoHandler.serialized, ("self", "action_result")),
+    "DynamoDBStreamsHandler.serialized": (DynamoDBStreamsHandler.serialized, ("self", "action_result")),
+    "Item.__init__": (Item.__init__, ("self", "hash_key", "range_key", "attrs")),
+    "moto.core.responses.method_names_from_class": (moto_responses.method_names_from_class, ("clazz",)),
+}
+
+
+def unsupported_reason() -> str | None:
+    """Why the installed moto cannot take the patches (None: it can)."""
+    if moto.__version__ != MOTO_VERSION:
+        return f"moto {moto.__version__} is installed; moto_fast was written for moto {MOTO_VERSION}"
+    for name, (function, expected) in PATCHED.items():
+        try:
+            parameters = tuple(inspect.signature(function).parameters)
+        except (TypeError, ValueError):
+            return f"{name} is no longer a function"
+        if parameters[:len(expected)] != expected:
+            return f"{name} takes {parameters}, not {expected}"
+    return None
+
+
+UNSUPPORTED = unsupported_reason()
 _lock = threading.Lock()
 _listing = threading.local()
 _originals: dict[str, Any] = {}
 ITEM_LIMIT = 405000  # moto's own figure (LimitedSizeDict): DynamoDB's 400 KB as measured
 JSON_ACTIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem",
                           "BatchWriteItem", "TransactGetItems", "TransactWriteItems"})
+STREAM_JSON_ACTIONS = frozenset({"GetRecords", "GetShardIterator", "DescribeStream", "ListStreams"})
+_action_names: dict[type, list[str]] = {}
 
 
 class _Backup:
@@ -134,16 +188,39 @@ def _item_init(self: Item, hash_key: DynamoType, range_key: DynamoType | None, a
     dict.update(self.attrs, typed)
 
 
-def _serialized(self: DynamoHandler, action_result: Any) -> Any:
+def _as_json(handler: Any, action_result: Any, actions: frozenset[str], original: str) -> Any:
     result = action_result.result
-    if isinstance(result, dict) and self._get_action() in JSON_ACTIONS:
+    if isinstance(result, dict) and handler._get_action() in actions:
         try:
-            body = json.dumps(result)
+            body = json.dumps(result, default=_epoch_seconds)
         except (TypeError, ValueError):
             pass
         else:
-            return 200, {"Content-Type": "application/x-amz-json-1.0", **self.response_headers}, body
-    return _originals["serialized"](self, action_result)
+            return 200, {"Content-Type": "application/x-amz-json-1.0", **handler.response_headers}, body
+    return _originals[original](handler, action_result)
+
+
+def _epoch_seconds(value: Any) -> float:
+    if isinstance(value, datetime):
+        # A JSON-protocol timestamp as moto's own serializer writes it: epoch seconds, truncated to the
+        # millisecond, a naive time being UTC (moto's utcnow).
+        return calendar.timegm(value.utctimetuple()) + (value.microsecond // 1000) / 1000
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def _serialized(self: DynamoHandler, action_result: Any) -> Any:
+    return _as_json(self, action_result, JSON_ACTIONS, "serialized")
+
+
+def _stream_serialized(self: DynamoDBStreamsHandler, action_result: Any) -> Any:
+    return _as_json(self, action_result, STREAM_JSON_ACTIONS, "stream_serialized")
+
+
+def _method_names_from_class(clazz: Any) -> list[str]:
+    names = _action_names.get(clazz)
+    if names is None:
+        names = _action_names[clazz] = _originals["method_names"](clazz)
+    return names
 
 
 def uninstall() -> None:
@@ -155,19 +232,30 @@ def uninstall() -> None:
         Table.query = _originals["query"]  # type: ignore[method-assign]
         Table.all_items = _originals["all_items"]  # type: ignore[method-assign]
         DynamoHandler.serialized = _originals["serialized"]  # type: ignore[method-assign]
+        DynamoDBStreamsHandler.serialized = _originals["stream_serialized"]  # type: ignore[method-assign]
         Item.__init__ = _originals["item"]  # type: ignore[method-assign]
+        moto_responses.method_names_from_class = _originals["method_names"]
         _originals.clear()
+        _action_names.clear()
 
 
-def install() -> None:
-    """Patch moto's DynamoDB (once per process)."""
+def install() -> bool:
+    """Patch moto's DynamoDB (once per process); False, with a log line saying why, when the installed
+    moto is not the one the patches were written for (moto then runs as it is)."""
+    if UNSUPPORTED is not None:
+        log.warning("moto runs unpatched (slower with a big table): %s", UNSUPPORTED)
+        return False
     with _lock:
         if _originals:
-            return
+            return True
         _originals.update(transact=DynamoDBBackend.transact_write_items, query=Table.query, all_items=Table.all_items,
-                          serialized=DynamoHandler.serialized, item=Item.__init__)
+                          serialized=DynamoHandler.serialized, stream_serialized=DynamoDBStreamsHandler.serialized,
+                          item=Item.__init__, method_names=moto_responses.method_names_from_class)
         DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
         Table.query = _query  # type: ignore[method-assign]
         Table.all_items = _all_items  # type: ignore[method-assign]
         DynamoHandler.serialized = _serialized  # type: ignore[method-assign,assignment]
+        DynamoDBStreamsHandler.serialized = _stream_serialized  # type: ignore[method-assign,assignment]
         Item.__init__ = _item_init  # type: ignore[method-assign]
+        moto_responses.method_names_from_class = _method_names_from_class
+        return True

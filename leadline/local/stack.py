@@ -227,9 +227,16 @@ class LocalStack:
     def _seed_demo(self, app: Any) -> dict[str, Any]:
         from chalicelib.deps import get_deps
         from leadline.demo import HttpApi, seed_demo
+        from leadline.local.moto_direct import in_process_dynamodb
 
+        # While the demo is seeded, the app's DynamoDB calls in this process (the history's, and the
+        # stream consumer's rollups it sets off) go to the emulator without HTTP, journaled (moto_direct.py).
+        journal = self._persistence.journal if self._persistence is not None else None
+        seeding = (in_process_dynamodb(get_deps(), environment.LOCAL_REGION, journal)
+                   if self._moto is not None else contextlib.nullcontext())
         try:
-            seed = seed_demo(app, get_deps(), lambda token: HttpApi(self.api_url, token)).as_dict()
+            with seeding as table:
+                seed = seed_demo(app, get_deps(), lambda token: HttpApi(self.api_url, token), table).as_dict()
         except Exception:
             log.exception("the demo group could not be seeded; the stack runs without it")
             return {}

@@ -37,8 +37,12 @@ def fast_moto() -> Iterator[None]:
 def demo(fast_moto: None, world: World) -> dict[str, Any]:
     from app import app
     from leadline.demo import seed_demo
+    from leadline.local.moto_direct import in_process_history_table
 
-    seed = seed_demo(app, world.deps, lambda token: _ClientApi(world, token))
+    # The history writes as on the local stack: moto answers its calls in this process (moto_direct.py).
+    with in_process_history_table(world.deps.settings.table_name, "us-east-1", journal=None) as table:
+        assert table is not None
+        seed = seed_demo(app, world.deps, lambda token: _ClientApi(world, token), table)
     assert not seed.skipped, seed.skipped
     return seed.as_dict()
 
