@@ -84,7 +84,7 @@ class Deps:
 
     @cached_property
     def users(self) -> UserStore:
-        from chalicelib.adapters.dynamodb.tenancy import UserRepository
+        from chalicelib.adapters.dynamodb.people import UserRepository
 
         return UserRepository(self.table)
 

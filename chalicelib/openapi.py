@@ -70,5 +70,8 @@ def build_document() -> dict[str, Any]:
                  "description": "Lead routing and conversations for multi-store dealer groups."},
         "paths": dict(sorted(paths.items())),
         "components": {"schemas": dict(sorted(components.items())),
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+                       "securitySchemes": {"bearer": {
+                           "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                           "description": "The token's sub names a person; a person in several groups picks one "
+                                          "with the header X-Leadline-Group: <group_id> (GET /me lists them)."}}},
     }

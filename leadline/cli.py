@@ -91,7 +91,8 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
         deps = connect_to_stack()
     boot = bootstrap_group(deps, args.group, args.email, args.name)
     # A deployed stage's tokens come from Cognito, which has just mailed a temporary password.
-    token = None if args.stack else mint_local_token(deps.settings.jwt_secret, boot.user.user_id)
+    # The token names the person; somebody already in another group sends X-Leadline-Group for this one.
+    token = None if args.stack else mint_local_token(deps.settings.jwt_secret, boot.user.identity)
     print(json.dumps({"group_id": boot.group.group_id, "user_id": boot.user.user_id, "token": token}))
     if args.stack:
         print(f"Cognito has emailed {boot.user.email} a temporary password; for a token run:\n"
@@ -115,11 +116,12 @@ def cmd_token(args: argparse.Namespace) -> int:
     deps = connect_to_stack()
     from chalicelib.domain.contacts import normalize_email
     from chalicelib.services.auth import mint_local_token
+    from chalicelib.services.memberships import resolve
 
-    user = deps.users.by_email(normalize_email(args.email))
-    if user is None or user.deleted:
+    identity = deps.users.identity_of(normalize_email(args.email))
+    if identity is None or resolve(deps, identity, None) is None:
         raise CliError("no active user has that email in the local stack")
-    print(mint_local_token(deps.settings.jwt_secret, user.user_id))
+    print(mint_local_token(deps.settings.jwt_secret, identity))
     return 0
 
 

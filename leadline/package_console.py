@@ -29,7 +29,7 @@ COGNITO_ORIGIN = {"Fn::If": ["CreateUserPool",
 # The console uploads pictures straight to the media bucket (presigned POSTs; its CORS rule allows them).
 MEDIA_ORIGINS = "https://${MediaBucket}.s3.${AWS::URLSuffix} https://${MediaBucket.RegionalDomainName}"
 ALLOWED_METHODS = "GET,POST,PUT,PATCH,DELETE,OPTIONS"
-ALLOWED_HEADERS = "Authorization,Content-Type,Accept"
+ALLOWED_HEADERS = "Authorization,Content-Type,Accept,X-Leadline-Group"
 PREFLIGHT_MAX_AGE = "600"
 
 

@@ -56,7 +56,7 @@ from chalicelib.domain.routing import Offer, OfferDecision, Rotation, RoutingCon
 from chalicelib.domain.saved_replies import SavedReply
 from chalicelib.domain.scoring import ScoreEvent
 from chalicelib.domain.timeline import TimelineEvent
-from chalicelib.domain.users import User
+from chalicelib.domain.users import Membership, User
 from chalicelib.ids import new_id, time_ordered_part
 from chalicelib.ports import StoredFile
 
@@ -71,7 +71,8 @@ class FakeState:
     groups: dict[str, Group] = field(default_factory=dict)
     accounts: dict[str, Account] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
-    lookups: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, value) -> account or user id
+    lookups: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, value) -> account id or identity
+    memberships: dict[tuple[str, str], Membership] = field(default_factory=dict)  # (identity, group) ->
     leads: dict[str, Lead] = field(default_factory=dict)
     events: dict[str, dict[str, TimelineEvent]] = field(default_factory=dict)
     scores: list[ScoreEvent] = field(default_factory=list)
@@ -255,20 +256,29 @@ class FakeAccountStore:
 
 
 class FakeUserStore:
+    """User records, each person's address ("email" lookups name the identity) and memberships."""
+
     def __init__(self, state: FakeState) -> None:
         self.state = state
 
-    def _claim_email(self, user: User) -> None:
-        holder = self.state.lookups.get(("email", user.email))
-        if holder is not None and holder != user.user_id:
-            raise Conflict.taken("email")
+    def _members_of(self, identity: str) -> list[Membership]:
+        return [m for m in self.state.memberships.values() if m.identity == identity]
+
+    def _add(self, user: User) -> None:
+        if user.user_id in self.state.users or (user.identity, user.group_id) in self.state.memberships:
+            raise Conflict.taken("email") if (user.identity, user.group_id) in self.state.memberships \
+                else Conflict("the change lost a race with another one", code="conflict")
+        self.state.memberships[(user.identity, user.group_id)] = Membership(
+            user.identity, user.group_id, user.user_id, user.updated_at)
+        self.state.users[user.user_id] = user
 
     def create(self, user: User) -> None:
-        self._claim_email(user)
+        if ("email", user.email) in self.state.lookups:
+            raise Conflict.taken("email")
         if user.user_id in self.state.users:
             raise Conflict("the change lost a race with another one", code="conflict")
-        self.state.lookups[("email", user.email)] = user.user_id
-        self.state.users[user.user_id] = user
+        self._add(user)
+        self.state.lookups[("email", user.email)] = user.identity
 
     def create_with_group(self, user: User, group: Group) -> None:
         if group.group_id in self.state.groups:
@@ -276,17 +286,42 @@ class FakeUserStore:
         self.create(user)
         self.state.groups[group.group_id] = group
 
-    def replace(self, before: User, after: User) -> None:
+    def join(self, user: User, group: Group | None = None) -> None:
+        if self.state.lookups.get(("email", user.email)) != user.identity or (
+                group is not None and group.group_id in self.state.groups):
+            raise Conflict("the change lost a race with another one", code="conflict")
+        self._add(user)
+        if group is not None:
+            self.state.groups[group.group_id] = group
+
+    def replace(self, before: User, after: User) -> bool:
         current = self.state.users.get(before.user_id)
         if current is None or current.updated_at != before.updated_at:
             raise Conflict("the record changed meanwhile; read it again and retry", code="conflict")
-        if not after.deleted:
-            self._claim_email(after)
-        if before.email != after.email or after.deleted:
+        moved = after.identity != before.identity
+        leaving = after.deleted and not before.deleted
+        if not (moved or leaving or after.email != before.email):
+            self.state.users[after.user_id] = after
+            return False
+        others = [m for m in self._members_of(before.identity) if m.group_id != before.group_id]
+        if not (moved or leaving) and others:
+            raise Conflict("this person's address is shared by other memberships", code="conflict")
+        holder = self.state.lookups.get(("email", after.email))
+        if not after.deleted and holder is not None and holder != after.identity:
+            raise Conflict.taken("email")
+        if not after.deleted and moved and (after.identity, after.group_id) in self.state.memberships:
+            raise Conflict.taken("email")
+        if moved or leaving:
+            self.state.memberships.pop((before.identity, before.group_id), None)
+        if not others:
             self.state.lookups.pop(("email", before.email), None)
         if not after.deleted:
-            self.state.lookups[("email", after.email)] = after.user_id
+            if moved:
+                self.state.memberships[(after.identity, after.group_id)] = Membership(
+                    after.identity, after.group_id, after.user_id, after.updated_at)
+            self.state.lookups[("email", after.email)] = after.identity
         self.state.users[after.user_id] = after
+        return not others and (moved or leaving)
 
     def set_available(self, user_id: str, available: bool, now: str) -> User:
         user = self.state.users.get(user_id)
@@ -299,9 +334,18 @@ class FakeUserStore:
     def get(self, user_id: str) -> User | None:
         return self.state.users.get(user_id)
 
-    def by_email(self, email: str) -> User | None:
-        user_id = self.state.lookups.get(("email", email))
-        return self.state.users.get(user_id) if user_id else None
+    def identity_of(self, email: str) -> str | None:
+        return self.state.lookups.get(("email", email))
+
+    def memberships(self, identity: str) -> list[Membership]:
+        return sorted(self._members_of(identity), key=lambda m: (m.joined_at, m.group_id))
+
+    def membership(self, identity: str, group_id: str) -> str | None:
+        found = self.state.memberships.get((identity, group_id))
+        return found.user_id if found else None
+
+    def in_group_by_email(self, group_id: str, email: str) -> User | None:
+        return next((u for u in self.list_for_group(group_id) if u.email == email), None)
 
     def list_for_group(self, group_id: str) -> list[User]:
         """Deleted users leave the group's index, as on DynamoDB."""

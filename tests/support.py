@@ -123,4 +123,6 @@ class World:
                 **fields}
         reply = self.post("/users", tenant.token, body)
         assert reply.status == 201, reply.json
-        return reply.json, self.token(reply.json["user_id"])
+        # A token names the person (their first record's id), whichever group the record is in.
+        person = self.deps.users.identity_of(reply.json["email"]) or reply.json["user_id"]
+        return reply.json, self.token(person)

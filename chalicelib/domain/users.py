@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import Field
 
 from chalicelib.domain.errors import Forbidden, NotFound
@@ -20,7 +22,14 @@ class NotifyPreferences(BaseModel):
 
 
 class User(BaseModel):
+    """A person's membership in one group: what they may do there.
+
+    The person is `identity` (the directory's `sub`, carried by their tokens); a person in
+    several groups has one record per group. The first record of a person has
+    `user_id == identity` (so `identity_id` is left empty); a later one gets its own id."""
+
     user_id: str
+    identity_id: str | None = None
     group_id: str
     email: str
     name: str
@@ -35,12 +44,26 @@ class User(BaseModel):
     created_at: str
     updated_at: str
 
+    @property
+    def identity(self) -> str:
+        return self.identity_id or self.user_id
+
     def principal(self, group_account_ids: frozenset[str] = frozenset()) -> Principal:
         return Principal(
             user_id=self.user_id, group_id=self.group_id, role=self.role,
             account_ids=frozenset(self.account_ids), restricted=self.restricted,
             email=self.email, name=self.name, group_account_ids=group_account_ids, record=self,
         )
+
+
+@dataclass(frozen=True)
+class Membership:
+    """That `identity` belongs to `group_id` as the user record `user_id` (joined at `joined_at`)."""
+
+    identity: str
+    group_id: str
+    user_id: str
+    joined_at: str
 
 
 def can_view_user(actor: Principal, user: User) -> bool:

@@ -31,6 +31,8 @@ from chalicelib.domain.tenancy import Principal
 from chalicelib.observability import logger
 
 JSON_TYPES = ("application/json",)
+# Which of a person's groups a request acts in (services/memberships.py); none: their first group.
+GROUP_HEADER = "X-Leadline-Group"
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 # The query parameters every paged list takes (read with `Call.paging`), for /openapi.json.
@@ -190,7 +192,8 @@ def api(bp: Blueprint, path: str, method: str = "GET", *, body: type[BaseModel] 
                 if auth:
                     from chalicelib.services.auth import authenticate
 
-                    principal = authenticate(_headers(request).get("authorization"), deps)
+                    headers = _headers(request)
+                    principal = authenticate(headers.get("authorization"), deps, headers.get(GROUP_HEADER))
                 raw = _raw_body(request, deps.settings.max_body_bytes) if method in ("POST", "PUT", "PATCH") else b""
                 parsed: Any = None
                 if method in ("POST", "PUT", "PATCH") and raw.strip() and _content_type(request) not in content_types:

@@ -10,7 +10,7 @@ from chalicelib.domain.users import User
 from chalicelib.handlers.http import PAGING_QUERY, Call, api
 from chalicelib.lazy import lazy_module
 from chalicelib.schemas.common import Page
-from chalicelib.schemas.tenancy import CreateUserRequest, UpdateMeRequest, UpdateUserRequest, UserResponse
+from chalicelib.schemas.tenancy import CreateUserRequest, MeResponse, UpdateMeRequest, UpdateUserRequest, UserResponse
 
 if TYPE_CHECKING:
     from chalicelib.services import users as service
@@ -25,11 +25,13 @@ def user_view(user: User) -> dict[str, Any]:
     return UserResponse.model_validate(user.model_dump(mode="json")).model_dump(mode="json")
 
 
-@api(bp, "/me", "GET", response=UserResponse, summary="The caller, with role and account_ids")
+@api(bp, "/me", "GET", response=MeResponse,
+     summary="The caller, with role, account_ids and the groups they belong to (X-Leadline-Group picks one)")
 def get_me(call: Call) -> Any:
     me = service.get_user(call.deps, call.principal, call.principal.user_id)
     view = user_view(me)
     view["account_ids"] = sorted(call.principal.visible_account_ids)
+    view["groups"] = [vars(m) for m in service.groups_of(call.deps, me)]
     return view
 
 

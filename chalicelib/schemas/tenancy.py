@@ -172,6 +172,19 @@ class UserResponse(BaseModel):
     updated_at: str
 
 
+class MembershipResponse(BaseModel):
+    """One group the caller belongs to; send its `group_id` as `X-Leadline-Group` to act there."""
+
+    group_id: str
+    group_name: str
+    user_id: str
+    role: Role
+
+
+class MeResponse(UserResponse):
+    groups: list[MembershipResponse]
+
+
 class LocalSignInRequest(Strict):
     email: EmailStr
     password: str = Field(min_length=1, max_length=200)

@@ -2,11 +2,12 @@
 
 HS256 with the local secret (local stack, tests) or Cognito RS256 checked against the
 pool's JWKS (deployed), chosen by `Settings.auth_mode`. Only the token's `sub` is
-trusted: role and accounts come from the user record, read on every request, so a
-deleted user's token stops working at once."""
+trusted: it names a person; role and accounts come from their user record in the group
+they act in, read on every request, so a deleted user's token stops working at once."""
 
 from __future__ import annotations
 
+import re
 import time
 from functools import lru_cache
 from typing import Any
@@ -15,8 +16,11 @@ from chalicelib.deps import Deps
 from chalicelib.domain.errors import Unauthorized
 from chalicelib.domain.tenancy import Principal, Role
 from chalicelib.domain.token_times import check_token_times
+from chalicelib.services.memberships import resolve
 
 TOKEN_HOURS = 12
+# A group id as `ids.new_id` makes them; anything else cannot name a group the person is in.
+GROUP_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def mint_local_token(secret: str, user_id: str, now: float | None = None, hours: int = TOKEN_HOURS) -> str:
@@ -64,18 +68,23 @@ def _claims(token: str, deps: Deps) -> dict[str, Any]:
     return claims
 
 
-def authenticate(authorization: str | None, deps: Deps) -> Principal:
+def authenticate(authorization: str | None, deps: Deps, group_id: str | None = None) -> Principal:
+    """The principal of a bearer token: the person its `sub` names, acting in `group_id`
+    (the `X-Leadline-Group` header) or, without it, in their first group."""
     if not authorization:
         raise Unauthorized("missing bearer token")
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("expected 'Authorization: Bearer <token>'")
     claims = _claims(token.strip(), deps)
-    user_id = claims.get("sub")
-    if not isinstance(user_id, str) or not user_id:
+    identity = claims.get("sub")
+    if not isinstance(identity, str) or not identity:
         raise Unauthorized("token has no subject")
-    user = deps.users.get(user_id)
-    if user is None or user.deleted:
-        raise Unauthorized("unknown user")
+    if group_id and not GROUP_ID.fullmatch(group_id):
+        raise Unauthorized("unknown user in that group")
+    user = resolve(deps, identity, group_id or None)
+    if user is None:
+        # One answer for an unknown person and for a group they do not belong to.
+        raise Unauthorized("unknown user" if not group_id else "unknown user in that group")
     group_accounts = deps.accounts.ids_for_group(user.group_id) if user.role is Role.GROUP_ADMIN else frozenset()
     return user.principal(group_accounts)

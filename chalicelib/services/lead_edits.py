@@ -187,7 +187,7 @@ def _mentioned_users(deps: Deps, lead: Lead, text: str, author: Principal) -> li
     for email in MENTION.findall(text):
         if len(email) > 254:
             continue
-        user = deps.users.by_email(email.lower())
+        user = deps.users.in_group_by_email(lead.group_id, email.lower())
         if user is None or user.deleted or user.user_id == author.user_id or user.user_id in found:
             continue
         # Only people who can see the lead hear about it (a restricted agent only of their own leads).

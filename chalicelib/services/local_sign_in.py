@@ -13,6 +13,7 @@ from chalicelib.deps import Deps
 from chalicelib.domain.errors import NotFound, Unauthorized
 from chalicelib.domain.users import User
 from chalicelib.services.auth import mint_local_token
+from chalicelib.services.memberships import resolve
 
 # The same answer as the gateway gives a path no route has (leadline/local/gateway.py).
 NO_SUCH_ROUTE = "no route has this path"
@@ -37,8 +38,9 @@ def local_sign_in(deps: Deps, email: str, password: str) -> SignedIn:
     if not local_sign_in_available(deps):
         raise NotFound(NO_SUCH_ROUTE)
     password_ok = hmac.compare_digest(password.encode(), deps.settings.local_password.encode())
-    user = deps.users.by_email(email)
-    if not password_ok or user is None or user.deleted:
+    identity = deps.users.identity_of(email)
+    user = resolve(deps, identity, None) if identity else None
+    if not password_ok or user is None:
         raise Unauthorized(WRONG_CREDENTIALS)
-    token = mint_local_token(deps.settings.jwt_secret, user.user_id, now=deps.clock.now().timestamp())
+    token = mint_local_token(deps.settings.jwt_secret, user.identity, now=deps.clock.now().timestamp())
     return SignedIn(token=token, user=user)

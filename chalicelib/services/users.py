@@ -6,18 +6,18 @@ if the record's conditional write fails, so the two never disagree for longer th
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from chalicelib.clock import iso
 from chalicelib.deps import Deps
 from chalicelib.domain.accounts import Group
-from chalicelib.domain.errors import Conflict, Forbidden, NotFound
+from chalicelib.domain.errors import Forbidden, NotFound
 from chalicelib.domain.paging import ListCursor, decode_cursor, encode_cursor, list_signature
 from chalicelib.domain.tenancy import Principal, Role
 from chalicelib.domain.users import NotifyPreferences, User, can_view_user, check_can_grant, check_can_manage
 from chalicelib.ids import new_id
 from chalicelib.schemas.tenancy import CreateUserRequest, UpdateMeRequest, UpdateUserRequest
+from chalicelib.services import memberships
 
 
 @dataclass(frozen=True)
@@ -34,27 +34,14 @@ def bootstrap_group(deps: Deps, group_name: str, email: str, name: str) -> Boots
     now = iso(now_dt)
     group = Group(group_id=new_id("grp", now_dt), name=group_name.strip(), created_at=now)
 
-    def write(user_id: str) -> User:
-        user = User(user_id=user_id, group_id=group.group_id, email=normalize_email(email),
+    def record(user_id: str, identity_id: str | None) -> User:
+        return User(user_id=user_id, identity_id=identity_id, group_id=group.group_id, email=normalize_email(email),
                     name=name.strip(), role=Role.GROUP_ADMIN, created_at=now, updated_at=now)
-        deps.users.create_with_group(user, group)
-        return user
 
-    return Bootstrapped(group, _enrol(deps, normalize_email(email), name.strip(), write))
-
-
-def _enrol(deps: Deps, email: str, name: str, write: Callable[[str], User]) -> User:
-    """Invite `email` into the directory, then `write` the record under the id it chose."""
-    if deps.users.by_email(email) is not None:
-        raise Conflict.taken("email")
-    invitation = deps.directory.invite(email, name, deps.clock.now())
-    try:
-        return write(invitation.user_id)
-    except BaseException:
-        # A concurrent invite of the same address may have linked the same directory user and won.
-        if deps.users.get(invitation.user_id) is None:
-            deps.directory.withdraw(invitation)
-        raise
+    user = memberships.enrol(deps, group.group_id, normalize_email(email), name.strip(), record,
+                             write_new=lambda user: deps.users.create_with_group(user, group),
+                             write_join=lambda user: deps.users.join(user, group))
+    return Bootstrapped(group, user)
 
 
 def create_user(deps: Deps, actor: Principal, request: CreateUserRequest) -> User:
@@ -64,13 +51,13 @@ def create_user(deps: Deps, actor: Principal, request: CreateUserRequest) -> Use
     if request.role is Role.GROUP_ADMIN:
         fields["account_ids"] = []
 
-    def write(user_id: str) -> User:
-        user = User(user_id=user_id, group_id=actor.group_id, created_at=now, updated_at=now,
-                    notify=NotifyPreferences(**(request.notify.model_dump() if request.notify else {})), **fields)
-        deps.users.create(user)
-        return user
+    def record(user_id: str, identity_id: str | None) -> User:
+        return User(user_id=user_id, identity_id=identity_id, group_id=actor.group_id, created_at=now,
+                    updated_at=now, notify=NotifyPreferences(**(request.notify.model_dump() if request.notify else {})),
+                    **fields)
 
-    return _enrol(deps, fields["email"], fields["name"], write)
+    return memberships.enrol(deps, actor.group_id, fields["email"], fields["name"], record,
+                             write_new=deps.users.create, write_join=deps.users.join)
 
 
 def get_user(deps: Deps, actor: Principal, user_id: str) -> User:
@@ -78,6 +65,10 @@ def get_user(deps: Deps, actor: Principal, user_id: str) -> User:
     if user is None or not can_view_user(actor, user):
         raise NotFound("user not found")
     return user
+
+
+def groups_of(deps: Deps, me: User) -> list[memberships.GroupMembership]:
+    return memberships.of_person(deps, me)
 
 
 def list_users(deps: Deps, actor: Principal, limit: int, cursor: str | None) -> tuple[list[User], str | None]:
@@ -120,14 +111,7 @@ def update_user(deps: Deps, actor: Principal, user_id: str, request: UpdateUserR
         deps.users.replace(target, after)
         _became_available(deps, target, after)
         return after
-    if deps.users.by_email(after.email) is not None:
-        raise Conflict.taken("email")
-    deps.directory.change_email(target.user_id, after.email)
-    try:
-        deps.users.replace(target, after)
-    except BaseException:
-        deps.directory.change_email(target.user_id, target.email)
-        raise
+    after = memberships.move_to_address(deps, target, after)
     _became_available(deps, target, after)
     return after
 
@@ -157,6 +141,4 @@ def delete_user(deps: Deps, actor: Principal, user_id: str) -> None:
     if target.user_id == actor.user_id:
         raise Forbidden("you cannot delete yourself")
     check_can_manage(actor, target)
-    # Sign-in goes first: if the record's write then fails, a retried DELETE finishes the job.
-    deps.directory.remove(target.user_id)
-    deps.users.replace(target, target.model_copy(update={"deleted": True, "updated_at": iso(deps.clock.now())}))
+    memberships.leave(deps, target, target.model_copy(update={"deleted": True, "updated_at": iso(deps.clock.now())}))

@@ -27,6 +27,7 @@ from chalicelib.domain.users import User
 
 NOW = "2026-11-02T15:00:00.000Z"
 LATER = "2026-11-02T15:05:00.000Z"
+LAST = "2026-11-03T00:00:00.000Z"
 
 
 def _lead(n: int = 1, **fields: Any) -> Lead:
@@ -143,7 +144,7 @@ def test_score_and_report_records_are_written_once(deps: Deps) -> None:
     with pytest.raises(errors.LostRace):
         deps.transactions.commit([deps.leads.add_score(entry)])
     assert deps.routing.score_events("usr_1", "2026-11-02T00:00:00.000Z", "2026-11-02T23:59:59.999Z") == [entry]
-    assert deps.routing.score_events("usr_1", "2026-11-03T00:00:00.000Z", "2026-11-03T23:59:59.999Z") == []
+    assert deps.routing.score_events("usr_1", LAST, "2026-11-03T23:59:59.999Z") == []
 
 
 # -- routing -----------------------------------------------------------------------------------------
@@ -311,7 +312,7 @@ def test_provider_ids_and_dedup_keys(deps: Deps) -> None:
     deps.transactions.commit([deps.deliveries.finish("meta", "mid1", "lead_0001", "m2")])
     with pytest.raises(errors.DuplicateDelivery):
         deps.transactions.commit([deps.deliveries.finish("meta", "mid1", "lead_0001", "m3")])
-    assert deps.deliveries.claim("meta", "mid1", 1, "2026-11-03T00:00:00.000Z", "2026-11-03T00:00:00.000Z") is False
+    assert deps.deliveries.claim("meta", "mid1", 1, LAST, LAST) is False
 
 
 def test_an_appointment_changes_only_from_the_status_it_was_read_in(deps: Deps) -> None:
@@ -410,11 +411,60 @@ def test_users_by_email_and_the_groups_list_without_deleted_ones(deps: Deps) -> 
     with pytest.raises(errors.Conflict) as taken:
         deps.users.create(user(3).model_copy(update={"email": "u1@acme.com"}))
     assert taken.value.code == "already_exists"
-    assert deps.users.by_email("u2@acme.com") == user(2)
+    assert deps.users.identity_of("u2@acme.com") == "usr_2"
+    assert deps.users.in_group_by_email("grp_1", "u2@acme.com") == user(2)
     assert deps.users.set_available("usr_2", False, LATER).available is False
     gone = user(1).model_copy(update={"deleted": True, "updated_at": LATER})
-    deps.users.replace(user(1), gone)
-    assert deps.users.by_email("u1@acme.com") is None
+    assert deps.users.replace(user(1), gone) is True
+    assert deps.users.identity_of("u1@acme.com") is None
+    assert deps.users.in_group_by_email("grp_1", "u1@acme.com") is None
     assert [u.user_id for u in deps.users.list_for_group("grp_1")] == ["usr_2"]
     with pytest.raises(errors.NotFound):
         deps.users.set_available("usr_1", True, LATER)
+
+
+def _person(user_id: str, group_id: str, email: str, identity_id: str | None = None, at: str = NOW) -> User:
+    return User(user_id=user_id, identity_id=identity_id, group_id=group_id, email=email, name="Pat",
+                role=Role.AGENT, created_at=at, updated_at=at)
+
+
+def test_a_person_joins_a_second_group_and_the_last_one_out_releases_the_address(deps: Deps) -> None:
+    first = _person("usr_p", "grp_a", "pat@x.com")
+    deps.users.create_with_group(first, Group(group_id="grp_a", name="A", created_at=NOW))
+    second = _person("usr_q", "grp_b", "pat@x.com", identity_id="usr_p", at=LATER)
+    deps.users.join(second, Group(group_id="grp_b", name="B", created_at=LATER))
+    assert deps.groups.get("grp_b") is not None
+    found = [(m.group_id, m.user_id) for m in deps.users.memberships("usr_p")]
+    assert found == [("grp_a", "usr_p"), ("grp_b", "usr_q")]
+    assert deps.users.membership("usr_p", "grp_b") == "usr_q"
+    with pytest.raises(errors.Conflict) as again:
+        deps.users.join(_person("usr_r", "grp_b", "pat@x.com", identity_id="usr_p", at=LATER))
+    assert again.value.code == "already_exists"
+    with pytest.raises(errors.Conflict):  # the address is the person's: one record cannot change it alone
+        deps.users.replace(second, second.model_copy(update={"email": "new@x.com", "updated_at": LAST}))
+    assert deps.users.replace(first, first.model_copy(update={"deleted": True, "updated_at": LATER})) is False
+    assert deps.users.identity_of("pat@x.com") == "usr_p"
+    assert [m.group_id for m in deps.users.memberships("usr_p")] == ["grp_b"]
+    assert deps.users.replace(second, second.model_copy(update={"deleted": True, "updated_at": LAST})) is True
+    assert deps.users.identity_of("pat@x.com") is None and deps.users.memberships("usr_p") == []
+    with pytest.raises(errors.Conflict):  # nobody signs in with the address any more: nobody to join
+        deps.users.join(_person("usr_s", "grp_a", "pat@x.com", identity_id="usr_p", at=LATER))
+
+
+def test_a_record_moves_to_the_person_at_its_new_address(deps: Deps) -> None:
+    for user_id, group_id, email in (("usr_p", "grp_a", "pat@x.com"), ("usr_j", "grp_b", "jo@x.com")):
+        group = Group(group_id=group_id, name="G", created_at=NOW)
+        deps.users.create_with_group(_person(user_id, group_id, email), group)
+    seat = _person("usr_s", "grp_a", "sam@x.com")
+    deps.users.create(seat)
+    moved = seat.model_copy(update={"email": "jo@x.com", "identity_id": "usr_j", "updated_at": LATER})
+    assert deps.users.replace(seat, moved) is True  # sam signed in nowhere else
+    assert deps.users.identity_of("sam@x.com") is None
+    assert deps.users.membership("usr_j", "grp_a") == "usr_s"
+    assert [m.group_id for m in deps.users.memberships("usr_j")] == ["grp_b", "grp_a"]
+    with pytest.raises(errors.Conflict) as shared:  # jo's address is jo's in both groups
+        deps.users.replace(moved, moved.model_copy(update={"email": "pat@x.com", "updated_at": LAST}))
+    assert shared.value.code == "conflict"
+    renamed = _person("usr_p", "grp_a", "pat@x.com")
+    assert deps.users.replace(renamed, renamed.model_copy(update={"email": "pat@y.com", "updated_at": LATER})) is False
+    assert deps.users.identity_of("pat@y.com") == "usr_p" and deps.users.identity_of("pat@x.com") is None

@@ -295,3 +295,26 @@ def test_cli_names_a_stack_that_is_not_there(pool: Pool, capsys: pytest.CaptureF
 
     assert main(["sign-in", "--stack", "leadline-nowhere", "--email", "owner@acme.com"]) == 1
     assert "no stack named 'leadline-nowhere'" in capsys.readouterr().err
+
+
+def test_a_person_another_group_invites_keeps_one_sign_in_and_picks_the_group(pool: Pool) -> None:
+    owner_id, owner = first_admin(pool)
+    other = bootstrap_group(pool.world.deps, "Beta Cars", "boss@beta.com", "Bea Boss")
+    pool.temporary_password("boss@beta.com")
+    beta = pool.sign_in("boss@beta.com")
+    beta_store = new_store(pool, beta)
+    before = pool.usernames()
+
+    invited = pool.world.post("/users", beta, {"email": "owner@acme.com", "name": "Olive", "role": "agent",
+                                               "account_ids": [beta_store]})
+
+    assert invited.status == 201 and invited.json["user_id"] != owner_id
+    assert pool.usernames() == before  # no second Cognito user, no new invitation mail
+    assert pool.world.get("/me", owner).json["user_id"] == owner_id
+    in_beta = pool.world.call("GET", "/me", owner, headers={"X-Leadline-Group": other.group.group_id})
+    assert in_beta.status == 200 and in_beta.json["user_id"] == invited.json["user_id"]
+    assert in_beta.json["role"] == "agent" and in_beta.json["account_ids"] == [beta_store]
+
+    assert pool.world.delete(f"/users/{invited.json['user_id']}", beta).status == 204
+    assert "owner@acme.com" in pool.usernames()  # Acme still has them
+    assert pool.world.call("GET", "/me", owner, headers={"X-Leadline-Group": other.group.group_id}).status == 401

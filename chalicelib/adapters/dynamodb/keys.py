@@ -25,7 +25,8 @@ Entities and their keys
 | routing config      | ACCOUNT#{account_id}                | ROUTING                   |                                                                      |
 | routing rotation    | ACCOUNT#{account_id}                | ROTATION                  |                                                                      |
 | user                | USER#{user_id}                      | USER                      | GSI1 GROUP#{g}#USERS / {email}                                       |
-| email lookup        | EMAIL#{email}                       | LOOKUP                    |                                                                      |
+| email lookup        | EMAIL#{email}                       | LOOKUP                    |   -> identity_id (legacy: user_id), members (memberships it has)     |
+| membership          | IDENTITY#{identity}                 | MEMBER#{group_id}         |   -> user_id, joined_at (a person's record in that group)            |
 | notification        | USER#{user_id}                      | NOTIFICATION#{ntf_id}     |                                                                      |
 | score event         | USER#{user_id}                      | SCORE#{at}#{event_id}     |                                                                      |
 | lead                | LEAD#{lead_id}                      | LEAD                      | GSI1 ACCOUNT#{a}#LEADS / {last_activity_at}#{lead_id}                 |
@@ -84,6 +85,13 @@ The flag time (`Lead.flag_time`) is the last activity, except for the two timed 
 oldest first: `due` (an owned lead with a running response deadline) by its `due_at`, soonest
 first; `delinquent` (nobody took it) by the lead's arrival, oldest first (offered again first).
 
+People and memberships: a person (the directory's `sub`, their tokens' subject) holds one
+sign-in address (`EMAIL#` lookup, counting the memberships it has) and one user record per group
+they belong to (`MEMBER#{group}` under `IDENTITY#{sub}` names it). The first record of a person is
+`USER#{sub}`, so resolving a token without `X-Leadline-Group` is one GetItem. Joining, leaving and
+moving a record to another person change the record, the membership items and the lookup's count
+in one transaction, conditioned on the count read, so the last one out releases the address.
+
 Access patterns (each one GetItem or Query; never a Scan)
 ---------------------------------------------------------
 | # | pattern                                         | how                                                         |
@@ -94,7 +102,10 @@ Access patterns (each one GetItem or Query; never a Scan)
 |   |   (GET /accounts of a group_admin: paged by account_id; anyone else: BatchGet of their page's ids, #2) | |
 | 4 | account by SMS number / page id / api key       | GetItem SMSNUMBER# / PAGE# / APIKEY# lookup                  |
 | 5 | user by id (every authenticated request)        | GetItem USER#{u} / USER                                      |
-| 6 | user by email (login, mentions, bootstrap)      | GetItem EMAIL#{email} / LOOKUP, then #5                      |
+| 6 | person by email (sign-in, invitations)          | GetItem EMAIL#{email} / LOOKUP -> identity                   |
+|6a | a person's memberships (auth fallback, /me)     | Query IDENTITY#{i}, SK begins_with MEMBER#                   |
+|6b | a person's record in a group (X-Leadline-Group) | GetItem IDENTITY#{i} / MEMBER#{g}, then #5                   |
+|6c | a group's user by email (mentions, invitations) | Query GSI1 GROUP#{g}#USERS, GSI1SK = {email}                 |
 | 7 | users of a group (admin list, routing pool)     | Query GSI1 GROUP#{g}#USERS                                   |
 |   |   (GET /users: paged by email, Queries read on past users the caller cannot see until the page is full) | |
 | 8 | routing config / rotation of a store            | GetItem ACCOUNT#{a} / ROUTING, ROTATION                      |
@@ -212,6 +223,14 @@ def group_users_pk(group_id: str) -> str:
 
 def email_lookup_key(email: str) -> dict[str, str]:
     return {"PK": f"EMAIL#{email}", "SK": "LOOKUP"}
+
+
+def identity_pk(identity: str) -> str:
+    return f"IDENTITY#{identity}"
+
+
+def membership_key(identity: str, group_id: str) -> dict[str, str]:
+    return {"PK": identity_pk(identity), "SK": f"MEMBER#{group_id}"}
 
 
 def sms_number_lookup_key(e164: str) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Groups, accounts (stores) and users. Keys: see keys.py (patterns 1-7)."""
+"""Groups and accounts (stores). Keys: see keys.py (patterns 1-4); people are in people.py."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from chalicelib.adapters.dynamodb import keys
-from chalicelib.adapters.dynamodb.table import ConditionFailed, Table, TransactionCancelled, entity_fields
+from chalicelib.adapters.dynamodb.table import Table, TransactionCancelled, entity_fields
 from chalicelib.domain.accounts import Account, Group, SmsNumberOwner
 from chalicelib.domain.errors import Conflict, NotFound
-from chalicelib.domain.users import User
 
 _NEW = "attribute_not_exists(PK)"
 T = TypeVar("T")
@@ -185,88 +184,12 @@ def _taken(exc: TransactionCancelled, ops: list[dict[str, Any]]) -> Conflict:
             continue
         pk = (op.get("Put") or {}).get("Item", {}).get("PK", "")
         for prefix, field in (("SMSNUMBER#", "sms_number"), ("PAGE#", "messenger_page_id"), ("EMAIL#", "email"),
-                              ("MAILBOX#", "email_from")):
+                              ("IDENTITY#", "email"), ("MAILBOX#", "email_from")):
             if pk.startswith(prefix):
                 return Conflict.taken(field)
         if "updated_at" in str((op.get("Put") or {}).get("ConditionExpression", "")):
             return Conflict("the record changed meanwhile; read it again and retry", code="conflict")
     return Conflict("the change lost a race with another one", code="conflict")
-
-
-class UserRepository:
-    def __init__(self, table: Table) -> None:
-        self.table = table
-
-    def _item(self, user: User) -> dict[str, Any]:
-        _, gpk, gsk = keys.gsi(1)
-        item = {**keys.user_key(user.user_id), "type": "user", **user.model_dump(mode="json")}
-        if not user.deleted:
-            item.update({gpk: keys.group_users_pk(user.group_id), gsk: user.email})
-        return item
-
-    def create(self, user: User) -> None:
-        _transact_unique(self.table, self._create_ops(user))
-
-    def create_with_group(self, user: User, group: Group) -> None:
-        group_op = {"Put": {"Item": {**keys.group_key(group.group_id), "type": "group", **group.model_dump()},
-                            "ConditionExpression": _NEW}}
-        _transact_unique(self.table, [group_op, *self._create_ops(user)])
-
-    def _create_ops(self, user: User) -> list[dict[str, Any]]:
-        return [{"Put": {"Item": {**keys.email_lookup_key(user.email), "user_id": user.user_id},
-                         "ConditionExpression": _NEW}},
-                {"Put": {"Item": self._item(user), "ConditionExpression": _NEW}}]
-
-    def replace(self, before: User, after: User) -> None:
-        ops: list[dict[str, Any]] = [{"Put": {
-            "Item": self._item(after), "ConditionExpression": "updated_at = :seen",
-            "ExpressionAttributeValues": {":seen": before.updated_at},
-        }}]
-        if before.email != after.email:
-            ops.append({"Delete": {"Key": keys.email_lookup_key(before.email)}})
-            if not after.deleted:
-                ops.append({"Put": {"Item": {**keys.email_lookup_key(after.email), "user_id": after.user_id},
-                                    "ConditionExpression": _NEW}})
-        elif after.deleted and not before.deleted:
-            ops.append({"Delete": {"Key": keys.email_lookup_key(before.email)}})
-        _transact_unique(self.table, ops)
-
-    def set_available(self, user_id: str, available: bool, now: str) -> User:
-        try:
-            item = self.table.update(
-                keys.user_key(user_id), "SET available = :a, updated_at = :now",
-                condition="attribute_exists(PK) AND deleted = :no",
-                values={":a": available, ":now": now, ":no": False},
-            )
-        except ConditionFailed as exc:
-            raise NotFound("user not found") from exc
-        return User.model_validate(entity_fields(item))
-
-    def get(self, user_id: str) -> User | None:
-        item = self.table.get(keys.user_key(user_id))
-        return User.model_validate(entity_fields(item)) if item else None
-
-    def by_email(self, email: str) -> User | None:
-        item = self.table.get(keys.email_lookup_key(email))
-        return self.get(item["user_id"]) if item else None
-
-    def list_for_group(self, group_id: str) -> list[User]:
-        return [User.model_validate(entity_fields(i)) for i in self.table.query(keys.group_users_pk(group_id), index=1)]
-
-    def page_for_group(self, group_id: str, limit: int, after: tuple[str, str] | None,
-                       keep: Callable[[User], bool], sparse: bool) -> tuple[list[User], bool]:
-        """Up to `limit` users of the group that `keep` admits, by email after `after` (email,
-        user_id), and whether another admitted one follows (keys.py pattern 7, paged). `sparse`:
-        `keep` admits few, so each Query reads ahead more than the page needs."""
-        _, gpk, gsk = keys.gsi(1)
-        start = None
-        if after is not None:
-            email, user_id = after
-            start = {**keys.user_key(user_id), gpk: keys.group_users_pk(group_id), gsk: email}
-        return _read_on(lambda start_key, want: self.table.query_page(
-            keys.group_users_pk(group_id), index=1, limit=want, start_key=start_key),
-            lambda item: User.model_validate(entity_fields(item)), keep, limit, start,
-            read_at_least=SPARSE_READ_AHEAD if sparse else limit + 1)
 
 
 def _read_on(query: Callable[[dict[str, Any] | None, int], tuple[list[dict[str, Any]], dict[str, Any] | None]],

@@ -653,7 +653,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller, with role and account_ids */
+        /** The caller, with role, account_ids and the groups they belong to (X-Leadline-Group picks one) */
         get: operations["get_me"];
         put?: never;
         post?: never;
@@ -2466,6 +2466,51 @@ export interface components {
             /** Token */
             token: string;
             user: components["schemas"]["UserResponse"];
+        };
+        /** MeResponse */
+        MeResponse: {
+            /** Account Ids */
+            account_ids: string[];
+            /** Available */
+            available: boolean;
+            /** Created At */
+            created_at: string;
+            /** Email */
+            email: string;
+            /** Group Id */
+            group_id: string;
+            /** Groups */
+            groups: components["schemas"]["MembershipResponse"][];
+            /** Name */
+            name: string;
+            notify: components["schemas"]["NotifyResponse"];
+            /**
+             * Phone
+             * @default null
+             */
+            phone: string | null;
+            /** Restricted */
+            restricted: boolean;
+            role: components["schemas"]["Role"];
+            /** Teams */
+            teams: string[];
+            /** Updated At */
+            updated_at: string;
+            /** User Id */
+            user_id: string;
+        };
+        /**
+         * MembershipResponse
+         * @description One group the caller belongs to; send its `group_id` as `X-Leadline-Group` to act there.
+         */
+        MembershipResponse: {
+            /** Group Id */
+            group_id: string;
+            /** Group Name */
+            group_name: string;
+            role: components["schemas"]["Role"];
+            /** User Id */
+            user_id: string;
         };
         /** NoteRequest */
         NoteRequest: {
@@ -7421,7 +7466,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserResponse"];
+                    "application/json": components["schemas"]["MeResponse"];
                 };
             };
             /** @description Bad input; every bad field named in details */
