@@ -113,6 +113,17 @@ class DemoSeed:
                 "history_seconds": self.history_seconds}
 
 
+def history_days() -> int:
+    return int(os.environ.get(DAYS_ENV) or HISTORY_DAYS)
+
+
+def seeding_line() -> str:
+    """What `make run` prints while it seeds the demo, before its banner."""
+    days = history_days()
+    history = f", {days} days of history for {len(STORES)} stores" if days else ""
+    return f"seeding the demo group{history} (about half a minute on two idle cores; the banner follows)..."
+
+
 def serves(app: Chalice, path: str, method: str) -> bool:
     return method in app.routes.get(path, {})
 
@@ -207,7 +218,7 @@ def _history(deps: Deps, seed: DemoSeed, table: Table | None) -> None:
     stores = [Store(deps.accounts.require(account_id), STORES[index]["kind"],
                     [user(seed.agent_ids[n]) for n, agent in enumerate(AGENTS) if index in agent[2]])
               for index, account_id in enumerate(seed.account_ids)]
-    days = int(os.environ.get(DAYS_ENV) or HISTORY_DAYS)
+    days = history_days()
     began, cpu, own = time.monotonic(), time.process_time(), time.thread_time()
     counts = History(deps, stores, user(seed.manager_id), end=deps.clock.now(), days=days, table=table).live()
     seed.history = dict(counts)

@@ -19,7 +19,7 @@ def run(options: StackOptions) -> int:
     """Start, print the banner, serve until Ctrl-C or SIGTERM, stop cleanly."""
     os.environ.update(environment.lambda_like_env())  # before the app's Powertools objects exist
     logs = route_logs(options.home, options.verbose)
-    stack = LocalStack(options)
+    stack = LocalStack(options, say=lambda line: print(line, flush=True))
     stop_requested = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:

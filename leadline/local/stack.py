@@ -15,6 +15,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,6 +81,8 @@ class LocalStack:
     _info: StackInfo | None = None
     _smtp: Any = None
     _stopped: bool = False
+    # Where a start that takes a while says what it waits on, before the banner (foreground.py: the terminal).
+    say: Callable[[str], None] = field(default=lambda line: None, repr=False)
 
     # -- start ------------------------------------------------------------------------------
 
@@ -133,6 +136,9 @@ class LocalStack:
         self._serve_smtp()
 
         if opts.demo and store_was_empty:
+            from leadline.demo import seeding_line
+
+            self.say(seeding_line())
             self.demo = self._seed_demo(app)
         else:
             self.demo = _read_demo(opts.home)
