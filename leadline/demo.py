@@ -120,8 +120,10 @@ def history_days() -> int:
 def seeding_line() -> str:
     """What `make run` prints while it seeds the demo, before its banner."""
     days = history_days()
-    history = f", {days} days of history for {len(STORES)} stores" if days else ""
-    return f"seeding the demo group{history} (about half a minute on two idle cores; the banner follows)..."
+    if not days:
+        return "seeding the demo group..."
+    return (f"seeding the demo group, {days} days of history for {len(STORES)} stores "
+            f"(about half a minute on two idle cores; the banner follows)...")
 
 
 def serves(app: Chalice, path: str, method: str) -> bool:

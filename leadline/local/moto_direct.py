@@ -18,9 +18,11 @@ acknowledged write so the stack can journal it (`JournaledWrites`)."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -34,6 +36,7 @@ from leadline.local.state import canonical_key
 
 Written = Callable[[str, dict[str, Any]], None]
 TARGET_PREFIX = "DynamoDB_20120810."
+BINARY_IN_ANSWER = re.compile(r'"BS?": ?[\["]')
 WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"})
 FORGET_EVERY_CALLS = 500  # moto keeps every model object it made until told to forget (emulator.py)
 
@@ -84,7 +87,7 @@ class DirectDynamoDB:
         from moto.dynamodb.responses import DynamoHandler
         from werkzeug.exceptions import HTTPException
 
-        wire = json.dumps(params)  # what botocore would send (a value JSON cannot take raises TypeError here)
+        wire = json.dumps(params, default=_wire_value)  # what botocore would send
         handler = DynamoHandler()
         handler.current_account, handler.region = self._account_id, self._region
         handler.params = handler.body = json.loads(wire)
@@ -104,7 +107,13 @@ class DirectDynamoDB:
                 self._written(operation, json.loads(wire))
         if status != 200:
             raise self._client_error(operation, int(status), body)
-        return dict(json.loads(body)) if body else {}
+        if not body:
+            return {}
+        if BINARY_IN_ANSWER.search(body if isinstance(body, str) else body.decode()):
+            # Binary values come back base64 on the wire: botocore's parser decodes them as it would.
+            response = {"status_code": 200, "headers": {}, "body": body.encode() if isinstance(body, str) else body}
+            return dict(self._parser.parse(response, self._model.operation_model(operation).output_shape))
+        return dict(json.loads(body))
 
     def _client_error(self, operation: str, status: int, body: str | bytes) -> Exception:
         """moto's error answer as botocore raises it: the error, and the modeled fields of its shape."""
@@ -185,6 +194,17 @@ class JournaledWrites:
         range_key = DynamoType(key[found.range_key_attr]) if found.range_key_attr else None
         item = found.get_item(DynamoType(key[found.hash_key_attr]), range_key)
         return None if item is None else dict(item.to_json()["Attributes"])
+
+
+def _wire_value(value: Any) -> str:
+    """A binary attribute value as botocore puts it on the wire: base64."""
+    from boto3.dynamodb.types import Binary
+
+    if isinstance(value, Binary):
+        value = value.value
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(bytes(value)).decode()
+    raise TypeError(f"not a DynamoDB wire value: {type(value).__name__}")
 
 
 def _method_name(operation: str) -> str:
