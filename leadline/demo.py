@@ -123,7 +123,7 @@ def seeding_line() -> str:
     if not days:
         return "seeding the demo group..."
     return (f"seeding the demo group, {days} days of history for {len(STORES)} stores "
-            f"(about half a minute on two idle cores; the banner follows)...")
+            f"(about 45 s of CPU; the banner follows)...")
 
 
 def serves(app: Chalice, path: str, method: str) -> bool:
