@@ -32,16 +32,39 @@ def client(service: str) -> Any:
 
             # s3v4 so presigned report links carry X-Amz-Expires (seconds) rather than an absolute time.
             extra = {"signature_version": "s3v4"} if service == "s3" else {}
-            found = boto3.session.Session().client(
+            found = _session(boto3).client(
                 service, config=Config(retries={"mode": "standard", "max_attempts": 4}, **extra)
             )
             _clients[service] = found
         return found
 
 
+_loader: Any = None
+_session_now: Any = None
+
+
+def _session(boto3: Any) -> Any:
+    """One session per `reset_clients` (endpoint and credentials read from the environment then),
+    all sharing one botocore data loader: parsing the service models again costs ~0.5 s a client.
+    Called under `_lock`."""
+    import botocore.session
+
+    global _loader, _session_now
+    if _session_now is None:
+        core = botocore.session.Session()
+        if _loader is None:
+            _loader = core.get_component("data_loader")
+        else:
+            core.register_component("data_loader", _loader)
+        _session_now = boto3.session.Session(botocore_session=core)
+    return _session_now
+
+
 def reset_clients() -> None:
+    global _session_now
     with _lock:
         _clients.clear()
+        _session_now = None
 
 
 def aws_error_code(exc: BaseException) -> str:
