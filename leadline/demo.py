@@ -123,7 +123,7 @@ def seeding_line() -> str:
     if not days:
         return "seeding the demo group..."
     return (f"seeding the demo group, {days} days of history for {len(STORES)} stores "
-            f"(about 45 s of CPU; the banner follows)...")
+            f"(35 to 45 s on two cores; the banner follows)...")
 
 
 def serves(app: Chalice, path: str, method: str) -> bool:
