@@ -4,6 +4,7 @@ import type { JSX } from "preact";
 import { api } from "../api/client";
 import { pct } from "../format";
 import { href, type Route } from "../router";
+import { useApp } from "../state";
 import { Empty, ErrorNote, Loading, useAsync } from "../ui/common";
 import { rangeOf, ReportFilters, Stat } from "../ui/report_filters";
 
@@ -11,8 +12,18 @@ const COLUMNS = [["enrolled", "Enrolled"], ["contacted", "Contacted"], ["engaged
   ["appointments", "Appointments"], ["stopped_by_staff", "Stopped by staff"], ["opted_out", "Opted out"]] as const;
 
 export function Assistant({ route }: { route: Route }): JSX.Element {
+  const app = useApp();
   const range = rangeOf(route);
   const report = useAsync(() => api.get("/reports/assistant", { query: { ...range } }), [range.account_id, range.from, range.to]);
+  // Stores often share a cadence's name: each row says its store (the report names the cadence only).
+  const stores = useAsync(async () => {
+    const found = new Map<string, string>();
+    await Promise.all([...app.accounts.values()].map(async (store) => {
+      const page = await api.get("/accounts/{account_id}/cadences", { path: { account_id: store.account_id } });
+      for (const cadence of page.items) found.set(cadence.cadence_id, store.name);
+    }));
+    return found;
+  }, [app.accounts.size]);
   const data = report.data;
   return (
     <section class="report">
@@ -38,7 +49,7 @@ export function Assistant({ route }: { route: Route }): JSX.Element {
                 </thead>
                 <tbody>
                   {data.by_cadence.map((row) => (
-                    <tr key={row.cadence_id}><th scope="row">{row.name}</th>{COLUMNS.map(([c]) => <td key={c}>{row[c]}</td>)}<td>{pct(row.engaged_pct)}</td></tr>
+                    <tr key={row.cadence_id}><th scope="row">{row.name}{stores.data?.get(row.cadence_id) && app.accounts.size > 1 ? <span class="muted"> · {stores.data.get(row.cadence_id)}</span> : null}</th>{COLUMNS.map(([c]) => <td key={c}>{row[c]}</td>)}<td>{pct(row.engaged_pct)}</td></tr>
                   ))}
                 </tbody>
                 <tfoot>
