@@ -32,7 +32,7 @@ from chalicelib.domain.reports.figures import ScoreEntry
 from chalicelib.domain.reports.ledger import LeadLedger
 from chalicelib.domain.reports.rollup import DayRollup
 from chalicelib.domain.rerouting import Revival
-from chalicelib.domain.routing import Offer, OfferDecision, Rotation, RoutingConfig, Waiting
+from chalicelib.domain.routing import Offer, OfferDecision, Rotation, RoutingConfig, StoreRouting, Waiting
 from chalicelib.domain.saved_replies import SavedReply
 from chalicelib.domain.scoring import ScoreEvent
 from chalicelib.domain.timeline import TimelineEvent
@@ -100,6 +100,10 @@ class UserStore(Protocol):
 
 class LeadStore(Protocol):
     def get(self, lead_id: str, consistent: bool = True) -> Lead | None: ...
+
+    def with_store(self, lead_id: str, account_id: str) -> tuple[Lead | None, Account | None]:
+        """A lead (consistent) and its store's record in one read."""
+        ...
     def require(self, lead_id: str) -> Lead: ...
     def many(self, lead_ids: set[str]) -> dict[str, Lead]: ...
 
@@ -144,6 +148,11 @@ class LeadStore(Protocol):
 
 class RoutingStore(Protocol):
     def config(self, account_id: str) -> RoutingConfig | None: ...
+
+    def store_routing(self, account_id: str) -> StoreRouting:
+        """The store's record, routing config and rotation, read together."""
+        ...
+
     def put_config(self, config: RoutingConfig) -> None: ...
     def rotation(self, account_id: str) -> Rotation: ...
     def save_rotation(self, account_id: str, before: Rotation, after: Rotation) -> Write: ...

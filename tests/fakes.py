@@ -52,7 +52,7 @@ from chalicelib.domain.reports.figures import ScoreEntry
 from chalicelib.domain.reports.ledger import LeadLedger, to_ms
 from chalicelib.domain.reports.rollup import DayRollup, LedgerChanged, RollupDayChanged
 from chalicelib.domain.rerouting import Revival
-from chalicelib.domain.routing import Offer, OfferDecision, Rotation, RoutingConfig, Waiting
+from chalicelib.domain.routing import Offer, OfferDecision, Rotation, RoutingConfig, StoreRouting, Waiting
 from chalicelib.domain.saved_replies import SavedReply
 from chalicelib.domain.scoring import ScoreEvent
 from chalicelib.domain.timeline import TimelineEvent
@@ -380,6 +380,9 @@ class FakeLeadStore:
     def require(self, lead_id: str) -> Lead:
         return NotFound.unless(self.get(lead_id), "lead")
 
+    def with_store(self, lead_id: str, account_id: str) -> tuple[Lead | None, Account | None]:
+        return self.get(lead_id), self.state.accounts.get(account_id)
+
     def many(self, lead_ids: set[str]) -> dict[str, Lead]:
         return {i: self.state.leads[i] for i in lead_ids if i in self.state.leads}
 
@@ -505,6 +508,10 @@ class FakeRoutingStore:
 
     def rotation(self, account_id: str) -> Rotation:
         return self.state.rotations.get(account_id) or Rotation()
+
+    def store_routing(self, account_id: str) -> StoreRouting:
+        return StoreRouting(account=self.state.accounts.get(account_id), config=self.config(account_id),
+                            rotation=self.rotation(account_id))
 
     def save_rotation(self, account_id: str, before: Rotation, after: Rotation) -> changes.Write:
         def apply() -> None:

@@ -37,6 +37,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from chalicelib.clock import iso, parse_time
+from chalicelib.domain.accounts import Account
 from chalicelib.domain.business_hours import BusinessHours
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.leads import Lead
@@ -105,6 +106,16 @@ class Rotation(BaseModel):
     last_offered: dict[str, int] = Field(default_factory=dict)
     credit: dict[str, dict[str, int]] = Field(default_factory=dict)
     rev: int = 0
+
+
+@dataclass(frozen=True)
+class StoreRouting:
+    """What routing a store's lead starts from, read together (one BatchGetItem of the store's
+    partition): the store's record, its routing config (None: the defaults) and its rotation."""
+
+    account: Account | None
+    config: RoutingConfig | None
+    rotation: Rotation
 
 
 class Progress(BaseModel):

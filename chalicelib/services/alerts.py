@@ -9,6 +9,7 @@ from datetime import datetime
 
 from chalicelib.clock import parse_time
 from chalicelib.deps import Deps
+from chalicelib.domain.accounts import Account
 from chalicelib.domain.alerts import Alert, Facts, Timing, lead_alert
 from chalicelib.domain.leads import Lead
 from chalicelib.domain.notifications import Notification, NotificationKind
@@ -40,11 +41,12 @@ def until(at: str, now: datetime) -> Timing:
     return Timing(at, max(0.0, (parse_time(at) - now).total_seconds()))
 
 
-def _store(deps: Deps, lead: Lead) -> tuple[str, str]:
-    """The store's name and timezone: from the owner's policy copy when there is one (no read)."""
+def _store(deps: Deps, lead: Lead, known: Account | None) -> tuple[str, str]:
+    """The store's name and timezone: from the owner's policy copy when there is one, or the store's
+    record the caller read (no read), else read here."""
     if lead.response_policy is not None:
         return lead.response_policy.store, lead.response_policy.timezone
-    account = deps.accounts.get(lead.account_id)
+    account = known if known is not None and known.account_id == lead.account_id else deps.accounts.get(lead.account_id)
     return (account.name, account.timezone) if account is not None else ("", "UTC")
 
 
@@ -58,10 +60,11 @@ def alert(deps: Deps, kind: NotificationKind, lead: Lead, people: Iterable[User]
 
 
 def alert_of(deps: Deps, kind: NotificationKind, lead: Lead, *, message: str | None = None, who: str | None = None,
-             note: str | None = None, timing: Timing | None = None) -> Alert:
-    """The alert about `lead` (its words and link), to be sent now or as writes of a transaction."""
-    store, timezone = _store(deps, lead)
-    facts = Facts(store=store, timezone=timezone, message=message, who=who, note=note, timing=timing)
+             note: str | None = None, timing: Timing | None = None, store: Account | None = None) -> Alert:
+    """The alert about `lead` (its words and link), to be sent now or as writes of a transaction.
+    `store`: the lead's store record if the caller has it."""
+    name, timezone = _store(deps, lead, store)
+    facts = Facts(store=name, timezone=timezone, message=message, who=who, note=note, timing=timing)
     settings = deps.settings
     return lead_alert(kind, lead, deps.clock.now(), settings.console_url or settings.console_origin, facts)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from chalicelib.clock import iso
 from chalicelib.deps import Deps
 from chalicelib.domain import cadence_rules as rules
+from chalicelib.domain.accounts import Account
 from chalicelib.domain.cadences import Cadence
 from chalicelib.domain.changes import Change
 from chalicelib.domain.enrolment import Enrolment
@@ -35,21 +36,22 @@ def set_step_timer(deps: Deps, lead: Lead) -> None:
                                 due_at=enrolment.next_at))
 
 
-def first_step(deps: Deps, lead: Lead) -> bool:
+def first_step(deps: Deps, lead: Lead, cadence: Cadence | None = None, account: Account | None = None) -> Lead:
     """After a new lead was enrolled on arrival: a step due already (a first touch at 0 s) runs here,
     in the request that made the lead, a queue hop sooner than its timer would; a later one gets its
-    timer. Should it fail, the timer is set instead (and the sweep is behind both). True when a step
-    ran (the lead moved on from `lead`)."""
+    timer. Should it fail, the timer is set instead (and the sweep is behind both). `lead` is as intake
+    wrote it, `cadence` and `account` as intake read them (none of them read again). Returns the lead
+    as it is now: as the step saved it, else `lead`."""
     enrolment = lead.cadence
     if enrolment is not None and enrolment.active and enrolment.next_at is not None \
             and enrolment.next_step is not None and enrolment.next_at <= iso(deps.clock.now()):
         try:
-            run_step(deps, lead.lead_id, enrolment.version, enrolment.next_step)
-            return True
+            _, saved = _run(deps, lead.lead_id, enrolment.version, enrolment.next_step, lead, cadence, account)
+            return saved or lead
         except Exception:
             logger.exception("first cadence step failed; its timer will run it", extra={"lead_id": lead.lead_id})
     set_step_timer(deps, lead)
-    return False
+    return lead
 
 
 def enrol_on_arrival(deps: Deps, lead: Lead, cadences: list[Cadence]) -> Enrolment | None:
@@ -64,13 +66,22 @@ def enrol_on_arrival(deps: Deps, lead: Lead, cadences: list[Cadence]) -> Enrolme
 def run_step(deps: Deps, lead_id: str, version: int, step: int) -> str:
     """Step `step` of the lead's enrolment at `version`, if that is still what is due: "sent",
     "skipped", "deferred", "stopped" — or "noop" (stale, early, or the lead is gone)."""
-    lead = deps.leads.get(lead_id)
+    return _run(deps, lead_id, version, step)[0]
+
+
+def _run(deps: Deps, lead_id: str, version: int, step: int, known: Lead | None = None,
+         known_cadence: Cadence | None = None, known_account: Account | None = None) -> tuple[str, Lead | None]:
+    """`run_step`, with what the caller has read already (the lead as it just wrote it, its cadence, its
+    store); also the lead as the step saved it (None: nothing saved)."""
+    lead = known or deps.leads.get(lead_id)
     enrolment = lead.cadence if lead is not None else None
     if lead is None or enrolment is None or not enrolment.active or enrolment.version != version \
             or enrolment.next_step != step:
-        return "noop"
-    cadence = deps.cadences.get(enrolment.cadence_id)
-    account = deps.accounts.require(lead.account_id)
+        return "noop", None
+    cadence = known_cadence if known_cadence is not None and known_cadence.cadence_id == enrolment.cadence_id \
+        else deps.cadences.get(enrolment.cadence_id)
+    account = known_account if known_account is not None and known_account.account_id == lead.account_id \
+        else deps.accounts.require(lead.account_id)
 
     def decide(current: Lead) -> Change[tuple[str, Automated | None]] | None:
         now = deps.clock.now()
@@ -91,15 +102,15 @@ def run_step(deps: Deps, lead_id: str, version: int, step: int) -> str:
         change.result = (_ACTIONS[outcome.action], message)
         return change
 
-    saved = change_lead(deps, lead_id, decide)
+    saved = change_lead(deps, lead_id, decide, known=known)
     if saved.result is None:
-        return "noop"
+        return "noop", None
     action, message = saved.result
     if message is not None and not message.scheduled:
         enqueue_send(deps, message.data.message_id)
     set_step_timer(deps, saved.lead)
     logger.info("cadence step", extra={"lead_id": lead_id, "step": step, "outcome": action})
-    return action
+    return action, saved.lead
 
 
 _ACTIONS = {"send": "sent", "skip": "skipped", "defer": "deferred", "stop": "stopped"}

@@ -46,7 +46,7 @@ def offer_again(deps: Deps, job: OfferAgain) -> str:
             return Decided(rerouting.offer_again(lead, ctx, deps.clock.now(), job.reason), ctx)
 
         try:
-            applied = transition(deps, listed.lead_id, decide, people=pool.users)
+            applied = transition(deps, listed.lead_id, decide, people=pool.users, store=pool.account)
         except Exception:
             # One lead that cannot move must not keep the others delinquent.
             logger.exception("delinquent lead not offered again", extra={"lead_id": listed.lead_id})

@@ -92,7 +92,7 @@ def _reoffer(deps: Deps, lead: Lead, version: int | None) -> Done:
         ctx = pool.context(deps, current.account_id)
         return Decided(rerouting.reoffer(current, ctx, deps.clock.now()), ctx)
 
-    applied = transition(deps, lead.lead_id, decide, people=pool.users)
+    applied = transition(deps, lead.lead_id, decide, people=pool.users, store=pool.account)
     if applied is None:
         return "noop"
     after_commit(deps, applied)

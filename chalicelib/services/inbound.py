@@ -18,16 +18,19 @@ from chalicelib.clock import iso
 from chalicelib.deps import Deps
 from chalicelib.domain import conversations as rules
 from chalicelib.domain import inbound as meaning
+from chalicelib.domain.accounts import Account
 from chalicelib.domain.changes import Change, Write
 from chalicelib.domain.errors import DomainError, LostRace
 from chalicelib.domain.inbound import CONTACT_KIND, MAX_MEDIA, InboundMessage, NotThisLead
-from chalicelib.domain.leads import Lead
+from chalicelib.domain.leads import Lead, next_version
 from chalicelib.domain.media import inbound_attachment_id
 from chalicelib.domain.outbox import OutboxMessage
+from chalicelib.domain.users import User
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
 from chalicelib.schemas.queues import CopyMedia, DetectLanguage, InboundBody, MediaItem, NewContact, SesMailReceived
 from chalicelib.services.lead_changes import change_lead
+from chalicelib.services.notifications import Notices, notices, send_deliveries
 from chalicelib.services.outbox import QUEUED_GRACE, enqueue_send
 from chalicelib.services.signing import TwilioPost, check_twilio
 
@@ -120,24 +123,34 @@ def receive(deps: Deps, account_id: str, msg: InboundMessage) -> InboundResult:
 
 def attach(deps: Deps, account_id: str, lead_id: str, msg: InboundMessage, keyword: rules.Consent | None,
            dedup: DedupWrite) -> InboundResult:
-    """Store the message on the lead (with its consent effect and HELP answer) in one transaction."""
+    """Store the message on the lead (with its consent effect, HELP answer and the owner's alert) in
+    one transaction. The lead and its store are read together, the owner's record before deciding."""
     # One reading stamps the customer's message: its id, its `at`, last_message_at. Everything this
     # change adds in answer reads the clock after it (max: a wall clock stepped back cannot put it
     # before), so the timeline (by `at`, then id) never shows an answer before its question.
     now = deps.clock.now()
     message_id = new_id("msg", now)
-    help_text = rules.help_reply(deps.accounts.require(account_id).name) if keyword == "help" else None
+    known, store = deps.leads.with_store(lead_id, account_id)
+    store = store or deps.accounts.require(account_id)
+    help_text = rules.help_reply(store.name) if keyword == "help" else None
+    owner = deps.users.get(known.assigned_to) if known is not None and known.assigned_to \
+        and meaning.tells_owner(known, keyword) else None
 
-    def decide(lead: Lead) -> Change[OutboxMessage]:
+    def decide(lead: Lead) -> Change[Told]:
         later = max(deps.clock.now(), now)
-        change = meaning.message_on_lead(lead, msg, keyword, message_id, now, later, help_text)
-        change.writes.append(dedup(lead.lead_id, message_id))
-        if change.result is not None:
-            change.writes.append(deps.outbox.add(change.result, iso(now + QUEUED_GRACE)))
+        said = meaning.message_on_lead(lead, msg, keyword, message_id, now, later, help_text)
+        change: Change[Told] = Change(updates=said.updates, events=said.events, scores=said.scores,
+                                      reports=said.reports, writes=[*said.writes, dedup(lead.lead_id, message_id)])
+        if said.result is not None:
+            change.writes.append(deps.outbox.add(said.result, iso(now + QUEUED_GRACE)))
+        alerted = _owner_alert(deps, next_version(lead, **change.updates), msg, keyword, owner, store)
+        if alerted is not None:
+            change.writes.extend(alerted.writes(deps))
+        change.result = Told(said.result, alerted)
         return change
 
     try:
-        saved = change_lead(deps, lead_id, decide, touch=True)
+        saved = change_lead(deps, lead_id, decide, touch=True, known=known)
     except LostRace:  # DuplicateDelivery, or a delivery of the same message racing this one
         seen = deps.deliveries.seen(msg.provider, msg.provider_id)
         if seen and seen.get("message_id"):
@@ -145,18 +158,51 @@ def attach(deps: Deps, account_id: str, lead_id: str, msg: InboundMessage, keywo
             return InboundResult(duplicate=True, lead_id=seen.get("lead_id"), message_id=seen["message_id"],
                                  reply=help_text if msg.channel == "sms" else None)
         raise
-    if saved.result is not None:
-        enqueue_send(deps, saved.result.message_id)
+    told = saved.result
+    if told is not None and told.reply is not None:
+        enqueue_send(deps, told.reply.message_id)
     lead = saved.lead
     copy_media_later(deps, lead, message_id, msg)
-    if meaning.tells_owner(lead, keyword):
-        _tell_owner(deps, lead, msg)
+    if told is not None and told.alerted is not None:
+        _send_alert(deps, lead, told.alerted)
+    elif meaning.tells_owner(lead, keyword):
+        _tell_owner(deps, lead, msg)  # the owner changed meanwhile: read and told now
     if meaning.wants_language(lead, msg, keyword):
         deps.queues.send(INBOUND, DetectLanguage(lead_id=lead.lead_id, text=msg.body[:1000]).model_dump(mode="json"))
     logger.info("inbound message stored", extra={"lead_id": lead.lead_id, "message_id": message_id,
                                                  "consent": keyword or ""})
     return InboundResult(reply=help_text if msg.channel == "sms" else None, lead_id=lead.lead_id,
                          message_id=message_id)
+
+
+@dataclass(frozen=True)
+class Told:
+    """What storing a customer's message decided besides the lead: the HELP answer to send, the
+    owner's alert (its in-app notification written with the message; email / SMS queued after)."""
+
+    reply: OutboxMessage | None
+    alerted: Notices | None
+
+
+def _owner_alert(deps: Deps, lead: Lead, msg: InboundMessage, keyword: rules.Consent | None, owner: User | None,
+                 store: Account) -> Notices | None:
+    """The owner's `customer_replied` alert, if the lead as this change leaves it tells the owner read before."""
+    from chalicelib.services.alerts import alert_of, deadline_timing
+
+    if owner is None or lead.assigned_to != owner.user_id or not meaning.tells_owner(lead, keyword):
+        return None
+    said = alert_of(deps, "customer_replied", lead, message=msg.body or "(a picture)",
+                    timing=deadline_timing(lead, deps.clock.now()), store=store)
+    return notices(deps, [owner], said)
+
+
+def _send_alert(deps: Deps, lead: Lead, alerted: Notices) -> None:
+    try:
+        send_deliveries(deps, alerted.deliveries)
+    except Exception:
+        # The message and the in-app alert are stored; a lost email / SMS alert must not make the
+        # provider deliver the message again.
+        logger.exception("customer_replied alert failed", extra={"lead_id": lead.lead_id})
 
 
 def copy_media_later(deps: Deps, lead: Lead, message_id: str, msg: InboundMessage) -> None:

@@ -37,6 +37,7 @@ from chalicelib.domain.intake import (
     request_fields,
 )
 from chalicelib.domain.leads import Lead, NewLead
+from chalicelib.domain.routing import StoreRouting
 from chalicelib.domain.targets import customer_wrote
 from chalicelib.domain.timeline import Message
 from chalicelib.ids import new_id
@@ -66,9 +67,11 @@ class _NoLongerOpen(Exception):
 
 
 def receive_lead(deps: Deps, account: Account, data: NewLead, *, by: str | None = None,
-                 delivery: str | None = None) -> IntakeResult:
+                 delivery: str | None = None, routing: StoreRouting | None = None) -> IntakeResult:
     """Create a lead for a request, or join it to the store's open lead of the same contact.
-    `delivery` names the request for a provider that may send it again (see the module's note)."""
+    `delivery` names the request for a provider that may send it again (see the module's note);
+    `routing`: the store's record, config and rotation if the caller read them (a new lead's first
+    offer is then decided without reading them again)."""
     contact = normalize_contact(account, data)
     repo = deps.leads
     for _ in range(ATTEMPTS):
@@ -85,7 +88,7 @@ def receive_lead(deps: Deps, account: Account, data: NewLead, *, by: str | None 
             except (_NoLongerOpen, LostRace):
                 continue
         try:
-            return _create(deps, account, data, contact, seen, by, delivery)
+            return _create(deps, account, data, contact, seen, by, delivery, routing)
         except LostRace:
             # Another request claimed one of the contact keys (or the delivery) first: read them again.
             continue
@@ -136,8 +139,8 @@ def _open_lead_to_join(deps: Deps, account: Account, seen: dict[str, dict[str, A
     return None
 
 
-def _create(deps: Deps, account: Account, data: NewLead, contact: Contact,
-            seen: dict[str, dict[str, Any] | None], by: str | None, delivery: str | None) -> IntakeResult:
+def _create(deps: Deps, account: Account, data: NewLead, contact: Contact, seen: dict[str, dict[str, Any] | None],
+            by: str | None, delivery: str | None, routing: StoreRouting | None) -> IntakeResult:
     repo = deps.leads
     now_dt = deps.clock.now()
     now = iso(now_dt)
@@ -156,7 +159,8 @@ def _create(deps: Deps, account: Account, data: NewLead, contact: Contact,
         last_message_at=now if message else None, last_message_preview=preview(message),
     )
     # A new-lead cadence whose `match` fits enrols the lead in the change that creates it.
-    enrolment = enrol_on_arrival(deps, lead, deps.cadences.for_account(account.account_id))
+    cadences = deps.cadences.for_account(account.account_id)
+    enrolment = enrol_on_arrival(deps, lead, cadences)
     if enrolment is not None:
         lead = lead.model_copy(update={"cadence": enrolment})
     writes = repo.create(lead)
@@ -182,11 +186,12 @@ def _create(deps: Deps, account: Account, data: NewLead, contact: Contact,
         writes.append(_delivery_write(deps, delivery, lead.lead_id, None))
     deps.transactions.commit(writes)
     logger.info("lead created", extra={"lead_id": lead.lead_id, "account_id": account.account_id})
-    # Before routing: a first touch due at once goes out first. Routing takes the lead as written
-    # (not read again), so after a step changed it, it is read again here.
+    # Before routing: a first touch due at once goes out first. Routing takes the lead as the step
+    # saved it (or as written here): it is not read again.
     from chalicelib.services.routing import route_new_lead
 
-    route_new_lead(deps, repo.require(lead.lead_id) if first_step(deps, lead) else lead)
+    cadence = next((c for c in cadences if enrolment is not None and c.cadence_id == enrolment.cadence_id), None)
+    route_new_lead(deps, first_step(deps, lead, cadence, account), routing)
     return IntakeResult(lead=lead, coalesced_into=None, created=True, message_id=message_id)
 
 

@@ -31,10 +31,11 @@ BUSY = "the lead is changing too fast; try again"
 
 
 def change_lead(deps: Deps, lead_id: str, decide: Callable[[Lead], Change[T] | None], *, attempts: int = ATTEMPTS,
-                touch: bool = False) -> Saved[T]:
+                touch: bool = False, known: Lead | None = None) -> Saved[T]:
     """Apply `decide` to the current lead and save it; decide again after the lead moved on.
-    `touch` moves the lead's last activity to now."""
-    return decide_and_save(deps, lead_id, lambda lead, _attempt: decide(lead), attempts=attempts, touch=touch)
+    `touch` moves the lead's last activity to now; `known`: as in `decide_and_save`."""
+    return decide_and_save(deps, lead_id, lambda lead, _attempt: decide(lead), attempts=attempts, touch=touch,
+                           known=known)
 
 
 def decide_and_save(deps: Deps, lead_id: str, decide: Callable[[Lead, int], Change[T] | None], *,

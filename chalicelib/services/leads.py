@@ -116,7 +116,10 @@ def timeline(deps: Deps, actor: Principal, lead_id: str) -> list[TimelineEvent]:
 
 def store_for_intake(deps: Deps, actor: Principal, account_id: str) -> Account:
     """The store a signed-in user enters leads into; restricted agents work assigned leads only."""
-    account = deps.accounts.get(account_id) if account_id in actor.visible_account_ids else None
+    return _intake_store(actor, deps.accounts.get(account_id) if account_id in actor.visible_account_ids else None)
+
+
+def _intake_store(actor: Principal, account: Account | None) -> Account:
     if account is None:
         raise NotFound("account not found")
     actor.require_account(account.group_id, account.account_id)
@@ -126,4 +129,8 @@ def store_for_intake(deps: Deps, actor: Principal, account_id: str) -> Account:
 
 
 def create_lead(deps: Deps, actor: Principal, account_id: str, data: NewLead) -> intake.IntakeResult:
-    return intake.receive_lead(deps, store_for_intake(deps, actor, account_id), data, by=actor.user_id)
+    """The store is read with its routing config and rotation (one read): the new lead's first
+    offer is decided on them."""
+    routing = deps.routing.store_routing(account_id) if account_id in actor.visible_account_ids else None
+    account = _intake_store(actor, routing.account if routing else None)
+    return intake.receive_lead(deps, account, data, by=actor.user_id, routing=routing)

@@ -54,10 +54,14 @@ def store_policy(deps: Deps, account_id: str) -> ResponsePolicy | None:
     return policy_for(account.response_targets, account.hours, account.name) if account is not None else None
 
 
-def owner_updates(deps: Deps, lead: Lead, owner: str | None) -> dict[str, Any]:
+def owner_updates(deps: Deps, lead: Lead, owner: str | None, store: Account | None = None) -> dict[str, Any]:
     """The follow-through fields of `lead` once `owner` holds it (None: nobody): a new owner gets the
-    store's targets and a first-response deadline; the same owner keeps what runs."""
+    store's targets and a first-response deadline; the same owner keeps what runs. `store`: the
+    lead's store as the caller read it (else it is read here)."""
     if owner == lead.assigned_to:
         return {}
-    policy = store_policy(deps, lead.account_id) if owner else None
+    if owner and store is not None:
+        policy = policy_for(store.response_targets, store.hours, store.name)
+    else:
+        policy = store_policy(deps, lead.account_id) if owner else None
     return owner_changed(lead, owner, policy, deps.clock.now())

@@ -12,7 +12,7 @@ from chalicelib.deps import Deps
 from chalicelib.domain import routing as rules
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.leads import Lead
-from chalicelib.domain.routing import Offer
+from chalicelib.domain.routing import Offer, StoreRouting
 from chalicelib.domain.tenancy import Principal
 from chalicelib.domain.users import User
 from chalicelib.observability import logger
@@ -25,27 +25,30 @@ ROUTE_RETRY_SECONDS = 5
 
 # -- starting, timing out, opening -------------------------------------------------------------
 
-def route_new_lead(deps: Deps, lead: Lead) -> None:
+def route_new_lead(deps: Deps, lead: Lead, routing: StoreRouting | None = None) -> None:
     """Start routing a lead that was just created (not for coalesced requests), given as it was last
     written: it is not read again (a stale one costs a retry of the conditional save, never a lost write).
+    `routing`: the store's record, config and rotation if intake read them already.
 
     A failure here must not lose the lead: it is retried through the timers queue."""
     try:
-        start_routing(deps, lead, just_created=True)
+        start_routing(deps, lead, just_created=True, routing=routing)
     except Exception:
         logger.exception("routing did not start; retrying through the timers queue", extra={"lead_id": lead.lead_id})
         send_timer(deps, RouteLead(lead_id=lead.lead_id), delay_seconds=ROUTE_RETRY_SECONDS)
 
 
-def start_routing(deps: Deps, lead: Lead, *, just_created: bool = False) -> Applied | None:
+def start_routing(deps: Deps, lead: Lead, *, just_created: bool = False,
+                  routing: StoreRouting | None = None) -> Applied | None:
     """`just_created`: `lead` is as intake wrote it a moment ago, so it is not read again."""
-    pool = load_pool(deps, lead.account_id, lead.group_id)
+    pool = load_pool(deps, lead.account_id, lead.group_id, routing)
 
     def decide(current: Lead, _attempt: int) -> Decided:
         ctx = pool.context(deps, current.account_id)
         return Decided(rules.start(current, ctx, deps.clock.now()), ctx)
 
-    applied = transition(deps, lead.lead_id, decide, known=lead if just_created else None, people=pool.users)
+    applied = transition(deps, lead.lead_id, decide, known=lead if just_created else None, people=pool.users,
+                         store=pool.account)
     if applied is not None:
         after_commit(deps, applied)
     return applied
@@ -67,7 +70,7 @@ def expire_offer(deps: Deps, offer_id: str) -> str:
         return Decided(rules.time_out(lead, current, ctx, deps.clock.now()), ctx)
 
     try:
-        applied = transition(deps, offer.lead_id, decide, people=pool.users)
+        applied = transition(deps, offer.lead_id, decide, people=pool.users, store=pool.account)
     except NotFound:
         deps.routing.decide_offer(rules.OfferDecision(offer_id, "superseded", "expired"), iso(now))
         return "superseded"
@@ -95,7 +98,7 @@ def open_for_lead(deps: Deps, lead_id: str) -> str:
         return Decided(rules.resume(lead, current, ctx, deps.clock.now()), ctx, current)
 
     try:
-        applied = transition(deps, lead_id, decide, people=pool.users)
+        applied = transition(deps, lead_id, decide, people=pool.users, store=pool.account)
     except NotFound:
         deps.routing.drop_waiting(waiting)
         return "dropped"
@@ -121,7 +124,12 @@ def _own_offer(deps: Deps, actor: Principal, offer_id: str) -> Offer:
 
 
 def accept_offer(deps: Deps, actor: Principal, offer_id: str) -> Lead:
+    """The offer, then the lead with its store (one read: the new owner's targets and the alert's
+    words come from the store's record), then one transaction."""
     offer = _own_offer(deps, actor, offer_id)
+    lead, store = deps.leads.with_store(offer.lead_id, offer.account_id)
+    if lead is None:
+        raise NotFound("offer not found")
 
     def decide(lead: Lead, attempt: int) -> Decided:
         current = offer if attempt == 0 else deps.routing.offer(offer_id)
@@ -129,7 +137,7 @@ def accept_offer(deps: Deps, actor: Principal, offer_id: str) -> Lead:
             raise NotFound("offer not found")
         return Decided(rules.accept(lead, current, actor.user_id, deps.clock.now()))
 
-    applied = transition(deps, offer.lead_id, decide, people=_own_record(actor))
+    applied = transition(deps, offer.lead_id, decide, known=lead, people=_own_record(actor), store=store)
     if applied is None:  # accept never returns a no-op outcome; kept for the type checker
         raise Conflict("the offer is closed", code="offer_closed")
     after_commit(deps, applied)
@@ -147,7 +155,7 @@ def decline_offer(deps: Deps, actor: Principal, offer_id: str, reason: str) -> O
         ctx = pool.context(deps, lead.account_id)
         return Decided(rules.decline(lead, current, actor.user_id, reason, ctx, deps.clock.now()), ctx)
 
-    applied = transition(deps, offer.lead_id, decide, people=pool.users)
+    applied = transition(deps, offer.lead_id, decide, people=pool.users, store=pool.account)
     if applied is None:
         raise Conflict("the offer is closed", code="offer_closed")
     after_commit(deps, applied)

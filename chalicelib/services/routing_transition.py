@@ -18,6 +18,7 @@ from typing import Any
 from chalicelib.clock import iso
 from chalicelib.deps import Deps
 from chalicelib.domain import routing as rules
+from chalicelib.domain.accounts import Account
 from chalicelib.domain.alerts import Alert
 from chalicelib.domain.business_hours import BusinessHours
 from chalicelib.domain.changes import Change, Write
@@ -25,14 +26,13 @@ from chalicelib.domain.errors import LostRace
 from chalicelib.domain.leads import Lead, next_version
 from chalicelib.domain.notifications import NotificationKind
 from chalicelib.domain.rerouting import Revival, next_store_opening
-from chalicelib.domain.routing import Context, Offer, Outcome, Record, RoutingConfig, Waiting
+from chalicelib.domain.routing import Context, Offer, Outcome, Record, Rotation, RoutingConfig, StoreRouting, Waiting
 from chalicelib.domain.users import User
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
 from chalicelib.schemas.queues import DeliverNotification, OfferAgain, OfferExpiry, Opening
 from chalicelib.services.lead_changes import decide_and_save, report_event, score_event, timeline_event
 from chalicelib.services.response_targets import owner_updates
-from chalicelib.services.routing_config import routing_config
 from chalicelib.services.timers import set_timer
 
 # A transition decides again after each lost race (the lead, the offer it answers, the rotation,
@@ -43,29 +43,36 @@ BUSY = "routing is busy for this lead; try again"
 
 # -- what deciding needs, and what a transition decided ---------------------------------------
 
-@dataclass(frozen=True)
+@dataclass
 class Pool:
     """What deciding needs besides the lead: read once per use case, not on every retry."""
 
     config: RoutingConfig
     users: dict[str, User]
     hours: BusinessHours | None
+    account: Account | None = None  # the store's record (its response targets, name, timezone)
+    rotation: Rotation | None = None  # read with the config: the first decision's, then read again
 
     def context(self, deps: Deps, account_id: str) -> Context:
-        """With the store's rotation as it is now (read on every attempt: it races)."""
-        return Context(config=self.config, users=self.users, rotation=deps.routing.rotation(account_id),
+        """With the store's rotation as it is now: the one read with the pool for the first decision,
+        then read again for each later one (it races; its save is conditional on its revision)."""
+        rotation, self.rotation = self.rotation, None
+        return Context(config=self.config, users=self.users,
+                       rotation=rotation if rotation is not None else deps.routing.rotation(account_id),
                        hours=self.hours)
 
 
-def load_pool(deps: Deps, account_id: str, group_id: str | None) -> Pool:
-    """The store's config, the group's users and (with business hours respected) the store's hours.
-    Without `group_id` the store's record names it."""
-    config = routing_config(deps, account_id)
-    account = deps.accounts.get(account_id) if config.respect_business_hours or group_id is None else None
+def load_pool(deps: Deps, account_id: str, group_id: str | None, routing: StoreRouting | None = None) -> Pool:
+    """The store's record, config and rotation (one read, unless the caller has `routing` already),
+    the group's users and, with business hours respected, the store's hours. Without `group_id` the
+    store's record names the group."""
+    store = routing or deps.routing.store_routing(account_id)
+    config = store.config or RoutingConfig(account_id=account_id)
+    account = store.account
     group = group_id or (account.group_id if account else "")
     users = {u.user_id: u for u in deps.users.list_for_group(group)} if group else {}
     hours = account.hours if config.respect_business_hours and account else None
-    return Pool(config, users, hours)
+    return Pool(config, users, hours, account, store.rotation)
 
 
 @dataclass(frozen=True)
@@ -102,12 +109,13 @@ class Applied:
 
 
 def transition(deps: Deps, lead_id: str, decide: Callable[[Lead, int], Decided], *, known: Lead | None = None,
-               people: Mapping[str, User] | None = None) -> Applied | None:
+               people: Mapping[str, User] | None = None, store: Account | None = None) -> Applied | None:
     """Decide and save one transition; decide again (`attempt` > 0: read again what was read before)
     after any lost race. None when the rules decided nothing is to be done. `known`: the lead as the
     caller just wrote it (not read again; a stale one costs a retry, never a lost write). `people`:
     the user records the use case has read (its pool's, the caller's): their in-app notifications are
-    writes of the transition's own transaction; anyone else's are sent after it (`after_commit`)."""
+    writes of the transition's own transaction; anyone else's are sent after it (`after_commit`).
+    `store`: the lead's store as the use case read it (its targets, name and hours: not read again)."""
 
     def as_change(lead: Lead, attempt: int) -> Change[Made] | None:
         decided = decide(lead, attempt)
@@ -116,10 +124,10 @@ def transition(deps: Deps, lead_id: str, decide: Callable[[Lead, int], Decided],
             return None
         if "assigned_to" in outcome.lead_updates:
             # A new owner gets the store's response targets and a first-response deadline; none, none.
-            outcome.lead_updates.update(owner_updates(deps, lead, outcome.lead_updates["assigned_to"]))
-        change = _to_change(deps, lead, outcome, decided.context, decided.waiting, deps.clock.now())
+            outcome.lead_updates.update(owner_updates(deps, lead, outcome.lead_updates["assigned_to"], store))
+        change = _to_change(deps, lead, outcome, decided.context, decided.waiting, deps.clock.now(), store)
         if change.result is not None:
-            _tell(deps, lead, change, people or {})
+            _tell(deps, lead, change, people or {}, store)
         return change
 
     saved = decide_and_save(deps, lead_id, as_change, attempts=ATTEMPTS, retry_on=(LostRace,), busy=BUSY,
@@ -132,7 +140,7 @@ def transition(deps: Deps, lead_id: str, decide: Callable[[Lead, int], Decided],
 
 
 def _to_change(deps: Deps, lead: Lead, outcome: Outcome, ctx: Context | None, waiting_before: Waiting | None,
-               now: datetime) -> Change[Made]:
+               now: datetime, store: Account | None) -> Change[Made]:
     """An Outcome as the records and conditional writes of one transaction."""
     repo = deps.routing
     at = iso(now)
@@ -154,7 +162,7 @@ def _to_change(deps: Deps, lead: Lead, outcome: Outcome, ctx: Context | None, wa
         writes.append(repo.add_offer(new_offer))
         if step.rotation is not None and ctx is not None:
             writes.append(repo.save_rotation(lead.account_id, ctx.rotation, step.rotation))
-    revival = _revival(deps, lead.account_id, now) if step is not None and step.kind == "delinquent" else None
+    revival = _revival(deps, lead.account_id, now, store) if step is not None and step.kind == "delinquent" else None
     if revival is not None:
         writes.append(repo.add_revival(revival))
     if step is not None and step.kind == "wait" and step.opens_at:
@@ -182,14 +190,14 @@ def _to_change(deps: Deps, lead: Lead, outcome: Outcome, ctx: Context | None, wa
                   result=Made(outcome, new_offer, new_waiting, revival))
 
 
-def _revival(deps: Deps, account_id: str, now: datetime) -> Revival | None:
+def _revival(deps: Deps, account_id: str, now: datetime, store: Account | None) -> Revival | None:
     """A delinquent lead is offered again when its store next opens: the marker of that opening."""
-    account = deps.accounts.get(account_id)
+    account = store or deps.accounts.get(account_id)
     opens = next_store_opening(account.hours, now) if account is not None else None
     return Revival(account_id=account_id, opens_at=iso(opens)) if opens is not None else None
 
 
-def _tell(deps: Deps, lead: Lead, change: Change[Made], people: Mapping[str, User]) -> None:
+def _tell(deps: Deps, lead: Lead, change: Change[Made], people: Mapping[str, User], store: Account | None) -> None:
     """The outcome's notices to people already read: in-app notifications as writes of the change
     (email, SMS and forwarding queued after it); notices to anyone else are sent after the commit."""
     from chalicelib.services.alerts import managers_of
@@ -209,7 +217,7 @@ def _tell(deps: Deps, lead: Lead, change: Change[Made], people: Mapping[str, Use
         if users is None or (owner_id and owner_id not in people):
             made.untold.append(notice)
             continue
-        said = _alert(deps, after, notice, made.offer, people.get(owner_id or ""))
+        said = _alert(deps, after, notice, made.offer, people.get(owner_id or ""), store)
         if said is not None and users:
             told = notices(deps, users, said, into=told)
     if told is not None:
@@ -217,7 +225,8 @@ def _tell(deps: Deps, lead: Lead, change: Change[Made], people: Mapping[str, Use
         made.deliveries.extend(told.deliveries)
 
 
-def _alert(deps: Deps, lead: Lead, notice: Record, offer: Offer | None, owner: User | None) -> Alert | None:
+def _alert(deps: Deps, lead: Lead, notice: Record, offer: Offer | None, owner: User | None,
+           store: Account | None = None) -> Alert | None:
     """A notice as an alert: an offer to its agent (time left to accept), the lead to its new owner
     (time left to answer), a delinquent lead or a missed target to the store's managers (whose it
     was), a lead taken after a miss to the owner it was taken from."""
@@ -226,13 +235,13 @@ def _alert(deps: Deps, lead: Lead, notice: Record, offer: Offer | None, owner: U
     now = deps.clock.now()
     if notice.kind in ("delinquent", "target_missed"):
         kind: NotificationKind = "delinquent" if notice.kind == "delinquent" else "target_missed"
-        return alert_of(deps, kind, lead, who=owner.name if owner else None)
+        return alert_of(deps, kind, lead, who=owner.name if owner else None, store=store)
     if notice.kind == "offer" and offer is not None:
-        return alert_of(deps, "offer", lead, timing=until(offer.expires_at, now))
+        return alert_of(deps, "offer", lead, timing=until(offer.expires_at, now), store=store)
     if notice.kind == "assigned":
-        return alert_of(deps, "assigned", lead, timing=deadline_timing(lead, now))
+        return alert_of(deps, "assigned", lead, timing=deadline_timing(lead, now), store=store)
     if notice.kind == "reoffered":
-        return alert_of(deps, "reoffered", lead)
+        return alert_of(deps, "reoffered", lead, store=store)
     return None
 
 

@@ -237,7 +237,7 @@ def test_only_new_leads_are_routed(world: World, monkeypatch: pytest.MonkeyPatch
     from chalicelib.services import routing
 
     routed: list[str] = []
-    monkeypatch.setattr(routing, "route_new_lead", lambda deps, lead: routed.append(lead.lead_id))
+    monkeypatch.setattr(routing, "route_new_lead", lambda deps, lead, routing=None: routed.append(lead.lead_id))
     t = world.tenant()
     account_id = t.accounts[0]["account_id"]
     first = world.post(f"/accounts/{account_id}/leads", t.token, {"phone": "2125550155"}).json

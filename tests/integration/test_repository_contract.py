@@ -468,3 +468,21 @@ def test_a_record_moves_to_the_person_at_its_new_address(deps: Deps) -> None:
     renamed = _person("usr_p", "grp_a", "pat@x.com")
     assert deps.users.replace(renamed, renamed.model_copy(update={"email": "pat@y.com", "updated_at": LATER})) is False
     assert deps.users.identity_of("pat@y.com") == "usr_p" and deps.users.identity_of("pat@x.com") is None
+
+
+def test_a_stores_routing_and_a_lead_with_its_store_are_read_together(deps: Deps) -> None:
+    empty = deps.routing.store_routing("acc_1")
+    assert (empty.account, empty.config, empty.rotation) == (None, None, Rotation())
+    assert deps.leads.with_store("lead_0001", "acc_1") == (None, None)
+    store = _account(1)
+    deps.accounts.create(store, Group(group_id="grp_1", name="Acme", created_at=NOW))
+    config = RoutingConfig(account_id="acc_1", offer_timeout_seconds=90)
+    deps.routing.put_config(config)
+    moved = Rotation(seq=1, last_offered={"usr_1": 1})
+    deps.transactions.commit([deps.routing.save_rotation("acc_1", Rotation(), moved)])
+    read = deps.routing.store_routing("acc_1")
+    assert (read.account, read.config, read.rotation) == (deps.accounts.get("acc_1"), config,
+                                                          moved.model_copy(update={"rev": 1}))
+    lead = _stored(deps, _lead())
+    assert deps.leads.with_store(lead.lead_id, "acc_1") == (lead, deps.accounts.get("acc_1"))
+    assert deps.leads.with_store(lead.lead_id, "acc_2") == (lead, None)

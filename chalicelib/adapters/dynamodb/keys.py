@@ -109,6 +109,7 @@ Access patterns (each one GetItem or Query; never a Scan)
 | 7 | users of a group (admin list, routing pool)     | Query GSI1 GROUP#{g}#USERS                                   |
 |   |   (GET /users: paged by email, Queries read on past users the caller cannot see until the page is full) | |
 | 8 | routing config / rotation of a store            | GetItem ACCOUNT#{a} / ROUTING, ROTATION                      |
+|   |   (routing a lead: BatchGetItem ACCOUNT#{a} / ACCOUNT, ROUTING, ROTATION, consistent: one read) |     |
 | 9 | lead by id                                      | GetItem LEAD#{l} / LEAD                                      |
 |10 | inbox of a store, newest activity first         | Query GSI1 ACCOUNT#{a}#LEADS, ScanIndexForward=false         |
 |11 | status folder (hot, warm, cold, follow_up, sold, dead, new) | Query GSI2 ACCOUNT#{a}#FOLDER#{status}, desc       |

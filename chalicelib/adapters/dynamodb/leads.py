@@ -14,6 +14,7 @@ from chalicelib.adapters.dynamodb import keys
 from chalicelib.adapters.dynamodb.due import DueIndex, due_entry
 from chalicelib.adapters.dynamodb.table import Table, Write, entity_fields
 from chalicelib.domain import changes
+from chalicelib.domain.accounts import Account
 from chalicelib.domain.errors import ContactTaken, LeadChanged, NotFound
 from chalicelib.domain.lead_query import (
     AnyOf,
@@ -115,6 +116,14 @@ class LeadRepository:
 
     def require(self, lead_id: str) -> Lead:
         return NotFound.unless(self.get(lead_id), "lead")
+
+    def with_store(self, lead_id: str, account_id: str) -> tuple[Lead | None, Account | None]:
+        """A lead and its store's record in one consistent BatchGetItem (patterns 9 and 2)."""
+        found = {item["PK"]: item for item in self.table.batch_get(
+            [keys.lead_key(lead_id), keys.account_key(account_id)], consistent=True)}
+        lead, account = found.get(keys.lead_key(lead_id)["PK"]), found.get(keys.account_key(account_id)["PK"])
+        return (lead_from_item(lead) if lead else None,
+                Account.model_validate(entity_fields(account)) if account else None)
 
     def timeline(self, lead_id: str) -> list[TimelineEvent]:
         items = self.table.query(f"LEAD#{lead_id}", sk_condition="begins_with(#sk, :e)", sk_values={":e": "EVENT#"},

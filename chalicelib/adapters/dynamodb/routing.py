@@ -15,10 +15,11 @@ from chalicelib.adapters.dynamodb import keys
 from chalicelib.adapters.dynamodb.due import DueIndex, due_entry
 from chalicelib.adapters.dynamodb.table import ConditionFailed, Table, Write, entity_fields
 from chalicelib.clock import parse_time
+from chalicelib.domain.accounts import Account
 from chalicelib.domain.errors import AlreadyDecided, LostRace, VersionConflict
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.rerouting import Revival
-from chalicelib.domain.routing import Offer, OfferDecision, Rotation, RoutingConfig, Waiting
+from chalicelib.domain.routing import Offer, OfferDecision, Rotation, RoutingConfig, StoreRouting, Waiting
 from chalicelib.domain.scoring import ScoreEvent
 
 _NEW = "attribute_not_exists(PK)"
@@ -44,6 +45,16 @@ class RoutingRepository:
     def config(self, account_id: str) -> RoutingConfig | None:
         item = self.table.get(keys.routing_key(account_id))
         return RoutingConfig.model_validate(entity_fields(item)) if item else None
+
+    def store_routing(self, account_id: str) -> StoreRouting:
+        """The store's record, routing config and rotation in one consistent BatchGetItem (pattern 8)."""
+        found = {item["SK"]: item for item in self.table.batch_get(
+            [keys.account_key(account_id), keys.routing_key(account_id), keys.rotation_key(account_id)],
+            consistent=True)}
+        account, config, rotation = (found.get(sk) for sk in ("ACCOUNT", "ROUTING", "ROTATION"))
+        return StoreRouting(account=Account.model_validate(entity_fields(account)) if account else None,
+                            config=RoutingConfig.model_validate(entity_fields(config)) if config else None,
+                            rotation=Rotation.model_validate(entity_fields(rotation)) if rotation else Rotation())
 
     def put_config(self, config: RoutingConfig) -> None:
         self.table.put({**keys.routing_key(config.account_id), "type": "routing_config",

@@ -65,7 +65,7 @@ def test_a_first_touch_that_fails_in_the_request_is_left_to_its_timer(monkeypatc
     def busy(*_args: object) -> str:
         raise RuntimeError("the table is busy")
 
-    monkeypatch.setattr(cadence_steps, "run_step", busy)
+    monkeypatch.setattr(cadence_steps, "_run", busy)
     lead_id = s.lead().lead_id  # the lead is made all the same
     monkeypatch.undo()
     assert step_messages(s, lead_id) == []
