@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: run test lint unit package bench fuzz clean console console-check console-api-types chromium screenshots
+.PHONY: run test lint unit package bench load fuzz clean console console-check console-api-types chromium screenshots
 
 $(STAMP): requirements.txt requirements-language.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"' 2>/dev/null \
@@ -75,6 +75,10 @@ package: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py
+
+# The load test (bench/load.py): 2,000 leads over 10 minutes by default; LOAD_ARGS="--leads 60 --minutes 1" to try it small.
+load: $(STAMP)
+	$(PY) bench/load.py $(LOAD_ARGS)
 
 fuzz: $(STAMP)
 	$(PY) -m pytest tests/fuzz --fuzz-stack --fuzz-examples=$${FUZZ_EXAMPLES:-3000}

@@ -1,7 +1,8 @@
 """`make bench`: run every bench/*.py script and print one table of their key figures.
 
 The convention: a bench script is a plain program run from the repo root with the venv's
-python and no arguments; it prints whatever it likes, and one line per key figure:
+python and no arguments (bench/load.py excepted: `make load` runs it); it prints whatever it
+likes, and one line per key figure:
 
     BENCH <name>: <value> <unit>
 
@@ -27,9 +28,14 @@ BASELINE = ROOT / "bench" / "baseline.json"
 BENCH_LINE = re.compile(r"^BENCH\s+(?P<name>[^:]+?)\s*:\s*(?P<value>\S+)\s*(?P<unit>.*?)\s*$")
 
 
+# Run on their own (`make load`): the load test holds both cores for 10+ minutes.
+SEPARATE = {"load.py"}
+
+
 def scripts() -> list[Path]:
     here = Path(__file__).resolve()
-    return sorted(p for p in (ROOT / "bench").glob("*.py") if p.resolve() != here and not p.name.startswith("_"))
+    return sorted(p for p in (ROOT / "bench").glob("*.py")
+                  if p.resolve() != here and not p.name.startswith("_") and p.name not in SEPARATE)
 
 
 def run(script: Path, timeout: float) -> tuple[str, list[tuple[str, str, str]], float]:
