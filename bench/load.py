@@ -7,7 +7,8 @@ targets, a new-lead cadence) with `--agents` agents spread over them, and runs f
 - `--leads` leads arrive at random moments, from the JSON API (half), ADF XML posted by a provider
   with the store's X-Api-Key (a quarter) and SMS from unknown numbers (a quarter), each a new customer;
 - customers write again (SMS) on some of their leads, and a few send STOP and later get nothing;
-- agent bots work like people: they look at their offers every few seconds, think 3-15 s, then
+- agent bots work like people: they look at their offers every 5-10 s (their notifications every
+  other time), think 3-15 s, then
   accept (78%), decline (12%) or let the offer time out (10%); after accepting they type a first
   answer (5-25 s); they answer customers' replies they are alerted of.
 
@@ -45,6 +46,7 @@ from _endpoint import HARNESS_AGENT, CountingEndpoint, LocalStack
 from endpoint_calls import ALWAYS_OPEN, twilio_signature
 
 DOMAIN = "load-motors.com"
+POLLS = {"GET /me/offers": "/me/offers", "GET /me/notifications": "/me/notifications?unread=true"}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -230,6 +232,7 @@ class Load:
         rng = random.Random(seed)
         seen: set[str] = set()
         told: set[str] = set()
+        polls = 0
         while not self.stop.is_set():
             reply = self.client.call("GET /me/offers", "GET", "/me/offers", token=token, retries=0)
             offers = reply.json().get("items", []) if reply is not None and reply.status_code == 200 else []
@@ -249,8 +252,9 @@ class Load:
                 elif roll < 0.90:
                     self.client.call("POST /offers/{id}/decline", "POST", f"/offers/{offer['offer_id']}/decline",
                                      token=token, body={"reason": "with a customer"})
+            polls += 1
             notes = self.client.call("GET /me/notifications", "GET", "/me/notifications?unread=true", token=token,
-                                     retries=0)
+                                     retries=0) if polls % 2 == 0 else None
             items = notes.json().get("items", []) if notes is not None and notes.status_code == 200 else []
             for note in items:
                 if note.get("kind") == "customer_replied" and note["notification_id"] not in told:
@@ -259,7 +263,14 @@ class Load:
                                      token=token, body={"body": "Good question, let me check the price for you."})
                     self.client.call("POST /me/notifications/{id}/read", "POST",
                                      f"/me/notifications/{note['notification_id']}/read", token=token, body={})
-            self.stop.wait(rng.uniform(2, 5))
+            self.stop.wait(rng.uniform(5, 10))  # a console's refresh
+
+    def poll_calls(self, endpoint: CountingEndpoint, route: str) -> Counter[str]:
+        """The AWS calls of one agent's poll of `route` on the quiet stack."""
+        endpoint.settle_and_take(quiet=1.0, timeout=30)
+        token = self.agents[0][1]
+        self.stack.http("GET", POLLS[route], token=token)
+        return endpoint.settle_and_take(quiet=1.0, timeout=30)
 
     # -- the run --------------------------------------------------------------------------
 
@@ -339,13 +350,13 @@ def check(load: Load, items: list[dict[str, Any]]) -> dict[str, Any]:
     late = [seconds_between(o["expires_at"], o["decided_at"]) for o in offers
             if o.get("state") == "timed_out" and o.get("decided_at")]
     # A customer's STOP: the stored inbound message; any send to that number after it is a violation.
-    stops = {}
+    stops: dict[str, str] = {}
     for item in items:
         if item.get("type") == "message" and item.get("direction") == "inbound" \
                 and str(item.get("body", "")).strip().upper() == "STOP":
-            lead = leads_by_id.get(str(item["PK"]).removeprefix("LEAD#"))
-            if lead is not None and lead.get("phone"):
-                stops[lead["phone"]] = min(stops.get(lead["phone"], item["at"]), item["at"])
+            stopped = leads_by_id.get(str(item["PK"]).removeprefix("LEAD#"))
+            if stopped is not None and stopped.get("phone"):
+                stops[stopped["phone"]] = min(stops.get(stopped["phone"], item["at"]), item["at"])
     sends = [i for i in items if str(i.get("PK", "")).startswith("SANDBOX#")]
     to_opted_out = [s for s in sends if s.get("to") in stops and s["at"] > stops[s["to"]]]
     return {
@@ -374,6 +385,7 @@ def main() -> None:
         took = load.run()
         calls = endpoint.settle_and_take(quiet=5.0, timeout=300)  # all since set-up: the queues drained too
         facts = check(load, stored_items(endpoint.url))
+        poll_cost = {route: sum(load.poll_calls(endpoint, route).values()) for route in POLLS}
 
     print(f"load: {args.leads} leads over {args.minutes:g} min, {args.stores} stores, {args.agents} agent bots "
           f"(ran {took:.0f} s, offer timeout {args.offer_timeout} s)")
@@ -396,8 +408,12 @@ def main() -> None:
               f"{len(seconds)} requests ({', '.join(statuses[route])})")
     total = sum(calls.values())
     per_lead = total / max(1, facts["accepted"])
+    polled = sum(len(load.timings.seconds.get(route, [])) * cost for route, cost in poll_cost.items())
     print(f"  AWS calls counted at the endpoint while it ran: {total} ({per_lead:.1f} per lead, the agents' "
           f"polling of offers and notifications included)")
+    each = ", ".join(f"{route}: {cost} calls each" for route, cost in poll_cost.items())
+    print(f"  of which the agents' polling, about {polled} ({each}, measured once on the quiet stack): "
+          f"{(total - polled) / max(1, facts['accepted']):.1f} calls per lead without it")
     for op, n in calls.most_common():
         print(f"    {op}: {n} ({n / max(1, facts['accepted']):.2f} per lead)")
     print(f"BENCH load_leads_lost: {facts['lost']} leads")
@@ -406,6 +422,7 @@ def main() -> None:
     print(f"BENCH load_timer_lateness_p50: {percentile(late, 50):.2f} s")
     print(f"BENCH load_timer_lateness_p99: {percentile(late, 99):.2f} s")
     print(f"BENCH load_calls_per_lead: {per_lead:.1f} calls")
+    print(f"BENCH load_calls_per_lead_without_polling: {(total - polled) / max(1, facts['accepted']):.1f} calls")
 
 
 if __name__ == "__main__":

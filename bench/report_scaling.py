@@ -1,7 +1,12 @@
 """Dashboard reads for 1 / 20 / 50 stores and 7 / 30 / 90 / 366 days, before and after the
 report rollups, counted at the AWS endpoint.
 
-    .venv/bin/python bench/report_scaling.py [--per-day 0.5] [--dense-per-day 30] [--quick]
+    .venv/bin/python bench/report_scaling.py [--per-day 0.5] [--dense-per-day 30] [--quick] [--before-up-to 20]
+
+The before path reads one Query per store and day, one after another: 50 stores' year is ~20,000
+Queries (minutes under moto). It is measured for groups up to `--before-up-to` stores; a larger
+group's before figures are that group's per-store Queries and items times its stores (marked `*`:
+computed, not measured). The after path is always measured.
 
 A moto server behind the counting proxy (bench/_endpoint.py) holds a 50-store group with a
 year and a month of report history: leads (`--per-day` a store a day) with offers, accepts,
@@ -252,6 +257,9 @@ def main() -> None:
     parser.add_argument("--per-day", type=float, default=0.5, help="leads a store a day in the 50-store group")
     parser.add_argument("--dense-per-day", type=float, default=30.0, help="leads a day of the dense store")
     parser.add_argument("--quick", action="store_true", help="20 stores, 90 days at most, a small dense store")
+    parser.add_argument("--before-up-to", type=int, default=20,
+                        help="measure the before path (one Query per store and day) for groups up to this many "
+                             "stores; larger groups' before figures are computed from the largest measured")
     args = parser.parse_args()
     serve_queries_from_their_partition()
     endpoint = ByteCountingEndpoint()
@@ -333,6 +341,8 @@ def run(args: argparse.Namespace, endpoint: ByteCountingEndpoint) -> None:
             token = mint_local_token(deps.settings.jwt_secret, managers[count].user_id, now=NOW.timestamp())
             for days in periods:
                 for source in ("events", "rollups"):
+                    if source == "events" and count > args.before_up_to:
+                        continue  # computed below from the largest group measured
                     deps._settings = deps.settings.model_copy(update={"report_source": source})
                     frm = (NOW.date() - timedelta(days=days - 1)).isoformat()
                     purposes.take()
@@ -347,8 +357,38 @@ def run(args: argparse.Namespace, endpoint: ByteCountingEndpoint) -> None:
                     rows.append(Row(source, count, days, calls, items_read, size, took, by_purpose,
                                     items_by_purpose))
                     progress(f"{source} {count} stores {days} days: {calls['dynamodb.Query']} Queries")
+    rows = with_computed_before(rows, store_counts, periods, args.before_up_to)
     report(rows)
     dense_store(deps, dense, endpoint)
+
+
+def with_computed_before(rows: list[Row], store_counts: tuple[int, ...], periods: tuple[int, ...],
+                         up_to: int) -> list[Row]:
+    """The before path of groups larger than `up_to` stores, computed from the largest group measured:
+    it reads per store (one Query per store and day, one per person), so its report Queries and items
+    scale with the stores (every store here has the same history rate); the group's stores+people
+    Queries stay as measured. Marked `computed` in the table."""
+    measured = [c for c in store_counts if c <= up_to]
+    if not measured or len(measured) == len(store_counts):
+        return rows
+    base = max(measured)
+    done = list(rows)
+    for count in store_counts:
+        if count <= up_to:
+            continue
+        for days in periods:
+            known = next(r for r in rows if r.source == "events" and r.stores == base and r.days == days)
+            scale = count / base
+            queries = Counter({p: (n if p == "stores+people" else round(n * scale))
+                               for p, n in known.queries_by_purpose.items()})
+            items = Counter({p: (n if p == "stores+people" else round(n * scale))
+                             for p, n in known.items_by_purpose.items()})
+            calls = Counter(known.calls)
+            calls["dynamodb.Query"] = sum(queries.values())
+            done.append(Row("events", count, days, calls, sum(items.values()), round(known.wire_bytes * scale),
+                            known.seconds * scale, queries, items, computed_from=base))
+    order = {c: i for i, c in enumerate(store_counts)}
+    return sorted(done, key=lambda r: (order[r.stores], periods.index(r.days), r.source != "events"))
 
 
 @dataclass(frozen=True)
@@ -362,6 +402,7 @@ class Row:
     seconds: float
     queries_by_purpose: Counter[str]   # the hook
     items_by_purpose: Counter[str]
+    computed_from: int | None = None   # the before path, scaled from a measured group of this many stores
 
     @property
     def report_queries(self) -> int:
@@ -380,12 +421,17 @@ def report(rows: list[Row]) -> None:
     print(f"\n{'dashboard':<21} {'Queries':>8} {'report Q':>9} {'/store':>7} {'items read':>11} {'report items':>13} "
           f"{'MB':>6} {'other calls':>12} {'s (moto)':>9}  what the report Queries read")
     for r in rows:
-        label = f"{'before' if r.source == 'events' else 'after'} {r.stores:>2} st {r.days:>3} d"
+        label = f"{'before' if r.source == 'events' else 'after'} {r.stores:>2} st {r.days:>3} d" + \
+            ("*" if r.computed_from else "")
         queries = r.calls["dynamodb.Query"]
         other = sum(r.calls.values()) - queries
         split = ", ".join(f"{k} {v}" for k, v in sorted(r.queries_by_purpose.items()) if k != "stores+people")
         print(f"{label:<21} {queries:>8} {r.report_queries:>9} {r.report_queries / r.stores:>7.1f} {r.items_read:>11} "
               f"{r.report_items:>13} {r.wire_bytes / 2**20:>6.2f} {other:>12} {r.seconds:>9.2f}  {split}")
+    computed = sorted({r.computed_from for r in rows if r.computed_from})
+    if computed:
+        print(f"* computed, not measured: the {computed[0]}-store group's before-path Queries and items per store "
+              f"times the stores (see with_computed_before); its seconds scaled the same way")
     print()
     for r in rows:
         name = f"report_dashboard_{'before' if r.source == 'events' else 'after'}_{r.stores}_stores_{r.days}_days"

@@ -20,7 +20,7 @@ from chalicelib.domain import conversations as rules
 from chalicelib.domain import inbound as meaning
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.changes import Change, Write
-from chalicelib.domain.errors import DomainError, LostRace
+from chalicelib.domain.errors import DomainError, LostRace, NotFound
 from chalicelib.domain.inbound import CONTACT_KIND, MAX_MEDIA, InboundMessage, NotThisLead
 from chalicelib.domain.leads import Lead, next_version
 from chalicelib.domain.media import inbound_attachment_id
@@ -280,9 +280,11 @@ def from_new_contact(deps: Deps, account_id: str, msg: InboundMessage) -> Inboun
             return attach(deps, account_id, contact["lead_id"], msg, None, finish)
         except NotThisLead:
             pass
-    account = deps.accounts.require(account_id)
+    # The store with its routing config and rotation: the new lead's first offer is decided on them.
+    routing = deps.routing.store_routing(account_id)
+    account = NotFound.unless(routing.account, "account")
     try:
-        result = receive_lead(deps, account, meaning.new_lead_request(msg))
+        result = receive_lead(deps, account, meaning.new_lead_request(msg), routing=routing)
     except DomainError as exc:
         # A sender intake cannot accept (a short code, a malformed id): nothing to retry.
         logger.warning("inbound sender refused by intake", extra={"code": exc.code, "account_id": account_id})
