@@ -10,7 +10,7 @@ webhooks, the CLI), with AWS behind the counting endpoint (bench/_endpoint.py):
    `target_warning` minus the warning's due time, of the managers' `target_missed` and of the next
    offer minus the deadline. p50 and max.
 
-    .venv/bin/python bench/follow_through.py [--repeat 5] [--leads 6]"""
+    .venv/bin/python bench/follow_through.py [--repeat 5] [--leads 6]      (--leads 0: the calls only)"""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def main() -> None:
                                       "account_ids": [scene.account_id]}, token=scene.admin)
         manager = stack.cli("token", "--email", "max@bench-motors.com")
         runs = messages_on_owned_leads(scene, endpoint, args.repeat)
-        late = lateness(scene, manager, args.leads)
+        late = lateness(scene, manager, args.leads) if args.leads > 0 else {}
 
     totals = [sum(r.values()) for r in runs]
     median = statistics.median_low(totals)
