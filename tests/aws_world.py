@@ -20,8 +20,13 @@ from tests.support import World
 def aws() -> Iterator[None]:
     from chalicelib.adapters.aws import reset_clients
     from chalicelib.config import get_settings, reset_settings
+    from leadline.local import moto_fast
     from leadline.provision import provision_local
 
+    # moto as the local stack runs it: moto's own transactions copy the whole table per item they
+    # name, so a test's cost grew with everything earlier steps wrote (tests/integration/test_moto_fast.py
+    # holds the patches to moto's own answers).
+    moto_fast.install()
     reset_settings()
     reset_clients()
     with mock_aws():

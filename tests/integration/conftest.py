@@ -12,7 +12,7 @@ from chalicelib.deps import Deps
 from tests.aws_world import aws, client, world
 from tests.fakes import fake_deps
 
-__all__ = ["aws", "client", "contract_now", "deps", "fast_moto", "world"]
+__all__ = ["aws", "client", "contract_now", "deps", "world"]
 
 CONTRACT_NOW = "2026-11-02T15:00:00.000Z"
 
@@ -30,13 +30,3 @@ def deps(request: pytest.FixtureRequest, contract_now: str) -> Iterator[Deps]:
     request.getfixturevalue("aws")
     yield Deps(clock=FixedClock(contract_now))
 
-
-@pytest.fixture
-def fast_moto() -> Iterator[None]:
-    """moto as the local stack runs it (leadline/local/moto_fast.py), for tests that write hundreds
-    of items: moto's own transactions copy the whole table per item, a cost in proportion to the table."""
-    from leadline.local import moto_fast
-
-    moto_fast.install()
-    yield
-    moto_fast.uninstall()

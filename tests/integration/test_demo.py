@@ -3,7 +3,6 @@ through the services with the clock stepped, make reports worth opening and true
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -23,18 +22,7 @@ class _ClientApi:
 
 
 @pytest.fixture
-def fast_moto() -> Iterator[None]:
-    """moto as the local stack runs it (leadline/local/moto_fast.py): the history's thousands of writes
-    would otherwise cost time in proportion to the table, each."""
-    from leadline.local import moto_fast
-
-    moto_fast.install()
-    yield
-    moto_fast.uninstall()
-
-
-@pytest.fixture
-def demo(fast_moto: None, world: World) -> dict[str, Any]:
+def demo(world: World) -> dict[str, Any]:
     from app import app
     from leadline.demo import seed_demo
     from leadline.local.moto_direct import in_process_history_table

@@ -22,7 +22,7 @@ def test_the_shard_is_a_stable_hash_of_the_id() -> None:
     assert keys.due_pk("OFFER", 3) == "DUE#OFFER#3"
 
 
-def test_pending_offers_of_every_tenant_spread_over_the_shards(fast_moto: None, aws: None) -> None:
+def test_pending_offers_of_every_tenant_spread_over_the_shards(aws: None) -> None:
     deps = Deps(clock=FixedClock(NOW))
     offers = [Offer(offer_id=f"ofr_{n:04d}", lead_id=f"lead_{n:04d}", account_id=f"acc_{n % 5}", group_id="grp_1",
                     agent_id="usr_1", routing_version=1, made_at=NOW, expires_at=NOW) for n in range(200)]

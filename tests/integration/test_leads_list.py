@@ -225,7 +225,7 @@ def test_a_store_of_another_group_is_404(world: World) -> None:
     assert world.get(f"/leads?account_id={a.accounts[0]['account_id']}", b.token).status == 404
 
 
-def test_paging_240_leads_while_new_ones_arrive(fast_moto: None, world: World) -> None:
+def test_paging_240_leads_while_new_ones_arrive(world: World) -> None:
     t = world.tenant(stores=2)
     rng = random.Random(7)
     accounts = t.accounts
