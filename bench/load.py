@@ -31,6 +31,7 @@ The full size holds both cores for 10+ minutes; debug at small scale (`--leads 6
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import threading
@@ -221,10 +222,16 @@ class Load:
             sent.opted_out_at = "stored"  # the stored STOP message's time is read back afterwards
 
     def later(self, delay: float, fn: Any, *args: Any) -> None:
-        timer = threading.Timer(delay, self.pool.submit, args=(fn, *args))
+        timer = threading.Timer(delay, self._fire, args=(fn, *args))
         timer.daemon = True
         self.timers.append(timer)
         timer.start()
+
+    def _fire(self, fn: Any, *args: Any) -> None:
+        if self.stop.is_set():
+            return  # the run is over: a customer's late reply is not sent
+        with contextlib.suppress(RuntimeError):  # the pool shut down as this timer fired
+            self.pool.submit(fn, *args)
 
     # -- agents ---------------------------------------------------------------------------
 
