@@ -12,8 +12,8 @@ targets, a new-lead cadence) with `--agents` agents spread over them, and runs f
   accept (78%), decline (12%) or let the offer time out (10%); after accepting they type a first
   answer (5-25 s); they answer customers' replies they are alerted of.
 
-Afterwards, once the stack is quiet, it reads the STORED data (the table, through the endpoint with
-the harness marker, so the reads are not counted) and prints:
+Afterwards, once the stack is quiet, it reads the STORED data (the table as moto server holds it,
+not through the API, so the reads are not counted) and prints:
 
 - leads lost: a customer's request answered 2xx (or an SMS accepted) with no lead for its contact;
 - double owners: leads with more than one accepted offer;
@@ -43,7 +43,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from _endpoint import HARNESS_AGENT, CountingEndpoint, LocalStack
+from _endpoint import CountingEndpoint, LocalStack
 from endpoint_calls import ALWAYS_OPEN, twilio_signature
 
 DOMAIN = "load-motors.com"
@@ -325,20 +325,18 @@ ADF = """<?xml version="1.0"?>
 """
 
 
-def stored_items(endpoint_url: str) -> list[dict[str, Any]]:
-    """Every item of the table, read through the endpoint as the harness (not counted)."""
-    import boto3
-    from boto3.dynamodb.types import TypeDeserializer
-    from botocore.config import Config
+def stored_items() -> list[dict[str, Any]]:
+    """Every item of the table as moto server (in this process) holds it: read from its backend, not
+    through the API (a paged Scan of a big table is quadratic under moto, and would be counted)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
 
-    client = boto3.client("dynamodb", endpoint_url=endpoint_url, region_name="us-east-1",
-                          aws_access_key_id="testing", aws_secret_access_key="testing",
-                          config=Config(user_agent_extra=HARNESS_AGENT))
-    name = client.list_tables()["TableNames"][0]
-    plain = TypeDeserializer()
+    backend = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
     items: list[dict[str, Any]] = []
-    for page in client.get_paginator("scan").paginate(TableName=name):
-        items.extend({k: plain.deserialize(v) for k, v in raw.items()} for raw in page["Items"])
+    for table in backend.tables.values():
+        for group in list(table.items.values()):
+            for item in (list(group.values()) if table.range_key_attr else [group]):
+                items.append(item.to_regular_json())
     return items
 
 
@@ -391,7 +389,7 @@ def main() -> None:
         endpoint.take_units()
         took = load.run()
         calls = endpoint.settle_and_take(quiet=5.0, timeout=300)  # all since set-up: the queues drained too
-        facts = check(load, stored_items(endpoint.url))
+        facts = check(load, stored_items())
         poll_cost = {route: sum(load.poll_calls(endpoint, route).values()) for route in POLLS}
 
     print(f"load: {args.leads} leads over {args.minutes:g} min, {args.stores} stores, {args.agents} agent bots "
