@@ -265,9 +265,10 @@ class FakeUserStore:
         return [m for m in self.state.memberships.values() if m.identity == identity]
 
     def _add(self, user: User) -> None:
-        if user.user_id in self.state.users or (user.identity, user.group_id) in self.state.memberships:
-            raise Conflict.taken("email") if (user.identity, user.group_id) in self.state.memberships \
-                else Conflict("the change lost a race with another one", code="conflict")
+        if (user.identity, user.group_id) in self.state.memberships:
+            raise Conflict.taken("email")
+        if user.user_id in self.state.users:
+            raise Conflict("the change lost a race with another one", code="conflict")
         self.state.memberships[(user.identity, user.group_id)] = Membership(
             user.identity, user.group_id, user.user_id, user.updated_at)
         self.state.users[user.user_id] = user

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from chalicelib.deps import Deps
 from chalicelib.domain.errors import Conflict
@@ -90,7 +91,7 @@ def resolve(deps: Deps, identity: str, group_id: str | None) -> User | None:
     """The user record a token's subject acts as: its membership in `group_id` when asked for,
     else the person's first record (`USER#{identity}`, one read), else their earliest membership."""
     first = deps.users.get(identity)
-    if _live(first, identity) and (group_id is None or first.group_id == group_id):  # type: ignore[union-attr]
+    if _live(first, identity) and group_id in (None, first.group_id):
         return first
     if group_id is not None:
         user_id = deps.users.membership(identity, group_id)
@@ -106,17 +107,16 @@ def resolve(deps: Deps, identity: str, group_id: str | None) -> User | None:
 def of_person(deps: Deps, user: User) -> list[GroupMembership]:
     """The groups the person behind `user` belongs to (for switching with X-Leadline-Group)."""
     found: list[GroupMembership] = []
-    for membership in deps.users.memberships(user.identity) or []:
+    for membership in deps.users.memberships(user.identity):
         record = user if membership.user_id == user.user_id else deps.users.get(membership.user_id)
         group = deps.groups.get(membership.group_id)
         if _live(record, user.identity) and group is not None:
-            found.append(GroupMembership(group.group_id, group.name, membership.user_id,
-                                         record.role.value))  # type: ignore[union-attr]
+            found.append(GroupMembership(group.group_id, group.name, membership.user_id, record.role.value))
     if not found:  # a person recorded before memberships existed
         group = deps.groups.get(user.group_id)
         found.append(GroupMembership(user.group_id, group.name if group else "", user.user_id, user.role.value))
     return found
 
 
-def _live(user: User | None, identity: str) -> bool:
+def _live(user: User | None, identity: str) -> TypeGuard[User]:
     return user is not None and not user.deleted and user.identity == identity
