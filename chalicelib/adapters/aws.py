@@ -32,8 +32,11 @@ def client(service: str) -> Any:
 
             # s3v4 so presigned report links carry X-Amz-Expires (seconds) rather than an absolute time.
             extra = {"signature_version": "s3v4"} if service == "s3" else {}
+            # The local stack's request and consumer threads share one client; on Lambda the pool
+            # only fills as far as a request's fan-out (FANOUT_THREADS).
             found = _session(boto3).client(
-                service, config=Config(retries={"mode": "standard", "max_attempts": 4}, **extra)
+                service, config=Config(retries={"mode": "standard", "max_attempts": 4}, max_pool_connections=32,
+                                       **extra)
             )
             _clients[service] = found
         return found

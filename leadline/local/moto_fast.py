@@ -27,6 +27,7 @@ left are dropped, which is all moto's rollback restored that a transaction could
   than the writes it reads: they are dumped as JSON too, times as epoch seconds as botocore reads them.
 - Every request looked its handler's action up with `inspect.getmembers` of the handler class: the
   names are listed once per class.
+- SQS's SendMessage counted every message of the queue (moto_fast_sqs.py).
 
 Transactions are taken one at a time (the local stack already serializes DynamoDB calls).
 
@@ -57,6 +58,8 @@ from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
+from leadline.local import moto_fast_sqs
+
 log = logging.getLogger("local_stack.moto_fast")
 
 # The moto release the patches below were written and tested against (requirements-dev.txt pins it).
@@ -79,6 +82,9 @@ def unsupported_reason() -> str | None:
     """Why the installed moto cannot take the patches (None: it can)."""
     if moto.__version__ != MOTO_VERSION:
         return f"moto {moto.__version__} is installed; moto_fast was written for moto {MOTO_VERSION}"
+    sqs_reason = moto_fast_sqs.unsupported_reason()
+    if sqs_reason is not None:
+        return sqs_reason
     for name, (function, expected) in PATCHED.items():
         try:
             parameters = tuple(inspect.signature(function).parameters)
@@ -235,6 +241,7 @@ def uninstall() -> None:
         DynamoDBStreamsHandler.serialized = _originals["stream_serialized"]  # type: ignore[method-assign]
         Item.__init__ = _originals["item"]  # type: ignore[method-assign]
         moto_responses.method_names_from_class = _originals["method_names"]
+        moto_fast_sqs.uninstall()
         _originals.clear()
         _action_names.clear()
 
@@ -258,4 +265,5 @@ def install() -> bool:
         DynamoDBStreamsHandler.serialized = _stream_serialized  # type: ignore[method-assign,assignment]
         Item.__init__ = _item_init  # type: ignore[method-assign]
         moto_responses.method_names_from_class = _method_names_from_class
+        moto_fast_sqs.install()
         return True
