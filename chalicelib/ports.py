@@ -22,6 +22,7 @@ from chalicelib.domain.accounts import Account, Group, SmsNumberOwner
 from chalicelib.domain.appointments import Appointment
 from chalicelib.domain.cadences import Cadence
 from chalicelib.domain.changes import Write
+from chalicelib.domain.inbound import Conversation, SenderHint
 from chalicelib.domain.lead_query import ListPlan, Position, StoreBatch
 from chalicelib.domain.leads import Lead
 from chalicelib.domain.media import Upload
@@ -73,7 +74,9 @@ class AccountStore(Protocol):
     def page_of(self, group_id: str, account_ids: Iterable[str], limit: int,
                 after: str | None) -> tuple[list[Account], bool]: ...
 
-    def sms_number_owner(self, e164: str) -> SmsNumberOwner | None: ...
+    def sms_route(self, e164: str, sender: str | None) -> tuple[SmsNumberOwner | None, SenderHint | None]:
+        """The number's store and Twilio account, with `sender`'s pointer on it (a hint), in one read."""
+        ...
     def page_owner(self, page_id: str) -> str | None: ...
     def by_api_key(self, api_key: str) -> Account | None: ...
     def mailbox_owner(self, address: str) -> str | None: ...
@@ -115,6 +118,13 @@ class LeadStore(Protocol):
 
     def contact(self, account_id: str, kind: str, value: str) -> dict[str, Any] | None:
         """The contact key of a store's phone / email / Messenger id: {lead_id, at} or None."""
+        ...
+    def conversation(self, account_id: str, kind: str, value: str, lead_id: str,
+                     owner_id: str | None) -> Conversation:
+        """The contact key, the lead and owner a sender pointer names and the store, in one read."""
+        ...
+    def point_sender(self, e164: str, sender: str, hint: SenderHint, ttl: int) -> Write:
+        """The SMS sender pointer, a write of the lead's transaction (unconditional: a verified hint)."""
         ...
 
     def contacts(self, account_id: str, points: list[tuple[str, str]]) -> dict[str, dict[str, Any] | None]:

@@ -40,6 +40,7 @@ from chalicelib.domain.errors import (
     ValidationFailed,
     VersionConflict,
 )
+from chalicelib.domain.inbound import Conversation, SenderHint
 from chalicelib.domain.lead_query import ListPlan, Position, StoreBatch, matches, search_text
 from chalicelib.domain.leads import Lead
 from chalicelib.domain.mail import Email, Mailer
@@ -78,6 +79,7 @@ class FakeState:
     scores: list[ScoreEvent] = field(default_factory=list)
     reports: list[ReportEvent] = field(default_factory=list)
     contacts: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    senders: dict[tuple[str, str], SenderHint] = field(default_factory=dict)  # (store number, sender) ->
     configs: dict[str, RoutingConfig] = field(default_factory=dict)
     rotations: dict[str, Rotation] = field(default_factory=dict)
     offers: dict[str, Offer] = field(default_factory=dict)
@@ -237,12 +239,12 @@ class FakeAccountStore:
                  and (after is None or a.account_id > after)]
         return found[:limit], len(found) > limit
 
-    def sms_number_owner(self, e164: str) -> SmsNumberOwner | None:
+    def sms_route(self, e164: str, sender: str | None) -> tuple[SmsNumberOwner | None, SenderHint | None]:
         account_id = self.state.lookups.get(("sms", e164))
-        if account_id is None:
-            return None
-        return SmsNumberOwner(account_id=account_id,
-                              twilio_account_sid=self.state.accounts[account_id].twilio_account_sid)
+        owner = SmsNumberOwner(account_id=account_id,
+                               twilio_account_sid=self.state.accounts[account_id].twilio_account_sid) \
+            if account_id is not None else None
+        return owner, self.state.senders.get((e164, sender)) if sender else None
 
     def page_owner(self, page_id: str) -> str | None:
         return self.state.lookups.get(("page", page_id))
@@ -400,6 +402,19 @@ class FakeLeadStore:
 
     def contacts(self, account_id: str, points: list[tuple[str, str]]) -> dict[str, dict[str, Any] | None]:
         return {kind: self.contact(account_id, kind, value) for kind, value in points}
+
+    def conversation(self, account_id: str, kind: str, value: str, lead_id: str,
+                     owner_id: str | None) -> Conversation:
+        contact = self.state.contacts.get((account_id, kind, value))
+        return Conversation(lead_id=contact["lead_id"] if contact else None, lead=self.state.leads.get(lead_id),
+                            store=self.state.accounts.get(account_id),
+                            owner=self.state.users.get(owner_id) if owner_id else None)
+
+    def point_sender(self, e164: str, sender: str, hint: SenderHint, ttl: int) -> changes.Write:
+        def apply() -> None:
+            self.state.senders[(e164, sender)] = hint
+
+        return FakeWrite(_always, apply)
 
     def list_batch(self, account_id: str, plan: ListPlan, position: Position, want: int,
                    max_calls: int = 1, query_limit: int | None = None) -> StoreBatch:

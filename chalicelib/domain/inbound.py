@@ -7,6 +7,7 @@ lead's language — and saves that in one transaction."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -14,6 +15,7 @@ from pydantic import Field
 
 from chalicelib.clock import iso, parse_time
 from chalicelib.domain import conversations as rules
+from chalicelib.domain.accounts import Account
 from chalicelib.domain.changes import Change
 from chalicelib.domain.conversations import Consent, consent_keyword
 from chalicelib.domain.leads import Lead, NewLead
@@ -22,6 +24,7 @@ from chalicelib.domain.records import report_event, timeline_event
 from chalicelib.domain.targets import customer_wrote
 from chalicelib.domain.text import FreeText, ProviderText
 from chalicelib.domain.timeline import Message, MessageStatus
+from chalicelib.domain.users import User
 from chalicelib.ids import new_id
 
 SOURCES = {"sms": "SMS", "messenger": "Facebook", "email": "Email"}
@@ -46,6 +49,47 @@ class InboundMessage(ProviderText):
     subject: str | None = None
     sender_name: str | None = None
     thread: list[str] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SenderHint:
+    """The lead a customer's number last wrote to on a store's SMS number, and that lead's owner then:
+    a hint the webhook reads with the number and checks before it counts (keys.py, "SMS sender pointers")."""
+
+    account_id: str
+    lead_id: str
+    owner_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """What the webhook found for a sender: the lead the store's contact key names (None: no lead has
+    this contact) and, when read together with it, that lead, its store and its owner's record."""
+
+    lead_id: str | None
+    lead: Lead | None = None
+    store: Account | None = None
+    owner: User | None = None
+
+
+def hint_counts(hint: SenderHint | None, account_id: str) -> bool:
+    """A pointer is worth following only to the store that owns the number now (a number moved to
+    another store leaves its pointers naming the old one)."""
+    return hint is not None and hint.account_id == account_id
+
+
+def verified(read: Conversation) -> Conversation:
+    """A pointer-guided read with only what holds: the lead while the contact key still names it (a
+    stale pointer named another), the owner's record while it is that lead's owner (it changed since)."""
+    lead = read.lead if read.lead is not None and read.lead.lead_id == read.lead_id else None
+    owner = read.owner if lead is not None and read.owner is not None \
+        and read.owner.user_id == lead.assigned_to else None
+    return replace(read, lead=lead, owner=owner)
+
+
+def pointer_of(lead: Lead) -> SenderHint:
+    """The pointer a customer's number on the store's SMS number should hold for `lead`."""
+    return SenderHint(lead.account_id, lead.lead_id, lead.assigned_to)
 
 
 class NotThisLead(Exception):
@@ -115,6 +159,15 @@ def _answer_help(change: Change[OutboxMessage], lead: Lead, msg: InboundMessage,
 # Fewer letters than this says too little ("ok", "yes") to tell one language from another: such a
 # message is not worth a detection job (adapters/language.py answers None for it anyway).
 LANGUAGE_MIN_LETTERS = 6
+
+
+def new_lead_fields(msg: InboundMessage, language: str | None) -> dict[str, Any]:
+    """What a lead made from an unknown sender's message knows besides the request: the language
+    its words are in, an email's thread."""
+    fields: dict[str, Any] = {"language": language} if language else {}
+    if msg.channel == "email":
+        fields["email_thread"] = {"subject": msg.subject, "references": msg.thread}
+    return fields
 
 
 def email_updates(lead: Lead, msg: InboundMessage) -> dict[str, Any]:

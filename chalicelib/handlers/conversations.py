@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from chalicelib.services import (
         appointments,
         handoffs,
-        inbound,
+        inbound_queue,
         lead_actions,
         messaging,
         notifications,
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 else:
     appointments = lazy_module("chalicelib.services.appointments")
     handoffs = lazy_module("chalicelib.services.handoffs")
-    inbound = lazy_module("chalicelib.services.inbound")
+    inbound_queue = lazy_module("chalicelib.services.inbound_queue")
     lead_actions = lazy_module("chalicelib.services.lead_actions")
     messaging = lazy_module("chalicelib.services.messaging")
     notifications = lazy_module("chalicelib.services.notifications")
@@ -195,7 +195,7 @@ def handle_outbox_record(record: Any) -> None:
 
 
 def handle_inbound_record(record: Any) -> None:
-    inbound.process_job(get_deps(), record.body)
+    inbound_queue.process_job(get_deps(), record.body)
 
 
 @bp.on_sqs_message(queue=get_settings().queue_name("outbox"), batch_size=10)

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from chalicelib.domain.inbound import InboundMessage
+from chalicelib.domain.leads import Lead
 from chalicelib.model import BaseModel
 
 # -- timers: decided by the clock; each carries the version it was set for --------------------
@@ -109,6 +110,9 @@ class DetectLanguage(BaseModel):
     kind: Literal["language"] = "language"
     lead_id: str
     text: str = ""
+    # The lead as the message's transaction saved it: the job decides on it without reading it (its
+    # save is conditional on its version: a lead changed since is read again and decided again).
+    lead: Lead | None = None
 
 
 class MediaItem(BaseModel):

@@ -8,7 +8,7 @@ and the deployed SES receipt rule (SES → S3 → the inbound queue's consumer).
    is stored, with the SMTP reply to give; auto-replies and bounces are taken and ignored.
 3. Its attachments go to the media bucket under keys made from the message (a repeat overwrites
    the same objects), then the message is stored through the inbound path SMS uses
-   (services/inbound.attach / from_new_contact) with a dedup key on the Message-ID: a second
+   (services/inbound.attach / inbound_queue.from_new_contact) with a dedup key on the Message-ID: a second
    delivery of the same mail is stored once."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from chalicelib.domain.inbound import InboundMessage, NotThisLead
 from chalicelib.observability import logger
 from chalicelib.schemas.queues import SesMailReceived
 from chalicelib.services import email_out as sending
-from chalicelib.services import inbound
+from chalicelib.services import inbound, inbound_queue
 
 PROVIDER: Literal["email"] = "email"
 NO_MAILBOX = MailRefused(550, "5.1.1", "no such mailbox here")
@@ -123,7 +123,7 @@ def _store_mail(deps: Deps, where: Route, message: InboundMessage, dedup_id: str
             return inbound.attach(deps, where.account_id, lead_id, message, None, dedup)
         except NotThisLead:
             pass  # a sold or dead lead: the customer starts a new one
-    return inbound.from_new_contact(deps, where.account_id, message)
+    return inbound_queue.from_new_contact(deps, where.account_id, message)
 
 
 def ses_mail_arrived(deps: Deps, notice: SesMailReceived) -> MailOutcome:

@@ -3,10 +3,11 @@
 The webhook's part (`receive`) is quick — find the contact's lead and store the message in the
 lead's transaction together with a conditional dedup key (so a repeated MessageSid / mid is stored
 once, even when two deliveries race), applying STOP / START at once and answering HELP; what the
-message means is decided by domain/inbound.py. Everything slow goes to the inbound queue
-(`process_job`): detecting the lead's language (lingua loads its models on first use), and
-creating + routing a lead for an unknown sender (through intake.receive_lead, which routes new
-leads)."""
+message means is decided by domain/inbound.py. An SMS finds its lead in two reads: the number's
+lookup with the sender's pointer, then the contact key with the lead, store and owner the pointer
+names (keys.py, "SMS sender pointers"; the pointer is checked, never trusted). Everything slow goes
+to the inbound queue (services/inbound_queue.py): detecting the lead's language (lingua loads its
+models on first use), and creating + routing a lead for an unknown sender."""
 
 from __future__ import annotations
 
@@ -20,24 +21,23 @@ from chalicelib.domain import conversations as rules
 from chalicelib.domain import inbound as meaning
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.changes import Change, Write
-from chalicelib.domain.errors import DomainError, LostRace, NotFound
-from chalicelib.domain.inbound import CONTACT_KIND, MAX_MEDIA, InboundMessage, NotThisLead
+from chalicelib.domain.errors import LostRace
+from chalicelib.domain.inbound import CONTACT_KIND, MAX_MEDIA, Conversation, InboundMessage, NotThisLead, SenderHint
 from chalicelib.domain.leads import Lead, next_version
 from chalicelib.domain.media import inbound_attachment_id
 from chalicelib.domain.outbox import OutboxMessage
 from chalicelib.domain.users import User
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
-from chalicelib.schemas.queues import CopyMedia, DetectLanguage, InboundBody, MediaItem, NewContact, SesMailReceived
+from chalicelib.schemas.queues import CopyMedia, DetectLanguage, MediaItem, NewContact
 from chalicelib.services.lead_changes import change_lead
 from chalicelib.services.notifications import Notices, notices, send_deliveries
 from chalicelib.services.outbox import QUEUED_GRACE, enqueue_send
+from chalicelib.services.sender_pointers import pointer_write
 from chalicelib.services.signing import TwilioPost, check_twilio
 
 INBOUND = "inbound"
 DEDUP_DAYS = 7
-# A claim on a new sender's message older than this was left by a consumer that crashed.
-CLAIM_STALE = timedelta(seconds=60)
 
 # Makes the write that records the provider's message id, given the lead and message it became.
 DedupWrite = Callable[[str, str], Write]
@@ -52,20 +52,16 @@ class InboundResult:
     deferred: bool = False  # an unknown sender: the lead is made on the inbound queue
 
 
-class InboundBusy(Exception):
-    """Another consumer is creating the lead for this very message: try again later."""
-
-
 def dedup_ttl(deps: Deps) -> int:
     return int((deps.clock.now() + timedelta(days=DEDUP_DAYS)).timestamp())
 
 
 def sms_arrived(deps: Deps, post: TwilioPost) -> InboundResult:
     """Twilio's SMS / MMS webhook. The number's owner decides which auth token must have signed the
-    request, so it is read first (the one GetItem the webhook makes anyway); nothing is written before
-    the signature is checked."""
+    request, so it is read first, with the sender's pointer on that number (one BatchGetItem); nothing
+    is written before the signature is checked."""
     to_number = post.lookup_value("To")
-    owner = deps.accounts.sms_number_owner(to_number) if to_number else None
+    owner, hint = deps.accounts.sms_route(to_number, post.lookup_value("From")) if to_number else (None, None)
     check_twilio(deps, post, owner.account_id if owner else None, owner.twilio_account_sid if owner else None)
     sid, sender, to = post.required("MessageSid", "From", "To")
     if owner is None:
@@ -82,7 +78,7 @@ def sms_arrived(deps: Deps, post: TwilioPost) -> InboundResult:
     message = InboundMessage(provider="twilio", provider_id=sid, channel="sms", sender=sender, recipient=to,
                              body=(post.form.get("Body") or [""])[-1], received_at=iso(deps.clock.now()),
                              attachments=attachments)
-    return receive(deps, owner.account_id, message)
+    return receive(deps, owner.account_id, message, hint)
 
 
 def messenger_arrived(deps: Deps, pages: list[tuple[str, list[InboundMessage]]]) -> None:
@@ -96,21 +92,22 @@ def messenger_arrived(deps: Deps, pages: list[tuple[str, list[InboundMessage]]])
             receive(deps, account_id, message)
 
 
-def receive(deps: Deps, account_id: str, msg: InboundMessage) -> InboundResult:
-    """The webhook's part. Idempotent on the provider's message id."""
+def receive(deps: Deps, account_id: str, msg: InboundMessage, hint: SenderHint | None = None) -> InboundResult:
+    """The webhook's part. Idempotent on the provider's message id. `hint`: the SMS sender's pointer
+    as the webhook read it (None: there is none, or not an SMS)."""
     keyword = meaning.consent_of(msg)
-    contact = deps.leads.contact(account_id, CONTACT_KIND[msg.channel], msg.sender)
-    if contact:
+    found = find_conversation(deps, account_id, msg, hint)
+    if found.lead_id is not None:
         def new_dedup(lead_id: str, message_id: str) -> Write:
             return deps.deliveries.record(msg.provider, msg.provider_id, dedup_ttl(deps), lead_id=lead_id,
                                           message_id=message_id, account_id=account_id)
 
         try:
-            return attach(deps, account_id, contact["lead_id"], msg, keyword, new_dedup)
+            return attach(deps, account_id, found.lead_id, msg, keyword, new_dedup, found=found, pointer=hint)
         except NotThisLead:
             pass
     if keyword == "help" and msg.channel == "sms":
-        account = deps.accounts.require(account_id)
+        account = found.store or deps.accounts.require(account_id)
         return InboundResult(reply=rules.help_reply(account.name))
     if keyword in ("stop", "start"):
         # Nobody to opt out or in: no lead of this store has this contact.
@@ -121,20 +118,37 @@ def receive(deps: Deps, account_id: str, msg: InboundMessage) -> InboundResult:
     return InboundResult(deferred=True)
 
 
+def find_conversation(deps: Deps, account_id: str, msg: InboundMessage, hint: SenderHint | None) -> Conversation:
+    """The store's lead of the sender, by its contact key. With a pointer to this store the contact key
+    is read together with the lead, store and owner it names (what of them holds is kept); without
+    one, the contact key alone (attach reads the rest)."""
+    kind = CONTACT_KIND[msg.channel]
+    if hint is not None and meaning.hint_counts(hint, account_id):
+        return meaning.verified(deps.leads.conversation(account_id, kind, msg.sender, hint.lead_id, hint.owner_id))
+    contact = deps.leads.contact(account_id, kind, msg.sender)
+    return Conversation(lead_id=contact["lead_id"] if contact else None)
+
+
 def attach(deps: Deps, account_id: str, lead_id: str, msg: InboundMessage, keyword: rules.Consent | None,
-           dedup: DedupWrite) -> InboundResult:
+           dedup: DedupWrite, *, found: Conversation | None = None, pointer: SenderHint | None = None,
+           ) -> InboundResult:
     """Store the message on the lead (with its consent effect, HELP answer and the owner's alert) in
-    one transaction. The lead and its store are read together, the owner's record before deciding."""
+    one transaction. The lead and its store are read together (or come `found` with the owner), the
+    owner's record before deciding. An SMS also points its sender at the lead for the next message,
+    when the pointer the webhook read (`pointer`) says otherwise."""
     # One reading stamps the customer's message: its id, its `at`, last_message_at. Everything this
     # change adds in answer reads the clock after it (max: a wall clock stepped back cannot put it
     # before), so the timeline (by `at`, then id) never shows an answer before its question.
     now = deps.clock.now()
     message_id = new_id("msg", now)
-    known, store = deps.leads.with_store(lead_id, account_id)
+    known: Lead | None
+    if found is not None and found.lead is not None and found.lead.lead_id == lead_id:
+        known, store = found.lead, found.store
+    else:
+        known, store = deps.leads.with_store(lead_id, account_id)
     store = store or deps.accounts.require(account_id)
     help_text = rules.help_reply(store.name) if keyword == "help" else None
-    owner = deps.users.get(known.assigned_to) if known is not None and known.assigned_to \
-        and meaning.tells_owner(known, keyword) else None
+    owner = _owner(deps, known, keyword, found)
 
     def decide(lead: Lead) -> Change[Told]:
         later = max(deps.clock.now(), now)
@@ -143,9 +157,12 @@ def attach(deps: Deps, account_id: str, lead_id: str, msg: InboundMessage, keywo
                                       reports=said.reports, writes=[*said.writes, dedup(lead.lead_id, message_id)])
         if said.result is not None:
             change.writes.append(deps.outbox.add(said.result, iso(now + QUEUED_GRACE)))
-        alerted = _owner_alert(deps, next_version(lead, **change.updates), msg, keyword, owner, store)
+        after = next_version(lead, **change.updates)
+        alerted = _owner_alert(deps, after, msg, keyword, owner, store)
         if alerted is not None:
             change.writes.extend(alerted.writes(deps))
+        if msg.channel == "sms" and meaning.pointer_of(after) != pointer:
+            change.writes.append(pointer_write(deps, msg.recipient, msg.sender, meaning.pointer_of(after)))
         change.result = Told(said.result, alerted)
         return change
 
@@ -168,11 +185,21 @@ def attach(deps: Deps, account_id: str, lead_id: str, msg: InboundMessage, keywo
     elif meaning.tells_owner(lead, keyword):
         _tell_owner(deps, lead, msg)  # the owner changed meanwhile: read and told now
     if meaning.wants_language(lead, msg, keyword):
-        deps.queues.send(INBOUND, DetectLanguage(lead_id=lead.lead_id, text=msg.body[:1000]).model_dump(mode="json"))
+        job = DetectLanguage(lead_id=lead.lead_id, text=msg.body[:1000], lead=lead)
+        deps.queues.send(INBOUND, job.model_dump(mode="json", exclude_none=True))
     logger.info("inbound message stored", extra={"lead_id": lead.lead_id, "message_id": message_id,
                                                  "consent": keyword or ""})
     return InboundResult(reply=help_text if msg.channel == "sms" else None, lead_id=lead.lead_id,
                          message_id=message_id)
+
+
+def _owner(deps: Deps, lead: Lead | None, keyword: rules.Consent | None, found: Conversation | None) -> User | None:
+    """The record of the owner the message alerts: the one read with the lead, else read now."""
+    if lead is None or not lead.assigned_to or not meaning.tells_owner(lead, keyword):
+        return None
+    if found is not None and found.owner is not None and found.owner.user_id == lead.assigned_to:
+        return found.owner
+    return deps.users.get(lead.assigned_to)
 
 
 @dataclass(frozen=True)
@@ -224,88 +251,3 @@ def _tell_owner(deps: Deps, lead: Lead, msg: InboundMessage) -> None:
     except Exception:
         # The message is stored; a lost alert must not make the provider deliver it again.
         logger.exception("customer_replied alert failed", extra={"lead_id": lead.lead_id})
-
-
-# -- the inbound queue -------------------------------------------------------------------
-
-def process_job(deps: Deps, job: InboundBody) -> None:
-    if isinstance(job, DetectLanguage):
-        set_language(deps, job.lead_id, job.text)
-    elif isinstance(job, CopyMedia):
-        from chalicelib.services.attachments import copy_inbound
-
-        copy_inbound(deps, job)
-    elif isinstance(job, SesMailReceived):
-        from chalicelib.services.email_in import ses_mail_arrived
-
-        ses_mail_arrived(deps, job)
-    else:
-        from_new_contact(deps, job.account_id, job.message)
-
-
-def set_language(deps: Deps, lead_id: str, text: str) -> str | None:
-    from chalicelib.adapters.language import detect_language
-
-    language = detect_language(text)
-    if language is None:
-        return None
-
-    def decide(lead: Lead) -> Change[None] | None:
-        return None if lead.language else Change(updates={"language": language})
-
-    change_lead(deps, lead_id, decide)
-    return language
-
-
-def from_new_contact(deps: Deps, account_id: str, msg: InboundMessage) -> InboundResult:
-    """An unknown sender: make the lead (routed by intake), then record the message on it.
-    The provider's message id is claimed first, so two deliveries cannot make two leads."""
-    from chalicelib.adapters.language import detect_language
-    from chalicelib.services.intake import receive_lead
-
-    now = deps.clock.now()
-    if not deps.deliveries.claim(msg.provider, msg.provider_id, dedup_ttl(deps), iso(now), iso(now - CLAIM_STALE)):
-        seen = deps.deliveries.seen(msg.provider, msg.provider_id)
-        if seen and seen.get("message_id"):
-            return InboundResult(duplicate=True, lead_id=seen.get("lead_id"), message_id=seen["message_id"])
-        raise InboundBusy(msg.provider_id)
-
-    def finish(lead_id: str, message_id: str) -> Write:
-        return deps.deliveries.finish(msg.provider, msg.provider_id, lead_id, message_id)
-
-    # A lead for this contact may have appeared since the webhook looked (another channel, a twin).
-    contact = deps.leads.contact(account_id, CONTACT_KIND[msg.channel], msg.sender)
-    if contact:
-        try:
-            return attach(deps, account_id, contact["lead_id"], msg, None, finish)
-        except NotThisLead:
-            pass
-    # The store with its routing config and rotation: the new lead's first offer is decided on them.
-    routing = deps.routing.store_routing(account_id)
-    account = NotFound.unless(routing.account, "account")
-    try:
-        result = receive_lead(deps, account, meaning.new_lead_request(msg), routing=routing)
-    except DomainError as exc:
-        # A sender intake cannot accept (a short code, a malformed id): nothing to retry.
-        logger.warning("inbound sender refused by intake", extra={"code": exc.code, "account_id": account_id})
-        deps.transactions.commit([finish("none", "refused")])
-        return InboundResult()
-    lead = result.lead
-    if result.created and result.message_id:
-        language = detect_language(msg.body)
-        made = str(result.message_id)
-
-        def decide(current: Lead) -> Change[None]:
-            updates = {"language": language} if language and not current.language else {}
-            updates.update(meaning.email_updates(current, msg))
-            return Change(updates=updates, writes=[finish(current.lead_id, made)])
-
-        change_lead(deps, lead.lead_id, decide)
-        copy_media_later(deps, lead, made, msg)
-        return InboundResult(lead_id=lead.lead_id, message_id=result.message_id)
-    if result.created:
-        # No text (a picture alone): intake recorded no message; this records it.
-        return attach(deps, account_id, lead.lead_id, msg, None, finish)
-    # Coalesced into a lead that appeared meanwhile: intake recorded the request on it.
-    deps.transactions.commit([finish(lead.lead_id, "coalesced")])
-    return InboundResult(lead_id=lead.lead_id)

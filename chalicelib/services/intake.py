@@ -15,6 +15,7 @@ answers what the first delivery did and changes nothing (no second coalesce, no 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -44,6 +45,7 @@ from chalicelib.ids import new_id
 from chalicelib.observability import logger
 from chalicelib.services.cadence_steps import enrol_on_arrival, first_step
 from chalicelib.services.lead_changes import change_lead, report_event, score_event, timeline_event
+from chalicelib.services.sender_pointers import owner_pointer
 
 # Ten identical requests at once means up to nine coalescing into one lead at the same moment;
 # each lost race re-reads and retries, so allow more rounds than change_lead's default.
@@ -66,33 +68,57 @@ class _NoLongerOpen(Exception):
     """The lead we meant to coalesce into closed or left the window meanwhile: decide again."""
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """What a caller that claimed a provider's message (an unknown sender's SMS, Messenger message or
+    email) adds to the transaction that makes or joins the lead: the new lead's `fields` (its language,
+    an email's thread), and `finish`, the write completing its claim, given the lead and what recorded
+    the message (its id, or "coalesced") — so nothing is written after intake's transaction."""
+
+    fields: dict[str, Any]
+    finish: Callable[[str, str], Write]
+    # Contact keys the caller just read, by (kind, value): intake's first attempt does not read them again.
+    seen: dict[tuple[str, str], dict[str, Any] | None] | None = None
+
+
 def receive_lead(deps: Deps, account: Account, data: NewLead, *, by: str | None = None,
-                 delivery: str | None = None, routing: StoreRouting | None = None) -> IntakeResult:
+                 delivery: str | None = None, routing: StoreRouting | None = None,
+                 arrival: Arrival | None = None) -> IntakeResult:
     """Create a lead for a request, or join it to the store's open lead of the same contact.
     `delivery` names the request for a provider that may send it again (see the module's note);
     `routing`: the store's record, config and rotation if the caller read them (a new lead's first
-    offer is then decided without reading them again)."""
+    offer is then decided without reading them again); `arrival`: see Arrival."""
     contact = normalize_contact(account, data)
     repo = deps.leads
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
         if delivery is not None:
             earlier = deps.deliveries.seen(DELIVERY_SOURCE, delivery)
             if earlier is not None:
                 return IntakeResult(lead=repo.require(earlier["lead_id"]), created=False,
                                     coalesced_into=earlier.get("coalesced_into"))
-        seen = repo.contacts(account.account_id, contact.points())
+        seen = _known(arrival, contact) if attempt == 0 else None
+        if seen is None:
+            seen = repo.contacts(account.account_id, contact.points())
         target = _open_lead_to_join(deps, account, seen)
         if target is not None:
             try:
-                return _coalesce(deps, account, target, data, contact, seen, by, delivery)
+                return _coalesce(deps, account, target, data, contact, seen, by, delivery, arrival)
             except (_NoLongerOpen, LostRace):
                 continue
         try:
-            return _create(deps, account, data, contact, seen, by, delivery, routing)
+            return _create(deps, account, data, contact, seen, by, delivery, routing, arrival)
         except LostRace:
             # Another request claimed one of the contact keys (or the delivery) first: read them again.
             continue
     raise Conflict("too many requests for this contact at once; try again", code="busy")
+
+
+def _known(arrival: Arrival | None, contact: Contact) -> dict[str, dict[str, Any] | None] | None:
+    """The request's contact keys by kind, if the caller read every one of them."""
+    given = arrival.seen if arrival is not None else None
+    if given is None or any(point not in given for point in contact.points()):
+        return None
+    return {kind: given[(kind, value)] for kind, value in contact.points()}
 
 
 def _delivery_write(deps: Deps, delivery: str, lead_id: str, coalesced_into: str | None) -> Write:
@@ -140,7 +166,8 @@ def _open_lead_to_join(deps: Deps, account: Account, seen: dict[str, dict[str, A
 
 
 def _create(deps: Deps, account: Account, data: NewLead, contact: Contact, seen: dict[str, dict[str, Any] | None],
-            by: str | None, delivery: str | None, routing: StoreRouting | None) -> IntakeResult:
+            by: str | None, delivery: str | None, routing: StoreRouting | None,
+            arrival: Arrival | None) -> IntakeResult:
     repo = deps.leads
     now_dt = deps.clock.now()
     now = iso(now_dt)
@@ -157,6 +184,7 @@ def _create(deps: Deps, account: Account, data: NewLead, contact: Contact, seen:
         # A new request waits for the store's first reply from the moment it arrives.
         awaiting_since=now,
         last_message_at=now if message else None, last_message_preview=preview(message),
+        **(arrival.fields if arrival is not None else {}),
     )
     # A new-lead cadence whose `match` fits enrols the lead in the change that creates it.
     cadences = deps.cadences.for_account(account.account_id)
@@ -168,6 +196,8 @@ def _create(deps: Deps, account: Account, data: NewLead, contact: Contact, seen:
         prior = seen.get(kind)
         writes.append(repo.claim_contact(account.account_id, kind, value, lead.lead_id, now,
                                          prior["lead_id"] if prior else None))
+    # The SMS webhook finds the lead of this phone on the store's number in one read with the lead.
+    writes += owner_pointer(deps, lead, None, account)
     writes.append(repo.add_event(timeline_event(deps, lead, "created", by, **request_fields(lead, data))))
     message_id = None
     if message:
@@ -177,6 +207,8 @@ def _create(deps: Deps, account: Account, data: NewLead, contact: Contact, seen:
         writes.append(repo.add_event(timeline_event(deps, lead, "message", None, event_id=message_id,
                                                 **body.model_dump(exclude_none=True))))
         writes.append(repo.add_report(report_event(deps, lead, "message_inbound", channel=channel)))
+        if arrival is not None:
+            writes.append(arrival.finish(lead.lead_id, message_id))
     writes.append(repo.add_report(report_event(deps, lead, "lead_received", **report_data(lead.received_at, data,
                                                                                         contact, channel))))
     if enrolment is not None:
@@ -196,7 +228,8 @@ def _create(deps: Deps, account: Account, data: NewLead, contact: Contact, seen:
 
 
 def _coalesce(deps: Deps, account: Account, target: Lead, data: NewLead, contact: Contact,
-              seen: dict[str, dict[str, Any] | None], by: str | None, delivery: str | None) -> IntakeResult:
+              seen: dict[str, dict[str, Any] | None], by: str | None, delivery: str | None,
+              arrival: Arrival | None) -> IntakeResult:
     repo = deps.leads
     message = (data.message or "").strip() or None
     channel = data.channel or ("messenger" if contact.messenger else "web")
@@ -231,6 +264,8 @@ def _coalesce(deps: Deps, account: Account, target: Lead, data: NewLead, contact
                   for kind, value in contact.points() if not seen.get(kind)]
         if delivery is not None:
             writes.append(_delivery_write(deps, delivery, lead.lead_id, lead.lead_id))
+        if arrival is not None:
+            writes.append(arrival.finish(lead.lead_id, "coalesced"))
         return Change(updates=updates, events=events, scores=scores, reports=reports, writes=writes)
 
     lead = change_lead(deps, target.lead_id, decide, attempts=ATTEMPTS, touch=True).lead

@@ -33,6 +33,7 @@ from chalicelib.observability import logger
 from chalicelib.schemas.queues import DeliverNotification, OfferAgain, OfferExpiry, Opening
 from chalicelib.services.lead_changes import decide_and_save, report_event, score_event, timeline_event
 from chalicelib.services.response_targets import owner_updates
+from chalicelib.services.sender_pointers import owner_pointer
 from chalicelib.services.timers import set_timer
 
 # A transition decides again after each lost race (the lead, the offer it answers, the rotation,
@@ -126,6 +127,9 @@ def transition(deps: Deps, lead_id: str, decide: Callable[[Lead, int], Decided],
             # A new owner gets the store's response targets and a first-response deadline; none, none.
             outcome.lead_updates.update(owner_updates(deps, lead, outcome.lead_updates["assigned_to"], store))
         change = _to_change(deps, lead, outcome, decided.context, decided.waiting, deps.clock.now(), store)
+        if "assigned_to" in outcome.lead_updates:
+            # The SMS webhook reads the new owner with the lead (services/sender_pointers.py).
+            change.writes += owner_pointer(deps, lead, outcome.lead_updates["assigned_to"], store)
         if change.result is not None:
             _tell(deps, lead, change, people or {}, store)
         return change

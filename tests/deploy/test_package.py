@@ -274,17 +274,17 @@ def test_only_the_inbound_consumer_can_reach_the_language_detector() -> None:
     """The layer is on one function: nothing any other function runs may detect a language."""
     importers = {str(p.relative_to(ROOT)) for p in [ROOT / "app.py", *(ROOT / "chalicelib").rglob("*.py")]
                  if re.search(r"^\s*(from|import) (lingua|chalicelib\.adapters\.language)\b", p.read_text(), re.M)}
-    assert importers == {"chalicelib/adapters/language.py", "chalicelib/services/inbound.py"}
+    assert importers == {"chalicelib/adapters/language.py", "chalicelib/services/inbound_queue.py"}
     detectors = _users({"detect_language"})
-    assert detectors == {("chalicelib/services/inbound.py", "set_language"),
-                         ("chalicelib/services/inbound.py", "from_new_contact")}
+    assert detectors == {("chalicelib/services/inbound_queue.py", "set_language"),
+                         ("chalicelib/services/inbound_queue.py", "from_new_contact")}
     # A customer's email reaches them through the inbound consumer too (SES's notice on the inbound queue);
     # the local SMTP server (leadline/local, not in the bundle) is the other caller of mail_arrived.
-    assert _users({"set_language", "from_new_contact"}) == {("chalicelib/services/inbound.py", "process_job"),
+    assert _users({"set_language", "from_new_contact"}) == {("chalicelib/services/inbound_queue.py", "process_job"),
                                                             ("chalicelib/services/email_in.py", "_store_mail")}
     assert _users({"_store_mail"}) == {("chalicelib/services/email_in.py", "mail_arrived")}
     assert _users({"mail_arrived"}) == {("chalicelib/services/email_in.py", "ses_mail_arrived")}
-    assert _users({"ses_mail_arrived"}) == {("chalicelib/services/inbound.py", "process_job")}
+    assert _users({"ses_mail_arrived"}) == {("chalicelib/services/inbound_queue.py", "process_job")}
     assert _users({"process_job"}) == {("chalicelib/handlers/conversations.py", "handle_inbound_record")}
     assert _users({"handle_inbound_record"}) == {("chalicelib/handlers/conversations.py", "conversations_inbound")}
 

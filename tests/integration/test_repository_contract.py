@@ -15,6 +15,7 @@ from chalicelib.deps import Deps
 from chalicelib.domain import errors
 from chalicelib.domain.accounts import Account, Group
 from chalicelib.domain.appointments import Appointment
+from chalicelib.domain.inbound import SenderHint
 from chalicelib.domain.lead_query import LeadFilters, Position, plan_list
 from chalicelib.domain.leads import Lead, next_version
 from chalicelib.domain.notifications import Notification
@@ -75,6 +76,31 @@ def test_a_transaction_is_all_or_nothing_and_names_the_first_failed_condition(de
     assert type(lost.value) is errors.LostRace  # the repeated event, not a errors.ContactTaken
     assert [e.data["text"] for e in deps.leads.timeline(lead.lead_id)] == ["first"]
     assert deps.leads.contact("acc_1", "phone", "+13125550177") is None
+
+
+def test_a_sender_pointer_is_read_with_the_number_and_names_what_is_read_next(deps: Deps) -> None:
+    group = Group(group_id="grp_1", name="Acme", created_at=NOW)
+    deps.accounts.create(Account(account_id="acc_1", group_id="grp_1", name="Store 1", timezone="America/Chicago",
+                                 api_key="key-1", sms_number="+13125550100", created_at=NOW, updated_at=NOW), group)
+    owner = User(user_id="usr_1", group_id="grp_1", email="a@acme.com", name="A", role=Role.AGENT,
+                 account_ids=["acc_1"], created_at=NOW, updated_at=NOW)
+    deps.users.create(owner)
+    lead = _stored(deps, _lead(phone="+13125550177", assigned_to="usr_1"))
+    hint = SenderHint("acc_1", lead.lead_id, "usr_1")
+    deps.transactions.commit([deps.leads.point_sender("+13125550100", "+13125550177", hint, ttl=1),
+                              deps.leads.claim_contact("acc_1", "phone", "+13125550177", lead.lead_id, NOW, None)])
+    number, pointer = deps.accounts.sms_route("+13125550100", "+13125550177")
+    assert number is not None and number.account_id == "acc_1" and pointer == hint
+    assert deps.accounts.sms_route("+13125550100", "+13125550199")[1] is None
+    read = deps.leads.conversation("acc_1", "phone", "+13125550177", lead.lead_id, "usr_1")
+    assert (read.lead_id, read.lead, read.owner) == (lead.lead_id, lead, owner)
+    assert read.store is not None and read.store.name == "Store 1"
+    # Rewritten without a condition (a hint); what it names may be gone: absent parts are None.
+    moved = SenderHint("acc_1", "lead_gone", None)
+    deps.transactions.commit([deps.leads.point_sender("+13125550100", "+13125550177", moved, ttl=1)])
+    assert deps.accounts.sms_route("+13125550100", "+13125550177")[1] == moved
+    gone = deps.leads.conversation("acc_1", "phone", "+13125550199", "lead_gone", "usr_gone")
+    assert (gone.lead_id, gone.lead, gone.owner) == (None, None, None) and gone.store is not None
 
 
 def test_a_leads_contact_points_are_read_together(deps: Deps) -> None:
@@ -385,12 +411,13 @@ def test_stores_keep_their_numbers_to_themselves(deps: Deps) -> None:
     with pytest.raises(errors.Conflict) as taken:
         deps.accounts.create(_account(2, sms_number="+13125550100"))
     assert taken.value.code == "already_exists" and taken.value.details[0]["field"] == "sms_number"
-    owner = deps.accounts.sms_number_owner("+13125550100")
+    owner, pointer = deps.accounts.sms_route("+13125550100", "+13125550177")
     assert owner is not None and (owner.account_id, owner.twilio_account_sid) == ("acc_1", "AC" + "1" * 32)
+    assert pointer is None
     moved = one.model_copy(update={"sms_number": "+13125550101", "updated_at": LATER})
     deps.accounts.replace(one, moved)
-    assert deps.accounts.sms_number_owner("+13125550100") is None
-    assert deps.accounts.sms_number_owner("+13125550101").account_id == "acc_1"  # type: ignore[union-attr]
+    assert deps.accounts.sms_route("+13125550100", None) == (None, None)
+    assert deps.accounts.sms_route("+13125550101", None)[0].account_id == "acc_1"  # type: ignore[union-attr]
     with pytest.raises(errors.Conflict):
         deps.accounts.replace(one, moved)  # read before the last change
     assert deps.accounts.by_api_key("key-1") == moved

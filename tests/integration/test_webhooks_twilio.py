@@ -239,7 +239,7 @@ def test_missing_fields_in_a_signed_request_are_400_naming_them(world: World) ->
 
 
 def test_a_new_senders_message_delivered_twice_at_once_makes_one_lead(world: World) -> None:
-    from chalicelib.services.inbound import InboundBusy, from_new_contact
+    from chalicelib.services.inbound_queue import InboundBusy, from_new_contact
 
     s = store(world)
     message = inbound.InboundMessage(provider="twilio", provider_id="SM0000000000000000000000000000twin",

@@ -17,6 +17,7 @@ Entities and their keys
 | account (store)     | ACCOUNT#{account_id}                | ACCOUNT                   | GSI1 GROUP#{g}#ACCOUNTS / {account_id}                               |
 |                     |                                     |                           | GSI2 ACCOUNTS / {account_id}   (every store: nightly reports)        |
 | sms number lookup   | SMSNUMBER#{e164}                    | LOOKUP                    |   -> account_id, twilio_account_sid (the webhook's signing account)  |
+| sms sender pointer  | SMSNUMBER#{e164}                    | SENDER#{sender e164}      |   -> account_id, lead_id, owner_id: a hint (see below); ttl 1 year   |
 | messenger page      | PAGE#{page_id}                      | LOOKUP                    |                                                                      |
 | provider api key    | APIKEY#{sha256(key)}                | LOOKUP                    |                                                                      |
 | store mailbox       | MAILBOX#{email_from, lower case}    | LOOKUP                    |   -> account_id (mail to a store's address)                          |
@@ -75,6 +76,23 @@ binary). A store's days sort by day in one partition, so any report period is on
 (pattern 34): a day is about 100-200 bytes a lead, a 1 MB page a year of a store taking ~15-30
 leads a day (bench/report_scaling.py). Write rate: a rollup day is written once per consumer batch
 that touches it (a store's day takes a few writes a minute at most), far under an item's limit.
+
+SMS sender pointers: an inbound SMS names the store's number and the customer's; the webhook reads
+the number's lookup (whose Twilio account signs the request) and the pointer of that sender on that
+number in one BatchGetItem (pattern 39), then the contact key, the lead the pointer names, the store
+and the owner the pointer names in a second (pattern 40): two reads before the message's transaction,
+where a contact key read, a lead read and an owner read were three. The pointer is a hint, never
+trusted: it counts only when its `account_id` is the number's store now (a number moved to another
+store is routed by the lookup at once) and the store's contact key, read with the lead, still points
+at its `lead_id`; the owner's record read with it counts only when it is the lead's `assigned_to`.
+Otherwise the webhook decides from the contact key as without a pointer (and reads the lead or the
+owner it lacks). A lead's change writes the pointer when it differs from what the webhook read —
+intake's new lead with a phone (store number known), a message recorded on the lead, a transition
+that gives the lead a new owner — always inside that lead's transaction (conditional on the lead's
+`version`). It is the one unconditional Put of the design, on purpose: a hint read under verification
+is safe whatever order its writes land in (a stale one costs the reads above, never a misrouted
+message), and a condition on it could only cancel the lead change it rides with. Write rate: a
+number's partition takes its senders' pointer writes, at most one per message, far under the limit.
 
 Folder flags: a lead is in at most one status folder (GSI2) but may be in several flag
 folders at once (done, appointments, showed, scheduled). Each flag is its own small
@@ -144,6 +162,8 @@ Access patterns (each one GetItem or Query; never a Scan)
 |36 | rollup days a consumer batch touches            | BatchGetItem ROLLUP#{a} / DAY#{day}                          |
 |37 | store of a mailbox / lead of a reply token (inbound email) | GetItem MAILBOX# / MAILTOKEN# lookup              |
 |38 | an upload by id (sending it)                    | GetItem ATTACHMENT#{id} / ATTACHMENT                         |
+|39 | an SMS webhook's number and sender              | BatchGetItem SMSNUMBER#{to} / LOOKUP, SMSNUMBER#{to} / SENDER#{from}, consistent |
+|40 | a conversation's lead as the pointer names it   | BatchGetItem contact key (#20), LEAD#{l} / LEAD, ACCOUNT#{a} / ACCOUNT, USER#{owner} / USER, consistent |
 
 Due index shards
 ----------------
@@ -236,6 +256,11 @@ def membership_key(identity: str, group_id: str) -> dict[str, str]:
 
 def sms_number_lookup_key(e164: str) -> dict[str, str]:
     return {"PK": f"SMSNUMBER#{e164}", "SK": "LOOKUP"}
+
+
+def sms_sender_key(e164: str, sender: str) -> dict[str, str]:
+    """The pointer of a customer's number on a store's SMS number (pattern 39; a hint, see above)."""
+    return {"PK": f"SMSNUMBER#{e164}", "SK": f"SENDER#{sender}"}
 
 
 def page_lookup_key(page_id: str) -> dict[str, str]:

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.adapters.dynamodb import keys
+from chalicelib.adapters.dynamodb import keys, senders
 from chalicelib.adapters.dynamodb.due import DueIndex, due_entry
 from chalicelib.adapters.dynamodb.table import Table, Write, entity_fields
 from chalicelib.domain import changes
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.errors import ContactTaken, LeadChanged, NotFound
+from chalicelib.domain.inbound import Conversation, SenderHint
 from chalicelib.domain.lead_query import (
     AnyOf,
     Condition,
@@ -31,6 +32,7 @@ from chalicelib.domain.leads import Lead
 from chalicelib.domain.report_events import ReportEvent
 from chalicelib.domain.scoring import ScoreEvent
 from chalicelib.domain.timeline import TimelineEvent
+from chalicelib.domain.users import User
 from chalicelib.ids import time_ordered_part
 
 _NEW = "attribute_not_exists(PK)"
@@ -125,6 +127,20 @@ class LeadRepository:
         return (lead_from_item(lead) if lead else None,
                 Account.model_validate(entity_fields(account)) if account else None)
 
+    def conversation(self, account_id: str, kind: str, value: str, lead_id: str,
+                     owner_id: str | None) -> Conversation:
+        """The store's contact key of (kind, value), with the lead and owner an SMS sender pointer names
+        and the store's record, in one consistent BatchGetItem (keys.py pattern 40). What is absent stays
+        None; nothing is checked here (domain/inbound.verified does)."""
+        wanted = [keys.contact_key(account_id, kind, value), keys.lead_key(lead_id), keys.account_key(account_id)]
+        wanted += [keys.user_key(owner_id)] if owner_id else []
+        found = {(i["PK"], i["SK"]): i for i in self.table.batch_get(wanted, consistent=True)}
+        contact, lead, store, *owner = (found.get((key["PK"], key["SK"])) for key in wanted)
+        return Conversation(
+            lead_id=str(contact["lead_id"]) if contact else None, lead=lead_from_item(lead) if lead else None,
+            store=Account.model_validate(entity_fields(store)) if store else None,
+            owner=User.model_validate(entity_fields(owner[0])) if owner and owner[0] else None)
+
     def timeline(self, lead_id: str) -> list[TimelineEvent]:
         items = self.table.query(f"LEAD#{lead_id}", sk_condition="begins_with(#sk, :e)", sk_values={":e": "EVENT#"},
                                  consistent=True)
@@ -213,6 +229,11 @@ class LeadRepository:
             return Write({"Put": {"Item": item, "ConditionExpression": _NEW}}, ContactTaken)
         return Write({"Put": {"Item": item, "ConditionExpression": "lead_id = :seen",
                               "ExpressionAttributeValues": {":seen": seen_lead_id}}}, ContactTaken)
+
+    def point_sender(self, e164: str, sender: str, hint: SenderHint, ttl: int) -> Write:
+        """The SMS sender pointer of `sender` on the store number `e164`, a write of the lead's
+        transaction (keys.py, "SMS sender pointers": unconditional, verified when read)."""
+        return senders.point(e164, sender, hint, ttl)
 
     def release_contact(self, account_id: str, kind: str, value: str, lead_id: str) -> Write:
         """Drop a contact key only while it still points at `lead_id` (a lead's phone or email changed)."""

@@ -1,4 +1,4 @@
-"""Groups and accounts (stores). Keys: see keys.py (patterns 1-4); people are in people.py."""
+"""Groups and accounts (stores). Keys: see keys.py (patterns 1-4, 39); people are in people.py."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from chalicelib.adapters.dynamodb import keys
+from chalicelib.adapters.dynamodb import keys, senders
 from chalicelib.adapters.dynamodb.table import Table, TransactionCancelled, entity_fields
 from chalicelib.domain.accounts import Account, Group, SmsNumberOwner
 from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.inbound import SenderHint
 
 _NEW = "attribute_not_exists(PK)"
 T = TypeVar("T")
@@ -138,13 +139,18 @@ class AccountRepository:
         item = self.table.get(key)
         return self.get(item["account_id"]) if item else None
 
-    def sms_number_owner(self, e164: str) -> SmsNumberOwner | None:
-        """The store that owns an SMS number and the Twilio account it is on, from the number's lookup
-        item alone (one GetItem: the SMS webhook needs both before it can check the signature)."""
-        item = self.table.get(keys.sms_number_lookup_key(e164))
-        if not item:
-            return None
-        return SmsNumberOwner(account_id=str(item["account_id"]), twilio_account_sid=item.get("twilio_account_sid"))
+    def sms_route(self, e164: str, sender: str | None) -> tuple[SmsNumberOwner | None, SenderHint | None]:
+        """The store that owns an SMS number and the Twilio account it is on (the SMS webhook needs both
+        before it can check the signature), with the pointer of `sender` on that number: one consistent
+        BatchGetItem of the number's lookup and the pointer (keys.py pattern 39). The pointer is a hint."""
+        number = keys.sms_number_lookup_key(e164)
+        wanted = [number, keys.sms_sender_key(e164, sender)] if sender else [number]
+        found = {item["SK"]: item for item in self.table.batch_get(wanted, consistent=True)}
+        lookup = found.get(number["SK"])
+        pointer = next((item for sk, item in found.items() if sk != number["SK"]), None)
+        owner = SmsNumberOwner(account_id=str(lookup["account_id"]),
+                               twilio_account_sid=lookup.get("twilio_account_sid")) if lookup else None
+        return owner, senders.hint_of(pointer) if pointer else None
 
     def page_owner(self, page_id: str) -> str | None:
         """The id of the store that answers a Messenger page (one GetItem on its lookup item)."""

@@ -16,7 +16,7 @@ from chalicelib.domain.errors import NotFound, TooLarge, ValidationFailed
 from chalicelib.domain.inbound import InboundMessage
 from chalicelib.domain.media import MAX_UPLOAD_BYTES, upload_key
 from chalicelib.schemas.queues import InboundJob
-from chalicelib.services import attachments, inbound, messaging, outbox
+from chalicelib.services import attachments, inbound, inbound_queue, messaging, outbox
 from tests.unit.services.shop import STORE_NUMBER, Shop, shop
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
@@ -131,8 +131,8 @@ def test_an_inbound_mms_picture_is_copied_into_the_bucket() -> None:
     result = inbound.receive(s.deps, s.account.account_id, msg)
     copy = [j for j in _jobs(s) if getattr(j, "kind", "") == "media"]
     assert len(copy) == 1
-    inbound.process_job(s.deps, copy[0])  # type: ignore[arg-type]
-    inbound.process_job(s.deps, copy[0])  # twice: the same keys, the same result
+    inbound_queue.process_job(s.deps, copy[0])  # type: ignore[arg-type]
+    inbound_queue.process_job(s.deps, copy[0])  # twice: the same keys, the same result
     event = s.deps.leads.event(lead.lead_id, str(result.message_id))
     assert event is not None
     [picture, gone] = event.data["attachments"]

@@ -8,7 +8,7 @@ from pydantic import TypeAdapter
 
 from chalicelib.domain.inbound import InboundMessage
 from chalicelib.schemas.queues import InboundJob
-from chalicelib.services import inbound
+from chalicelib.services import inbound, inbound_queue
 from tests.unit.services.shop import STORE_NUMBER, Shop, shop
 
 
@@ -65,8 +65,8 @@ def test_an_unknown_sender_goes_to_the_inbound_queue_and_becomes_a_routed_lead()
     assert result.deferred
     [body] = s.queued("inbound")
     job = TypeAdapter(InboundJob).validate_python(body)
-    inbound.process_job(s.deps, job)
-    inbound.process_job(s.deps, job)  # delivered twice: still one lead
+    inbound_queue.process_job(s.deps, job)
+    inbound_queue.process_job(s.deps, job)  # delivered twice: still one lead
     leads = list(s.deps.state.leads.values())
     assert len(leads) == 1 and leads[0].phone == "+13125550188" and leads[0].source == "SMS"
     assert leads[0].routing_state == "offered"
@@ -84,3 +84,23 @@ def test_a_message_to_a_closed_lead_starts_a_new_one() -> None:
     lead_edits.update_lead(s.deps, s.principal(s.manager), lead.lead_id, UpdateLeadRequest(status="sold"))
     result = inbound.receive(s.deps, s.account.account_id, sms(s, "One more question", "SM" + "6" * 32))
     assert result.deferred
+
+
+def test_a_new_senders_lead_has_its_language_and_claim_in_intakes_transaction() -> None:
+    s = shop()
+    sid = "SM" + "7" * 32
+    inbound.receive(s.deps, s.account.account_id, sms(s, "Hola, ¿tienen camionetas disponibles hoy?", sid,
+                                                      sender="+13125550188"))
+    [body] = s.queued("inbound")
+    commits = s.deps.transactions.commits  # type: ignore[attr-defined]
+    inbound_queue.process_job(s.deps, TypeAdapter(InboundJob).validate_python(body))
+    [lead] = s.deps.state.leads.values()
+    # Intake's lead (with its message, language, claim and the sender's pointer), then its first offer:
+    # nothing written after them.
+    assert s.deps.transactions.commits - commits == 2  # type: ignore[attr-defined]
+    assert lead.language == "es"
+    [message_id] = [e.event_id for e in s.deps.leads.timeline(lead.lead_id) if e.type == "message"]
+    assert s.deps.state.dedup[("twilio", sid)] == {"claimed_at": s.deps.state.dedup[("twilio", sid)]["claimed_at"],
+                                                   "lead_id": lead.lead_id, "message_id": message_id}
+    assert s.deps.state.senders[(STORE_NUMBER, "+13125550188")].lead_id == lead.lead_id
+    assert s.queued("inbound") == []  # no language job: it was detected on the way in
