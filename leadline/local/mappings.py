@@ -3,12 +3,14 @@
 Everything is derived from `app.event_sources` at start, so every consumer registered by
 any blueprint is served without a list kept here:
 
-- `on_sqs_message`: the queue is long-polled (WaitTimeSeconds=1, so a DelaySeconds timer is
-  picked up within about a second of becoming visible) and each receive is delivered as a
-  Lambda SQS batch. Partial-batch failures are honoured as Lambda's ReportBatchItemFailures
-  does: only the succeeded records are deleted; the failed ones reappear after the queue's
-  visibility timeout, and the queue's redrive policy (applied by the emulator) moves them to
-  the DLQ after maxReceiveCount receives. A handler that raises fails the whole batch.
+- `on_sqs_message`: the queue is long-polled (WaitTimeSeconds=20, as Lambda's pollers do: an idle
+  queue costs one call in 20 s; a message sent meanwhile is answered at once, and moto looks at
+  the queue again every second of the wait, so a DelaySeconds timer is picked up within about a
+  second of becoming visible) and each receive is delivered as a Lambda SQS batch. Partial-batch
+  failures are honoured as Lambda's ReportBatchItemFailures does: only the succeeded records are
+  deleted; the failed ones reappear after the queue's visibility timeout, and the queue's redrive
+  policy (applied by the emulator) moves them to the DLQ after maxReceiveCount receives. A handler
+  that raises fails the whole batch.
 - `schedule`: fired on its rate(...) / cron(...) cadence in UTC, as an EventBridge
   "Scheduled Event".
 - `on_cw_event`: a rule with the handler's event pattern on the default event bus, targeting
@@ -44,7 +46,7 @@ from leadline.local.streams import StreamDelivery, TableStream
 
 log = logging.getLogger("local_stack.mappings")
 
-SQS_WAIT_SECONDS = 1
+SQS_WAIT_SECONDS = 20
 DEFAULT_TIMEOUT_SECONDS = 60
 EVENT_RETRIES = 5
 STREAM_POLL_SECONDS = 0.25
@@ -112,6 +114,10 @@ class MappingEngine:
         self.stop_event = threading.Event()
         self.mappings: list[Mapping] = []
         self._threads: list[threading.Thread] = []
+        # Threads waiting in a long poll: `stop` does not wait for them (what they receive after
+        # the stop is not delivered: it is received again after the visibility timeout, or put
+        # back at the next start).
+        self._receiving: set[threading.Thread] = set()
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -144,10 +150,11 @@ class MappingEngine:
             thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Take no more work and let the handlers running finish (up to `timeout`)."""
         self.stop_event.set()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
-            if thread.is_alive():
+            if thread.is_alive() and thread not in self._receiving:
                 thread.join(max(0.0, deadline - time.monotonic()))
 
     def _spawn(self, mapping: Mapping, target: Callable[[], None]) -> None:
@@ -164,6 +171,8 @@ class MappingEngine:
                     loop()
                     return
                 except Exception:
+                    if self.stop_event.is_set():
+                        return  # a long poll the stopping emulator cut short
                     mapping.stats.errors += 1
                     log.exception("local mapping %s failed; retrying in 1 s", mapping.name)
                     self.stop_event.wait(1)
@@ -190,16 +199,21 @@ class MappingEngine:
         def loop() -> None:
             while not self.stop_event.is_set():
                 messages = self._receive(url, batch_size)
-                if messages:
+                if messages and not self.stop_event.is_set():
                     self.deliver_sqs_batch(mapping, handler, url, arn, messages, timeout)
 
         self._spawn(mapping, loop)
 
     def _receive(self, url: str, count: int) -> list[dict[str, Any]]:
-        reply = self.sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=count, WaitTimeSeconds=SQS_WAIT_SECONDS,
-            AttributeNames=["All"], MessageAttributeNames=["All"],
-        )
+        thread = threading.current_thread()
+        self._receiving.add(thread)
+        try:
+            reply = self.sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=count, WaitTimeSeconds=SQS_WAIT_SECONDS,
+                AttributeNames=["All"], MessageAttributeNames=["All"],
+            )
+        finally:
+            self._receiving.discard(thread)
         return list(reply.get("Messages", []))
 
     def deliver_sqs_batch(self, mapping: Mapping, handler: Callable[..., Any], url: str, arn: str,
@@ -293,7 +307,8 @@ class MappingEngine:
         def loop() -> None:
             while not self.stop_event.is_set():
                 for message in self._receive(url, 10):
-                    self.deliver_event(mapping, handler, url, message)
+                    if not self.stop_event.is_set():
+                        self.deliver_event(mapping, handler, url, message)
 
         self._spawn(mapping, loop)
 

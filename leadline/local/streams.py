@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +35,7 @@ from leadline.package import STREAM_ITEM_TYPES
 log = logging.getLogger("local_stack.streams")
 
 MAX_RETRIES = 5
+SHARDS_EVERY_SECONDS = 10.0
 
 
 def _lambda_value(value: Any) -> Any:
@@ -79,23 +81,34 @@ def table_ref(record: dict[str, Any]) -> str:
 
 
 class TableStream:
-    """The stream of one table, read shard by shard; `read()` returns what is new since the last call."""
+    """The stream of one table, read shard by shard; `read()` returns what is new since the last call.
+    Like Lambda's poller it looks for the table's stream and shards now and then (every
+    `SHARDS_EVERY_SECONDS`, on `now`'s clock), not on every read: an idle poll is one GetRecords a shard."""
 
-    def __init__(self, dynamodb: Any, streams: Any, table_name: str) -> None:
+    def __init__(self, dynamodb: Any, streams: Any, table_name: str,
+                 now: Callable[[], float] = time.monotonic) -> None:
         self.dynamodb = dynamodb
         self.streams = streams
         self.table_name = table_name
         self.arn = ""
         self._iterators: dict[str, str | None] = {}
+        self._now = now
+        self._shard_ids: list[str] = []
+        self._shards_at: float | None = None
 
     def _shards(self) -> list[str]:
+        if self._shards_at is not None and self._now() - self._shards_at < SHARDS_EVERY_SECONDS:
+            return self._shard_ids
         arn = self.dynamodb.describe_table(TableName=self.table_name)["Table"].get("LatestStreamArn")
+        self._shards_at = self._now()
         if not arn:
+            self._shard_ids = []
             return []
         if arn != self.arn:
             self.arn, self._iterators = arn, {}
         description = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]
-        return [shard["ShardId"] for shard in description["Shards"]]
+        self._shard_ids = [shard["ShardId"] for shard in description["Shards"]]
+        return self._shard_ids
 
     def read(self, limit: int = 1000) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
@@ -107,8 +120,8 @@ class TableStream:
             while iterator and len(found) < limit:
                 reply = self.streams.get_records(ShardIterator=iterator, Limit=min(1000, limit - len(found)))
                 records = reply.get("Records", [])
-                found.extend(lambda_stream_record(r, self.arn) for r in records
-                             if passes_filter(lambda_stream_record(r, self.arn)))
+                found.extend(record for record in (lambda_stream_record(r, self.arn) for r in records)
+                             if passes_filter(record))
                 iterator = reply.get("NextShardIterator")
                 self._iterators[shard] = iterator
                 if not records:
