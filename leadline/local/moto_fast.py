@@ -13,7 +13,8 @@ moto's own code for everything it decides:
   model-driven serializer; they are already DynamoDB's JSON, so they are dumped as JSON (any
   value JSON cannot take falls back to moto's serializer).
 - Every item moto builds checked the 400 KB limit again after each attribute it added (the
-  size of all attributes so far, each time): an item is built with one check at the end.
+  size of all attributes so far, each time): an item is built with one check at the end, which
+  measures only an item whose DynamoDB JSON (never shorter than moto's measure) is over the limit.
 - TransactWriteItems backed up by deep-copying every table it names, so each transaction costs time
 in proportion to everything the table holds: a local stack with a few thousand leads took most of
 a second per new lead, and the demo's 90 days of history could not be written at all. `install()`
@@ -25,6 +26,11 @@ left are dropped, which is all moto's rollback restored that a transaction could
 - DynamoDB Streams' answers (GetRecords: every new and old image of a batch) went through the same
   generic serializer, which cost the local stack's stream poller (and the tests' stream pump) more
   than the writes it reads: they are dumped as JSON too, times as epoch seconds as botocore reads them.
+- A Query of a global secondary index tested every item of the table against the index's key: the
+  items of the partition asked for are found through moto_index.py (a superset, which moto's own
+  code then tests as before), told of every item Table.put_item, UpdateItem and TransactWriteItems leave.
+- Condition expressions were lexed again on every call, and reserved words looked up in a list
+  (moto_expressions.py).
 - Every request looked its handler's action up with `inspect.getmembers` of the handler class: the
   names are listed once per class.
 - SQS's SendMessage counted every message of the queue (moto_fast_sqs.py).
@@ -50,6 +56,7 @@ from typing import Any
 
 import moto
 import moto.core.responses as moto_responses
+from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
@@ -58,7 +65,7 @@ from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-from leadline.local import moto_fast_sqs
+from leadline.local import moto_expressions, moto_fast_sqs, moto_index
 
 log = logging.getLogger("local_stack.moto_fast")
 
@@ -74,6 +81,10 @@ PATCHED: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
     "DynamoHandler.serialized": (DynamoHandler.serialized, ("self", "action_result")),
     "DynamoDBStreamsHandler.serialized": (DynamoDBStreamsHandler.serialized, ("self", "action_result")),
     "Item.__init__": (Item.__init__, ("self", "hash_key", "range_key", "attrs")),
+    "Table.put_item": (Table.put_item, ("self", "item_attrs")),
+    "DynamoDBBackend.update_item": (DynamoDBBackend.update_item, ("self", "table_name", "key")),
+    "ConditionExpressionParser._lex_condition_expression": (ConditionExpressionParser._lex_condition_expression,
+                                                            ("self",)),
     "moto.core.responses.method_names_from_class": (moto_responses.method_names_from_class, ("clazz",)),
 }
 
@@ -96,7 +107,8 @@ def unsupported_reason() -> str | None:
 
 
 UNSUPPORTED = unsupported_reason()
-_lock = threading.Lock()
+# Transactions one at a time, and the GSI partitions noted or read in step with them (moto_index.py).
+_lock = moto_index.LOCK
 _listing = threading.local()
 _originals: dict[str, Any] = {}
 ITEM_LIMIT = 405000  # moto's own figure (LimitedSizeDict): DynamoDB's 400 KB as measured
@@ -124,7 +136,9 @@ class _Backup:
             if table.has_range_key and range_key is None:
                 continue
             self.tables[id(table)] = table
-            self.items.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+            before = table.get_item(hash_key, range_key)
+            # A Put makes a new item and a Delete takes it away: only an Update changes the item in place.
+            self.items.append((table, hash_key, range_key, copy.deepcopy(before) if "Update" in entry else before))
             shard = table.stream_shard
             if shard is not None and id(table) not in self.streams:
                 self.streams[id(table)] = (shard, len(shard.items))
@@ -157,6 +171,26 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
         finally:
             for table in backup.tables.values():
                 del table.__deepcopy__
+            for table, hash_key, range_key, _ in backup.items:
+                moto_index.noted_key(table, hash_key, range_key)
+
+
+def _put_item(self: Table, *args: Any, **kwargs: Any) -> Any:
+    with _lock:
+        item = _originals["put_item"](self, *args, **kwargs)
+        moto_index.noted(self, item)
+        return item
+
+
+def _update_item(self: DynamoDBBackend, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+    with _lock:
+        try:
+            return _originals["update_item"](self, table_name, key, *args, **kwargs)
+        finally:
+            table = self.tables.get(table_name)
+            if table is not None and table.hash_key_attr in key:
+                range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
+                moto_index.noted_key(table, DynamoType(key[table.hash_key_attr]), range_key)
 
 
 def _all_items(self: Table) -> list[Any]:
@@ -169,7 +203,12 @@ def _all_items(self: Table) -> list[Any]:
 def _query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
     index_name = args[6] if len(args) > 6 else kwargs.get("index_name")  # after hash_key, as moto passes it
     if index_name:
+        # The partition's candidates (moto_index.py), else every item of the table.
+        found = moto_index.candidates(self, kwargs.get("hash_key_conditions") or [])
+
         def listed() -> list[Any]:
+            if found is not None:
+                return found
             return [item for group in self.items.values()
                     for item in (group.values() if self.range_key_attr else [group])]
     else:
@@ -188,10 +227,20 @@ def _item_init(self: Item, hash_key: DynamoType, range_key: DynamoType | None, a
     self.hash_key = hash_key
     self.range_key = range_key
     typed = {key: DynamoType(value) for key, value in attrs.items()}
-    if sum(bytesize(key) + value.size() for key, value in typed.items()) > ITEM_LIMIT:
+    if _json_length(attrs) > ITEM_LIMIT and sum(bytesize(k) + v.size() for k, v in typed.items()) > ITEM_LIMIT:
         raise ItemSizeTooLarge
     self.attrs = LimitedSizeDict()
     dict.update(self.attrs, typed)
+
+
+def _json_length(attrs: dict[str, Any]) -> int:
+    """An item's length as DynamoDB JSON, never less than moto's measure of its size (each value's
+    text is there whole, escaped at no fewer bytes than UTF-8, with its quotes and type); binary values
+    and anything else JSON cannot take count as over the limit (moto then measures)."""
+    try:
+        return len(json.dumps(attrs))
+    except (TypeError, ValueError):
+        return ITEM_LIMIT + 1
 
 
 def _as_json(handler: Any, action_result: Any, actions: frozenset[str], original: str) -> Any:
@@ -240,6 +289,9 @@ def uninstall() -> None:
         DynamoHandler.serialized = _originals["serialized"]  # type: ignore[method-assign]
         DynamoDBStreamsHandler.serialized = _originals["stream_serialized"]  # type: ignore[method-assign]
         Item.__init__ = _originals["item"]  # type: ignore[method-assign]
+        Table.put_item = _originals["put_item"]  # type: ignore[method-assign]
+        DynamoDBBackend.update_item = _originals["update_item"]  # type: ignore[method-assign]
+        moto_expressions.uninstall()
         moto_responses.method_names_from_class = _originals["method_names"]
         moto_fast_sqs.uninstall()
         _originals.clear()
@@ -257,13 +309,18 @@ def install() -> bool:
             return True
         _originals.update(transact=DynamoDBBackend.transact_write_items, query=Table.query, all_items=Table.all_items,
                           serialized=DynamoHandler.serialized, stream_serialized=DynamoDBStreamsHandler.serialized,
-                          item=Item.__init__, method_names=moto_responses.method_names_from_class)
+                          item=Item.__init__, method_names=moto_responses.method_names_from_class,
+                          put_item=Table.put_item, update_item=DynamoDBBackend.update_item)
+        moto_index.new_generation()
         DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
         Table.query = _query  # type: ignore[method-assign]
         Table.all_items = _all_items  # type: ignore[method-assign]
         DynamoHandler.serialized = _serialized  # type: ignore[method-assign,assignment]
         DynamoDBStreamsHandler.serialized = _stream_serialized  # type: ignore[method-assign,assignment]
         Item.__init__ = _item_init  # type: ignore[method-assign]
+        Table.put_item = _put_item  # type: ignore[method-assign]
+        DynamoDBBackend.update_item = _update_item  # type: ignore[method-assign]
+        moto_expressions.install()
         moto_responses.method_names_from_class = _method_names_from_class
         moto_fast_sqs.install()
         return True

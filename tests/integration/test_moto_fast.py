@@ -67,3 +67,64 @@ def test_stream_records_read_the_same_through_the_json_answer(aws: None, unpatch
     assert moto_fast.install() is True
     fast = _stream_records(aws_client, table)
     assert fast == own and own  # the images, and the record's time to the millisecond moto writes
+
+
+def _gsi1_keys(ddb: Any, table: str, partition: str) -> list[str]:
+    pages = ddb.get_paginator("query").paginate(
+        TableName=table, IndexName="GSI1", KeyConditionExpression="GSI1PK = :p",
+        ExpressionAttributeValues={":p": {"S": partition}})
+    return sorted(item["PK"]["S"] for page in pages for item in page["Items"])
+
+
+def _scanned(ddb: Any, table: str, partition: str) -> list[str]:
+    items = [i for page in ddb.get_paginator("scan").paginate(TableName=table) for i in page["Items"]]
+    return sorted(i["PK"]["S"] for i in items if i.get("GSI1PK", {}).get("S") == partition and "GSI1SK" in i)
+
+
+def test_a_gsi_query_answers_what_the_items_hold_through_every_kind_of_write(aws: None) -> None:
+    """moto_index.py: the partitions' candidates are found from what each write left, moved, deleted
+    or put back by a cancelled transaction; the answer is always what a Scan of the items says."""
+    from chalicelib.adapters.aws import client as aws_client
+    from chalicelib.config import get_settings
+
+    ddb, table = aws_client("dynamodb"), get_settings().table_name
+
+    def item(n: int, partition: str) -> dict[str, Any]:
+        return {"PK": {"S": f"IX#{n}"}, "SK": {"S": "A"}, "GSI1PK": {"S": partition}, "GSI1SK": {"S": f"{n:03d}"}}
+
+    def agree() -> None:
+        for partition in ("P#a", "P#b", "P#c"):
+            assert _gsi1_keys(ddb, table, partition) == _scanned(ddb, table, partition), partition
+
+    for n in range(6):
+        ddb.put_item(TableName=table, Item=item(n, "P#a"))
+    agree()  # the first GSI Query makes the partitions from the items
+    ddb.put_item(TableName=table, Item=item(6, "P#b"))
+    ddb.update_item(TableName=table, Key={"PK": {"S": "IX#1"}, "SK": {"S": "A"}},
+                    UpdateExpression="SET GSI1PK = :b", ExpressionAttributeValues={":b": {"S": "P#b"}})
+    ddb.update_item(TableName=table, Key={"PK": {"S": "IX#2"}, "SK": {"S": "A"}}, UpdateExpression="REMOVE GSI1SK")
+    ddb.update_item(TableName=table, Key={"PK": {"S": "IX#9"}, "SK": {"S": "A"}},  # made by the update
+                    UpdateExpression="SET GSI1PK = :c, GSI1SK = :s",
+                    ExpressionAttributeValues={":c": {"S": "P#c"}, ":s": {"S": "009"}})
+    ddb.delete_item(TableName=table, Key={"PK": {"S": "IX#3"}, "SK": {"S": "A"}})
+    agree()
+    move = {"Update": {"TableName": table, "Key": {"PK": {"S": "IX#4"}, "SK": {"S": "A"}},
+                       "UpdateExpression": "SET GSI1PK = :c", "ExpressionAttributeValues": {":c": {"S": "P#c"}}}}
+    with pytest.raises(ddb.exceptions.TransactionCanceledException):
+        ddb.transact_write_items(TransactItems=[move, {"ConditionCheck": {
+            "TableName": table, "Key": {"PK": {"S": "IX#5"}, "SK": {"S": "A"}},
+            "ConditionExpression": "attribute_not_exists(PK)"}}])
+    agree()  # the cancelled move is undone: IX#4 is still in P#a
+    ddb.transact_write_items(TransactItems=[move, {"Put": {"TableName": table, "Item": item(7, "P#c")}},
+                                            {"Delete": {"TableName": table, "Key": {"PK": {"S": "IX#0"},
+                                                                                    "SK": {"S": "A"}}}}])
+    ddb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": item(8, "P#b")}},
+                                               {"DeleteRequest": {"Key": {"PK": {"S": "IX#6"}, "SK": {"S": "A"}}}}]})
+    agree()
+    assert _gsi1_keys(ddb, table, "P#c") == ["IX#4", "IX#7", "IX#9"]
+
+    moto_fast.uninstall()  # writes moto's own code makes are not noted: the next install starts again
+    ddb.put_item(TableName=table, Item=item(10, "P#a"))
+    assert moto_fast.install()
+    agree()
+    assert "IX#10" in _gsi1_keys(ddb, table, "P#a")
