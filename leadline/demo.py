@@ -16,6 +16,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 import requests
@@ -210,7 +211,8 @@ def _routing(api: Api, seed: DemoSeed) -> None:
 
 
 def _history(deps: Deps, seed: DemoSeed, table: Table | None) -> None:
-    """Every store's last days, through the services with the clock stepped (leadline/demo_history.py)."""
+    """Every store's last days, through the services with the clock stepped (leadline/demo_history.py),
+    then the stores' report rollups rebuilt from what they hold (`_rollups`)."""
     def user(user_id: str) -> User:
         found = deps.users.get(user_id)
         if found is None:
@@ -220,15 +222,31 @@ def _history(deps: Deps, seed: DemoSeed, table: Table | None) -> None:
     stores = [Store(deps.accounts.require(account_id), STORES[index]["kind"],
                     [user(seed.agent_ids[n]) for n, agent in enumerate(AGENTS) if index in agent[2]])
               for index, account_id in enumerate(seed.account_ids)]
-    days = history_days()
+    days, end = history_days(), deps.clock.now()
     began, cpu, own = time.monotonic(), time.process_time(), time.thread_time()
-    counts = History(deps, stores, user(seed.manager_id), end=deps.clock.now(), days=days, table=table).live()
+    counts = History(deps, stores, user(seed.manager_id), end=end, days=days, table=table).live()
+    lived = time.monotonic()
+    _rollups(Deps(clock=deps.clock, settings=deps.settings, table=table) if table is not None else deps,
+             seed.account_ids, (end - timedelta(days=days + 1)).date())
     seed.history = dict(counts)
-    # Process CPU: on the local stack it includes the stream consumer keeping the rollups meanwhile.
+    # Process CPU: on the local stack it includes the stack's own threads meanwhile (its pollers).
     seed.history_seconds = {"wall": round(time.monotonic() - began, 1), "cpu": round(time.process_time() - cpu, 1),
-                            "history_cpu": round(time.thread_time() - own, 1)}
+                            "history_cpu": round(time.thread_time() - own, 1),
+                            "rollups_wall": round(time.monotonic() - lived, 1)}
     log.info("demo history: %d days in %.1f s (%.1f s CPU): %s", days, seed.history_seconds["wall"],
              seed.history_seconds["cpu"], ", ".join(f"{n} {what}" for what, n in sorted(counts.items())))
+
+
+def _rollups(deps: Deps, account_ids: list[str], first_day: date) -> None:
+    """The history's report rollups, built once from its report events and score entries by the
+    product's rebuild (what `leadline report rebuild` runs): its writes make no stream records
+    (leadline/local/moto_direct.py), so the stream consumer does not fold them in one by one."""
+    from chalicelib.services.rollups import rebuild
+
+    for account_id in account_ids:
+        done = rebuild(deps, account_id, first_day)
+        if done.failed_leads:
+            raise RuntimeError(f"the report rollups of {len(done.failed_leads)} leads of {account_id} were not saved")
 
 
 def _cadences(api: Api, seed: DemoSeed) -> None:

@@ -14,7 +14,12 @@ botocore's parameter validation; `Table` builds every request itself.
 
 On the local stack moto also serves HTTP from other threads: `lock` is the emulator's DynamoDB
 lock (calls one at a time, emulator.py), and `written(operation, request)` hears of every
-acknowledged write so the stack can journal it (`JournaledWrites`)."""
+acknowledged write so the stack can journal it (`JournaledWrites`).
+
+`stream_records=False` (the demo's history): the writes make no records on the table's stream, as
+moto_state.restore_items puts saved items back. The history's report rollups are then built once,
+from its report events, by the product's rebuild (leadline/demo.py), not record by record by the
+stream consumer; the journal hears that no record of them is waiting (`JournaledWrites(streamless=)`)."""
 
 from __future__ import annotations
 
@@ -45,7 +50,7 @@ class DirectDynamoDB:
     """A botocore DynamoDB client's data-plane calls, answered by moto in this process."""
 
     def __init__(self, region: str, *, lock: AbstractContextManager[Any] | None = None,
-                 written: Written | None = None) -> None:
+                 written: Written | None = None, stream_records: bool = True) -> None:
         import boto3
         from botocore.parsers import create_parser
 
@@ -58,6 +63,7 @@ class DirectDynamoDB:
         self._account_id = os.environ.get("MOTO_ACCOUNT_ID") or _default_account()
         self._lock = lock or contextlib.nullcontext()
         self._written = written
+        self._stream_records = stream_records
         self._calls = 0
 
     def get_item(self, **params: Any) -> dict[str, Any]:
@@ -95,7 +101,7 @@ class DirectDynamoDB:
         handler.method, handler.uri_match, handler.querystring = "POST", {}, {}
         handler.response_headers = {"server": "amazon.com"}
         handler.headers = {"X-Amz-Target": f"{TARGET_PREFIX}{operation}", "Content-Type": "application/x-amz-json-1.0"}
-        with self._lock:
+        with self._lock, self._streams_for(operation):
             self._forget_now_and_then()
             try:
                 status, _, body = handler.serialized(getattr(handler, _method_name(operation))())
@@ -114,6 +120,22 @@ class DirectDynamoDB:
             response = {"status_code": 200, "headers": {}, "body": body.encode() if isinstance(body, str) else body}
             return dict(self._parser.parse(response, self._model.operation_model(operation).output_shape))
         return dict(json.loads(body))
+
+    @contextlib.contextmanager
+    def _streams_for(self, operation: str) -> Iterator[None]:
+        """Without stream records: the tables' streams are set aside for the write (the lock is held)."""
+        if self._stream_records or operation not in WRITES:
+            yield
+            return
+        tables = list(_backend(self._region).tables.values())
+        shards = [table.stream_shard for table in tables]
+        for table in tables:
+            table.stream_shard = None
+        try:
+            yield
+        finally:
+            for table, shard in zip(tables, shards, strict=True):
+                table.stream_shard = shard
 
     def _client_error(self, operation: str, status: int, body: str | bytes) -> Exception:
         """moto's error answer as botocore raises it: the error, and the modeled fields of its shape."""
@@ -151,11 +173,14 @@ class DirectTable(Table):
 class JournaledWrites:
     """What `DirectDynamoDB`'s writes changed, committed to the local stack's journal in batches: the
     keys each write touched are noted, and `flush` commits the items now at those keys (read from
-    moto under the DynamoDB lock, so no later write's line can be older than one committed here)."""
+    moto under the DynamoDB lock, so no later write's line can be older than one committed here).
+    `streamless`: the writes made no stream records, so none of them waits for the stream consumer
+    (without it, the next start would make a record again for each report event, state.py)."""
 
     def __init__(self, journal: Journal, region: str, lock: AbstractContextManager[Any],
-                 batch: int = 2000) -> None:
+                 batch: int = 2000, streamless: bool = False) -> None:
         self._journal, self._region, self._lock, self._batch = journal, region, lock, batch
+        self._streamless = streamless
         self._pending: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
         self._mutex = threading.Lock()
 
@@ -176,24 +201,31 @@ class JournaledWrites:
             effects: list[Effect] = [
                 {"kind": "item", "table": f"{self._region}/{table}", "key": key_text, "item": self._image(table, key)}
                 for (table, key_text), (_, key) in pending.items()]
+            if self._streamless:
+                by_table: dict[str, list[str]] = {}
+                for table, key_text in pending:
+                    by_table.setdefault(f"{self._region}/{table}", []).append(key_text)
+                effects.extend({"kind": "stream_delivered", "table": table, "keys": keys}
+                               for table, keys in by_table.items())
             self._journal.commit(effects)
 
-    def _backend(self) -> Any:
-        from moto.dynamodb.models import dynamodb_backends
-
-        return dynamodb_backends[os.environ.get("MOTO_ACCOUNT_ID") or _default_account()][self._region]
-
     def _key_names(self, table: str) -> list[str]:
-        found = self._backend().get_table(table)
+        found = _backend(self._region).get_table(table)
         return [name for name in (found.hash_key_attr, found.range_key_attr) if name]
 
     def _image(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
         from moto.dynamodb.models.dynamo_type import DynamoType
 
-        found = self._backend().get_table(table)
+        found = _backend(self._region).get_table(table)
         range_key = DynamoType(key[found.range_key_attr]) if found.range_key_attr else None
         item = found.get_item(DynamoType(key[found.hash_key_attr]), range_key)
         return None if item is None else dict(item.to_json()["Attributes"])
+
+
+def _backend(region: str) -> Any:
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends[os.environ.get("MOTO_ACCOUNT_ID") or _default_account()][region]
 
 
 def _wire_value(value: Any) -> str:
@@ -218,37 +250,48 @@ def _default_account() -> str:
 
 
 @contextlib.contextmanager
-def in_process_history_table(table_name: str, region: str, journal: Journal | None) -> Iterator[Table | None]:
-    """The demo history's table: moto in this process under the emulator's DynamoDB lock, each write
-    journaled when there is a journal (in batches, all of them by the end of the block). None when the
-    installed moto is not the one moto_fast.py was written for: the history then goes over HTTP."""
-    from leadline.local import moto_fast
+def _direct_table(table_name: str, region: str, journal: Journal | None, *, stream_records: bool) -> Iterator[Table]:
     from leadline.local.emulator import DYNAMODB_LOCK
 
-    if moto_fast.UNSUPPORTED is not None:
-        yield None
-        return
-    written = JournaledWrites(journal, region, DYNAMODB_LOCK) if journal is not None else None
+    written = (JournaledWrites(journal, region, DYNAMODB_LOCK, streamless=not stream_records)
+               if journal is not None else None)
     try:
-        yield DirectTable(table_name, DirectDynamoDB(region, lock=DYNAMODB_LOCK, written=written))
+        yield DirectTable(table_name, DirectDynamoDB(region, lock=DYNAMODB_LOCK, written=written,
+                                                     stream_records=stream_records))
     finally:
         if written is not None:
             written.flush()
 
 
 @contextlib.contextmanager
+def in_process_history_table(table_name: str, region: str, journal: Journal | None) -> Iterator[Table | None]:
+    """The demo history's table: moto in this process under the emulator's DynamoDB lock, its writes
+    without stream records (the history's rollups are rebuilt from its events at the end, demo.py),
+    each journaled when there is a journal (in batches, all of them by the end of the block). None when
+    the installed moto is not the one moto_fast.py was written for: the history then goes over HTTP."""
+    from leadline.local import moto_fast
+
+    if moto_fast.UNSUPPORTED is not None:
+        yield None
+        return
+    with _direct_table(table_name, region, journal, stream_records=False) as table:
+        yield table
+
+
+@contextlib.contextmanager
 def in_process_dynamodb(base: Deps, region: str, journal: Journal | None) -> Iterator[Table | None]:
-    """`in_process_history_table`, also made the app's own table for the block (`set_deps`): the
-    handlers this process runs meanwhile (the stream consumer keeping the rollups, the pollers' consumers,
-    the API) reach the emulator the same way. The app's deps are put back at the end."""
+    """`in_process_history_table`; for the block the app's own table also reaches moto this way, with
+    stream records (`set_deps`): what the API and the stack's consumers in this process write meanwhile
+    reaches the stream consumer as always. The app's deps are put back at the end."""
     from chalicelib.deps import set_deps
 
-    with in_process_history_table(base.settings.table_name, region, journal) as table:
-        if table is None:
+    with in_process_history_table(base.settings.table_name, region, journal) as history:
+        if history is None:
             yield None
             return
-        set_deps(Deps(clock=base.clock, settings=base.settings, table=table))
-        try:
-            yield table
-        finally:
-            set_deps(base)
+        with _direct_table(base.settings.table_name, region, journal, stream_records=True) as table:
+            set_deps(Deps(clock=base.clock, settings=base.settings, table=table))
+            try:
+                yield history
+            finally:
+                set_deps(base)
