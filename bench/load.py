@@ -386,11 +386,13 @@ def main() -> None:
     with CountingEndpoint() as endpoint, LocalStack(endpoint.url) as stack:
         load = Load(stack, args)
         endpoint.settle_and_take(quiet=2.0, timeout=120)
+        # A poll's own calls, on the quiet stack before the run (after it, timers and cadence steps
+        # still due would be counted with it).
+        poll_cost = {route: sum(load.poll_calls(endpoint, route).values()) for route in POLLS}
         endpoint.take_units()
         took = load.run()
         calls = endpoint.settle_and_take(quiet=5.0, timeout=300)  # all since set-up: the queues drained too
         facts = check(load, stored_items())
-        poll_cost = {route: sum(load.poll_calls(endpoint, route).values()) for route in POLLS}
 
     print(f"load: {args.leads} leads over {args.minutes:g} min, {args.stores} stores, {args.agents} agent bots "
           f"(ran {took:.0f} s, offer timeout {args.offer_timeout} s)")
@@ -417,7 +419,8 @@ def main() -> None:
     print(f"  AWS calls counted at the endpoint while it ran: {total} ({per_lead:.1f} per lead, the agents' "
           f"polling of offers and notifications included)")
     each = ", ".join(f"{route}: {cost} calls each" for route, cost in poll_cost.items())
-    print(f"  of which the agents' polling, about {polled} ({each}, measured once on the quiet stack): "
+    print(f"  of which the agents' polling, about {polled} ({each}, measured on the quiet stack before the run; "
+          f"a poll that finds live offers adds one BatchGetItem): "
           f"{(total - polled) / max(1, facts['accepted']):.1f} calls per lead without it")
     for op, n in calls.most_common():
         print(f"    {op}: {n} ({n / max(1, facts['accepted']):.2f} per lead)")
