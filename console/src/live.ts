@@ -3,6 +3,7 @@
 // flashes the title while the tab is hidden.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Notification, type Offer } from "./api/client";
+import { afterFirstScreen } from "./first_screen";
 
 export const LIVE_POLL_MS = 3000;
 
@@ -101,7 +102,10 @@ export function useLive(): LiveState {
       }
       if (!stopped) timer = window.setTimeout(poll, LIVE_POLL_MS);
     };
-    void poll();
+    // The first poll waits for the first screen's data (first_screen.ts); later ones every 3 s.
+    void afterFirstScreen().then(() => {
+      if (!stopped) void poll();
+    });
     return () => {
       stopped = true;
       clearTimeout(timer);

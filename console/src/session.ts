@@ -1,7 +1,7 @@
 // Who is signed in, and how. Locally: an email and the demo password `leadline local` prints
 // (POST /auth/local/sign-in). Deployed: Cognito's hosted UI with PKCE (config.json, written by
 // `leadline console publish`), access tokens refreshed before they expire, sign-out at Cognito too.
-import { api, configureClient, send, type User } from "./api/client";
+import { api, configureClient, send, setGroup, type User } from "./api/client";
 
 export interface CognitoConfig {
   domain: string; // https://<prefix>.auth.<region>.amazoncognito.com
@@ -26,6 +26,9 @@ const REFRESH_MARGIN_MS = 5 * 60 * 1000;
 let config: ConsoleConfig = { apiBaseUrl: "", cognito: null };
 let stored: Stored | null = null;
 let refreshing: Promise<string | null> | null = null;
+// The user the sign-in answered with: the shell starts the first screen with it instead of waiting
+// for GET /me (which it still asks, for the person's groups).
+let signedInAs: User | null = null;
 const listeners = new Set<() => void>();
 
 export function onSessionChange(listener: () => void): () => void {
@@ -40,8 +43,26 @@ function changed(): void {
 function save(next: Stored | null): void {
   stored = next;
   if (next) localStorage.setItem(KEY, JSON.stringify(next));
-  else localStorage.removeItem(KEY);
+  else {
+    localStorage.removeItem(KEY);
+    signedInAs = null;
+    setGroup(null);
+  }
   changed();
+}
+
+/** A fresh sign-in acts in the person's first group, whatever this tab chose before. */
+function signedInAnew(next: Stored, user: User | null): void {
+  setGroup(null);
+  signedInAs = user;
+  save(next);
+}
+
+/** The user the sign-in just answered with, once (null after a reload: GET /me tells). */
+export function takeSignedInUser(): User | null {
+  const user = signedInAs;
+  signedInAs = null;
+  return user;
 }
 
 function expiryOf(token: string): number {
@@ -97,8 +118,9 @@ async function currentToken(): Promise<string | null> {
 }
 
 export async function signInLocally(email: string, password: string): Promise<User> {
+  setGroup(null);
   const reply = await api.post("/auth/local/sign-in", { body: { email, password } });
-  save({ token: reply.token, expiresAt: expiryOf(reply.token) });
+  signedInAnew({ token: reply.token, expiresAt: expiryOf(reply.token) }, reply.user);
   return reply.user;
 }
 
@@ -165,7 +187,7 @@ async function finishHostedSignIn(cognito: CognitoConfig): Promise<void> {
     redirect_uri: location.origin + "/",
     code_verifier: verifier,
   });
-  save({ token: reply.access_token, expiresAt: Date.now() + reply.expires_in * 1000, refreshToken: reply.refresh_token });
+  signedInAnew({ token: reply.access_token, expiresAt: Date.now() + reply.expires_in * 1000, refreshToken: reply.refresh_token }, null);
 }
 
 async function refresh(cognito: CognitoConfig, refreshToken: string): Promise<string | null> {

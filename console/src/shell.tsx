@@ -4,11 +4,15 @@
 // chunk (app.tsx), so the sign-in form does not wait for every screen's code.
 import type { JSX } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { allPages, api, describeError, type Account, type User } from "./api/client";
+import { api, currentGroup, onGroupChange, setGroup, type User } from "./api/client";
+import { useDirectory } from "./directory";
+import { firstScreenShown } from "./first_screen";
 import { useLive, type LiveState } from "./live";
 import { href, navigate, useRoute, type Route } from "./router";
-import { signOut } from "./session";
+import { signOut, takeSignedInUser } from "./session";
 import { AppContext, isManager, type AppState } from "./state";
+import { Loading } from "./ui/common";
+import { GroupSwitcher } from "./ui/group_switcher";
 import { Icon } from "./ui/icons";
 import { Inbox } from "./screens/inbox";
 import { Conversation } from "./screens/conversation";
@@ -26,6 +30,8 @@ interface Screen {
   path: string;
   title: string;
   nav: boolean;
+  /** Renders before the stores and people have arrived (it asks for its own data meanwhile). */
+  early?: boolean;
   allowed: (me: User) => boolean;
   render: (route: Route, live: LiveState) => JSX.Element;
 }
@@ -33,9 +39,9 @@ interface Screen {
 const everyone = () => true;
 
 const ROUTES: Screen[] = [
-  { path: "inbox", title: "Inbox", nav: true, allowed: everyone, render: (route, live) => <Inbox route={route} pulse={live.pulse} /> },
+  { path: "inbox", title: "Inbox", nav: true, early: true, allowed: everyone, render: (route, live) => <Inbox route={route} pulse={live.pulse} /> },
   { path: "leads", title: "Conversation", nav: false, allowed: everyone, render: (route, live) => <Conversation leadId={route.parts[1] ?? ""} pulse={live.pulse} /> },
-  { path: "overview", title: "Overview", nav: true, allowed: isManager, render: (route) => <Overview route={route} /> },
+  { path: "overview", title: "Overview", nav: true, early: true, allowed: isManager, render: (route) => <Overview route={route} /> },
   { path: "dashboard", title: "Dashboard", nav: true, allowed: isManager, render: (route) => <Dashboard route={route} /> },
   { path: "response-time", title: "Response time", nav: true, allowed: isManager, render: (route) => <ResponseTime route={route} /> },
   { path: "lead-sources", title: "Lead sources", nav: true, allowed: isManager, render: (route) => <LeadSources route={route} /> },
@@ -45,41 +51,36 @@ const ROUTES: Screen[] = [
 ];
 
 export function SignedIn(): JSX.Element {
-  const [state, setState] = useState<AppState | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [group, setGroupShown] = useState(currentGroup);
+  const [first] = useState(takeSignedInUser);
+  useEffect(() => onGroupChange(() => setGroupShown(currentGroup())), []);
+  // One session per group: switching remounts every screen, so each asks for its data again.
+  return <GroupSession key={group ?? ""} first={group ? null : first} />;
+}
 
-  const load = async () => {
-    try {
-      // One round trip, not three: who I am, the stores and the people I may see, in parallel.
-      const [me, accounts, users] = await Promise.all([
-        api.get("/me"),
-        // GET /accounts and /users answer the generic Page schema: the items are these records.
-        allPages<Account>(async (cursor) => (await api.get("/accounts", { query: { limit: "200", cursor } })) as { items: Account[]; next_cursor: string | null }),
-        allPages<User>(async (cursor) => (await api.get("/users", { query: { limit: "200", cursor } })) as { items: User[]; next_cursor: string | null }).catch(() => [] as User[]),
-      ]);
-      if (!users.some((u) => u.user_id === me.user_id)) users.push(me);
-      setState({
-        me,
-        accounts: new Map(accounts.map((a) => [a.account_id, a])),
-        users: new Map(users.map((u) => [u.user_id, u])),
-        refreshMe: load,
-        refreshDirectory: load,
-      });
-    } catch (reason) {
-      setError(describeError(reason));
-    }
-  };
-  useEffect(() => void load(), []);
-
-  if (error) {
+function GroupSession({ first }: { first: User | null }): JSX.Element {
+  const directory = useDirectory(first);
+  const { me, accounts, users } = directory;
+  if (directory.error) {
     return (
       <main class="signin">
-        <p class="error" role="alert">{error}</p>
+        <p class="error" role="alert">{directory.error}</p>
         <button type="button" onClick={signOut}>Sign out</button>
       </main>
     );
   }
-  if (!state) return <p class="muted" role="status">Loading…</p>;
+  if (!me) return <p class="muted" role="status">Loading…</p>;
+  const people = new Map(users ?? []);
+  if (!people.has(me.user_id)) people.set(me.user_id, me);
+  const state: AppState = {
+    me,
+    groups: directory.groups,
+    accounts: accounts ?? new Map(),
+    users: people,
+    loaded: { accounts: accounts !== null, users: users !== null },
+    refreshMe: directory.refreshMe,
+    refreshDirectory: directory.refreshDirectory,
+  };
   return (
     <AppContext.Provider value={state}>
       <Shell state={state} />
@@ -93,19 +94,33 @@ function Shell({ state }: { state: AppState }): JSX.Element {
   const [menuOpen, setMenuOpen] = useState(false);
   const screens = useMemo(() => ROUTES.filter((r) => r.allowed(state.me)), [state.me]);
   const home = isManager(state.me) ? "overview" : "inbox";
-  const screen = screens.find((s) => s.path === route.parts[0]);
+  const named = screens.find((s) => s.path === route.parts[0]);
+  // A path that names no screen the user may open shows the home screen at once (its data is asked
+  // for in this render, not after the hash changes) while the address catches up.
+  const screen = named ?? screens.find((s) => s.path === home)!;
+  const ready = screen.early || (state.loaded.accounts && state.loaded.users);
 
   useEffect(() => {
-    if (!screen) navigate(`/${home}`);
-  }, [screen, home]);
+    if (!named) navigate(`/${home}`);
+  }, [named, home]);
   useEffect(() => {
-    document.title = `${screen?.title ?? "Leadline"} · Leadline`;
+    // Only the early screens say when their data is in; any other screen waits for everything.
+    if (!screen.early) firstScreenShown();
+  }, [screen]);
+  useEffect(() => {
+    document.title = `${screen.title} · Leadline`;
     setMenuOpen(false);
   }, [route.path]);
 
   const toggleAvailable = async () => {
     await api.patch("/me", { body: { available: !state.me.available } });
     await state.refreshMe();
+  };
+  const switchGroup = (groupId: string) => {
+    // The same screen in the other group, without this group's filters (its stores' ids); a lead
+    // belongs to one group, so from a conversation the switch goes home.
+    navigate(screen.path === "leads" ? "/" : `/${screen.path}`);
+    setGroup(groupId);
   };
 
   return (
@@ -120,12 +135,13 @@ function Shell({ state }: { state: AppState }): JSX.Element {
         <a class="brand" href={href(`/${home}`)}>Leadline</a>
         <nav id="nav" class={menuOpen ? "open" : ""} aria-label="Main">
           {screens.filter((s) => s.nav).map((s) => (
-            <a key={s.path} href={href(`/${s.path}`)} aria-current={screen?.path === s.path ? "page" : undefined}>
+            <a key={s.path} href={href(`/${s.path}`)} aria-current={screen.path === s.path ? "page" : undefined}>
               {s.title}
             </a>
           ))}
         </nav>
         <div class="topbar-tools">
+          <GroupSwitcher groups={state.groups} current={state.me.group_id} onSwitch={switchGroup} />
           <label class="switch">
             <input type="checkbox" checked={state.me.available} onChange={() => void toggleAvailable()} />
             <span>{state.me.available ? "Available" : "Away"}</span>
@@ -137,7 +153,7 @@ function Shell({ state }: { state: AppState }): JSX.Element {
       </header>
       <OffersPanel live={live} />
       {live.error ? <p class="error banner" role="alert">Live updates paused: {live.error}</p> : null}
-      <main id="main" tabIndex={-1}>{screen ? screen.render(route, live) : null}</main>
+      <main id="main" tabIndex={-1}>{ready ? screen.render(route, live) : <Loading what="your stores" />}</main>
     </div>
   );
 }

@@ -1,12 +1,17 @@
-// What every screen reads: the signed-in user, the stores and the people they may see.
+// What every screen reads: the signed-in user, the groups they may switch to, the stores and the
+// people they may see (directory.ts loads them).
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
-import type { Account, Role, User } from "./api/client";
+import type { Account, Membership, Role, User } from "./api/client";
 
 export interface AppState {
   me: User;
+  /** Every group the person belongs to (empty until GET /me answers). */
+  groups: Membership[];
   accounts: Map<string, Account>;
   users: Map<string, User>;
+  /** Whether `accounts` / `users` hold the answers yet (screens marked early render before). */
+  loaded: { accounts: boolean; users: boolean };
   refreshMe: () => Promise<void>;
   refreshDirectory: () => Promise<void>;
 }

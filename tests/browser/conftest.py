@@ -59,6 +59,7 @@ class Demo:
     url: str
     password: str
     info: dict[str, Any]
+    home: Path  # the stack's LEADLINE_HOME (for `leadline` commands against it)
 
     def token(self, email: str) -> str:
         reply = requests.post(f"{self.url}/auth/local/sign-in", json={"email": email, "password": self.password},
@@ -97,7 +98,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     try:
         info = json.loads((home / "stack.json").read_text())["demo"]
         assert info.get("manager_email"), f"the demo was not seeded:\n{stack.output()}"
-        yield Demo(url=stack.url, password=(home / "password").read_text().strip(), info=info)
+        yield Demo(url=stack.url, password=(home / "password").read_text().strip(), info=info, home=home)
     finally:
         stack.stop()
 

@@ -114,7 +114,8 @@ def main(argv: list[str]) -> int:
                              start_timeout=FULL_DEMO_START_TIMEOUT).start()
         try:
             info = json.loads((Path(home) / "stack.json").read_text())["demo"]
-            demo = Demo(url=stack.url, password=(Path(home) / "password").read_text().strip(), info=info)
+            demo = Demo(url=stack.url, password=(Path(home) / "password").read_text().strip(), info=info,
+                        home=Path(home))
             lead_id = liven(demo)
             for path in shoot(demo, out, lead_id):
                 print(path)

@@ -11,6 +11,8 @@ export type Offer = Schemas["OfferResponse"];
 export type Notification = Schemas["NotificationResponse"];
 export type SavedReply = Schemas["SavedReplyResponse"];
 export type Role = Schemas["Role"];
+export type Me = Schemas["MeResponse"];
+export type Membership = Schemas["MembershipResponse"];
 
 type Method = "get" | "post" | "put" | "patch" | "delete";
 type Json<C> = C extends { content: { "application/json": infer J } } ? J : null;
@@ -65,6 +67,29 @@ export function configureClient(next: ClientSettings): void {
   settings = next;
 }
 
+// Which of the person's groups every request acts in (`X-Leadline-Group`; none: their first
+// group). Remembered for the browser tab's session, set here and nowhere else.
+export const GROUP_HEADER = "X-Leadline-Group";
+const GROUP_KEY = "leadline.group";
+const groupListeners = new Set<() => void>();
+
+export function currentGroup(): string | null {
+  return sessionStorage.getItem(GROUP_KEY);
+}
+
+/** Acts in `groupId` from the next request on (null: the person's first group). */
+export function setGroup(groupId: string | null): void {
+  if (groupId === currentGroup()) return;
+  if (groupId) sessionStorage.setItem(GROUP_KEY, groupId);
+  else sessionStorage.removeItem(GROUP_KEY);
+  for (const listener of groupListeners) listener();
+}
+
+export function onGroupChange(listener: () => void): () => void {
+  groupListeners.add(listener);
+  return () => groupListeners.delete(listener);
+}
+
 export function apiUrl(path: string): string {
   return settings.baseUrl + path;
 }
@@ -95,6 +120,8 @@ export async function send(
   const headers: Record<string, string> = { Accept: options.accept ?? "application/json" };
   const token = await settings.token();
   if (token) headers.Authorization = `Bearer ${token}`;
+  const group = currentGroup();
+  if (group) headers[GROUP_HEADER] = group;
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   let reply: Response;
   try {
@@ -107,8 +134,23 @@ export async function send(
   } catch {
     throw new ApiError(0, "network", "The server cannot be reached; check the connection and try again.");
   }
+  if (reply.status === 401 && group) return staleGroup(group, method, path, options);
   if (!reply.ok) throw await errorOf(reply);
   return reply;
+}
+
+/** A 401 while acting in a remembered group: the person has left it (or it never was theirs), so
+ * the console falls back to their first group. A read is asked again there; a write is not (it was
+ * meant for the other group) and fails with a sentence saying why. */
+async function staleGroup(
+  group: string,
+  method: string,
+  path: string,
+  options: { body?: unknown; accept?: string; keepalive?: boolean },
+): Promise<Response> {
+  if (currentGroup() === group) setGroup(null);
+  if (method === "GET") return send(method, path, options);
+  throw new ApiError(401, "unauthorized", "You are no longer a member of that group: the console has switched to your first group.");
 }
 
 async function errorOf(reply: Response): Promise<ApiError> {

@@ -1,9 +1,12 @@
 // The inbox: every folder and filter of GET /leads over one store or every store the user sees,
 // search, cursor paging, and queue rows that say what each lead needs. Refreshed every few
-// seconds and whenever the live poll brings something new.
+// seconds and whenever the live poll brings something new. The first page is asked for as the
+// screen mounts, beside the shell's stores and people: rows show once the stores are known (their
+// time zones), owners' names as soon as the people are.
 import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type LeadRow } from "../api/client";
+import { firstScreenShown } from "../first_screen";
 import { label, shortTime, waiting } from "../format";
 import { usePoll } from "../live";
 import { href, navigate, type Route } from "../router";
@@ -59,6 +62,8 @@ export function Inbox({ route, pulse }: { route: Route; pulse: number }): JSX.El
       });
     } catch (reason) {
       setError(reason);
+    } finally {
+      firstScreenShown();
     }
   };
   usePoll(loadFirst, INBOX_POLL_MS, [key, pulse]);
@@ -120,7 +125,7 @@ export function Inbox({ route, pulse }: { route: Route; pulse: number }): JSX.El
           <button type="submit">Search</button>
         </form>
         <ErrorNote error={error} />
-        {rows === null ? (
+        {rows === null || !app.loaded.accounts ? (
           error ? null : <p class="muted" role="status">Loading leads…</p>
         ) : rows.length === 0 ? (
           <Empty>No leads in {label(folder)}{Object.keys(filters).length > (filters.folder ? 1 : 0) ? " with these filters" : ""}.</Empty>
@@ -176,7 +181,7 @@ function QueueRow({ row, onChanged }: { row: LeadRow; onChanged: () => void }): 
           {row.account_name}
           {row.campaign ? ` · ${row.campaign}` : ""}
           {row.source ? ` · ${row.source}` : ""}
-          {row.assigned_to ? ` · ${personName(app, row.assigned_to)}` : " · unassigned"}
+          {row.assigned_to ? (app.loaded.users ? ` · ${personName(app, row.assigned_to)}` : "") : " · unassigned"}
         </div>
         {row.last_message_preview ? <div class="preview">{row.last_message_preview}</div> : null}
         {row.notes_excerpt ? <div class="note-excerpt">Note: {row.notes_excerpt}</div> : null}

@@ -2,6 +2,7 @@
 // that store's dashboard.
 import type { JSX } from "preact";
 import { api } from "../api/client";
+import { firstScreenShown } from "../first_screen";
 import { duration, percent } from "../format";
 import { href, navigate, type Route } from "../router";
 import { ErrorNote, Loading, useAsync } from "../ui/common";
@@ -10,7 +11,10 @@ import { rangeOf, ReportFilters, Stat } from "../ui/report_filters";
 export function Overview({ route }: { route: Route }): JSX.Element {
   const range = rangeOf(route);
   const kind = route.query.get("kind") === "service" ? "service" : "sales";
-  const report = useAsync(() => api.get("/reports/overview", { query: { kind, from: range.from, to: range.to } }), [kind, range.from, range.to]);
+  const report = useAsync(
+    () => api.get("/reports/overview", { query: { kind, from: range.from, to: range.to } }).finally(firstScreenShown),
+    [kind, range.from, range.to],
+  );
   const query = Object.fromEntries(route.query.entries());
   const data = report.data;
   return (

@@ -1,0 +1,47 @@
+// The group switcher, for a person in several groups (GET /me lists them): the current group's
+// name opens the list; picking one makes every later request act there (api/client.ts sets the
+// header) and the shell reloads for it. A disclosure: Tab reaches every group, Escape closes.
+import type { JSX } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { Membership } from "../api/client";
+import { label } from "../format";
+
+export function GroupSwitcher({ groups, current, onSwitch }: { groups: Membership[]; current: string; onSwitch: (groupId: string) => void }): JSX.Element | null {
+  const [open, setOpen] = useState(false);
+  const toggle = useRef<HTMLButtonElement>(null);
+  const list = useRef<HTMLUListElement>(null);
+  useEffect(() => {
+    if (open) list.current?.querySelector<HTMLButtonElement>("button[aria-current]")?.focus();
+  }, [open]);
+  if (groups.length < 2) return null;
+  const here = groups.find((g) => g.group_id === current) ?? groups[0]!;
+  const close = () => {
+    setOpen(false);
+    toggle.current?.focus();
+  };
+  return (
+    <div class="groups" onKeyDown={(e) => { if (e.key === "Escape" && open) close(); }}>
+      <button ref={toggle} type="button" class="group-toggle" aria-expanded={open} aria-controls="group-list" onClick={() => setOpen(!open)}>
+        <span class="visually-hidden">Group: </span>
+        <span class="group-name">{here.group_name}</span>
+        <span aria-hidden="true">▾</span>
+      </button>
+      {open ? (
+        <section id="group-list" class="popover" aria-label="Switch group">
+          <h2>Switch group</h2>
+          <ul ref={list}>
+            {groups.map((g) => (
+              <li key={g.group_id}>
+                <button type="button" aria-current={g.group_id === here.group_id ? "true" : undefined}
+                  onClick={() => { close(); if (g.group_id !== here.group_id) onSwitch(g.group_id); }}>
+                  <strong>{g.group_name}</strong>
+                  <small class="muted">{label(g.role)}{g.group_id === here.group_id ? " · current" : ""}</small>
+                </button>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+    </div>
+  );
+}
