@@ -245,7 +245,7 @@ class History:
             routing.decline_offer(self.deps, actor, offer.offer_id, decline_reason)
             self.counts["declined"] += 1
             return
-        routing.accept_offer(self.deps, actor, offer.offer_id)
+        routing.accept_offer(self.deps, person.caller(), offer.offer_id)
         self.counts["accepted"] += 1
         self._owned(person, lead_id, lead)
 

@@ -29,6 +29,7 @@ from chalicelib.domain.calls import Dialer
 from chalicelib.domain.directory import Invitation, UserDirectory
 from chalicelib.domain.errors import (
     AlreadyDecided,
+    CallerChanged,
     ClaimHeld,
     Conflict,
     ContactTaken,
@@ -337,6 +338,13 @@ class FakeUserStore:
     def get(self, user_id: str) -> User | None:
         return self.state.users.get(user_id)
 
+    def unchanged(self, user: User) -> changes.Write:
+        def check() -> bool:
+            current = self.state.users.get(user.user_id)
+            return current is not None and current.updated_at == user.updated_at and not current.deleted
+
+        return FakeWrite(check, lambda: None, CallerChanged)
+
     def identity_of(self, email: str) -> str | None:
         return self.state.lookups.get(("email", email))
 
@@ -537,6 +545,9 @@ class FakeRoutingStore:
 
     def offer(self, offer_id: str) -> Offer | None:
         return self.state.offers.get(offer_id)
+
+    def offer_with_user(self, offer_id: str, user_id: str) -> tuple[Offer | None, User | None]:
+        return self.offer(offer_id), self.state.users.get(user_id)
 
     def add_offer(self, offer: Offer) -> changes.Write:
         def apply() -> None:

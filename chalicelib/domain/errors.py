@@ -120,3 +120,8 @@ class DuplicateDelivery(LostRace):
 
 class ContactTaken(LostRace):
     """A store's contact key (phone, email, Messenger id) now points at another lead."""
+
+
+class CallerChanged(LostRace):
+    """The caller's user record changed (or was deleted) since the request read it: read it again and
+    authorise again before deciding."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydantic import Field
 
 from chalicelib.domain.errors import Forbidden, NotFound
-from chalicelib.domain.tenancy import Principal, Role
+from chalicelib.domain.tenancy import Caller, Principal, Role
 from chalicelib.model import BaseModel
 
 
@@ -48,12 +49,17 @@ class User(BaseModel):
     def identity(self) -> str:
         return self.identity_id or self.user_id
 
-    def principal(self, group_account_ids: frozenset[str] = frozenset()) -> Principal:
+    def principal(self, group_stores: Callable[[], frozenset[str]] | None = None) -> Principal:
+        """`group_stores`: for a group_admin, what reads every store of the group (when a list needs it)."""
         return Principal(
             user_id=self.user_id, group_id=self.group_id, role=self.role,
             account_ids=frozenset(self.account_ids), restricted=self.restricted,
-            email=self.email, name=self.name, group_account_ids=group_account_ids, record=self,
+            email=self.email, name=self.name, group_stores=group_stores, record=self,
         )
+
+    def caller(self) -> Caller:
+        """This record's person asking to act in its group (what a token of theirs with `X-Leadline-Group` says)."""
+        return Caller(self.identity, self.group_id)
 
 
 @dataclass(frozen=True)

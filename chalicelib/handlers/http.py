@@ -6,7 +6,8 @@ A route is written as
     def patch_account(call: Call, account_id: str) -> Any:
         return services.update_account(call.deps, call.principal, account_id, call.body)
 
-and `api` does the rest: bearer auth (unless `auth=False`), the 1 MB limit, JSON
+and `api` does the rest: bearer auth (unless `auth=False`; with `caller_only=True` the token is
+verified but the caller's record is left to the use case: `call.caller`), the 1 MB limit, JSON
 parsing, pydantic validation with every bad field named, and the mapping of domain
 errors to the contract's error body. Every route registers its schemas here, which is
 what `/openapi.json` is built from.
@@ -27,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.deps import Deps, get_deps
 from chalicelib.domain.errors import DomainError, TooLarge, Unauthorized, UnsupportedMediaType, ValidationFailed
-from chalicelib.domain.tenancy import Principal
+from chalicelib.domain.tenancy import Caller, Principal
 from chalicelib.observability import logger
 
 JSON_TYPES = ("application/json",)
@@ -67,12 +68,20 @@ class Call:
     body: Any = None
     raw_body: bytes = b""
     extra: dict[str, Any] = field(default_factory=dict)
+    caller_or_none: Caller | None = None
 
     @property
     def principal(self) -> Principal:
         if self.principal_or_none is None:
             raise Unauthorized("missing bearer token")
         return self.principal_or_none
+
+    @property
+    def caller(self) -> Caller:
+        """Who the verified token names (a `caller_only` route: their record is not read yet)."""
+        if self.caller_or_none is None:
+            raise Unauthorized("missing bearer token")
+        return self.caller_or_none
 
     @property
     def query(self) -> dict[str, str]:
@@ -174,8 +183,9 @@ def _shape(result: Any) -> Any:
 def api(bp: Blueprint, path: str, method: str = "GET", *, body: type[BaseModel] | None = None,
         response: Any = None, status: int = 200, auth: bool = True, summary: str = "",
         query: dict[str, str] | None = None, content_types: tuple[str, ...] = JSON_TYPES,
-        tags: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a route; see the module docstring."""
+        tags: tuple[str, ...] = (), caller_only: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a route; see the module docstring. `caller_only`: the route's use case reads and
+    authorises the caller's record itself, with what it reads anyway (one read less)."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         spec = RouteSpec(path=path, method=method, name=fn.__name__, summary=summary or (fn.__doc__ or "").strip(),
@@ -188,12 +198,13 @@ def api(bp: Blueprint, path: str, method: str = "GET", *, body: type[BaseModel] 
             request = bp.current_request
             deps = get_deps()
             try:
-                principal = None
+                principal = caller = None
                 if auth:
-                    from chalicelib.services.auth import authenticate
+                    from chalicelib.services.auth import authorise, verify
 
                     headers = _headers(request)
-                    principal = authenticate(headers.get("authorization"), deps, headers.get(GROUP_HEADER))
+                    caller = verify(headers.get("authorization"), deps, headers.get(GROUP_HEADER))
+                    principal = None if caller_only else authorise(deps, caller)
                 raw = _raw_body(request, deps.settings.max_body_bytes) if method in ("POST", "PUT", "PATCH") else b""
                 parsed: Any = None
                 if method in ("POST", "PUT", "PATCH") and raw.strip() and _content_type(request) not in content_types:
@@ -201,7 +212,8 @@ def api(bp: Blueprint, path: str, method: str = "GET", *, body: type[BaseModel] 
                 if method in ("POST", "PUT", "PATCH") and content_types == JSON_TYPES:
                     data = _parse_json(raw)
                     parsed = parse_model(body, data) if body is not None else data
-                call = Call(request=request, deps=deps, principal_or_none=principal, body=parsed, raw_body=raw)
+                call = Call(request=request, deps=deps, principal_or_none=principal, body=parsed, raw_body=raw,
+                            caller_or_none=caller)
                 result = fn(call, **params)
             except DomainError as exc:
                 if exc.status >= 500:

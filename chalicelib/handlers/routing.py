@@ -65,10 +65,11 @@ def list_my_offers(call: Call) -> Any:
     return {"items": [offer_view(o) for o in offers], "next_cursor": next_cursor}
 
 
-@api(bp, "/offers/{offer_id}/accept", "POST", response=LeadResponse,
+@api(bp, "/offers/{offer_id}/accept", "POST", response=LeadResponse, caller_only=True,
      summary="Accept an offer: the lead is yours (409 once decided or expired)")
 def accept_offer(call: Call, offer_id: str) -> Any:
-    return lead_view(call.deps, service.accept_offer(call.deps, call.principal, offer_id))
+    # The use case reads the caller's record with the offer and authorises on it (caller_only).
+    return lead_view(call.deps, service.accept_offer(call.deps, call.caller, offer_id))
 
 
 @api(bp, "/offers/{offer_id}/decline", "POST", body=DeclineRequest, response=OfferResponse,

@@ -31,3 +31,10 @@ def visible_account(deps: Deps, actor: Principal, account_id: str) -> Account:
     account = deps.accounts.require(account_id)
     actor.require_account(account.group_id, account.account_id)
     return account
+
+
+def may_be_visible_store(actor: Principal, account_id: str) -> bool:
+    """Before a store is read: False when `account_id` cannot be a store the caller sees (not an id we
+    issue, or not one of theirs). Any store may be a group_admin's: that is decided on the store's
+    record (`require_account`), without reading every store of the group."""
+    return len(account_id) <= MAX_ID_CHARS and actor.may_see_account_id(account_id)

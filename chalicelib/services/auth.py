@@ -3,10 +3,16 @@
 HS256 with the local secret (local stack, tests) or Cognito RS256 checked against the
 pool's JWKS (deployed), chosen by `Settings.auth_mode`. Only the token's `sub` is
 trusted: it names a person; role and accounts come from their user record in the group
-they act in, read on every request, so a deleted user's token stops working at once."""
+they act in, read on every request, so a deleted user's token stops working at once.
+
+`verify` checks the token (no read) and names the `Caller`; `authorise` reads their record and
+makes the `Principal`. A route that reads the caller's record together with what it reads anyway
+(accepting an offer) calls `caller_record` on the record it read, and holds that record unchanged
+in its transaction."""
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from functools import lru_cache
@@ -14,9 +20,10 @@ from typing import Any
 
 from chalicelib.deps import Deps
 from chalicelib.domain.errors import Unauthorized
-from chalicelib.domain.tenancy import Principal, Role
+from chalicelib.domain.tenancy import Caller, Principal, Role
 from chalicelib.domain.token_times import check_token_times
-from chalicelib.services.memberships import resolve
+from chalicelib.domain.users import User
+from chalicelib.services.memberships import resolve_from
 
 TOKEN_HOURS = 12
 # A group id as `ids.new_id` makes them; anything else cannot name a group the person is in.
@@ -68,9 +75,10 @@ def _claims(token: str, deps: Deps) -> dict[str, Any]:
     return claims
 
 
-def authenticate(authorization: str | None, deps: Deps, group_id: str | None = None) -> Principal:
-    """The principal of a bearer token: the person its `sub` names, acting in `group_id`
-    (the `X-Leadline-Group` header) or, without it, in their first group."""
+def verify(authorization: str | None, deps: Deps, group_id: str | None = None) -> Caller:
+    """Who a bearer token names, with no read: the person its `sub` names, asking to act in
+    `group_id` (the `X-Leadline-Group` header) or, without it, in their first group. 401 for a
+    missing, malformed, wrongly signed or expired token."""
     if not authorization:
         raise Unauthorized("missing bearer token")
     scheme, _, token = authorization.strip().partition(" ")
@@ -82,9 +90,27 @@ def authenticate(authorization: str | None, deps: Deps, group_id: str | None = N
         raise Unauthorized("token has no subject")
     if group_id and not GROUP_ID.fullmatch(group_id):
         raise Unauthorized("unknown user in that group")
-    user = resolve(deps, identity, group_id or None)
+    return Caller(identity, group_id or None)
+
+
+def authorise(deps: Deps, caller: Caller) -> Principal:
+    """The caller as their user record describes them (read now)."""
+    return principal_of(deps, caller_record(deps, caller, deps.users.get(caller.identity)))
+
+
+def caller_record(deps: Deps, caller: Caller, first: User | None) -> User:
+    """The user record the caller acts as, given the person's first record (`USER#{identity}`) as it
+    was read — by `authorise`, or by a use case together with what it reads anyway (None: there is
+    none). Nothing more is read unless they ask for another group. 401 for an unknown or deleted
+    person, and for a group they do not belong to: the same answer."""
+    user = resolve_from(deps, caller.identity, caller.group_id, first)
     if user is None:
-        # One answer for an unknown person and for a group they do not belong to.
-        raise Unauthorized("unknown user" if not group_id else "unknown user in that group")
-    group_accounts = deps.accounts.ids_for_group(user.group_id) if user.role is Role.GROUP_ADMIN else frozenset()
-    return user.principal(group_accounts)
+        raise Unauthorized("unknown user" if not caller.group_id else "unknown user in that group")
+    return user
+
+
+def principal_of(deps: Deps, user: User) -> Principal:
+    if user.role is not Role.GROUP_ADMIN:
+        return user.principal()
+    # The group's stores are read only by what lists across them; one store is judged on its record.
+    return user.principal(group_stores=functools.partial(deps.accounts.ids_for_group, user.group_id))

@@ -191,8 +191,7 @@ def _mentioned_users(deps: Deps, lead: Lead, text: str, author: Principal) -> li
         if user is None or user.deleted or user.user_id == author.user_id or user.user_id in found:
             continue
         # Only people who can see the lead hear about it (a restricted agent only of their own leads).
-        group_accounts = frozenset({lead.account_id}) if user.role is Role.GROUP_ADMIN else frozenset()
-        if user.principal(group_accounts).can_see_lead(lead.group_id, lead.account_id, lead.assigned_to):
+        if user.principal().can_see_lead(lead.group_id, lead.account_id, lead.assigned_to):
             found[user.user_id] = user
     return list(found.values())
 

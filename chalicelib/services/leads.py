@@ -29,7 +29,7 @@ from chalicelib.domain.tenancy import Principal
 from chalicelib.domain.timeline import TimelineEvent
 from chalicelib.fanout import fan_out
 from chalicelib.services import intake
-from chalicelib.services.access import visible_lead
+from chalicelib.services.access import may_be_visible_store, visible_lead
 
 # Filtered lists read more than they need per Query (the filter drops some) — four times, at least
 # 50 — and a few Queries per store at most: a rare filter pages on through cursors rather than
@@ -116,7 +116,7 @@ def timeline(deps: Deps, actor: Principal, lead_id: str) -> list[TimelineEvent]:
 
 def store_for_intake(deps: Deps, actor: Principal, account_id: str) -> Account:
     """The store a signed-in user enters leads into; restricted agents work assigned leads only."""
-    return _intake_store(actor, deps.accounts.get(account_id) if account_id in actor.visible_account_ids else None)
+    return _intake_store(actor, deps.accounts.get(account_id) if may_be_visible_store(actor, account_id) else None)
 
 
 def _intake_store(actor: Principal, account: Account | None) -> Account:
@@ -131,6 +131,6 @@ def _intake_store(actor: Principal, account: Account | None) -> Account:
 def create_lead(deps: Deps, actor: Principal, account_id: str, data: NewLead) -> intake.IntakeResult:
     """The store is read with its routing config and rotation (one read): the new lead's first
     offer is decided on them."""
-    routing = deps.routing.store_routing(account_id) if account_id in actor.visible_account_ids else None
+    routing = deps.routing.store_routing(account_id) if may_be_visible_store(actor, account_id) else None
     account = _intake_store(actor, routing.account if routing else None)
     return intake.receive_lead(deps, account, data, by=actor.user_id, routing=routing)

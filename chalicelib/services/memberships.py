@@ -90,7 +90,12 @@ def leave(deps: Deps, target: User, after: User) -> None:
 def resolve(deps: Deps, identity: str, group_id: str | None) -> User | None:
     """The user record a token's subject acts as: its membership in `group_id` when asked for,
     else the person's first record (`USER#{identity}`, one read), else their earliest membership."""
-    first = deps.users.get(identity)
+    return resolve_from(deps, identity, group_id, deps.users.get(identity))
+
+
+def resolve_from(deps: Deps, identity: str, group_id: str | None, first: User | None) -> User | None:
+    """`resolve` on the person's first record as the caller read it already (None: there is none):
+    nothing more is read unless they ask for another group or that record is gone."""
     if _live(first, identity) and group_id in (None, first.group_id):
         return first
     if group_id is not None:

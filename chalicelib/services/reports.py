@@ -31,6 +31,7 @@ from chalicelib.domain.tenancy import Principal, Role
 from chalicelib.domain.users import User
 from chalicelib.fanout import fan_out
 from chalicelib.schemas.reports import OverviewQuery, ReportQuery
+from chalicelib.services.access import may_be_visible_store
 from chalicelib.services.report_sources import source_for
 
 INTERNET_WINDOW = timedelta(hours=12)
@@ -63,10 +64,10 @@ def visible_accounts(deps: Deps, principal: Principal, account_id: str | None) -
     (one Query of the group's stores), by id."""
     principal.require_role(Role.MANAGER)
     if account_id:
-        principal.require_account(principal.group_id, account_id)
-        account = deps.accounts.get(account_id)
-        if account is None or account.group_id != principal.group_id:
+        account = deps.accounts.get(account_id) if may_be_visible_store(principal, account_id) else None
+        if account is None:
             raise NotFound("account not found")
+        principal.require_account(account.group_id, account.account_id)
         return [account]
     visible = principal.visible_account_ids
     return sorted((a for a in deps.accounts.list_for_group(principal.group_id) if a.account_id in visible),

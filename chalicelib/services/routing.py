@@ -13,10 +13,11 @@ from chalicelib.domain import routing as rules
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.leads import Lead
 from chalicelib.domain.routing import Offer, StoreRouting
-from chalicelib.domain.tenancy import Principal
+from chalicelib.domain.tenancy import Caller, Principal
 from chalicelib.domain.users import User
 from chalicelib.observability import logger
 from chalicelib.schemas.queues import RouteLead
+from chalicelib.services.auth import caller_record
 from chalicelib.services.routing_transition import Applied, Decided, after_commit, load_pool, transition
 from chalicelib.services.timers import send_timer
 
@@ -111,11 +112,6 @@ def open_for_lead(deps: Deps, lead_id: str) -> str:
 
 # -- agent actions ---------------------------------------------------------------------------
 
-def _own_record(actor: Principal) -> dict[str, User]:
-    """The caller's user record as the authenticator read it (none: read it when needed)."""
-    return {actor.user_id: actor.record} if actor.record is not None else {}
-
-
 def _own_offer(deps: Deps, actor: Principal, offer_id: str) -> Offer:
     offer = deps.routing.offer(offer_id)
     if offer is None or offer.agent_id != actor.user_id:
@@ -123,25 +119,38 @@ def _own_offer(deps: Deps, actor: Principal, offer_id: str) -> Offer:
     return offer
 
 
-def accept_offer(deps: Deps, actor: Principal, offer_id: str) -> Lead:
-    """The offer, then the lead with its store (one read: the new owner's targets and the alert's
-    words come from the store's record), then one transaction."""
-    offer = _own_offer(deps, actor, offer_id)
+def accept_offer(deps: Deps, caller: Caller, offer_id: str) -> Lead:
+    """Three calls, the caller's authentication included: the caller's record with the offer (one
+    read), the lead with its store (one read: the new owner's targets and the alert's words come from
+    the store's record), then one transaction, which holds the caller's record as it was read. A caller
+    deleted, moved or changed meanwhile fails it (CallerChanged); like any lost race that means
+    deciding again, on the caller's record and the offer read again, so they are authorised again
+    (401 as the authenticator answers) before anything is saved."""
+    user, offer = _caller_and_offer(deps, caller, offer_id)
     lead, store = deps.leads.with_store(offer.lead_id, offer.account_id)
     if lead is None:
         raise NotFound("offer not found")
 
     def decide(lead: Lead, attempt: int) -> Decided:
-        current = offer if attempt == 0 else deps.routing.offer(offer_id)
-        if current is None:
-            raise NotFound("offer not found")
-        return Decided(rules.accept(lead, current, actor.user_id, deps.clock.now()))
+        who, current = (user, offer) if attempt == 0 else _caller_and_offer(deps, caller, offer_id)
+        return Decided(rules.accept(lead, current, who.user_id, deps.clock.now()),
+                       checks=(deps.users.unchanged(who),))
 
-    applied = transition(deps, offer.lead_id, decide, known=lead, people=_own_record(actor), store=store)
+    applied = transition(deps, offer.lead_id, decide, known=lead, people={user.user_id: user}, store=store)
     if applied is None:  # accept never returns a no-op outcome; kept for the type checker
         raise Conflict("the offer is closed", code="offer_closed")
     after_commit(deps, applied)
     return applied.lead
+
+
+def _caller_and_offer(deps: Deps, caller: Caller, offer_id: str) -> tuple[User, Offer]:
+    """One read: the record the caller acts as (authorised as the authenticator would: 401) and the
+    offer, which must be theirs (404 otherwise)."""
+    offer, first = deps.routing.offer_with_user(offer_id, caller.identity)
+    user = caller_record(deps, caller, first)
+    if offer is None or offer.agent_id != user.user_id:
+        raise NotFound("offer not found")
+    return user, offer
 
 
 def decline_offer(deps: Deps, actor: Principal, offer_id: str, reason: str) -> Offer:

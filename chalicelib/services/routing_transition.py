@@ -79,11 +79,13 @@ def load_pool(deps: Deps, account_id: str, group_id: str | None, routing: StoreR
 @dataclass(frozen=True)
 class Decided:
     """A decision on the lead as it is now: what the rules decided (None: nothing to do), the context
-    it was decided in, and the waiting marker it answers."""
+    it was decided in, the waiting marker it answers, and checks that what else it was decided on is
+    unchanged when it is saved (the caller's record: CallerChanged)."""
 
     outcome: Outcome | None
     context: Context | None = None
     waiting: Waiting | None = None
+    checks: tuple[Write, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ def transition(deps: Deps, lead_id: str, decide: Callable[[Lead, int], Decided],
         if "assigned_to" in outcome.lead_updates:
             # The SMS webhook reads the new owner with the lead (services/sender_pointers.py).
             change.writes += owner_pointer(deps, lead, outcome.lead_updates["assigned_to"], store)
+        change.writes.extend(decided.checks)
         if change.result is not None:
             _tell(deps, lead, change, people or {}, store)
         return change

@@ -273,7 +273,7 @@ def test_a_page_is_one_query_per_store_and_never_a_scan(world: World) -> None:
         store(world, make_lead(world, t.accounts[i % 3], i, rng, []))
     me = world.deps.users.get(t.admin_id)
     assert me is not None
-    actor = me.principal(frozenset(a["account_id"] for a in t.accounts))
+    actor = me.principal(group_stores=lambda: frozenset(a["account_id"] for a in t.accounts))
     calls: Counter[str] = Counter()
 
     def count(event_name: str, **_: Any) -> None:

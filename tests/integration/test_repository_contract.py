@@ -513,3 +513,30 @@ def test_a_stores_routing_and_a_lead_with_its_store_are_read_together(deps: Deps
     lead = _stored(deps, _lead())
     assert deps.leads.with_store(lead.lead_id, "acc_1") == (lead, deps.accounts.get("acc_1"))
     assert deps.leads.with_store(lead.lead_id, "acc_2") == (lead, None)
+
+
+def test_an_offer_is_read_with_its_callers_record_and_a_check_holds_the_record(deps: Deps) -> None:
+    assert deps.routing.offer_with_user("ofr_0001", "usr_p") == (None, None)
+    pat = _person("usr_p", "grp_a", "pat@x.com")
+    deps.users.create_with_group(pat, Group(group_id="grp_a", name="A", created_at=NOW))
+    deps.transactions.commit([deps.routing.add_offer(_offer(1, agent="usr_p"))])
+    assert deps.routing.offer_with_user("ofr_0001", "usr_p") == (deps.routing.offer("ofr_0001"), pat)
+    assert deps.routing.offer_with_user("ofr_0002", "usr_p") == (None, pat)
+    # The check passes on the record as read, and adds nothing to the transaction's writes.
+    deps.transactions.commit([deps.users.unchanged(pat), deps.routing.add_offer(_offer(2, agent="usr_p"))])
+    assert deps.routing.offer("ofr_0002") is not None
+    # Deleted in the same millisecond it was read: still refused, and nothing of the transaction lands.
+    gone = pat.model_copy(update={"deleted": True})
+    deps.users.replace(pat, gone)
+    with pytest.raises(errors.CallerChanged):
+        deps.transactions.commit([deps.users.unchanged(pat), deps.routing.add_offer(_offer(3, agent="usr_p"))])
+    assert deps.routing.offer("ofr_0003") is None
+    # Any later write of the record (its updated_at) fails a check of the record read before it.
+    jo = _person("usr_j", "grp_a", "jo@x.com")
+    deps.users.create(jo)
+    deps.users.set_available("usr_j", False, LATER)
+    with pytest.raises(errors.CallerChanged):
+        deps.transactions.commit([deps.users.unchanged(jo)])
+    with pytest.raises(errors.CallerChanged):  # nobody's record
+        deps.transactions.commit([deps.users.unchanged(_person("usr_x", "grp_a", "x@x.com"))])
+

@@ -88,7 +88,7 @@ def test_random_histories_through_the_services(world: World, actions: list[tuple
         elif verb == "availability":
             _set_available(world, ids[action[1]], action[2], available)
         elif verb == "assign":
-            history.claim(lambda uid=ids[action[1]]: lead_edits.assign(
+            history.assign(lambda uid=ids[action[1]]: lead_edits.assign(
                 world.deps, _principal(world, s.tenant.admin_id), created.lead_id, uid))
         elif verb == "wait":
             world.clock.advance(action[1])
@@ -142,6 +142,14 @@ class History:
             return
         self.claims.append(lead.assigned_to)
 
+    def assign(self, action: Any) -> None:
+        """A manager gives the lead to someone: its one owner from now on, whoever had it before."""
+        try:
+            lead = action()
+        except (Conflict, NotFound):
+            return
+        self.claims = [lead.assigned_to]
+
     def answer(self, verb: str, user_id: str) -> None:
         mine = service.my_offers(self.world.deps, _principal(self.world, user_id), 50, None)[0]
         offer_id = mine[0].offer_id if mine else self._any_offer_of(user_id)
@@ -149,7 +157,7 @@ class History:
             return
         principal = _principal(self.world, user_id)
         if verb == "accept":
-            self.claim(lambda: service.accept_offer(self.world.deps, principal, offer_id))
+            self.claim(lambda: service.accept_offer(self.world.deps, principal.record.caller(), offer_id))
         else:
             try:
                 service.decline_offer(self.world.deps, principal, offer_id, "busy")

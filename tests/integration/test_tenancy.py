@@ -78,6 +78,48 @@ def test_another_group_sees_nothing(world: World) -> None:
     assert reply.status == 404
 
 
+def test_a_group_admin_enters_leads_only_into_their_own_groups_stores(world: World) -> None:
+    """A group_admin's single-store writes are authorised on the store's own record (its group), not
+    by reading every store of their group on each request: another group's store stays a 404."""
+    from typing import Any
+
+    from chalicelib.adapters.aws import client
+
+    a = world.tenant("Alpha", "a@alpha.com", stores=2)
+    b = world.tenant("Beta", "b@beta.com")
+    a_store, b_store = a.accounts[1]["account_id"], b.accounts[0]["account_id"]
+    lead = {"first_name": "Pat", "phone": "+13125550177", "source": "Web", "channel": "web"}
+    adf = "<?xml version='1.0'?><adf><prospect><customer><contact><name part='full'>Pat</name>" \
+          "<phone>3125550178</phone></contact></customer></prospect></adf>"
+    for token, store in ((b.token, a_store), (a.token, b_store), (a.token, "acc_" + "x" * 300)):
+        refused = world.post(f"/accounts/{store}/leads", token, lead)
+        assert refused.status == 404 and refused.error_code == "not_found", refused.json
+        as_adf = world.call("POST", f"/accounts/{store}/leads/adf", token, raw=adf,
+                            headers={"Content-Type": "application/xml"})
+        assert as_adf.status == 404
+    assert world.get("/leads", b.token).json["items"] == []
+    queried: list[str] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        queried.append(params["ExpressionAttributeValues"][":pk"]["S"])
+
+    dynamodb = client("dynamodb")
+    dynamodb.meta.events.register("before-parameter-build.dynamodb.Query", record)
+    try:
+        made = world.post(f"/accounts/{a_store}/leads", a.token, lead)
+        during_intake, queried[:] = list(queried), []
+        listed = world.get("/leads", a.token)
+    finally:
+        dynamodb.meta.events.unregister("before-parameter-build.dynamodb.Query", record)
+    assert made.status == 201 and made.json["account_id"] == a_store
+    # Entering the lead read no list of the group's stores; listing every store does.
+    stores_of_a = f"GROUP#{a.group_id}#ACCOUNTS"
+    assert stores_of_a not in during_intake, during_intake
+    assert stores_of_a in queried, queried
+    assert [x["lead_id"] for x in listed.json["items"]] == [made.json["lead_id"]]
+    assert world.get(f"/leads?account_id={a_store}", a.token).json["items"][0]["lead_id"] == made.json["lead_id"]
+
+
 def test_role_rules(world: World) -> None:
     t = world.tenant(stores=2)
     s1, s2 = (a["account_id"] for a in t.accounts)

@@ -80,7 +80,7 @@ def test_an_unexpected_failure_is_a_500_in_the_contract_shape_without_its_text(w
         raise RuntimeError("detail for the log only: +13125550142")
 
     t = world.tenant()
-    monkeypatch.setattr(chalicelib.services.auth, "authenticate", broken)
+    monkeypatch.setattr(chalicelib.services.auth, "authorise", broken)
     reply = world.get("/me", t.token)
     assert reply.status == 500 and reply.error_code == "internal_error"
     assert "13125550142" not in reply.body.decode() and reply.json["error"]["details"] == []
@@ -96,6 +96,6 @@ def test_an_aws_throttle_is_a_503_the_caller_may_retry(world: World, monkeypatch
                           "GetItem")
 
     t = world.tenant()
-    monkeypatch.setattr(chalicelib.services.auth, "authenticate", throttled)
+    monkeypatch.setattr(chalicelib.services.auth, "authorise", throttled)
     reply = world.get("/me", t.token)
     assert reply.status == 503 and reply.error_code == "unavailable" and reply.headers["Retry-After"] == "1"

@@ -120,6 +120,7 @@ Access patterns (each one GetItem or Query; never a Scan)
 |   |   (GET /accounts of a group_admin: paged by account_id; anyone else: BatchGet of their page's ids, #2) | |
 | 4 | account by SMS number / page id / api key       | GetItem SMSNUMBER# / PAGE# / APIKEY# lookup                  |
 | 5 | user by id (every authenticated request)        | GetItem USER#{u} / USER                                      |
+|   |   (accepting an offer reads it with the offer: #22)         |                                                             |
 | 6 | person by email (sign-in, invitations)          | GetItem EMAIL#{email} / LOOKUP -> identity                   |
 |6a | a person's memberships (auth fallback, /me)     | Query IDENTITY#{i}, SK begins_with MEMBER#                   |
 |6b | a person's record in a group (X-Leadline-Group) | GetItem IDENTITY#{i} / MEMBER#{g}, then #5                   |
@@ -145,6 +146,7 @@ Access patterns (each one GetItem or Query; never a Scan)
 |20 | open lead of a contact (coalescing, inbound)    | GetItem ACCOUNT#{a}#CONTACT#{kind}#{value} / CONTACT         |
 |21 | webhook / message dedup                         | PutItem DEDUP#... with attribute_not_exists(PK)              |
 |22 | offer by id (accept / decline / timer)          | GetItem OFFER#{o} / OFFER                                    |
+|   |   (accept: BatchGetItem OFFER#{o} / OFFER with the caller's USER#{sub} / USER, consistent: #5 and #22 in one read) | |
 |23 | an agent's pending offers                       | Query GSI6 USER#{u}#OFFERS                                   |
 |24 | due offers / due scheduled messages / leads waiting for opening / leads whose cadence step is due / response deadlines (warning, then deadline) / store openings with delinquent leads (sweeps) | Query GSI7 DUE#{kind}#{shard}, SK <= now, every shard |
 |25 | notifications of a user, newest first           | Query USER#{u}, SK begins_with NOTIFICATION#, desc           |
@@ -186,6 +188,9 @@ Races and their conditions
 - lead changes by routing: `routing_version = :expected` on the lead, in one transaction
   with the offer (`state = pending`), the score event and the timeline event.
 - locks: `attribute_not_exists(locked_by) OR locked_by = :me OR lock_expires_at < :now`.
+- the caller's user record, when a use case authorised on the record it read with its own reads (accept):
+  a ConditionCheck `updated_at = :seen AND deleted = false` in the use case's transaction (CallerChanged:
+  read the caller again and authorise again), so a user deleted or changed meanwhile is refused.
 - cadences: a new one `attribute_not_exists(PK)`; an edit `version = :seen` (VersionConflict). An enrolment
   changes with its lead (the lead's `version`), so a step, a stop and a staff action cannot cross.
 - report ledgers and rollup days: `attribute_not_exists(PK)` on the first write, then `version = :seen`
@@ -196,7 +201,7 @@ Each failed condition reaches the services as a named conflict (domain/errors.py
 transaction's cancellation reasons: the lead's version LeadChanged, a rotation or waiting marker
 VersionConflict, an offer / appointment / message that left the expected state AlreadyDecided, a live
 claim ClaimHeld, an opted-out lead at claim time LeadOptedOut, a dedup key DuplicateDelivery, a contact
-key ContactTaken, a unique lookup Conflict.taken naming the field.
+key ContactTaken, a unique lookup Conflict.taken naming the field, the caller's record CallerChanged.
 
 Repositories (each a port on Deps, chalicelib/ports.py)
 ------------------------------------------------------

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib.adapters.dynamodb import keys
-from chalicelib.adapters.dynamodb.table import ConditionFailed, Table, entity_fields
+from chalicelib.adapters.dynamodb.table import ConditionFailed, Table, Write, entity_fields
 from chalicelib.adapters.dynamodb.tenancy import _NEW, SPARSE_READ_AHEAD, _read_on, _transact_unique
 from chalicelib.domain.accounts import Group
-from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.errors import CallerChanged, Conflict, NotFound
 from chalicelib.domain.users import Membership, User
 
 _SAME_PERSON = "identity_id = :i OR (attribute_not_exists(identity_id) AND user_id = :i)"
@@ -123,6 +123,15 @@ class UserRepository:
     def get(self, user_id: str) -> User | None:
         item = self.table.get(keys.user_key(user_id))
         return User.model_validate(entity_fields(item)) if item else None
+
+    def unchanged(self, user: User) -> Write:
+        """A check for a transaction: the record is still as `user` was read, and not deleted
+        (CallerChanged otherwise). Every write of a record sets its `updated_at`; `deleted` is checked
+        too, so a removal in the same millisecond as the read is not missed."""
+        return Write({"ConditionCheck": {
+            "Key": keys.user_key(user.user_id),
+            "ConditionExpression": "updated_at = :seen AND (attribute_not_exists(deleted) OR deleted = :no)",
+            "ExpressionAttributeValues": {":seen": user.updated_at, ":no": False}}}, CallerChanged)
 
     def identity_of(self, email: str) -> str | None:
         """The person who signs in with `email`, if anyone does."""

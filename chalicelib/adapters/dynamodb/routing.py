@@ -1,6 +1,6 @@
 """Routing items: a store's routing config and rotations, offers, leads waiting for an
 opening, the feedback parts earned on a lead, and the score ledger's read side.
-Keys: keys.py (patterns 8, 22-24, 26).
+Keys: keys.py (patterns 8, 22-24, 26; 22 with 5 when accepting).
 
 Offers are indexed while pending only (sparse): GSI6 lists an agent's pending offers,
 the due index (due.py) lets the sweep find expired ones. Deciding an offer removes both index
@@ -21,6 +21,7 @@ from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.rerouting import Revival
 from chalicelib.domain.routing import Offer, OfferDecision, Rotation, RoutingConfig, StoreRouting, Waiting
 from chalicelib.domain.scoring import ScoreEvent
+from chalicelib.domain.users import User
 
 _NEW = "attribute_not_exists(PK)"
 # Sorts after every id character: `{time}#~` is an upper bound for every `{time}#{id}` key.
@@ -79,6 +80,15 @@ class RoutingRepository:
     def offer(self, offer_id: str) -> Offer | None:
         item = self.table.get(keys.offer_key(offer_id), consistent=True)
         return Offer.model_validate(entity_fields(item)) if item else None
+
+    def offer_with_user(self, offer_id: str, user_id: str) -> tuple[Offer | None, User | None]:
+        """The offer and a user record in one consistent BatchGetItem (patterns 22 and 5): accepting
+        reads the caller's record with the offer."""
+        found = {item["PK"]: item for item in self.table.batch_get(
+            [keys.offer_key(offer_id), keys.user_key(user_id)], consistent=True)}
+        offer, user = found.get(keys.offer_key(offer_id)["PK"]), found.get(keys.user_key(user_id)["PK"])
+        return (Offer.model_validate(entity_fields(offer)) if offer else None,
+                User.model_validate(entity_fields(user)) if user else None)
 
     def add_offer(self, offer: Offer) -> Write:
         sort = keys.activity_sk(offer.expires_at, offer.offer_id)

@@ -68,7 +68,7 @@ def _step(play: Play, action: str, n: int) -> None:
             agent = next(a for a in s.agents if a.user_id == offer.agent_id)
             try:
                 if action == "accept":
-                    routing.accept_offer(s.deps, agent.principal(), offer.offer_id)
+                    routing.accept_offer(s.deps, agent.caller(), offer.offer_id)
                 else:
                     routing.decline_offer(s.deps, agent.principal(), offer.offer_id, "busy")
             except Conflict:

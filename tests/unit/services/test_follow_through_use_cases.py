@@ -32,7 +32,7 @@ def _owned(s: Shop, agent: int = 0, **fields: Any) -> str:
     lead = s.lead(**fields)
     for declining in s.agents[:agent]:
         routing.decline_offer(s.deps, declining.principal(), _pending(s, lead.lead_id), "busy")
-    routing.accept_offer(s.deps, s.agents[agent].principal(), _pending(s, lead.lead_id))
+    routing.accept_offer(s.deps, s.agents[agent].caller(), _pending(s, lead.lead_id))
     return lead.lead_id
 
 
@@ -118,7 +118,7 @@ def test_reoffer_takes_the_lead_to_the_next_agent_and_tells_both_sides() -> None
     assert _kinds(s, s.manager.user_id if s.manager else "") == ["target_missed"]
     assert [e.data["on_miss"] for e in _reports(s, "target_missed")] == ["reoffer"]
     # The next owner gets a deadline of their own.
-    routing.accept_offer(s.deps, s.agents[2].principal(), offer.offer_id)
+    routing.accept_offer(s.deps, s.agents[2].caller(), offer.offer_id)
     taken = s.current(lead_id)
     assert taken.deadline is not None and taken.deadline.owner == s.agents[2].user_id
 

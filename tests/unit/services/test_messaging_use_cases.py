@@ -17,7 +17,7 @@ def _owned(s: Shop) -> str:
 
     lead = s.lead()
     [offer] = [o.offer_id for o in s.deps.state.offers.values() if o.lead_id == lead.lead_id]
-    routing.accept_offer(s.deps, s.principal(s.agents[0]), offer)
+    routing.accept_offer(s.deps, s.agents[0].caller(), offer)
     return lead.lead_id
 
 

@@ -3,10 +3,12 @@ by sweep, delinquency and the claim of a delinquent lead; stale and repeated tim
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import TypeAdapter
 
-from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.errors import Conflict, NotFound, Unauthorized
 from chalicelib.schemas.queues import Timer
 from chalicelib.services import due, routing
 from tests.unit.services.shop import Shop, shop
@@ -35,13 +37,55 @@ def test_accept_makes_the_agent_the_owner_and_a_second_accept_is_refused() -> No
     s = shop()
     lead = s.lead()
     offer_id = _offer_of(s, lead.lead_id)
-    accepted = routing.accept_offer(s.deps, s.principal(s.agents[0]), offer_id)
+    accepted = routing.accept_offer(s.deps, s.agents[0].caller(), offer_id)
     assert (accepted.assigned_to, accepted.routing_state) == (s.agents[0].user_id, "accepted")
     with pytest.raises(Conflict):
-        routing.accept_offer(s.deps, s.principal(s.agents[0]), offer_id)
+        routing.accept_offer(s.deps, s.agents[0].caller(), offer_id)
     with pytest.raises(NotFound):
-        routing.accept_offer(s.deps, s.principal(s.agents[1]), offer_id)
+        routing.accept_offer(s.deps, s.agents[1].caller(), offer_id)
     assert [e.reason for e in s.deps.state.scores] == ["accept"]
+
+
+def _between_read_and_write(s: Shop, then: Any) -> None:
+    """Run `then` when accept reads the lead: after it read the caller's record with the offer."""
+    read = s.deps.leads.with_store
+
+    def with_store(lead_id: str, account_id: str) -> Any:
+        then()
+        return read(lead_id, account_id)
+
+    s.deps.leads.with_store = with_store  # type: ignore[method-assign]
+
+
+def test_accept_holds_the_callers_record_until_its_transaction() -> None:
+    s = shop()
+    lead = s.lead()
+    offer_id = _offer_of(s, lead.lead_id)
+    agent = s.agents[0]
+    # Removed between the read and the write (same instant: only `deleted` differs): refused, nothing saved.
+    _between_read_and_write(s, lambda: s.deps.users.replace(agent, agent.model_copy(update={"deleted": True})))
+    with pytest.raises(Unauthorized):
+        routing.accept_offer(s.deps, agent.caller(), offer_id)
+    assert s.current(lead.lead_id).assigned_to is None and s.deps.state.offers[offer_id].state == "pending"
+    assert s.deps.state.scores == []
+
+
+def test_accept_reads_and_authorises_a_changed_caller_again() -> None:
+    s = shop()
+    lead = s.lead()
+    offer_id = _offer_of(s, lead.lead_id)
+    agent = s.agents[0]
+    reads: list[str] = []
+    read = s.deps.routing.offer_with_user
+
+    def counted(offer_id: str, user_id: str) -> Any:
+        reads.append(user_id)
+        return read(offer_id, user_id)
+
+    s.deps.routing.offer_with_user = counted  # type: ignore[method-assign]
+    _between_read_and_write(s, lambda: s.deps.users.set_available(agent.user_id, False, "2026-11-02T15:00:01.000Z"))
+    accepted = routing.accept_offer(s.deps, agent.caller(), offer_id)
+    assert accepted.assigned_to == agent.user_id and reads == [agent.user_id, agent.user_id]
 
 
 def test_decline_offers_the_lead_to_the_next_agent() -> None:

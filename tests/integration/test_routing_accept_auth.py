@@ -1,0 +1,169 @@
+"""Accepting an offer authorises the caller on their record read together with the offer (no read
+of its own for authentication), and its transaction holds that record: a caller removed or changed
+between the read and the write is refused exactly as the authenticator refuses them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from chalicelib.adapters.aws import client
+from chalicelib.services import users as user_service
+from tests.integration.routing_support import Store, current_offer, lead, new_lead, record_queues, store
+from tests.support import World
+
+
+def _offered(world: World, agents: int = 2) -> tuple[Store, str, dict[str, Any]]:
+    record_queues(world)
+    s = store(world, agents=agents)
+    new_lead(world, s)
+    agent_id, offer = current_offer(world, s) or pytest.fail("no offer")
+    return s, agent_id, offer
+
+
+def _accept(world: World, offer: dict[str, Any], token: str, **kw: Any) -> Any:
+    return world.post(f"/offers/{offer['offer_id']}/accept", token, **kw)
+
+
+def _still_open(world: World, offer: dict[str, Any]) -> None:
+    """Nothing of a refused accept landed: the lead is still offered, the offer still pending."""
+    current = lead(world, offer["lead_id"])
+    assert (current.routing_state, current.assigned_to) == ("offered", None)
+    stored = world.deps.routing.offer(offer["offer_id"])
+    assert stored is not None and stored.state == "pending"
+
+
+class _Meanwhile:
+    """`deps.leads`, doing `then` once when accept reads the lead: after the caller's record was read
+    with the offer, before the transaction."""
+
+    def __init__(self, leads: Any, then: Callable[[], None]) -> None:
+        self.leads = leads
+        self.then: Callable[[], None] | None = then
+
+    def with_store(self, lead_id: str, account_id: str) -> Any:
+        if self.then is not None:
+            then, self.then = self.then, None
+            then()
+        return self.leads.with_store(lead_id, account_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.leads, name)
+
+
+@contextmanager
+def _meanwhile(world: World, then: Callable[[], None]) -> Iterator[_Meanwhile]:
+    leads = world.deps.leads
+    hooked = _Meanwhile(leads, then)
+    world.deps.leads = hooked  # type: ignore[assignment]
+    try:
+        yield hooked
+    finally:
+        world.deps.leads = leads
+
+
+def _admin(world: World, s: Store) -> Any:
+    admin = world.deps.users.get(s.tenant.admin_id)
+    assert admin is not None
+    return admin.principal()
+
+
+def test_accept_is_three_aws_calls_with_the_callers_authorisation(world: World) -> None:
+    s, agent_id, offer = _offered(world)
+    calls: Counter[str] = Counter()
+
+    def count(event_name: str, **_: Any) -> None:
+        calls[event_name.rsplit(".", 1)[-1]] += 1
+
+    dynamodb = client("dynamodb")
+    dynamodb.meta.events.register("before-call.dynamodb.*", count)
+    try:
+        won = _accept(world, offer, s.token(agent_id))
+    finally:
+        dynamodb.meta.events.unregister("before-call.dynamodb.*", count)
+    assert won.status == 200, won.json
+    assert (won.json["assigned_to"], won.json["routing_state"]) == (agent_id, "accepted")
+    # the caller's record + the offer; the lead + its store; the transaction
+    assert calls == Counter({"BatchGetItem": 2, "TransactWriteItems": 1})
+
+
+def test_a_deleted_caller_is_refused_as_the_authenticator_refuses_them(world: World) -> None:
+    s, agent_id, offer = _offered(world)
+    token = s.token(agent_id)
+    assert world.delete(f"/users/{agent_id}", s.admin_token).status == 204
+    refused = _accept(world, offer, token)
+    assert refused.status == 401 and refused.error_code == "unauthorized"
+    assert refused.json == world.get("/me", token).json  # the same body as any route's authentication
+    _still_open(world, offer)
+    # And a token that is no token at all is the same 401, before anything is read.
+    assert _accept(world, offer, "not-a-token").status == 401
+    assert world.post(f"/offers/{offer['offer_id']}/accept").status == 401
+
+
+def test_a_caller_deleted_between_the_read_and_the_write_is_refused(world: World) -> None:
+    s, agent_id, offer = _offered(world)
+    token = s.token(agent_id)
+    agent = world.deps.users.get(agent_id)
+    assert agent is not None
+
+    def delete_agent() -> None:
+        # The same millisecond as the read (the clock does not move): the record's `deleted` decides.
+        user_service.delete_user(world.deps, _admin(world, s), agent_id)
+
+    with _meanwhile(world, delete_agent) as hook:
+        refused = _accept(world, offer, token)
+    assert hook.then is None  # the deletion did happen between the read and the write
+    assert refused.status == 401 and refused.error_code == "unauthorized", refused.json
+    _still_open(world, offer)
+
+
+def test_a_caller_changed_meanwhile_is_read_and_authorised_again(world: World) -> None:
+    s, agent_id, offer = _offered(world)
+    reads: list[str] = []
+    routing = world.deps.routing
+    original = routing.offer_with_user
+
+    def counted(offer_id: str, user_id: str) -> Any:
+        reads.append(user_id)
+        return original(offer_id, user_id)
+
+    routing.offer_with_user = counted  # type: ignore[method-assign]
+    world.clock.advance(1)
+
+    def step_away() -> None:
+        world.deps.users.set_available(agent_id, False, "2026-11-02T15:00:01.500Z")
+
+    with _meanwhile(world, step_away):
+        won = _accept(world, offer, s.token(agent_id))
+    # The record changed (not in a way that refuses them): the transaction failed on it, the caller
+    # and the offer were read again, and the accept went through on the fresh record.
+    assert won.status == 200, won.json
+    assert reads == [agent_id, agent_id]
+    assert lead(world, offer["lead_id"]).assigned_to == agent_id
+
+
+def test_a_group_the_caller_is_not_in_is_401_and_their_other_group_is_not_the_offers(world: World) -> None:
+    s, agent_id, offer = _offered(world, agents=1)
+    token = s.token(agent_id)
+    agent = world.deps.users.get(agent_id)
+    assert agent is not None
+    other = world.tenant("Beta Cars", "owner@beta.com")
+    # The same person joins another group: a record of theirs there, with its own id.
+    joined = world.post("/users", other.token, {"email": agent.email, "name": "Pat", "role": "agent",
+                                                "account_ids": [other.accounts[0]["account_id"]]})
+    assert joined.status == 201
+    stranger = world.tenant("Gamma Group", "owner@gamma.com")
+    for group_id in (stranger.group_id, "grp_nonexistent", "grp#1"):
+        refused = _accept(world, offer, token, headers={"X-Leadline-Group": group_id})
+        assert refused.status == 401 and refused.error_code == "unauthorized"
+    # Acting in the other group, the caller is that group's record: the offer is not theirs there.
+    assert _accept(world, offer, token, headers={"X-Leadline-Group": other.group_id}).status == 404
+    _still_open(world, offer)
+    # Another group's admin cannot see it either; in the offer's own group it is theirs.
+    assert _accept(world, offer, other.token).status == 404
+    won = _accept(world, offer, token, headers={"X-Leadline-Group": s.tenant.group_id})
+    assert won.status == 200 and won.json["assigned_to"] == agent_id
