@@ -351,6 +351,10 @@ class FakeUserStore:
     def memberships(self, identity: str) -> list[Membership]:
         return sorted(self._members_of(identity), key=lambda m: (m.joined_at, m.group_id))
 
+    def records_and_groups(self, user_ids: set[str], group_ids: set[str]) -> tuple[dict[str, User], dict[str, Group]]:
+        return ({u: self.state.users[u] for u in user_ids if u in self.state.users},
+                {g: self.state.groups[g] for g in group_ids if g in self.state.groups})
+
     def membership(self, identity: str, group_id: str) -> str | None:
         found = self.state.memberships.get((identity, group_id))
         return found.user_id if found else None

@@ -28,7 +28,7 @@ def user_view(user: User) -> dict[str, Any]:
 @api(bp, "/me", "GET", response=MeResponse,
      summary="The caller, with role, account_ids and the groups they belong to (X-Leadline-Group picks one)")
 def get_me(call: Call) -> Any:
-    me = service.get_user(call.deps, call.principal, call.principal.user_id)
+    me = service.own_record(call.deps, call.principal)
     view = user_view(me)
     view["account_ids"] = sorted(call.principal.visible_account_ids)
     view["groups"] = [vars(m) for m in service.groups_of(call.deps, me)]

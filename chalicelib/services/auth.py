@@ -30,12 +30,13 @@ TOKEN_HOURS = 12
 GROUP_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-def mint_local_token(secret: str, user_id: str, now: float | None = None, hours: int = TOKEN_HOURS) -> str:
-    """An HS256 token for the local stack and tests (never used when deployed)."""
+def mint_local_token(secret: str, identity: str, now: float | None = None, hours: int = TOKEN_HOURS) -> str:
+    """An HS256 token for the local stack and tests (never used when deployed); `identity`: the
+    person (a user record's `identity`, not its `user_id` when that is a later membership)."""
     import jwt
 
     issued = int(now if now is not None else time.time())
-    return jwt.encode({"sub": user_id, "iat": issued, "exp": issued + hours * 3600}, secret, algorithm="HS256")
+    return jwt.encode({"sub": identity, "iat": issued, "exp": issued + hours * 3600}, secret, algorithm="HS256")
 
 
 @lru_cache(maxsize=4)

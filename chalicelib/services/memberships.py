@@ -110,15 +110,19 @@ def resolve_from(deps: Deps, identity: str, group_id: str | None, first: User | 
 
 
 def of_person(deps: Deps, user: User) -> list[GroupMembership]:
-    """The groups the person behind `user` belongs to (for switching with X-Leadline-Group)."""
+    """The groups the person behind `user` belongs to (for switching with X-Leadline-Group): their
+    memberships, then their other records and the groups' names in one read."""
+    joined = deps.users.memberships(user.identity)
+    records, groups = deps.users.records_and_groups(
+        {m.user_id for m in joined if m.user_id != user.user_id}, {m.group_id for m in joined} | {user.group_id})
+    records[user.user_id] = user
     found: list[GroupMembership] = []
-    for membership in deps.users.memberships(user.identity):
-        record = user if membership.user_id == user.user_id else deps.users.get(membership.user_id)
-        group = deps.groups.get(membership.group_id)
+    for membership in joined:
+        record, group = records.get(membership.user_id), groups.get(membership.group_id)
         if _live(record, user.identity) and group is not None:
             found.append(GroupMembership(group.group_id, group.name, membership.user_id, record.role.value))
     if not found:  # a person recorded before memberships existed
-        group = deps.groups.get(user.group_id)
+        group = groups.get(user.group_id)
         found.append(GroupMembership(user.group_id, group.name if group else "", user.user_id, user.role.value))
     return found
 

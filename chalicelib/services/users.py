@@ -67,6 +67,11 @@ def get_user(deps: Deps, actor: Principal, user_id: str) -> User:
     return user
 
 
+def own_record(deps: Deps, actor: Principal) -> User:
+    """The caller's own record, as the authenticator read it for this request (not read again)."""
+    return actor.record or get_user(deps, actor, actor.user_id)
+
+
 def groups_of(deps: Deps, me: User) -> list[memberships.GroupMembership]:
     return memberships.of_person(deps, me)
 

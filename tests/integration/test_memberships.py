@@ -119,3 +119,29 @@ def test_mentions_reach_the_groups_own_record_of_a_shared_person(world: World) -
     assert [n["lead_id"] for n in in_b if n["kind"] == "mention"] == [lead.json["lead_id"]]
     assert [n for n in in_a if n["kind"] == "mention"] == []
     assert world.call("GET", "/me", pat, headers={"X-Leadline-Group": b.group_id}).json["user_id"] == pat_b["user_id"]
+
+
+def test_me_names_every_group_of_the_person_in_one_read(world: World) -> None:
+    from collections import Counter
+    from typing import Any
+
+    from chalicelib.adapters.aws import client
+
+    groups = [world.tenant(name, f"owner@{name.lower()}.com") for name in ("Alpha", "Beta", "Gamma")]
+    for group in groups:
+        _invite(world, group.token, group.accounts[0]["account_id"], "pat@example.com")
+    token = world.token(world.deps.users.identity_of("pat@example.com") or "")
+    calls: Counter[str] = Counter()
+
+    def count(event_name: str, **_: Any) -> None:
+        calls[event_name.rsplit(".", 1)[-1]] += 1
+
+    dynamodb = client("dynamodb")
+    dynamodb.meta.events.register("before-call.dynamodb.*", count)
+    try:
+        me = world.get("/me", token).json
+    finally:
+        dynamodb.meta.events.unregister("before-call.dynamodb.*", count)
+    assert [g["group_name"] for g in me["groups"]] == ["Alpha", "Beta", "Gamma"]
+    # the caller's record; their memberships; the other records and the groups' names together
+    assert calls == Counter({"GetItem": 1, "Query": 1, "BatchGetItem": 1})

@@ -540,3 +540,15 @@ def test_an_offer_is_read_with_its_callers_record_and_a_check_holds_the_record(d
     with pytest.raises(errors.CallerChanged):  # nobody's record
         deps.transactions.commit([deps.users.unchanged(_person("usr_x", "grp_a", "x@x.com"))])
 
+
+def test_records_and_groups_are_read_together(deps: Deps) -> None:
+    assert deps.users.records_and_groups(set(), set()) == ({}, {})
+    first = _person("usr_p", "grp_a", "pat@x.com")
+    group_a = Group(group_id="grp_a", name="A", created_at=NOW)
+    deps.users.create_with_group(first, group_a)
+    second = _person("usr_q", "grp_b", "pat@x.com", identity_id="usr_p", at=LATER)
+    group_b = Group(group_id="grp_b", name="B", created_at=LATER)
+    deps.users.join(second, group_b)
+    users, groups = deps.users.records_and_groups({"usr_p", "usr_q", "usr_none"}, {"grp_a", "grp_b", "grp_none"})
+    assert users == {"usr_p": first, "usr_q": second}
+    assert groups == {"grp_a": group_a, "grp_b": group_b}

@@ -146,6 +146,14 @@ class UserRepository:
                             user_id=str(i["user_id"]), joined_at=str(i["joined_at"])) for i in items]
         return sorted(found, key=lambda m: (m.joined_at, m.group_id))
 
+    def records_and_groups(self, user_ids: set[str], group_ids: set[str]) -> tuple[dict[str, User], dict[str, Group]]:
+        """User records and groups by id in one BatchGetItem (patterns 5 and 1: GET /me's groups)."""
+        items = self.table.batch_get([*(keys.user_key(u) for u in sorted(user_ids)),
+                                      *(keys.group_key(g) for g in sorted(group_ids))])
+        users = [User.model_validate(entity_fields(i)) for i in items if i["SK"] == "USER"]
+        groups = [Group.model_validate(entity_fields(i)) for i in items if i["SK"] == "GROUP"]
+        return {u.user_id: u for u in users}, {g.group_id: g for g in groups}
+
     def membership(self, identity: str, group_id: str) -> str | None:
         """The person's user id in that group, if they belong to it."""
         item = self.table.get(keys.membership_key(identity, group_id))
