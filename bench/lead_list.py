@@ -67,12 +67,12 @@ def run(args: argparse.Namespace) -> None:
     deps = Deps(clock=clock)
     set_deps(deps)
     boot = bootstrap_group(deps, "Bench Motors", "owner@benchmotors.com", "Owner")
-    principal = boot.user.principal(frozenset())
+    principal = boot.user.principal()
     accounts = []
     for i in range(args.stores):
         request = CreateAccountRequest.model_validate({"name": f"Store {i + 1:02d}", "timezone": "America/Chicago"})
         accounts.append(account_service.create_account(deps, principal, request))
-    principal = boot.user.principal(frozenset(a.account_id for a in accounts))
+    principal = boot.user.principal(group_stores=lambda: frozenset(a.account_id for a in accounts))
 
     started = time.perf_counter()
     rng = random.Random(1)

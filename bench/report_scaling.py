@@ -293,11 +293,11 @@ def run(args: argparse.Namespace, endpoint: ByteCountingEndpoint) -> None:
     set_deps(deps)
     began = time.perf_counter()
     boot = user_service.bootstrap_group(deps, "Scale Motors", "owner@scale-motors.com", "Owner")
-    admin = boot.user.principal(frozenset())
+    admin = boot.user.principal()
     accounts = [account_service.create_account(deps, admin, CreateAccountRequest.model_validate(
         {"name": f"Store {i + 1:02d}", "timezone": ("America/Chicago", "America/New_York", "Europe/London")[i % 3]}))
         for i in range(max(store_counts) + 1)]
-    admin = boot.user.principal(frozenset(a.account_id for a in accounts))
+    admin = boot.user.principal(group_stores=lambda: frozenset(a.account_id for a in accounts))
     grid, dense = accounts[:max(store_counts)], accounts[-1]
     agents: dict[str, list[str]] = {}
     for n, account in enumerate(accounts):

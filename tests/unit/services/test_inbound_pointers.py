@@ -23,7 +23,7 @@ PHONE = "+13125550177"
 def _owned(s: Shop) -> str:
     lead = s.lead()
     [offer] = [o for o in s.deps.state.offers.values() if o.lead_id == lead.lead_id and o.state == "pending"]
-    routing.accept_offer(s.deps, s.agents[0].principal(), offer.offer_id)
+    routing.accept_offer(s.deps, s.agents[0].caller(), offer.offer_id)
     return lead.lead_id
 
 
