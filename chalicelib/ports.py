@@ -315,6 +315,10 @@ class RollupStore(Protocol):
     32-34). Saves are conditional on the version read: LedgerChanged / RollupDayChanged."""
 
     def ledgers(self, lead_ids: Iterable[str]) -> dict[str, LeadLedger]: ...
+    def ledgers_and_days(self, lead_ids: Iterable[str], wanted: Iterable[tuple[str, str]],
+                         ) -> tuple[dict[str, LeadLedger], dict[tuple[str, str], DayRollup]]:
+        """`ledgers` and `days` in one read."""
+        ...
     def ledger(self, lead_id: str) -> LeadLedger | None: ...
 
     def save_ledger(self, ledger: LeadLedger) -> None:

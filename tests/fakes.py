@@ -1009,6 +1009,10 @@ class FakeRollupStore:
     def ledgers(self, lead_ids: Iterable[str]) -> dict[str, LeadLedger]:
         return {i: found for i in set(lead_ids) if (found := self.ledger(i)) is not None}
 
+    def ledgers_and_days(self, lead_ids: Iterable[str], wanted: Iterable[tuple[str, str]],
+                         ) -> tuple[dict[str, LeadLedger], dict[tuple[str, str], DayRollup]]:
+        return self.ledgers(lead_ids), self.days(wanted)
+
     def ledger(self, lead_id: str) -> LeadLedger | None:
         held = self.state.ledgers.get(lead_id)
         return LeadLedger(held.lead_id, held.account_id, list(held.facts), held.version) if held else None

@@ -20,7 +20,16 @@ from chalicelib.adapters.dynamodb.table import deserialize
 from chalicelib.clock import iso
 from chalicelib.deps import Deps
 from chalicelib.domain.errors import NotFound, ValidationFailed
-from chalicelib.domain.reports.ledger import RECEIVED, DayShare, Fact, LeadLedger, report_fact, score_fact, to_ms
+from chalicelib.domain.reports.ledger import (
+    RECEIVED,
+    DayShare,
+    Fact,
+    LeadLedger,
+    report_fact,
+    score_fact,
+    to_ms,
+    utc_day,
+)
 from chalicelib.domain.reports.rollup import DayRollup, LedgerChanged, RollupDayChanged, shares_to_write
 from chalicelib.domain.tenancy import Role
 from chalicelib.observability import logger
@@ -82,7 +91,11 @@ def apply_facts(repo: RollupStore, by_lead: Mapping[str, LeadFacts],
     becomes exactly the given facts plus those it holds from that instant on (what a concurrent
     consumer added after the rebuild read the events)."""
     outcome = Applied()
-    saved = repo.ledgers(by_lead)
+    # The days a batch's facts fall on are read with the ledgers: a new lead's batch (its arrival, its
+    # first offer) touches only its arrival day, so that is the whole read. Days a ledger needs beyond
+    # them (an older lead's arrival day) are read after.
+    guessed = {(given.account_id, utc_day(fact[0])) for given in by_lead.values() for fact in given.facts}
+    saved, read_days = repo.ledgers_and_days(by_lead, guessed)
     shares: dict[tuple[str, str], list[tuple[str, int, DayShare]]] = {}
     for lead_id, given in by_lead.items():
         try:
@@ -94,7 +107,8 @@ def apply_facts(repo: RollupStore, by_lead: Mapping[str, LeadFacts],
             continue
         for day, share in writes.items():
             shares.setdefault((ledger.account_id, day), []).append((lead_id, ledger.version, share))
-    days = repo.days(shares)
+    missing = set(shares) - set(read_days)
+    days = {**read_days, **(repo.days(missing) if missing else {})}
     for key, wanted in shares.items():
         try:
             outcome.days_written += _save_day(repo, days[key], wanted)

@@ -40,6 +40,9 @@ def test_a_ledger_is_saved_once_per_version(deps: Deps) -> None:
         deps.rollups.save_ledger(stale)
     with pytest.raises(LedgerChanged):
         deps.rollups.save_ledger(LeadLedger("L1", "acc_main"))      # a first write over a saved one
+    ledgers, days = deps.rollups.ledgers_and_days(["L1", "L2"], [("acc_main", "2026-10-30")])
+    assert list(ledgers) == ["L1"] and ledgers["L1"].version == 2 and ledgers["L1"].facts == ledger.facts
+    assert days[("acc_main", "2026-10-30")].version == 0  # none saved: an empty, unsaved day
 
 
 def test_a_day_is_saved_once_per_version_and_read_back_by_range(deps: Deps) -> None:
@@ -58,6 +61,12 @@ def test_a_day_is_saved_once_per_version_and_read_back_by_range(deps: Deps) -> N
     deps.rollups.save_day(again)
     with pytest.raises(RollupDayChanged):
         deps.rollups.save_day(stale)
+    both_ledgers, both_days = deps.rollups.ledgers_and_days(["L1", "L9"], [("acc_main", "2026-10-30"),
+                                                                           ("acc_main", "1999-01-01")])
+    assert both_ledgers == {}  # none saved in this test
+    assert both_days[("acc_main", "2026-10-30")].version == again.version
+    assert both_days[("acc_main", "2026-10-30")].entries == again.entries
+    assert (both_days[("acc_main", "1999-01-01")].version, both_days[("acc_main", "1999-01-01")].entries) == (0, {})
     read = deps.rollups.read_days("acc_main", date(2026, 10, 29), date(2026, 11, 3))
     assert [d.day for d in read] == sorted(d for _a, d in wanted if "2026-10-29" <= d <= "2026-11-03")
     assert deps.rollups.read_days("acc_other", date(2026, 10, 29), date(2026, 11, 3)) == []

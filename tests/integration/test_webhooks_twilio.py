@@ -268,3 +268,27 @@ def test_a_new_senders_message_delivered_twice_at_once_makes_one_lead(world: Wor
     found = LeadRepository(world.deps.table).contact(s.account_id, "phone", "+13125550166")
     assert found is not None
     assert [m["body"] for m in messages(world, found["lead_id"])] == ["Do you have a red Civic?"]
+
+
+def test_a_number_moved_to_another_store_routes_there_at_once_whatever_the_pointer_says(world: World) -> None:
+    """The sender's pointer names the old store's lead; the number's lookup, read with it, decides."""
+    s = store(world)
+    first = lead(world, s)
+    assert sms(world, "Is the Civic still there?", sid="SM" + "a" * 32).status == 200
+    assert [m["body"] for m in messages(world, first.lead_id)] == ["Is the Civic still there?"]
+    other = world.account(s.tenant, "Acme Kia", timezone="America/Chicago")
+    assert world.patch(f"/accounts/{s.account_id}", s.tenant.token, {"sms_number": None}).status == 200
+    assert world.patch(f"/accounts/{other['account_id']}", s.tenant.token,
+                       {"sms_number": s.account["sms_number"]}).status == 200
+    assert sms(world, "And do you have a Sorento?", sid="SM" + "b" * 32).status == 200
+    # Nobody at the Kia store has this contact: a new lead there, the Honda lead untouched.
+    assert [j["account_id"] for j in queued_jobs(world, "inbound") if j["kind"] == "new_lead"] == \
+        [other["account_id"]]
+    drain(world, "inbound")
+    assert [m["body"] for m in messages(world, first.lead_id)] == ["Is the Civic still there?"]
+    found = LeadRepository(world.deps.table).contact(other["account_id"], "phone", "+13125550199")
+    assert found is not None
+    assert [m["body"] for m in messages(world, found["lead_id"])] == ["And do you have a Sorento?"]
+    # The next message finds the Kia lead through the pointer its arrival wrote.
+    assert sms(world, "Red, if you have one", sid="SM" + "c" * 32).status == 200
+    assert [m["body"] for m in messages(world, found["lead_id"])][-1] == "Red, if you have one"

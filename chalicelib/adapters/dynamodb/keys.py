@@ -162,6 +162,7 @@ Access patterns (each one GetItem or Query; never a Scan)
 |   |   (plus the live tail: #29 for the last `report_tail_seconds`, and #35 for the leads in it)  |            |
 |35 | report ledgers of leads (consumer, live tail)   | BatchGetItem LEAD#{l} / REPORTLEDGER                         |
 |36 | rollup days a consumer batch touches            | BatchGetItem ROLLUP#{a} / DAY#{day}                          |
+|   |   (the consumer reads #35 with the days its records fall on in one BatchGetItem; the rest after) |    |
 |37 | store of a mailbox / lead of a reply token (inbound email) | GetItem MAILBOX# / MAILTOKEN# lookup              |
 |38 | an upload by id (sending it)                    | GetItem ATTACHMENT#{id} / ATTACHMENT                         |
 |39 | an SMS webhook's number and sender              | BatchGetItem SMSNUMBER#{to} / LOOKUP, SMSNUMBER#{to} / SENDER#{from}, consistent |
