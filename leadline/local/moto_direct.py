@@ -14,30 +14,26 @@ botocore's parameter validation; `Table` builds every request itself.
 
 On the local stack moto also serves HTTP from other threads: `lock` is the emulator's DynamoDB
 lock (calls one at a time, emulator.py), and `written(operation, request)` hears of every
-acknowledged write so the stack can journal it (`JournaledWrites`).
+acknowledged write so the stack can journal it (history_table.py `JournaledWrites`).
 
 `stream_records=False` (the demo's history): the writes make no records on the table's stream, as
 moto_state.restore_items puts saved items back. The history's report rollups are then built once,
 from its report events, by the product's rebuild (leadline/demo.py), not record by record by the
-stream consumer; the journal hears that no record of them is waiting (`JournaledWrites(streamless=)`)."""
+stream consumer; the journal hears that no record of them is waiting (history_table.py)."""
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import json
 import os
 import re
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
 from chalicelib.adapters.dynamodb.table import Table
-from chalicelib.deps import Deps
-from leadline.local.capture import touched_keys
-from leadline.local.journal import Effect, Journal
-from leadline.local.state import canonical_key
 
 Written = Callable[[str, dict[str, Any]], None]
 TARGET_PREFIX = "DynamoDB_20120810."
@@ -137,6 +133,46 @@ class DirectDynamoDB:
             for table, shard in zip(tables, shards, strict=True):
                 table.stream_shard = shard
 
+    @property
+    def region(self) -> str:
+        return self._region
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]:
+        return self._lock
+
+    def telling(self, hook: Written) -> DirectDynamoDB:
+        """The same calls, `hook` also hearing of each acknowledged write (before this one's `written`)."""
+        then = self._written
+
+        def both(operation: str, request: dict[str, Any]) -> None:
+            hook(operation, request)
+            if then is not None:
+                then(operation, request)
+
+        other = copy.copy(self)
+        other._written = both
+        return other
+
+    def put_back(self, items: list[tuple[str, dict[str, Any], dict[str, Any] | None]]) -> None:
+        """Items as another copy of moto left them (table, key, `stored_item` or None: deleted), put
+        into this one without stream records (leadline/local/moto_fork.py); `written` hears of each."""
+        backend = _backend(self._region)
+        with self._lock:
+            for table_name, key, image in items:
+                table = backend.get_table(table_name)
+                shard, table.stream_shard = table.stream_shard, None
+                try:
+                    if image is None:
+                        table.delete_item(*_moto_keys(table, key))
+                    else:
+                        table.put_item(image, overwrite=True)
+                finally:
+                    table.stream_shard = shard
+                if self._written is not None:
+                    self._written(*(("DeleteItem", {"TableName": table_name, "Key": key}) if image is None
+                                    else ("PutItem", {"TableName": table_name, "Item": image})))
+
     def _client_error(self, operation: str, status: int, body: str | bytes) -> Exception:
         """moto's error answer as botocore raises it: the error, and the modeled fields of its shape."""
         response = {"status_code": status, "headers": {}, "body": body.encode() if isinstance(body, str) else body}
@@ -163,69 +199,36 @@ class DirectTable(Table):
 
     def __init__(self, name: str, dynamodb: DirectDynamoDB) -> None:
         super().__init__(name)
-        self._direct = dynamodb
+        self.direct = dynamodb
 
     @property
     def _client(self) -> Any:
-        return self._direct
-
-
-class JournaledWrites:
-    """What `DirectDynamoDB`'s writes changed, committed to the local stack's journal in batches: the
-    keys each write touched are noted, and `flush` commits the items now at those keys (read from
-    moto under the DynamoDB lock, so no later write's line can be older than one committed here).
-    `streamless`: the writes made no stream records, so none of them waits for the stream consumer
-    (without it, the next start would make a record again for each report event, state.py)."""
-
-    def __init__(self, journal: Journal, region: str, lock: AbstractContextManager[Any],
-                 batch: int = 2000, streamless: bool = False) -> None:
-        self._journal, self._region, self._lock, self._batch = journal, region, lock, batch
-        self._streamless = streamless
-        self._pending: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
-        self._mutex = threading.Lock()
-
-    def __call__(self, operation: str, request: dict[str, Any]) -> None:
-        """A write's keys (called with the DynamoDB lock held)."""
-        for table, key, _ in touched_keys(operation, request, self._key_names):
-            self._pending[(table, canonical_key(key))] = (table, key)
-        if len(self._pending) >= self._batch:
-            self._commit_pending()
-
-    def flush(self) -> None:
-        with self._lock:
-            self._commit_pending()
-
-    def _commit_pending(self) -> None:
-        with self._mutex:
-            pending, self._pending = self._pending, {}
-            effects: list[Effect] = [
-                {"kind": "item", "table": f"{self._region}/{table}", "key": key_text, "item": self._image(table, key)}
-                for (table, key_text), (_, key) in pending.items()]
-            if self._streamless:
-                by_table: dict[str, list[str]] = {}
-                for table, key_text in pending:
-                    by_table.setdefault(f"{self._region}/{table}", []).append(key_text)
-                effects.extend({"kind": "stream_delivered", "table": table, "keys": keys}
-                               for table, keys in by_table.items())
-            self._journal.commit(effects)
-
-    def _key_names(self, table: str) -> list[str]:
-        found = _backend(self._region).get_table(table)
-        return [name for name in (found.hash_key_attr, found.range_key_attr) if name]
-
-    def _image(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
-        from moto.dynamodb.models.dynamo_type import DynamoType
-
-        found = _backend(self._region).get_table(table)
-        range_key = DynamoType(key[found.range_key_attr]) if found.range_key_attr else None
-        item = found.get_item(DynamoType(key[found.hash_key_attr]), range_key)
-        return None if item is None else dict(item.to_json()["Attributes"])
+        return self.direct
 
 
 def _backend(region: str) -> Any:
     from moto.dynamodb.models import dynamodb_backends
 
     return dynamodb_backends[os.environ.get("MOTO_ACCOUNT_ID") or _default_account()][region]
+
+
+def key_names(region: str, table: str) -> list[str]:
+    found = _backend(region).get_table(table)
+    return [name for name in (found.hash_key_attr, found.range_key_attr) if name]
+
+
+def _moto_keys(table: Any, key: dict[str, Any]) -> tuple[Any, Any]:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+    return DynamoType(key[table.hash_key_attr]), range_key
+
+
+def stored_item(region: str, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+    """The item at `key` as moto holds it (DynamoDB JSON, as the journal keeps items), None if none."""
+    found = _backend(region).get_table(table)
+    item = found.get_item(*_moto_keys(found, key))
+    return None if item is None else dict(item.to_json()["Attributes"])
 
 
 def _wire_value(value: Any) -> str:
@@ -247,51 +250,3 @@ def _default_account() -> str:
     from moto.core import DEFAULT_ACCOUNT_ID
 
     return str(DEFAULT_ACCOUNT_ID)
-
-
-@contextlib.contextmanager
-def _direct_table(table_name: str, region: str, journal: Journal | None, *, stream_records: bool) -> Iterator[Table]:
-    from leadline.local.emulator import DYNAMODB_LOCK
-
-    written = (JournaledWrites(journal, region, DYNAMODB_LOCK, streamless=not stream_records)
-               if journal is not None else None)
-    try:
-        yield DirectTable(table_name, DirectDynamoDB(region, lock=DYNAMODB_LOCK, written=written,
-                                                     stream_records=stream_records))
-    finally:
-        if written is not None:
-            written.flush()
-
-
-@contextlib.contextmanager
-def in_process_history_table(table_name: str, region: str, journal: Journal | None) -> Iterator[Table | None]:
-    """The demo history's table: moto in this process under the emulator's DynamoDB lock, its writes
-    without stream records (the history's rollups are rebuilt from its events at the end, demo.py),
-    each journaled when there is a journal (in batches, all of them by the end of the block). None when
-    the installed moto is not the one moto_fast.py was written for: the history then goes over HTTP."""
-    from leadline.local import moto_fast
-
-    if moto_fast.UNSUPPORTED is not None:
-        yield None
-        return
-    with _direct_table(table_name, region, journal, stream_records=False) as table:
-        yield table
-
-
-@contextlib.contextmanager
-def in_process_dynamodb(base: Deps, region: str, journal: Journal | None) -> Iterator[Table | None]:
-    """`in_process_history_table`; for the block the app's own table also reaches moto this way, with
-    stream records (`set_deps`): what the API and the stack's consumers in this process write meanwhile
-    reaches the stream consumer as always. The app's deps are put back at the end."""
-    from chalicelib.deps import set_deps
-
-    with in_process_history_table(base.settings.table_name, region, journal) as history:
-        if history is None:
-            yield None
-            return
-        with _direct_table(base.settings.table_name, region, journal, stream_records=True) as table:
-            set_deps(Deps(clock=base.clock, settings=base.settings, table=table))
-            try:
-                yield history
-            finally:
-                set_deps(base)

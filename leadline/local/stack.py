@@ -233,7 +233,7 @@ class LocalStack:
     def _seed_demo(self, app: Any) -> dict[str, Any]:
         from chalicelib.deps import get_deps
         from leadline.demo import HttpApi, seed_demo
-        from leadline.local.moto_direct import in_process_dynamodb
+        from leadline.local.history_table import in_process_dynamodb
 
         # While the demo is seeded, the app's DynamoDB calls in this process (the history's, and the
         # stream consumer's rollups it sets off) go to the emulator without HTTP, journaled (moto_direct.py).

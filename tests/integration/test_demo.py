@@ -25,7 +25,7 @@ class _ClientApi:
 def demo(world: World) -> dict[str, Any]:
     from app import app
     from leadline.demo import seed_demo
-    from leadline.local.moto_direct import in_process_history_table
+    from leadline.local.history_table import in_process_history_table
 
     # The history writes as on the local stack: moto answers its calls in this process (moto_direct.py).
     with in_process_history_table(world.deps.settings.table_name, "us-east-1", journal=None) as table:

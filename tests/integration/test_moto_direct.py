@@ -15,7 +15,7 @@ from leadline.local import moto_fast
 def tables(aws: None) -> Iterator[tuple[Any, Any]]:
     from chalicelib.adapters.dynamodb.table import Table
     from chalicelib.config import get_settings
-    from leadline.local.moto_direct import in_process_history_table
+    from leadline.local.history_table import in_process_history_table
 
     assert moto_fast.install()
     try:
