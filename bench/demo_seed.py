@@ -41,8 +41,8 @@ def main() -> int:
         return 1
     print(f"stack ready with the demo in {ready:.1f} s ({os.cpu_count()} cores, load average {load:.1f} as it began)")
     print(f"history: {timing['wall']:.1f} s wall, {timing['cpu']:.1f} s CPU (the stack's process), "
-          f"{timing.get('history_cpu')} s CPU in the history's own thread, of which the report rollups' "
-          f"rebuild {timing.get('rollups_wall')} s wall")
+          f"{timing.get('history_cpu')} s CPU in the history's own thread, {timing.get('forked_cpu')} s CPU in "
+          f"the forked process living the other stores; rollups rebuilt in {timing.get('rollups_wall')} s wall")
     print("history holds: " + ", ".join(f"{n} {what}" for what, n in sorted(history.items())))
     print(f"BENCH demo_history_wall: {timing['wall'] * 1000:.0f} ms")
     print(f"BENCH demo_history_cpu: {timing['cpu'] * 1000:.0f} ms")

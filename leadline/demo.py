@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -25,7 +26,8 @@ from chalice import Chalice
 from chalicelib.adapters.dynamodb.table import Table
 from chalicelib.deps import Deps
 from chalicelib.domain.users import User
-from leadline.demo_history import HISTORY_DAYS, History, Store
+from leadline.demo_cast import weekly_leads
+from leadline.demo_history import HISTORY_DAYS, HISTORY_SEED, History, Store
 
 log = logging.getLogger("local_stack.demo")
 
@@ -220,21 +222,57 @@ def _history(deps: Deps, seed: DemoSeed, table: Table | None) -> None:
         return found
 
     stores = [Store(deps.accounts.require(account_id), STORES[index]["kind"],
-                    [user(seed.agent_ids[n]) for n, agent in enumerate(AGENTS) if index in agent[2]])
+                    [user(seed.agent_ids[n]) for n, agent in enumerate(AGENTS) if index in agent[2]], index)
               for index, account_id in enumerate(seed.account_ids)]
-    days, end = history_days(), deps.clock.now()
+    days, end, manager = history_days(), deps.clock.now(), user(seed.manager_id)
+
+    def lives(group: list[Store]) -> Callable[[Table | None], Counter[str]]:
+        # Each group of stores draws its own history (its own seed), whichever process lives it.
+        return lambda into: History(deps, group, manager, end=end, days=days, table=into,
+                                    seed=HISTORY_SEED + group[0].index).live()
+
     began, cpu, own = time.monotonic(), time.process_time(), time.thread_time()
-    counts = History(deps, stores, user(seed.manager_id), end=end, days=days, table=table).live()
+    counts, forked_cpu = _live_in_two(lives, stores, table) if _can_fork(table, stores) else (lives(stores)(table), 0.0)
     lived = time.monotonic()
     _rollups(Deps(clock=deps.clock, settings=deps.settings, table=table) if table is not None else deps,
              seed.account_ids, (end - timedelta(days=days + 1)).date())
     seed.history = dict(counts)
-    # Process CPU: on the local stack it includes the stack's own threads meanwhile (its pollers).
+    # Process CPU: on the local stack it includes the stack's own threads meanwhile (its pollers);
+    # forked_cpu: the forked process that lived half the stores on the other core.
     seed.history_seconds = {"wall": round(time.monotonic() - began, 1), "cpu": round(time.process_time() - cpu, 1),
-                            "history_cpu": round(time.thread_time() - own, 1),
+                            "history_cpu": round(time.thread_time() - own, 1), "forked_cpu": round(forked_cpu, 1),
                             "rollups_wall": round(time.monotonic() - lived, 1)}
     log.info("demo history: %d days in %.1f s (%.1f s CPU): %s", days, seed.history_seconds["wall"],
              seed.history_seconds["cpu"], ", ".join(f"{n} {what}" for what, n in sorted(counts.items())))
+
+
+def _can_fork(table: Table | None, stores: list[Store]) -> bool:
+    from leadline.local.moto_direct import DirectTable
+
+    return isinstance(table, DirectTable) and hasattr(os, "fork") and len(stores) > 1
+
+
+def _live_in_two(lives: Callable[[list[Store]], Callable[[Table | None], Counter[str]]], stores: list[Store],
+                 table: Table | None) -> tuple[Counter[str], float]:
+    """The stores in two groups of about the same volume, one lived in a forked copy of moto on the other
+    core while this process lives the other (leadline/local/moto_fork.py); the copy's writes are then
+    brought back. Each store's history is written by one process only, which the merge checks. Returns
+    what happened and the forked process's CPU seconds."""
+    from leadline.local import moto_fork
+    from leadline.local.moto_direct import DirectTable
+
+    assert isinstance(table, DirectTable)
+    here: list[Store] = []
+    there: list[Store] = []
+    for store in sorted(stores, key=lambda s: -weekly_leads(s.kind)):
+        (here if sum(weekly_leads(s.kind) for s in here) < sum(weekly_leads(s.kind) for s in there)
+         else there).append(store)
+    def forked(into: Table | None) -> dict[str, Any]:
+        began = time.process_time()
+        return {"counts": lives(there)(into), "cpu": time.process_time() - began}
+
+    mine, theirs = moto_fork.in_two(lives(here), forked, table)
+    return Counter(mine) + Counter(theirs["counts"]), float(theirs["cpu"])
 
 
 def _rollups(deps: Deps, account_ids: list[str], first_day: date) -> None:

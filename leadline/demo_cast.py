@@ -89,6 +89,11 @@ class Story:
     repeat_days: float | None  # the customer sends the request again this many days later (a duplicate)
 
 
+def weekly_leads(kind: str) -> float:
+    """New leads a week a store of this kind expects."""
+    return sum(DAILY_LEADS[kind])
+
+
 def day_count(kind: str, weekday: int, rng: random.Random) -> int:
     expected = DAILY_LEADS[kind][weekday]
     return int(expected) + (rng.random() < expected - int(expected))

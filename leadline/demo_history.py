@@ -52,6 +52,7 @@ from leadline import demo_cast as cast
 log = logging.getLogger("local_stack.demo")
 
 HISTORY_DAYS = 90
+HISTORY_SEED = 2026
 # Night hours (local) in which most offers go unanswered.
 NIGHT = (range(0, 8), range(21, 24))
 MANAGER_TEMPERAMENT = cast.Temperament(0.75, 0.0, 14)
@@ -65,6 +66,7 @@ class Store:
     account: Account
     kind: str
     agents: list[User]
+    index: int  # its place among the demo's stores: its customers' area code and numbers
 
 
 @dataclass
@@ -130,7 +132,7 @@ class History:
     stores: list[Store]
     manager: User
     end: datetime
-    seed: int = 2026
+    seed: int = HISTORY_SEED
     days: int = HISTORY_DAYS
     # The table the history writes through (None: the base's): on the local stack, one whose calls moto
     # answers in this process (leadline/local/moto_direct.py).
@@ -155,8 +157,8 @@ class History:
 
     def live(self) -> Counter[str]:
         """Plan every request of the period, then play the agenda until `end`; returns what happened."""
-        for index, store in enumerate(self.stores):
-            self._plan_requests(index, store)
+        for store in self.stores:
+            self._plan_requests(store)
         while (item := self.agenda.pop()) is not None:
             when, action = item
             if when >= self.end:
@@ -169,14 +171,14 @@ class History:
                 self.counts["overtaken"] += 1
         return self.counts
 
-    def _plan_requests(self, index: int, store: Store) -> None:
+    def _plan_requests(self, store: Store) -> None:
         zone = ZoneInfo(store.account.timezone)
         today = self.end.astimezone(zone).date()
         for offset in range(self.days, 0, -1):
             day = today - timedelta(days=offset)
             for _ in range(cast.day_count(store.kind, day.weekday(), self.rng)):
                 when = _local(day, cast.arrival_seconds(self.rng), zone)
-                story = cast.story(store.kind, index, next(self._serials), self.rng)
+                story = cast.story(store.kind, store.index, next(self._serials), self.rng)
                 self.agenda.at(when, lambda s=store, t=story: self._arrive(s, t))  # type: ignore[misc]
 
     # -- what the services hand back ---------------------------------------------------------------
