@@ -3,7 +3,7 @@
 // with the user the sign-in answered with (after a reload, with /me's answer) and asks for its own
 // data at once, beside the stores; the people (and /me, when the sign-in named the user) follow
 // once that screen has shown its data (first_screen.ts).
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { allPages, api, describeError, type Account, type Membership, type User } from "./api/client";
 import { afterFirstScreen } from "./first_screen";
 
@@ -45,7 +45,8 @@ export function useDirectory(first: User | null): Directory {
       later.then(people).then((list) => update({ users: new Map(list.map((u) => [u.user_id, u])) })),
     ]);
   };
-  useEffect(() => {
+  useLayoutEffect(() => {
+    // A layout effect: asked for as the shell goes into the page, not after its first paint.
     mounted.current = true;
     void refreshDirectory();
     return () => {

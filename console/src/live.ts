@@ -1,7 +1,7 @@
 // Live updates without a reload: one cheap poll (pending offers + newest notifications) every few
 // seconds; something new rings a short tone, shows a browser notification when permitted and
 // flashes the title while the tab is hidden.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { api, type Notification, type Offer } from "./api/client";
 import { afterFirstScreen } from "./first_screen";
 
@@ -115,9 +115,10 @@ export function useLive(): LiveState {
   return { ...state, refresh: () => setTick((t) => t + 1) };
 }
 
-/** Re-runs `load` every `ms` while mounted (and at once when `deps` change). */
+/** Re-runs `load` every `ms` while mounted (and at once when `deps` change: in a layout effect, so
+ * the first request goes out as the screen is put in the page rather than after its first paint). */
 export function usePoll(load: () => Promise<void> | void, ms: number, deps: unknown[]): void {
-  useEffect(() => {
+  useLayoutEffect(() => {
     let stopped = false;
     let timer: number | undefined;
     const run = async () => {

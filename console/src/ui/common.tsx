@@ -1,6 +1,6 @@
 // The few building blocks every screen uses: loading and error states, labelled fields, dialogs.
 import type { ComponentChildren, JSX } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { ApiError, describeError } from "../api/client";
 
 export function ErrorNote({ error }: { error: unknown }): JSX.Element | null {
@@ -28,13 +28,14 @@ export interface Async<T> {
   set: (value: T) => void;
 }
 
-/** Runs `load` when `deps` change; keeps the last data while reloading. */
+/** Runs `load` when `deps` change; keeps the last data while reloading. A layout effect: the request
+ * goes out as the screen is put in the page, not a frame later after the browser has painted it. */
 export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): Async<T> {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
-  useEffect(() => {
+  useLayoutEffect(() => {
     let current = true;
     setLoading(true);
     load()
