@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +13,24 @@ from chalicelib.clock import FixedClock
 from chalicelib.deps import Deps
 
 WEEKDAYS_9_TO_6 = {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+@contextmanager
+def dynamodb_calls() -> Iterator[Counter[str]]:
+    """The DynamoDB operations the app makes inside the block, by name (a hook on its client)."""
+    from chalicelib.adapters.aws import client
+
+    calls: Counter[str] = Counter()
+
+    def count(event_name: str, **_: Any) -> None:
+        calls[event_name.rsplit(".", 1)[-1]] += 1
+
+    dynamodb = client("dynamodb")
+    dynamodb.meta.events.register("before-call.dynamodb.*", count)
+    try:
+        yield calls
+    finally:
+        dynamodb.meta.events.unregister("before-call.dynamodb.*", count)
 
 
 class JsonHttpResponse:

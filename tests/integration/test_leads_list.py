@@ -19,7 +19,7 @@ from chalicelib.adapters.dynamodb.leads import LeadRepository, lead_item
 from chalicelib.clock import iso
 from chalicelib.domain.leads import FOLDERS, Lead
 from chalicelib.ids import new_id
-from tests.support import Tenant, World
+from tests.support import Tenant, World, dynamodb_calls
 
 FILTER_NAMES = ("source", "campaign", "label", "assigned_to", "q")
 FIRST = ["Ann", "Bob", "Carla", "Dev", "Eve", "Finn", "Gia", "Hugo"]
@@ -264,7 +264,6 @@ def test_paging_240_leads_while_new_ones_arrive(world: World) -> None:
 def test_a_page_is_one_query_per_store_and_never_a_scan(world: World) -> None:
     from collections import Counter
 
-    from chalicelib.adapters.aws import client
     from chalicelib.services import leads as service
 
     t = world.tenant(stores=3)
@@ -274,20 +273,11 @@ def test_a_page_is_one_query_per_store_and_never_a_scan(world: World) -> None:
     me = world.deps.users.get(t.admin_id)
     assert me is not None
     actor = me.principal(group_stores=lambda: frozenset(a["account_id"] for a in t.accounts))
-    calls: Counter[str] = Counter()
+    from chalicelib.domain.lead_query import LeadFilters
 
-    def count(event_name: str, **_: Any) -> None:
-        calls[event_name.rsplit(".", 1)[-1]] += 1
-
-    dynamodb = client("dynamodb")
-    dynamodb.meta.events.register("before-call.dynamodb.*", count)
-    try:
-        from chalicelib.domain.lead_query import LeadFilters
-
+    with dynamodb_calls() as calls:
         service.list_leads(world.deps, actor, None, "inbox", LeadFilters(), 5, None)
         assert calls == Counter({"Query": 4})  # the group's stores + one Query per store
         calls.clear()
         service.list_leads(world.deps, actor, t.accounts[0]["account_id"], "hot", LeadFilters(q="gmail"), 5, None)
         assert calls == Counter({"GetItem": 1, "Query": 1})
-    finally:
-        dynamodb.meta.events.unregister("before-call.dynamodb.*", count)

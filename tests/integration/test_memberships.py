@@ -4,7 +4,7 @@ about another's users."""
 
 from __future__ import annotations
 
-from tests.support import World
+from tests.support import World, dynamodb_calls
 
 
 def _invite(world: World, token: str, store: str, email: str, role: str = "agent") -> tuple[int, dict]:
@@ -123,25 +123,13 @@ def test_mentions_reach_the_groups_own_record_of_a_shared_person(world: World) -
 
 def test_me_names_every_group_of_the_person_in_one_read(world: World) -> None:
     from collections import Counter
-    from typing import Any
-
-    from chalicelib.adapters.aws import client
 
     groups = [world.tenant(name, f"owner@{name.lower()}.com") for name in ("Alpha", "Beta", "Gamma")]
     for group in groups:
         _invite(world, group.token, group.accounts[0]["account_id"], "pat@example.com")
     token = world.token(world.deps.users.identity_of("pat@example.com") or "")
-    calls: Counter[str] = Counter()
-
-    def count(event_name: str, **_: Any) -> None:
-        calls[event_name.rsplit(".", 1)[-1]] += 1
-
-    dynamodb = client("dynamodb")
-    dynamodb.meta.events.register("before-call.dynamodb.*", count)
-    try:
+    with dynamodb_calls() as calls:
         me = world.get("/me", token).json
-    finally:
-        dynamodb.meta.events.unregister("before-call.dynamodb.*", count)
     assert [g["group_name"] for g in me["groups"]] == ["Alpha", "Beta", "Gamma"]
     # the caller's record; their memberships; the other records and the groups' names together
     assert calls == Counter({"GetItem": 1, "Query": 1, "BatchGetItem": 1})

@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.adapters.aws import client
 from chalicelib.services import users as user_service
 from tests.integration.routing_support import Store, current_offer, lead, new_lead, record_queues, store
-from tests.support import World
+from tests.support import World, dynamodb_calls
 
 
 def _offered(world: World, agents: int = 2) -> tuple[Store, str, dict[str, Any]]:
@@ -74,17 +73,8 @@ def _admin(world: World, s: Store) -> Any:
 
 def test_accept_is_three_aws_calls_with_the_callers_authorisation(world: World) -> None:
     s, agent_id, offer = _offered(world)
-    calls: Counter[str] = Counter()
-
-    def count(event_name: str, **_: Any) -> None:
-        calls[event_name.rsplit(".", 1)[-1]] += 1
-
-    dynamodb = client("dynamodb")
-    dynamodb.meta.events.register("before-call.dynamodb.*", count)
-    try:
+    with dynamodb_calls() as calls:
         won = _accept(world, offer, s.token(agent_id))
-    finally:
-        dynamodb.meta.events.unregister("before-call.dynamodb.*", count)
     assert won.status == 200, won.json
     assert (won.json["assigned_to"], won.json["routing_state"]) == (agent_id, "accepted")
     # the caller's record + the offer; the lead + its store; the transaction
