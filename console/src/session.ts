@@ -77,7 +77,8 @@ function expiryOf(token: string): number {
 /** Reads config.json (deployed) or falls back to the local stack's same-origin API. */
 export async function loadConfig(): Promise<ConsoleConfig> {
   try {
-    const reply = await fetch("config.json", { cache: "no-store" });
+    // The response index.html preloads (the same request: cached only to revalidate, locally and on CloudFront).
+    const reply = await fetch("/config.json");
     if (reply.ok && (reply.headers.get("content-type") ?? "").includes("json")) {
       const body = (await reply.json()) as Partial<ConsoleConfig>;
       if (typeof body.apiBaseUrl === "string") config = { apiBaseUrl: body.apiBaseUrl.replace(/\/$/, ""), cognito: body.cognito ?? null };
