@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, Api, Demo, check_accessibility, no_page_errors
 from tests.e2e.conftest import cli
@@ -98,6 +99,7 @@ def test_switching_groups_acts_in_the_other_group_and_is_remembered(
     second_group.admin.call("DELETE", f"/users/{second_group.membership['user_id']}", expect=204)
     page.reload()
     overview_shows(page, first_stores, [SECOND_STORE])
+    page.wait_for_load_state("networkidle")  # GET /me has answered: one group, nothing to switch
     assert toggle.count() == 0
     no_page_errors(page)
 
@@ -112,14 +114,15 @@ def test_the_switcher_by_keyboard_at_phone_width(demo: Demo, open_as: Any, secon
     toggle.focus()
     page.keyboard.press("Enter")
     switcher = page.get_by_role("region", name="Switch group")
-    current = switcher.get_by_role("button", name=re.compile(first_name))
-    assert current.evaluate("b => b === document.activeElement"), "opening the list focuses the current group"
+    expect(switcher.get_by_role("button", name=re.compile(first_name))).to_be_focused()  # the current group
     page.keyboard.press("Escape")
-    assert switcher.count() == 0
-    assert toggle.evaluate("b => b === document.activeElement"), "Escape returns focus to the switcher"
+    expect(switcher).to_have_count(0)
+    expect(toggle).to_be_focused()  # Escape returns focus to the switcher
 
     page.keyboard.press("Enter")
+    expect(switcher.get_by_role("button", name=re.compile(first_name))).to_be_focused()
     page.keyboard.press("Tab")
+    expect(switcher.get_by_role("button", name=re.compile(SECOND))).to_be_focused()
     page.keyboard.press("Enter")
     overview_shows(page, [SECOND_STORE], first_stores)
     no_page_errors(page)

@@ -2,7 +2,7 @@
 // name opens the list; picking one makes every later request act there (api/client.ts sets the
 // header) and the shell reloads for it. A disclosure: Tab reaches every group, Escape closes.
 import type { JSX } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Membership } from "../api/client";
 import { label } from "../format";
 
@@ -10,7 +10,8 @@ export function GroupSwitcher({ groups, current, onSwitch }: { groups: Membershi
   const [open, setOpen] = useState(false);
   const toggle = useRef<HTMLButtonElement>(null);
   const list = useRef<HTMLUListElement>(null);
-  useEffect(() => {
+  // In the same task as the key or click that opened the list, so the next key press starts there.
+  useLayoutEffect(() => {
     if (open) list.current?.querySelector<HTMLButtonElement>("button[aria-current]")?.focus();
   }, [open]);
   if (groups.length < 2) return null;
