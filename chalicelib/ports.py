@@ -129,6 +129,10 @@ class LeadStore(Protocol):
     def contact(self, account_id: str, kind: str, value: str) -> dict[str, Any] | None:
         """The contact key of a store's phone / email / Messenger id: {lead_id, at} or None."""
         ...
+    def contact_and_routing(self, account_id: str, kind: str, value: str) -> tuple[dict[str, Any] | None,
+                                                                                  StoreRouting]:
+        """`contact` and RoutingStore.store_routing in one read."""
+        ...
     def conversation(self, account_id: str, kind: str, value: str, lead_id: str,
                      owner_id: str | None) -> Conversation:
         """The contact key, the lead and owner a sender pointer names and the store, in one read."""

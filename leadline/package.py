@@ -78,7 +78,7 @@ USER_POOL_ACTIONS = ["cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser",
 LANGUAGE_REQUIREMENTS = ROOT / "requirements-language.txt"
 LANGUAGE_LAYER = "LanguageLayer"
 LANGUAGE_LAYER_ZIP = "language-layer.zip"
-# services/inbound detects languages, and only the inbound queue's jobs run it
+# services/inbound_queue detects languages, and only the inbound queue's jobs run it
 # (tests/deploy/test_package.py checks that nothing else imports the detector).
 LANGUAGE_QUEUE = "inbound"
 WHEEL_PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}

@@ -415,6 +415,12 @@ class FakeLeadStore:
     def contacts(self, account_id: str, points: list[tuple[str, str]]) -> dict[str, dict[str, Any] | None]:
         return {kind: self.contact(account_id, kind, value) for kind, value in points}
 
+    def contact_and_routing(self, account_id: str, kind: str, value: str) -> tuple[dict[str, Any] | None,
+                                                                                  StoreRouting]:
+        found = self.state.contacts.get((account_id, kind, value))
+        return ({"lead_id": found["lead_id"], "at": found.get("at")} if found else None,
+                FakeRoutingStore(self.state).store_routing(account_id))
+
     def conversation(self, account_id: str, kind: str, value: str, lead_id: str,
                      owner_id: str | None) -> Conversation:
         contact = self.state.contacts.get((account_id, kind, value))

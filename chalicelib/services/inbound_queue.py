@@ -75,16 +75,15 @@ def from_new_contact(deps: Deps, account_id: str, msg: InboundMessage) -> Inboun
     def finish(lead_id: str, message_id: str) -> Write:
         return deps.deliveries.finish(msg.provider, msg.provider_id, lead_id, message_id)
 
-    # A lead for this contact may have appeared since the webhook looked (another channel, a twin).
+    # A lead for this contact may have appeared since the webhook looked (another channel, a twin); read
+    # with the store, its routing config and rotation, on which the new lead's first offer is decided.
     kind = CONTACT_KIND[msg.channel]
-    contact = deps.leads.contact(account_id, kind, msg.sender)
+    contact, routing = deps.leads.contact_and_routing(account_id, kind, msg.sender)
     if contact:
         try:
             return attach(deps, account_id, contact["lead_id"], msg, None, finish)
         except NotThisLead:
             pass
-    # The store with its routing config and rotation: the new lead's first offer is decided on them.
-    routing = deps.routing.store_routing(account_id)
     account = NotFound.unless(routing.account, "account")
     arrival = Arrival(fields=meaning.new_lead_fields(msg, detect_language(msg.body)), finish=finish,
                       seen={(kind, msg.sender): contact})

@@ -103,6 +103,22 @@ def test_a_sender_pointer_is_read_with_the_number_and_names_what_is_read_next(de
     assert (gone.lead_id, gone.lead, gone.owner) == (None, None, None) and gone.store is not None
 
 
+def test_a_contact_is_read_with_its_stores_routing(deps: Deps) -> None:
+    group = Group(group_id="grp_1", name="Acme", created_at=NOW)
+    store = Account(account_id="acc_1", group_id="grp_1", name="Store 1", timezone="America/Chicago",
+                    api_key="key-1", created_at=NOW, updated_at=NOW)
+    deps.accounts.create(store, group)
+    contact, routing = deps.leads.contact_and_routing("acc_1", "phone", "+13125550177")
+    assert contact is None and routing.account == store and routing.config is None and routing.rotation.rev == 0
+    deps.routing.put_config(RoutingConfig(account_id="acc_1", offer_timeout_seconds=90))
+    lead = _stored(deps, _lead(phone="+13125550177"))
+    deps.transactions.commit([deps.leads.claim_contact("acc_1", "phone", "+13125550177", lead.lead_id, NOW, None)])
+    contact, routing = deps.leads.contact_and_routing("acc_1", "phone", "+13125550177")
+    assert contact == {"lead_id": lead.lead_id, "at": NOW}
+    assert routing.config is not None and routing.config.offer_timeout_seconds == 90
+    assert routing == deps.routing.store_routing("acc_1")
+
+
 def test_a_leads_contact_points_are_read_together(deps: Deps) -> None:
     one = _stored(deps, _lead(1))
     deps.transactions.commit([deps.leads.claim_contact("acc_1", "email", "pat@example.com", one.lead_id, NOW, None),

@@ -144,6 +144,7 @@ Access patterns (each one GetItem or Query; never a Scan)
 |18 | message by id (cancel, status)                  | GetItem LEAD#{l} / EVENT#{message_id}                        |
 |19 | message by provider sid (delivery callback)     | GetItem PROVIDERMSG#{provider}#{sid} / LOOKUP, then #18      |
 |20 | open lead of a contact (coalescing, inbound)    | GetItem ACCOUNT#{a}#CONTACT#{kind}#{value} / CONTACT         |
+|   |   (an unknown sender's message on the inbound queue: with #8's three keys in one BatchGetItem) |      |
 |21 | webhook / message dedup                         | PutItem DEDUP#... with attribute_not_exists(PK)              |
 |22 | offer by id (accept / decline / timer)          | GetItem OFFER#{o} / OFFER                                    |
 |   |   (accept: BatchGetItem OFFER#{o} / OFFER with the caller's USER#{sub} / USER, consistent: #5 and #22 in one read) | |

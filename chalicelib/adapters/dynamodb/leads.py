@@ -12,6 +12,7 @@ from typing import Any
 
 from chalicelib.adapters.dynamodb import keys, senders
 from chalicelib.adapters.dynamodb.due import DueIndex, due_entry
+from chalicelib.adapters.dynamodb.routing import store_routing_keys, store_routing_of
 from chalicelib.adapters.dynamodb.table import Table, Write, entity_fields
 from chalicelib.domain import changes
 from chalicelib.domain.accounts import Account
@@ -30,6 +31,7 @@ from chalicelib.domain.lead_query import (
 )
 from chalicelib.domain.leads import Lead
 from chalicelib.domain.report_events import ReportEvent
+from chalicelib.domain.routing import StoreRouting
 from chalicelib.domain.scoring import ScoreEvent
 from chalicelib.domain.timeline import TimelineEvent
 from chalicelib.domain.users import User
@@ -205,6 +207,17 @@ class LeadRepository:
         """The contact key of a store's phone / email / Messenger id: {lead_id, at} or None."""
         item = self.table.get(keys.contact_key(account_id, kind, value), consistent=True)
         return {"lead_id": item["lead_id"], "at": item.get("at")} if item else None
+
+    def contact_and_routing(self, account_id: str, kind: str, value: str) -> tuple[dict[str, Any] | None,
+                                                                                  StoreRouting]:
+        """`contact` and the store's routing (RoutingStore.store_routing) in one consistent BatchGetItem
+        (patterns 20 and 8): an unknown sender's message, which joins the lead if one appeared, else
+        makes one and routes it."""
+        key = keys.contact_key(account_id, kind, value)
+        items = self.table.batch_get([key, *store_routing_keys(account_id)], consistent=True)
+        contact = next((i for i in items if i["PK"] == key["PK"]), None)
+        return ({"lead_id": contact["lead_id"], "at": contact.get("at")} if contact else None,
+                store_routing_of(account_id, items))
 
     def contacts(self, account_id: str, points: list[tuple[str, str]]) -> dict[str, dict[str, Any] | None]:
         """`contact` for several (kind, value) points of one store in one consistent BatchGetItem, by kind."""

@@ -49,13 +49,7 @@ class RoutingRepository:
 
     def store_routing(self, account_id: str) -> StoreRouting:
         """The store's record, routing config and rotation in one consistent BatchGetItem (pattern 8)."""
-        found = {item["SK"]: item for item in self.table.batch_get(
-            [keys.account_key(account_id), keys.routing_key(account_id), keys.rotation_key(account_id)],
-            consistent=True)}
-        account, config, rotation = (found.get(sk) for sk in ("ACCOUNT", "ROUTING", "ROTATION"))
-        return StoreRouting(account=Account.model_validate(entity_fields(account)) if account else None,
-                            config=RoutingConfig.model_validate(entity_fields(config)) if config else None,
-                            rotation=Rotation.model_validate(entity_fields(rotation)) if rotation else Rotation())
+        return store_routing_of(account_id, self.table.batch_get(store_routing_keys(account_id), consistent=True))
 
     def put_config(self, config: RoutingConfig) -> None:
         self.table.put({**keys.routing_key(config.account_id), "type": "routing_config",
@@ -204,3 +198,18 @@ class RoutingRepository:
                                  sk_values={":a": f"SCORE#{start}", ":b": f"SCORE#{end}{_AFTER_ANY_ID}"})
         return [ScoreEvent.model_validate({k: v for k, v in entity_fields(i).items() if k in ScoreEvent.model_fields})
                 for i in items]
+
+
+def store_routing_keys(account_id: str) -> list[dict[str, str]]:
+    """Pattern 8's keys: the store's record, routing config and rotation (one partition)."""
+    return [keys.account_key(account_id), keys.routing_key(account_id), keys.rotation_key(account_id)]
+
+
+def store_routing_of(account_id: str, items: list[dict[str, Any]]) -> StoreRouting:
+    """A StoreRouting from a read of `store_routing_keys` (other items of the read are ignored)."""
+    partition = keys.account_key(account_id)["PK"]
+    found = {item["SK"]: item for item in items if item["PK"] == partition}
+    account, config, rotation = (found.get(sk) for sk in ("ACCOUNT", "ROUTING", "ROTATION"))
+    return StoreRouting(account=Account.model_validate(entity_fields(account)) if account else None,
+                        config=RoutingConfig.model_validate(entity_fields(config)) if config else None,
+                        rotation=Rotation.model_validate(entity_fields(rotation)) if rotation else Rotation())
