@@ -4,6 +4,8 @@ lead's contact or an unknown sender starts a new lead on the inbound queue."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import TypeAdapter
 
 from chalicelib.domain.inbound import InboundMessage
@@ -104,3 +106,37 @@ def test_a_new_senders_lead_has_its_language_and_claim_in_intakes_transaction() 
                                                    "lead_id": lead.lead_id, "message_id": message_id}
     assert s.deps.state.senders[(STORE_NUMBER, "+13125550188")].lead_id == lead.lead_id
     assert s.queued("inbound") == []  # no language job: it was detected on the way in
+
+
+def test_the_language_job_decides_on_the_lead_it_carries_and_reads_it_again_if_it_moved_on() -> None:
+    from chalicelib.schemas.leads import UpdateLeadRequest
+    from chalicelib.services import lead_edits
+
+    s = shop()
+    lead = s.lead(message=None)
+    s.queued("inbound")
+    inbound.receive(s.deps, s.account.account_id, sms(s, "Bonjour, je voudrais essayer la voiture samedi",
+                                                      "SM" + "8" * 32))
+    [job] = s.queued("inbound")
+    assert job["kind"] == "language" and job["lead"]["lead_id"] == lead.lead_id
+    assert s.manager is not None
+    # The lead moves on before the job runs: the carried copy is stale, so the save is decided again.
+    lead_edits.update_lead(s.deps, s.principal(s.manager), lead.lead_id, UpdateLeadRequest(first_name="Marie"))
+    inbound_queue.process_job(s.deps, TypeAdapter(InboundJob).validate_python(job))
+    after = s.current(lead.lead_id)
+    assert (after.language, after.first_name) == ("fr", "Marie")
+
+
+def test_a_lead_made_meanwhile_for_the_sender_takes_the_message_as_a_repeat_request_with_the_claim() -> None:
+    s = shop()
+    sid = "SM" + "9" * 32
+    inbound.receive(s.deps, s.account.account_id, sms(s, "Do you have any trucks?", sid, sender="+13125550188"))
+    [body] = s.queued("inbound")
+    # A web form of the same person lands after the consumer read the contact key (it read none).
+    made = s.lead(phone="+13125550188", message="Trucks please")
+    leads: Any = s.deps.leads
+    leads.contact_and_routing = lambda a, k, v: (None, s.deps.routing.store_routing(a))
+    inbound_queue.process_job(s.deps, TypeAdapter(InboundJob).validate_python(body))
+    assert len(s.deps.state.leads) == 1
+    assert [e.type for e in s.deps.leads.timeline(made.lead_id)].count("coalesced") == 1
+    assert s.deps.state.dedup[("twilio", sid)]["message_id"] == "coalesced"
