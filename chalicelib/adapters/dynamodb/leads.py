@@ -12,23 +12,14 @@ from typing import Any
 
 from chalicelib.adapters.dynamodb import keys, senders
 from chalicelib.adapters.dynamodb.due import DueIndex, due_entry
+from chalicelib.adapters.dynamodb.lead_filters import filter_expression
 from chalicelib.adapters.dynamodb.routing import store_routing_keys, store_routing_of
 from chalicelib.adapters.dynamodb.table import Table, Write, entity_fields
 from chalicelib.domain import changes
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.errors import ContactTaken, LeadChanged, NotFound
 from chalicelib.domain.inbound import Conversation, SenderHint
-from chalicelib.domain.lead_query import (
-    AnyOf,
-    Condition,
-    Contains,
-    Eq,
-    ListPlan,
-    Missing,
-    Position,
-    StoreBatch,
-    search_text,
-)
+from chalicelib.domain.lead_query import ListPlan, Position, StoreBatch, search_text
 from chalicelib.domain.leads import Lead
 from chalicelib.domain.report_events import ReportEvent
 from chalicelib.domain.routing import StoreRouting
@@ -281,34 +272,3 @@ class LeadRepository:
             if len(found) >= want:
                 break
         return StoreBatch(account_id, found, examined_to, exhausted=False)
-
-
-def filter_expression(conditions: tuple[Condition, ...]) -> tuple[str | None, dict[str, str], dict[str, Any]]:
-    """The plan's conditions as a FilterExpression with its names and values."""
-    names: dict[str, str] = {}
-    values: dict[str, Any] = {}
-
-    def name(field: str) -> str:
-        alias = f"#f_{field}"
-        names[alias] = field
-        return alias
-
-    def value(v: Any) -> str:
-        alias = f":v{len(values)}"
-        values[alias] = v
-        return alias
-
-    def one(c: Condition) -> str:
-        if isinstance(c, Eq):
-            return f"{name(c.field)} = {value(c.value)}"
-        if isinstance(c, Contains):
-            return f"contains({name(c.field)}, {value(c.value)})"
-        if isinstance(c, Missing):
-            return f"attribute_not_exists({name(c.field)})"
-        if isinstance(c, AnyOf):
-            return "(" + " OR ".join(one(p) for p in c.parts) + ")"
-        return f"{name(c.field)} > {value(0)}"
-
-    if not conditions:
-        return None, {}, {}
-    return " AND ".join(one(c) for c in conditions), names, values
