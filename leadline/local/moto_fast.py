@@ -45,7 +45,6 @@ is (slower with a big table, still correct)."""
 from __future__ import annotations
 
 import calendar
-import copy
 import inspect
 import json
 import logging
@@ -66,6 +65,7 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
 from leadline.local import moto_expressions, moto_fast_sqs, moto_index
+from leadline.local.moto_backup import TransactionBackup
 
 log = logging.getLogger("local_stack.moto_fast")
 
@@ -118,49 +118,9 @@ STREAM_JSON_ACTIONS = frozenset({"GetRecords", "GetShardIterator", "DescribeStre
 _action_names: dict[type, list[str]] = {}
 
 
-class _Backup:
-    """The items a transaction names, as they were before it, and each table's stream length."""
-
-    def __init__(self, backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-        self.items: list[tuple[Any, DynamoType, DynamoType | None, Any]] = []
-        self.streams: dict[int, tuple[Any, int]] = {}
-        self.tables: dict[int, Any] = {}
-        for entry in transact_items:
-            _, op = next(iter(entry.items()))
-            table = backend.tables.get(op.get("TableName", ""))
-            attrs = op.get("Item") if "Item" in op else op.get("Key")
-            if table is None or not isinstance(attrs, dict) or table.hash_key_attr not in attrs:
-                continue  # moto rejects it before changing anything
-            hash_key = DynamoType(attrs[table.hash_key_attr])
-            range_key = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr in attrs else None
-            if table.has_range_key and range_key is None:
-                continue
-            self.tables[id(table)] = table
-            before = table.get_item(hash_key, range_key)
-            # A Put makes a new item and a Delete takes it away: only an Update changes the item in place.
-            self.items.append((table, hash_key, range_key, copy.deepcopy(before) if "Update" in entry else before))
-            shard = table.stream_shard
-            if shard is not None and id(table) not in self.streams:
-                self.streams[id(table)] = (shard, len(shard.items))
-
-    def restore(self) -> None:
-        for table, hash_key, range_key, before in reversed(self.items):
-            if range_key is not None:
-                if before is None:
-                    table.items[hash_key].pop(range_key, None)
-                else:
-                    table.items[hash_key][range_key] = before
-            elif before is None:
-                table.items.pop(hash_key, None)
-            else:
-                table.items[hash_key] = before
-        for shard, length in self.streams.values():
-            del shard.items[length:]
-
-
 def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
     with _lock:
-        backup = _Backup(self, transact_items)
+        backup = TransactionBackup(self, transact_items)
         for table in backup.tables.values():
             table.__deepcopy__ = lambda memo, same=table: same  # moto's backup: the table itself
         try:
