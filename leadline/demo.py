@@ -82,6 +82,10 @@ LEADS: list[tuple[int, dict[str, Any]]] = [
 ]
 
 DAY = 86400
+# A first answer within 15 minutes of taking a lead and a reply within 30, counted in business hours,
+# a warning 5 minutes before; a miss alerts the store's managers.
+TARGETS: dict[str, Any] = {"first_response_seconds": 900, "reply_seconds": 1800, "warn_before_seconds": 300,
+                           "on_miss": "notify_managers", "business_hours_only": True}
 # Every store's new leads get a first touch at once, then two follow-ups until someone answers.
 CADENCE: dict[str, Any] = {
     "name": "New lead welcome", "enroll": "new_lead", "match": {}, "assistant_name": "Sam",
@@ -125,8 +129,8 @@ def seeding_line() -> str:
     days = history_days()
     if not days:
         return "seeding the demo group..."
-    return (f"seeding the demo group, {days} days of history for {len(STORES)} stores "
-            f"(35 to 45 s on two cores; the banner follows)...")
+    return (f"seeding the demo group, {days} days of history for {len(STORES)} stores on two cores "
+            f"(about 20 s on an idle 2-core machine, longer on a busy one; the banner follows)...")
 
 
 def serves(app: Chalice, path: str, method: str) -> bool:
@@ -182,6 +186,8 @@ def seed_demo(app: Chalice, deps: Deps, connect: Callable[[str], Api], history_t
 
     _optional_step(seed, app, "/accounts/{account_id}/routing", "PUT", "routing for every store",
                    lambda: _routing(api, seed))
+    _optional_step(seed, app, "/accounts/{account_id}/response-targets", "PUT", "response targets for every store",
+                   lambda: _targets(api, seed))
     _optional_step(seed, app, "/accounts/{account_id}/routing", "PUT", "the days of history",
                    lambda: _history(deps, seed, history_table))
     _optional_step(seed, app, "/accounts/{account_id}/cadences", "POST", "a new-lead cadence for every store",
@@ -210,6 +216,11 @@ def _routing(api: Api, seed: DemoSeed) -> None:
         api.call("PUT", f"/accounts/{account_id}/routing", {
             "offer_timeout_seconds": 120, "strategy": "round_robin", "rules": [],
             "catchall_user_ids": [seed.manager_id], "respect_business_hours": False})
+
+
+def _targets(api: Api, seed: DemoSeed) -> None:
+    for account_id in seed.account_ids:
+        api.call("PUT", f"/accounts/{account_id}/response-targets", TARGETS)
 
 
 def _history(deps: Deps, seed: DemoSeed, table: Table | None) -> None:
