@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # New leads a day per store kind, Monday first (dealers are busiest on Saturday, service early in the
-# week). A real store has more; each lead costs the seed about half a second of CPU (bench/demo_seed.py).
+# week). A real store has more; each lead costs the seed 0.1 to 0.2 s of CPU (bench/demo_seed.py).
 DAILY_LEADS = {"sales": (0.5, 0.5, 0.5, 0.5, 0.7, 0.9, 0.4), "service": (0.5, 0.4, 0.3, 0.3, 0.3, 0.2, 0.0)}
 # Relative weight of each local hour of the day a request arrives in (0-23).
 HOUR_WEIGHTS = (1, 0, 0, 0, 0, 1, 2, 4, 6, 9, 11, 12, 11, 10, 9, 9, 9, 10, 11, 10, 8, 6, 4, 2)
