@@ -36,7 +36,7 @@ _SCORED_KINDS = frozenset({"offer_accepted", "offer_declined", "offer_timed_out"
 
 
 class ReportSource(Protocol):
-    def fold(self, deps: Deps, scope: Scope) -> Fold: ...
+    def fold(self, deps: Deps, scope: Scope, scores: bool = True) -> Fold: ...
 
     def scores(self, deps: Deps, scope: Scope, fold: Fold, people: Iterable[str]) -> list[ScoreEntry]: ...
 
@@ -46,11 +46,11 @@ def source_for(deps: Deps) -> ReportSource:
 
 
 class RollupSource:
-    def fold(self, deps: Deps, scope: Scope) -> Fold:
+    def fold(self, deps: Deps, scope: Scope, scores: bool = True) -> Fold:
         now = deps.clock.now()
 
         def read(account_id: str) -> StoreSlice:
-            return rollup_slice(deps, account_id, scope.windows[account_id], scope.as_of, now)
+            return rollup_slice(deps, account_id, scope.windows[account_id], scope.as_of, now, scores)
 
         return fold(fan_out(read, scope.account_ids), scope.windows, iso(scope.as_of))
 
@@ -61,7 +61,7 @@ class RollupSource:
 
 
 class EventSource:
-    def fold(self, deps: Deps, scope: Scope) -> Fold:
+    def fold(self, deps: Deps, scope: Scope, scores: bool = True) -> Fold:  # its fold reads no score entries
         repo = deps.report_records
         events: list[dict[str, Any]] = []
         for account_id in scope.account_ids:
@@ -80,20 +80,25 @@ class EventSource:
 
 # -- one store from its rollup ------------------------------------------------------------------
 
-def rollup_slice(deps: Deps, account_id: str, win: Window, as_of: datetime, now: datetime) -> StoreSlice:
-    """A store's leads, requests and scores for `win`: its rollup days and the live tail."""
+def rollup_slice(deps: Deps, account_id: str, win: Window, as_of: datetime, now: datetime,
+                 scores: bool = True) -> StoreSlice:
+    """A store's leads, requests and scores for `win`: its rollup days and the live tail (without
+    the tail's score entries when `scores` is false: see live_tail)."""
     first = win.start_at.astimezone(UTC).date()
     last = (win.end_at - timedelta(milliseconds=1)).astimezone(UTC).date()
     days = deps.rollups.read_days(account_id, first, last)
     cutoff = read_until(win, as_of)
     since = max(win.start_at, now - timedelta(seconds=deps.settings.report_tail_seconds))
-    overrides = live_tail(deps, account_id, since, cutoff) if cutoff >= since else {}
+    overrides = live_tail(deps, account_id, since, cutoff, scores) if cutoff >= since else {}
     return store_slice(account_id, days, overrides)
 
 
-def live_tail(deps: Deps, account_id: str, since: datetime, until: datetime) -> dict[str, dict[str, DayShare]]:
+def live_tail(deps: Deps, account_id: str, since: datetime, until: datetime,
+              scores: bool = True) -> dict[str, dict[str, DayShare]]:
     """lead_id -> its day shares with the store's report events (and their score entries) of
-    [since, until] that its ledger does not hold yet; leads whose ledger holds them all are left out."""
+    [since, until] that its ledger does not hold yet; leads whose ledger holds them all are left out.
+    `scores=False` leaves the score entries out (a Query per scored user): for a report that shows
+    no scores, such as the group overview; its leads' figures are the same."""
     reports = deps.report_records
     events = reports.events_between(account_id, since, until)
     if not events:
@@ -106,10 +111,11 @@ def live_tail(deps: Deps, account_id: str, since: datetime, until: datetime) -> 
         owner = _owner(ledger)
         if owner and any(e["kind"] == "lead_coalesced" and e["lead_id"] == ledger.lead_id for e in events):
             users.add(owner)
-    scores = [s for user_id in sorted(users) for s in reports.score_items(user_id, iso(since), iso(until))
-              if s.get("account_id") == account_id]
+    scored = sorted(users) if scores else []
+    entries = [s for user_id in scored for s in reports.score_items(user_id, iso(since), iso(until))
+               if s.get("account_id") == account_id]
     overrides: dict[str, dict[str, DayShare]] = {}
-    for lead_id, given in group_by_lead([*events, *scores]).items():
+    for lead_id, given in group_by_lead([*events, *entries]).items():
         ledger = ledgers.get(lead_id) or LeadLedger(lead_id, account_id)
         if ledger.add_all(given.facts):
             overrides[lead_id] = ledger.shares()

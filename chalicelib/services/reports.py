@@ -100,8 +100,9 @@ def query_scope(deps: Deps, principal: Principal, query: ReportQuery) -> Scope:
 
 # -- reading ---------------------------------------------------------------------------------
 
-def fold_scope(deps: Deps, scope: Scope) -> Fold:
-    return source_for(deps).fold(deps, scope)
+def fold_scope(deps: Deps, scope: Scope, scores: bool = True) -> Fold:
+    """The scope's figures; `scores=False` for a report that shows none (report_sources.live_tail)."""
+    return source_for(deps).fold(deps, scope, scores)
 
 
 def calendars(scope: Scope) -> dict[str, OpeningCalendar]:
@@ -182,7 +183,7 @@ def overview(deps: Deps, principal: Principal, query: OverviewQuery) -> dict[str
     """Every store of the kind the caller can see (or the one named), a row each, and totals."""
     accounts = [a for a in visible_accounts(deps, principal, query.account_id) if a.kind == query.kind]
     scope = store_scope(deps, accounts, query.from_, query.to, query.as_of)
-    fold = fold_scope(deps, scope)
+    fold = fold_scope(deps, scope, scores=False)
     stores = [{"account_id": a.account_id, "name": a.name} for a in accounts]
     return {"period": scope.period(), **figures.overview(fold, stores, calendars(scope), query.kind)}
 

@@ -176,7 +176,7 @@ def test_two_consumers_racing_on_a_lead_keep_both_facts(world: World, monkeypatc
 
 # -- the live tail -------------------------------------------------------------------------------
 
-def test_the_live_tail_counts_what_the_stream_has_not_applied_yet(world: World) -> None:
+def test_the_live_tail_counts_what_the_stream_has_not_applied_yet(world: World, monkeypatch: Any) -> None:
     from tests.unit.reports_history import History
 
     world.clock.set("2026-11-04T20:00:00Z")
@@ -200,6 +200,21 @@ def test_the_live_tail_counts_what_the_stream_has_not_applied_yet(world: World) 
     live = _dashboard(world, account_id, "2026-11-04", "2026-11-04")
     assert (live["leads"], live["accepted"]) == (2, 2)
     assert live == expected
+    # The overview shows no scores: its fold leaves out the tail's score Queries, same figures.
+    scope = reports.store_scope(world.deps, [world.deps.accounts.require(account_id)], date(2026, 11, 4),
+                                date(2026, 11, 4))
+    stores = [{"account_id": account_id, "name": "Store"}]
+    with reading(world, "events"):
+        from_events = figures.overview(reports.fold_scope(world.deps, scope), stores, reports.calendars(scope), "sales")
+    asked: list[str] = []
+    score_items = world.deps.report_records.score_items
+    monkeypatch.setattr(world.deps.report_records, "score_items",
+                        lambda user_id, *rest: asked.append(user_id) or score_items(user_id, *rest))
+    overview = figures.overview(reports.fold_scope(world.deps, scope, scores=False), stores,
+                                reports.calendars(scope), "sales")
+    assert overview == from_events and overview["totals"]["leads"] == 2 and asked == []
+    reports.fold_scope(world.deps, scope)
+    assert asked == [ann["user_id"]]  # with scores, the tail's scored user is read
     world.settle()                               # still nothing applied: the pump is off
     world.pump = pump
     world.settle()
