@@ -18,7 +18,6 @@ Two things differ from the live stack, both because the people they are for are 
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import logging
 import random
@@ -31,11 +30,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter
 
-from chalicelib.adapters.dynamodb.notifications import NotificationRepository
 from chalicelib.adapters.dynamodb.table import Table
 from chalicelib.clock import FixedClock, iso, parse_time
 from chalicelib.deps import Deps
-from chalicelib.domain import changes
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.inbound import InboundMessage
@@ -48,6 +45,7 @@ from chalicelib.services import appointments, inbound, intake, lead_edits, messa
 from chalicelib.services.due import handle_timer
 from chalicelib.services.timers import TIMERS
 from leadline import demo_cast as cast
+from leadline.demo_ports import Agenda, HistoryQueues, PastNotifications
 
 log = logging.getLogger("local_stack.demo")
 
@@ -76,56 +74,6 @@ class _Lead:
     owner: User | None = None
 
 
-class _Agenda:
-    """What happens next, in time order (ties in the order they were planned)."""
-
-    def __init__(self) -> None:
-        self._items: list[tuple[datetime, int, Callable[[], Any]]] = []
-        self._order = itertools.count()
-
-    def at(self, when: datetime, action: Callable[[], Any]) -> None:
-        heapq.heappush(self._items, (when, next(self._order), action))
-
-    def pop(self) -> tuple[datetime, Callable[[], Any]] | None:
-        if not self._items:
-            return None
-        when, _, action = heapq.heappop(self._items)
-        return when, action
-
-
-class _HistoryQueues:
-    """The Queues port for the past: timers and customer messages go on the agenda."""
-
-    def __init__(self, history: History) -> None:
-        self._history = history
-
-    def send(self, queue: str, body: dict[str, Any], delay_seconds: int = 0) -> None:
-        self._history.queued(queue, body, delay_seconds)
-
-    def send_batch(self, queue: str, bodies: list[dict[str, Any]]) -> None:
-        for body in bodies:
-            self._history.queued(queue, body, 0)
-
-
-class _PastNotifications(NotificationRepository):
-    """In-app notifications of the past: each tells the history who was offered a lead. Those written on
-    their own (`add`) are not stored; those routing writes inside its own transaction (`added`) are,
-    as routing expects, with their TTL."""
-
-    def __init__(self, history: History, table: Table) -> None:
-        super().__init__(table)
-        self._history = history
-
-    def add(self, notification: Notification, ttl: int) -> None:
-        self._history.notified(notification)
-
-    def added(self, notification: Notification, ttl: int) -> changes.Write:
-        # Routing writes its in-app notices inside its own transaction: the history still hears of each
-        # offer, and the item (past its TTL soon enough) goes into the transaction as routing expects.
-        self._history.notified(notification)
-        return super().added(notification, ttl)
-
-
 @dataclass
 class History:
     base: Deps
@@ -144,8 +92,8 @@ class History:
         self.clock = FixedClock(self.end - timedelta(days=self.days))
         table = self.table or self.base.table
         self.deps = Deps(clock=self.clock, settings=self.base.settings, table=table,
-                         queues=_HistoryQueues(self), notifications=_PastNotifications(self, table))
-        self.agenda = _Agenda()
+                         queues=HistoryQueues(self), notifications=PastNotifications(self, table))
+        self.agenda = Agenda()
         self.leads: dict[str, _Lead] = {}
         self.temperaments = {u.user_id: cast.TEMPERAMENTS[i % len(cast.TEMPERAMENTS)]
                              for i, u in enumerate(a for s in self.stores for a in s.agents)}
