@@ -130,7 +130,7 @@ def seeding_line() -> str:
     if not days:
         return "seeding the demo group..."
     return (f"seeding the demo group, {days} days of history for {len(STORES)} stores on two cores "
-            f"(about 20 s on an idle 2-core machine, longer on a busy one; the banner follows)...")
+            f"(about 26 s on an idle 2-core machine, longer on a busy one; the banner follows)...")
 
 
 def serves(app: Chalice, path: str, method: str) -> bool:
