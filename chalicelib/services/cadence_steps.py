@@ -54,13 +54,13 @@ def first_step(deps: Deps, lead: Lead, cadence: Cadence | None = None, account: 
     return lead
 
 
-def enrol_on_arrival(deps: Deps, lead: Lead, cadences: list[Cadence]) -> Enrolment | None:
-    """The enrolment of a lead that just arrived in the store's matching new-lead cadence (intake
-    writes it with the lead itself); None when no cadence fits."""
+def enrol_on_arrival(deps: Deps, lead: Lead, cadences: list[Cadence]) -> tuple[Cadence | None, Enrolment | None]:
+    """The store's new-lead cadence that fits a lead that just arrived, and the lead's enrolment in it
+    (intake writes it with the lead itself, then runs its first step); (None, None) when none fits."""
     from chalicelib.domain.cadences import cadence_for_new_lead
 
     cadence = cadence_for_new_lead(cadences, lead)
-    return rules.start(cadence, deps.clock.now(), None, None) if cadence is not None else None
+    return (cadence, rules.start(cadence, deps.clock.now(), None, None)) if cadence is not None else (None, None)
 
 
 def run_step(deps: Deps, lead_id: str, version: int, step: int) -> str:

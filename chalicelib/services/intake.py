@@ -187,8 +187,7 @@ def _create(deps: Deps, account: Account, data: NewLead, contact: Contact, seen:
         **(arrival.fields if arrival is not None else {}),
     )
     # A new-lead cadence whose `match` fits enrols the lead in the change that creates it.
-    cadences = deps.cadences.for_account(account.account_id)
-    enrolment = enrol_on_arrival(deps, lead, cadences)
+    cadence, enrolment = enrol_on_arrival(deps, lead, deps.cadences.for_account(account.account_id))
     if enrolment is not None:
         lead = lead.model_copy(update={"cadence": enrolment})
     writes = repo.create(lead)
@@ -222,7 +221,6 @@ def _create(deps: Deps, account: Account, data: NewLead, contact: Contact, seen:
     # saved it (or as written here): it is not read again.
     from chalicelib.services.routing import route_new_lead
 
-    cadence = next((c for c in cadences if enrolment is not None and c.cadence_id == enrolment.cadence_id), None)
     route_new_lead(deps, first_step(deps, lead, cadence, account), routing)
     return IntakeResult(lead=lead, coalesced_into=None, created=True, message_id=message_id)
 
