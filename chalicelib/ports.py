@@ -258,13 +258,14 @@ class CadenceStore(Protocol):
         """A store's cadences by name."""
         ...
 
+    # Each write also keeps the store's arrival cadences (StoreRouting.arrival_cadences) exact.
     def add(self, cadence: Cadence) -> None: ...
 
     def replace(self, before: Cadence, after: Cadence) -> None:
         """Only while `before` is current (VersionConflict)."""
         ...
 
-    def delete(self, cadence_id: str) -> None:
+    def delete(self, cadence: Cadence) -> None:
         """NotFound when it is gone already."""
         ...
 

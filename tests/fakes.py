@@ -94,6 +94,8 @@ class FakeState:
     appointments: dict[str, Appointment] = field(default_factory=dict)
     saved_replies: dict[str, SavedReply] = field(default_factory=dict)
     cadences: dict[str, Cadence] = field(default_factory=dict)
+    # A store's new-lead cadence ids as the cadence writes keep them (absent: never written; see StoreRouting).
+    arrivals: dict[str, set[str]] = field(default_factory=dict)
     notifications: dict[str, dict[str, Notification]] = field(default_factory=dict)
     delivered: set[tuple[str, str]] = field(default_factory=set)
     ledgers: dict[str, LeadLedger] = field(default_factory=dict)
@@ -201,6 +203,7 @@ class FakeAccountStore:
         if group is not None:
             self.state.groups[group.group_id] = group
         self.state.accounts[account.account_id] = account
+        self.state.arrivals[account.account_id] = set()
 
     def replace(self, before: Account, after: Account) -> None:
         current = self.state.accounts.get(before.account_id)
@@ -544,8 +547,10 @@ class FakeRoutingStore:
         return self.state.rotations.get(account_id) or Rotation()
 
     def store_routing(self, account_id: str) -> StoreRouting:
+        arrivals = self.state.arrivals.get(account_id)
         return StoreRouting(account=self.state.accounts.get(account_id), config=self.config(account_id),
-                            rotation=self.rotation(account_id))
+                            rotation=self.rotation(account_id),
+                            arrival_cadences=tuple(sorted(arrivals)) if arrivals is not None else None)
 
     def save_rotation(self, account_id: str, before: Rotation, after: Rotation) -> changes.Write:
         def apply() -> None:
@@ -832,16 +837,24 @@ class FakeCadenceStore:
         if cadence.cadence_id in self.state.cadences:
             raise Conflict("the item changed or does not exist", code="conflict")
         self.state.cadences[cadence.cadence_id] = cadence
+        self._keep_arrivals(cadence, cadence.on_arrival)
 
     def replace(self, before: Cadence, after: Cadence) -> None:
         current = self.state.cadences.get(before.cadence_id)
         if current is None or current.version != before.version:
             raise VersionConflict("the cadence changed meanwhile; read it again")
         self.state.cadences[after.cadence_id] = after
+        self._keep_arrivals(after, after.on_arrival)
 
-    def delete(self, cadence_id: str) -> None:
-        if self.state.cadences.pop(cadence_id, None) is None:
+    def delete(self, cadence: Cadence) -> None:
+        if self.state.cadences.pop(cadence.cadence_id, None) is None:
             raise NotFound("cadence not found")
+        self._keep_arrivals(cadence, False)
+
+    def _keep_arrivals(self, cadence: Cadence, on_arrival: bool) -> None:
+        ids = self.state.arrivals.setdefault(cadence.account_id, {
+            c.cadence_id for c in self.state.cadences.values() if c.account_id == cadence.account_id and c.on_arrival})
+        (ids.add if on_arrival else ids.discard)(cadence.cadence_id)
 
     def due_steps(self, now: str, limit: int,
                   start: dict[str, Any] | None = None) -> tuple[list[Any], dict[str, Any] | None]:

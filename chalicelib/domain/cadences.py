@@ -42,6 +42,11 @@ class Cadence(BaseModel):
     # Optimistic concurrency of edits (CadenceRepository.put).
     version: int = 1
 
+    @property
+    def on_arrival(self) -> bool:
+        """Whether a new lead may be enrolled in it when it arrives (cadence_for_new_lead)."""
+        return self.enroll == "new_lead" and bool(self.steps)
+
     def step(self, index: int | None) -> CadenceStep | None:
         return self.steps[index] if index is not None and 0 <= index < len(self.steps) else None
 
@@ -87,7 +92,7 @@ def specificity(cadence: Cadence) -> int:
 def cadence_for_new_lead(cadences: list[Cadence], lead: Lead) -> Cadence | None:
     """The store's new-lead cadence for a lead that just arrived: of those whose `match` fits, the most
     specific (most fields matched), then the oldest."""
-    fitting = [c for c in cadences if c.enroll == "new_lead" and c.steps and c.match.fits(lead)]
+    fitting = [c for c in cadences if c.on_arrival and c.match.fits(lead)]
     if not fitting:
         return None
     return min(fitting, key=lambda c: (-specificity(c), c.created_at, c.cadence_id))

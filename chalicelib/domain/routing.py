@@ -116,6 +116,9 @@ class StoreRouting:
     account: Account | None
     config: RoutingConfig | None
     rotation: Rotation
+    # The ids of the store's new-lead cadences (Cadence.on_arrival), kept by every cadence write;
+    # None: not known (a store whose cadences were last written before the list was kept).
+    arrival_cadences: tuple[str, ...] | None = None
 
 
 class Progress(BaseModel):

@@ -19,6 +19,7 @@ from chalicelib.domain.cadences import Cadence
 from chalicelib.domain.changes import Change
 from chalicelib.domain.enrolment import Enrolment
 from chalicelib.domain.leads import Lead
+from chalicelib.domain.routing import StoreRouting
 from chalicelib.observability import logger
 from chalicelib.schemas.queues import CadenceStep
 from chalicelib.services.lead_changes import change_lead
@@ -52,6 +53,14 @@ def first_step(deps: Deps, lead: Lead, cadence: Cadence | None = None, account: 
             logger.exception("first cadence step failed; its timer will run it", extra={"lead_id": lead.lead_id})
     set_step_timer(deps, lead)
     return lead
+
+
+def arrival_cadences(deps: Deps, account_id: str, routing: StoreRouting | None) -> list[Cadence]:
+    """The store's cadences a new lead may be enrolled in: none read when its routing (read already) says
+    it has no new-lead cadence; all of them (one Query) when it has some or it is not known."""
+    if routing is not None and routing.arrival_cadences == ():
+        return []
+    return deps.cadences.for_account(account_id)
 
 
 def enrol_on_arrival(deps: Deps, lead: Lead, cadences: list[Cadence]) -> tuple[Cadence | None, Enrolment | None]:

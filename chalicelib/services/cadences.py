@@ -71,9 +71,9 @@ def update_cadence(deps: Deps, actor: Principal, cadence_id: str, changes: dict[
 
 
 def delete_cadence(deps: Deps, actor: Principal, cadence_id: str) -> None:
-    get_cadence(deps, actor, cadence_id)
+    cadence = get_cadence(deps, actor, cadence_id)
     actor.require_role(Role.MANAGER)
-    deps.cadences.delete(cadence_id)
+    deps.cadences.delete(cadence)
 
 
 # -- a lead's enrolment by hand -----------------------------------------------------------------

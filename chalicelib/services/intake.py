@@ -43,7 +43,7 @@ from chalicelib.domain.targets import customer_wrote
 from chalicelib.domain.timeline import Message
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
-from chalicelib.services.cadence_steps import enrol_on_arrival, first_step
+from chalicelib.services.cadence_steps import arrival_cadences, enrol_on_arrival, first_step
 from chalicelib.services.lead_changes import change_lead, report_event, score_event, timeline_event
 from chalicelib.services.sender_pointers import owner_pointer
 
@@ -187,7 +187,7 @@ def _create(deps: Deps, account: Account, data: NewLead, contact: Contact, seen:
         **(arrival.fields if arrival is not None else {}),
     )
     # A new-lead cadence whose `match` fits enrols the lead in the change that creates it.
-    cadence, enrolment = enrol_on_arrival(deps, lead, deps.cadences.for_account(account.account_id))
+    cadence, enrolment = enrol_on_arrival(deps, lead, arrival_cadences(deps, account.account_id, routing))
     if enrolment is not None:
         lead = lead.model_copy(update={"cadence": enrolment})
     writes = repo.create(lead)

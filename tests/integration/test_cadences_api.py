@@ -5,11 +5,12 @@ sweep behind a lost step timer, and appointment reminders set on the store."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from tests.integration.conversations_support import sent, sms, store, timeline
 from tests.integration.routing_support import deliver_timers, record_queues, sqs_event
-from tests.support import World
+from tests.support import World, dynamodb_calls
 
 STEPS = [{"after_seconds": 0, "phase": "first_touch", "channel": "auto",
           "body": "Hi {{lead.first_name}}, this is {{assistant.name}} at {{account.name}}."},
@@ -191,3 +192,26 @@ def test_an_email_only_lead_gets_its_steps_by_email_with_the_steps_subject(world
     assert mail["email"]["text"].startswith("Hi Maria, this is Ava at Acme Honda.")
     [step] = [m for m in timeline(world, made.json["lead_id"], "message") if m.get("cadence_id")]
     assert (step["channel"], step["automated"], step["status"]) == ("email", True, "delivered")
+
+
+def test_a_new_lead_queries_the_stores_cadences_only_while_it_has_a_new_lead_cadence(world: World) -> None:
+    s = store(world)
+
+    def new_lead(phone: str) -> tuple[Any, Counter[str]]:
+        with dynamodb_calls() as calls:
+            made = world.post(f"/accounts/{s.account_id}/leads", s.admin_token, {**LEAD, "phone": phone})
+        assert made.status == 201
+        return made.json, calls
+
+    # A new store: its routing read says it has no new-lead cadence, so none is queried.
+    _, without = new_lead("+13125550101")
+    manual = world.post(f"/accounts/{s.account_id}/cadences", s.admin_token, {**CADENCE, "enroll": "manual"}).json
+    _, still_without = new_lead("+13125550102")
+    assert still_without == without
+    world.patch(f"/cadences/{manual['cadence_id']}", s.admin_token, {"enroll": "new_lead"})
+    lead, with_one = new_lead("+13125550103")
+    assert lead["cadence"]["name"] == "Internet leads"
+    assert with_one["Query"] == without["Query"] + 1
+    world.delete(f"/cadences/{manual['cadence_id']}", s.admin_token)
+    lead, after_delete = new_lead("+13125550104")
+    assert lead.get("cadence") is None and after_delete == without

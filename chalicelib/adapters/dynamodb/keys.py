@@ -25,6 +25,7 @@ Entities and their keys
 | upload (attachment) | ATTACHMENT#{attachment_id}          | ATTACHMENT                |   lead, declared type, state pending|ready; ttl 1 day while pending |
 | routing config      | ACCOUNT#{account_id}                | ROUTING                   |                                                                      |
 | routing rotation    | ACCOUNT#{account_id}                | ROTATION                  |                                                                      |
+| arrival cadences    | ACCOUNT#{account_id}                | ARRIVALS                  |   -> ids: string set of the store's new-lead cadences (absent: none) |
 | user                | USER#{user_id}                      | USER                      | GSI1 GROUP#{g}#USERS / {email}                                       |
 | email lookup        | EMAIL#{email}                       | LOOKUP                    |   -> identity_id (legacy: user_id), members (memberships it has)     |
 | membership          | IDENTITY#{identity}                 | MEMBER#{group_id}         |   -> user_id, joined_at (a person's record in that group)            |
@@ -127,7 +128,7 @@ Access patterns (each one GetItem or Query; never a Scan)
 |6c | a group's user by email (mentions, invitations) | Query GSI1 GROUP#{g}#USERS, GSI1SK = {email}                 |
 | 7 | users of a group (admin list, routing pool)     | Query GSI1 GROUP#{g}#USERS                                   |
 |   |   (GET /users: paged by email, Queries read on past users the caller cannot see until the page is full) | |
-| 8 | routing config / rotation of a store            | GetItem ACCOUNT#{a} / ROUTING, ROTATION                      |
+| 8 | a store's record, routing config, rotation, arrival cadences (intake skips 33 when none) | BatchGetItem ACCOUNT#{a} / ACCOUNT, ROUTING, ROTATION, ARRIVALS |
 |   |   (routing a lead: BatchGetItem ACCOUNT#{a} / ACCOUNT, ROUTING, ROTATION, consistent: one read) |     |
 | 9 | lead by id                                      | GetItem LEAD#{l} / LEAD                                      |
 |10 | inbox of a store, newest activity first         | Query GSI1 ACCOUNT#{a}#LEADS, ScanIndexForward=false         |
@@ -195,6 +196,13 @@ Races and their conditions
   read the caller again and authorise again), so a user deleted or changed meanwhile is refused.
 - cadences: a new one `attribute_not_exists(PK)`; an edit `version = :seen` (VersionConflict). An enrolment
   changes with its lead (the lead's `version`), so a step, a stop and a staff action cannot cross.
+- a store's arrival cadences (ARRIVALS): every cadence write (add, edit, delete) is one transaction with an
+  UpdateItem of ARRIVALS, `ADD ids :id` when the cadence is a new-lead one after the write, else `DELETE ids :id`,
+  on `attribute_exists(PK)`. Set operations on one id commute, and the cadence's own condition orders two writes
+  of one cadence, so two managers editing a store's cadences at once leave the set exact. A store without the
+  item (cadences last written before it was kept) is "unknown": intake Queries (pattern 33) as before, and the
+  next cadence write fills it from that Query with a Put on `attribute_not_exists(PK)` (a racing fill loses
+  and applies its id to the winner's set instead).
 - report ledgers and rollup days: `attribute_not_exists(PK)` on the first write, then `version = :seen`
   (LedgerChanged / RollupDayChanged: re-read and apply again).
 - outbound messages: `status = scheduled` when firing or cancelling; `status = queued` and no live
@@ -292,6 +300,11 @@ def attachment_key(attachment_id: str) -> dict[str, str]:
 
 def routing_key(account_id: str) -> dict[str, str]:
     return {"PK": f"ACCOUNT#{account_id}", "SK": "ROUTING"}
+
+
+def arrivals_key(account_id: str) -> dict[str, str]:
+    """One per store: the ids of its new-lead cadences, read with its routing (pattern 8)."""
+    return {"PK": f"ACCOUNT#{account_id}", "SK": "ARRIVALS"}
 
 
 def rotation_key(account_id: str) -> dict[str, str]:

@@ -201,15 +201,17 @@ class RoutingRepository:
 
 
 def store_routing_keys(account_id: str) -> list[dict[str, str]]:
-    """Pattern 8's keys: the store's record, routing config and rotation (one partition)."""
-    return [keys.account_key(account_id), keys.routing_key(account_id), keys.rotation_key(account_id)]
+    """Pattern 8's keys: the store's record, routing config, rotation and arrival cadences (one partition)."""
+    return [keys.account_key(account_id), keys.routing_key(account_id), keys.rotation_key(account_id),
+            keys.arrivals_key(account_id)]
 
 
 def store_routing_of(account_id: str, items: list[dict[str, Any]]) -> StoreRouting:
     """A StoreRouting from a read of `store_routing_keys` (other items of the read are ignored)."""
     partition = keys.account_key(account_id)["PK"]
     found = {item["SK"]: item for item in items if item["PK"] == partition}
-    account, config, rotation = (found.get(sk) for sk in ("ACCOUNT", "ROUTING", "ROTATION"))
+    account, config, rotation, arrivals = (found.get(sk) for sk in ("ACCOUNT", "ROUTING", "ROTATION", "ARRIVALS"))
     return StoreRouting(account=Account.model_validate(entity_fields(account)) if account else None,
                         config=RoutingConfig.model_validate(entity_fields(config)) if config else None,
-                        rotation=Rotation.model_validate(entity_fields(rotation)) if rotation else Rotation())
+                        rotation=Rotation.model_validate(entity_fields(rotation)) if rotation else Rotation(),
+                        arrival_cadences=tuple(sorted(arrivals.get("ids") or ())) if arrivals else None)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from chalicelib.adapters.dynamodb import keys, senders
+from chalicelib.adapters.dynamodb.cadences import arrivals_fill
 from chalicelib.adapters.dynamodb.table import Table, TransactionCancelled, entity_fields
 from chalicelib.domain.accounts import Account, Group, SmsNumberOwner
 from chalicelib.domain.errors import Conflict, NotFound
@@ -65,6 +66,8 @@ class AccountRepository:
             ops.append({"Put": {"Item": {**keys.group_key(group.group_id), "type": "group", **group.model_dump()},
                                 "ConditionExpression": _NEW}})
         ops.append({"Put": {"Item": self._item(account), "ConditionExpression": _NEW}})
+        # A new store has no cadences: its list of new-lead cadences starts known and empty.
+        ops.append(arrivals_fill(account.account_id, set()))
         ops.extend(self._lookup_puts(account))
         _transact_unique(self.table, ops)
 
