@@ -7,7 +7,8 @@ A route is written as
         return services.update_account(call.deps, call.principal, account_id, call.body)
 
 and `api` does the rest: bearer auth (unless `auth=False`; with `caller_only=True` the token is
-verified but the caller's record is left to the use case: `call.caller`), the 1 MB limit, JSON
+verified but the caller's record is left to the use case: `call.caller`; a body refused before the
+use case runs is answered after the caller is authorised the ordinary way), the 1 MB limit, JSON
 parsing, pydantic validation with every bad field named, and the mapping of domain
 errors to the contract's error body. Every route registers its schemas here, which is
 what `/openapi.json` is built from.
@@ -180,6 +181,19 @@ def _shape(result: Any) -> Any:
     return result
 
 
+def _request_body(request: Request, deps: Deps, method: str, body: type[BaseModel] | None,
+                  content_types: tuple[str, ...]) -> tuple[bytes, Any]:
+    """The raw body and, for a JSON route, the body parsed (with `body`'s schema when it has one)."""
+    raw = _raw_body(request, deps.settings.max_body_bytes) if method in ("POST", "PUT", "PATCH") else b""
+    parsed: Any = None
+    if method in ("POST", "PUT", "PATCH") and raw.strip() and _content_type(request) not in content_types:
+        raise UnsupportedMediaType("send " + " or ".join(content_types))
+    if method in ("POST", "PUT", "PATCH") and content_types == JSON_TYPES:
+        data = _parse_json(raw)
+        parsed = parse_model(body, data) if body is not None else data
+    return raw, parsed
+
+
 def api(bp: Blueprint, path: str, method: str = "GET", *, body: type[BaseModel] | None = None,
         response: Any = None, status: int = 200, auth: bool = True, summary: str = "",
         query: dict[str, str] | None = None, content_types: tuple[str, ...] = JSON_TYPES,
@@ -205,13 +219,13 @@ def api(bp: Blueprint, path: str, method: str = "GET", *, body: type[BaseModel] 
                     headers = _headers(request)
                     caller = verify(headers.get("authorization"), deps, headers.get(GROUP_HEADER))
                     principal = None if caller_only else authorise(deps, caller)
-                raw = _raw_body(request, deps.settings.max_body_bytes) if method in ("POST", "PUT", "PATCH") else b""
-                parsed: Any = None
-                if method in ("POST", "PUT", "PATCH") and raw.strip() and _content_type(request) not in content_types:
-                    raise UnsupportedMediaType("send " + " or ".join(content_types))
-                if method in ("POST", "PUT", "PATCH") and content_types == JSON_TYPES:
-                    data = _parse_json(raw)
-                    parsed = parse_model(body, data) if body is not None else data
+                try:
+                    raw, parsed = _request_body(request, deps, method, body, content_types)
+                except DomainError:
+                    if caller is not None and principal is None:
+                        # caller_only: a caller is refused before their request is, as on every route.
+                        authorise(deps, caller)
+                    raise
                 call = Call(request=request, deps=deps, principal_or_none=principal, body=parsed, raw_body=raw,
                             caller_or_none=caller)
                 result = fn(call, **params)

@@ -73,6 +73,7 @@ def _admin(world: World, s: Store) -> Any:
 
 def test_accept_is_three_aws_calls_with_the_callers_authorisation(world: World) -> None:
     s, agent_id, offer = _offered(world)
+    assert _accept(world, offer, s.token(agent_id), raw=b"{not json").status == 400  # a known caller's bad body
     with dynamodb_calls() as calls:
         won = _accept(world, offer, s.token(agent_id))
     assert won.status == 200, won.json
@@ -89,6 +90,9 @@ def test_a_deleted_caller_is_refused_as_the_authenticator_refuses_them(world: Wo
     assert refused.status == 401 and refused.error_code == "unauthorized"
     assert refused.json == world.get("/me", token).json  # the same body as any route's authentication
     _still_open(world, offer)
+    # A body that is not JSON changes nothing: the caller is refused first, as on every route.
+    malformed = _accept(world, offer, token, raw=b"{not json")
+    assert malformed.status == 401 and malformed.json == refused.json
     # And a token that is no token at all is the same 401, before anything is read.
     assert _accept(world, offer, "not-a-token").status == 401
     assert world.post(f"/offers/{offer['offer_id']}/accept").status == 401
