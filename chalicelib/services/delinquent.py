@@ -18,7 +18,7 @@ from chalicelib.domain.rerouting import Revival
 from chalicelib.domain.users import User
 from chalicelib.observability import logger
 from chalicelib.schemas.queues import OfferAgain
-from chalicelib.services.routing_transition import Decided, after_commit, load_pool, transition
+from chalicelib.services.routing_transition import Decided, Pool, after_commit, load_pool, transition
 from chalicelib.services.timers import send_timer
 
 PAGE = 25
@@ -36,13 +36,15 @@ def agent_available(deps: Deps, before: User, after: User) -> None:
 def offer_again(deps: Deps, job: OfferAgain) -> str:
     """One page of the store's delinquent leads, oldest first; the rest in another message."""
     batch = deps.leads.list_batch(job.account_id, DELINQUENT_FOLDER, Position(after=job.after), PAGE)
-    pool = load_pool(deps, job.account_id, None) if batch.items else None
+    first_pool = load_pool(deps, job.account_id, None) if batch.items else None
     offered = 0
-    for _key, listed in batch.items:
-        assert pool is not None
+    for index, (_key, listed) in enumerate(batch.items):
+        assert first_pool is not None
+        # The rotation read with the pool is the first lead's; each later one reads the store's again.
+        pool = first_pool if index == 0 else first_pool.read_again()
 
-        def decide(lead: Lead, _attempt: int) -> Decided:
-            ctx = pool.context(deps, lead.account_id)
+        def decide(lead: Lead, attempt: int, pool: Pool = pool) -> Decided:
+            ctx = pool.context(deps, lead.account_id, attempt)
             return Decided(rerouting.offer_again(lead, ctx, deps.clock.now(), job.reason), ctx)
 
         try:

@@ -86,10 +86,10 @@ def _reoffer(deps: Deps, lead: Lead, version: int | None) -> Done:
     the pool's people are told in it, their email and SMS after it (routing_transition.after_commit)."""
     pool = load_pool(deps, lead.account_id, lead.group_id)
 
-    def decide(current: Lead, _attempt: int) -> Decided:
+    def decide(current: Lead, attempt: int) -> Decided:
         if targets.time_passed(current, deps.clock.now(), version) != "miss":
             return Decided(None)
-        ctx = pool.context(deps, current.account_id)
+        ctx = pool.context(deps, current.account_id, attempt)
         return Decided(rerouting.reoffer(current, ctx, deps.clock.now()), ctx)
 
     applied = transition(deps, lead.lead_id, decide, people=pool.users, store=pool.account)

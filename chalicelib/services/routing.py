@@ -44,8 +44,8 @@ def start_routing(deps: Deps, lead: Lead, *, just_created: bool = False,
     """`just_created`: `lead` is as intake wrote it a moment ago, so it is not read again."""
     pool = load_pool(deps, lead.account_id, lead.group_id, routing)
 
-    def decide(current: Lead, _attempt: int) -> Decided:
-        ctx = pool.context(deps, current.account_id)
+    def decide(current: Lead, attempt: int) -> Decided:
+        ctx = pool.context(deps, current.account_id, attempt)
         return Decided(rules.start(current, ctx, deps.clock.now()), ctx)
 
     applied = transition(deps, lead.lead_id, decide, known=lead if just_created else None, people=pool.users,
@@ -67,7 +67,7 @@ def expire_offer(deps: Deps, offer_id: str) -> str:
         current = offer if attempt == 0 else deps.routing.offer(offer_id)
         if current is None:
             return Decided(None)
-        ctx = pool.context(deps, lead.account_id)
+        ctx = pool.context(deps, lead.account_id, attempt)
         return Decided(rules.time_out(lead, current, ctx, deps.clock.now()), ctx)
 
     try:
@@ -95,7 +95,7 @@ def open_for_lead(deps: Deps, lead_id: str) -> str:
         current = waiting if attempt == 0 else deps.routing.waiting(lead_id)
         if current is None:
             return Decided(None)
-        ctx = pool.context(deps, lead.account_id)
+        ctx = pool.context(deps, lead.account_id, attempt)
         return Decided(rules.resume(lead, current, ctx, deps.clock.now()), ctx, current)
 
     try:
@@ -161,7 +161,7 @@ def decline_offer(deps: Deps, actor: Principal, offer_id: str, reason: str) -> O
         current = offer if attempt == 0 else deps.routing.offer(offer_id)
         if current is None:
             raise NotFound("offer not found")
-        ctx = pool.context(deps, lead.account_id)
+        ctx = pool.context(deps, lead.account_id, attempt)
         return Decided(rules.decline(lead, current, actor.user_id, reason, ctx, deps.clock.now()), ctx)
 
     applied = transition(deps, offer.lead_id, decide, people=pool.users, store=pool.account)
@@ -194,7 +194,7 @@ def requeue_lead(deps: Deps, actor: Principal, lead_id: str) -> Lead:
     if user is None:
         raise NotFound("lead not found")
 
-    def decide(current: Lead, _attempt: int) -> Decided:
+    def decide(current: Lead, attempt: int) -> Decided:
         return Decided(rules.requeue(current, user))
 
     applied = transition(deps, lead_id, decide, people={user.user_id: user})

@@ -11,7 +11,7 @@ is decided again from fresh reads, so it ends as a 409 or a no-op — never a se
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -44,7 +44,7 @@ BUSY = "routing is busy for this lead; try again"
 
 # -- what deciding needs, and what a transition decided ---------------------------------------
 
-@dataclass
+@dataclass(frozen=True)
 class Pool:
     """What deciding needs besides the lead: read once per use case, not on every retry."""
 
@@ -52,15 +52,18 @@ class Pool:
     users: dict[str, User]
     hours: BusinessHours | None
     account: Account | None = None  # the store's record (its response targets, name, timezone)
-    rotation: Rotation | None = None  # read with the config: the first decision's, then read again
+    rotation: Rotation | None = None  # read with the config: for a first decision only
 
-    def context(self, deps: Deps, account_id: str) -> Context:
-        """With the store's rotation as it is now: the one read with the pool for the first decision,
-        then read again for each later one (it races; its save is conditional on its revision)."""
-        rotation, self.rotation = self.rotation, None
-        return Context(config=self.config, users=self.users,
-                       rotation=rotation if rotation is not None else deps.routing.rotation(account_id),
-                       hours=self.hours)
+    def context(self, deps: Deps, account_id: str, attempt: int) -> Context:
+        """What a decision decides on (and returns, in Decided): the rotation read with the pool for a
+        first attempt, else the store's rotation read again (it races; its save is conditional on its
+        revision)."""
+        rotation = self.rotation if attempt == 0 and self.rotation is not None else deps.routing.rotation(account_id)
+        return Context(config=self.config, users=self.users, rotation=rotation, hours=self.hours)
+
+    def read_again(self) -> Pool:
+        """The pool for a later lead of the same use case: the rotation read with it may be stale now."""
+        return replace(self, rotation=None)
 
 
 def load_pool(deps: Deps, account_id: str, group_id: str | None, routing: StoreRouting | None = None) -> Pool:
