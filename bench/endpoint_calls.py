@@ -37,10 +37,12 @@ TWILIO_TOKEN = "dev-twilio-token"  # the local stack's default (LEADLINE_TWILIO_
 
 NEW_LEAD = "new lead through the API (first offer included)"
 ACCEPT = "accept an offer (auth included)"
+DECLINE = "decline an offer (auth and the next offer included)"
 OPEN_LEAD_SMS = "inbound SMS on an open lead (async work included)"
 NEW_CONTACT_SMS = "inbound SMS from a new contact (lead made and routed)"
 REPLY = "agent's SMS reply (outbox queue and send included)"
 KEYS = {NEW_LEAD: "calls_new_lead_api_end_to_end", ACCEPT: "calls_accept_end_to_end",
+        DECLINE: "calls_decline_end_to_end",
         REPLY: "calls_agent_reply_end_to_end",
         OPEN_LEAD_SMS: "calls_inbound_sms_open_lead_end_to_end",
         NEW_CONTACT_SMS: "calls_inbound_sms_new_contact_end_to_end"}
@@ -78,12 +80,17 @@ class Scenario:
             "source": "Web", "channel": "web", "message": "Is the blue one still there?"}, token=self.admin)
         return dict(reply.json())
 
-    def pending_offer(self) -> tuple[str, str]:
+    def pending_offer(self, lead_id: str) -> tuple[str, str]:
         for token in self.agents.values():
-            offers = self.stack.http("GET", "/me/offers", token=token).json()["items"]
+            offers = [o for o in self.stack.http("GET", "/me/offers", token=token).json()["items"]
+                      if o["lead_id"] == lead_id]
             if offers:
                 return offers[0]["offer_id"], token
         raise RuntimeError("no pending offer")
+
+    def decline(self, offer: tuple[str, str]) -> None:
+        offer_id, token = offer
+        self.stack.http("POST", f"/offers/{offer_id}/decline", {"reason": "busy"}, token=token)
 
     def accept(self, offer: tuple[str, str]) -> None:
         offer_id, token = offer
@@ -188,7 +195,10 @@ def main() -> None:
             counted: dict[str, list[Run]] = results if i else {}
             made: dict[str, Any] = {}
             counted.setdefault(NEW_LEAD, []).append(measure(endpoint, lambda made=made: made.update(scene.new_lead())))
-            offer = scene.pending_offer()
+            # The lead's first offer is declined (it goes to the other agent), that one accepted.
+            first = scene.pending_offer(made["lead_id"])
+            counted.setdefault(DECLINE, []).append(measure(endpoint, lambda first=first: scene.decline(first)))
+            offer = scene.pending_offer(made["lead_id"])
             counted.setdefault(ACCEPT, []).append(measure(endpoint, lambda offer=offer: scene.accept(offer)))
             counted.setdefault(REPLY, []).append(
                 measure(endpoint, lambda made=made, token=offer[1]: scene.reply(made["lead_id"], token)))

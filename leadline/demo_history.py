@@ -192,7 +192,7 @@ class History:
             self.counts["overtaken"] += 1
             return
         if decline_reason is not None:
-            routing.decline_offer(self.deps, actor, offer.offer_id, decline_reason)
+            routing.decline_offer(self.deps, person.caller(), offer.offer_id, decline_reason)
             self.counts["declined"] += 1
             return
         routing.accept_offer(self.deps, person.caller(), offer.offer_id)

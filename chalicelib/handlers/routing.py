@@ -72,10 +72,11 @@ def accept_offer(call: Call, offer_id: str) -> Any:
     return lead_view(call.deps, service.accept_offer(call.deps, call.caller, offer_id))
 
 
-@api(bp, "/offers/{offer_id}/decline", "POST", body=DeclineRequest, response=OfferResponse,
+@api(bp, "/offers/{offer_id}/decline", "POST", body=DeclineRequest, response=OfferResponse, caller_only=True,
      summary="Decline an offer with a reason: the lead goes to the next agent (409 once decided or expired)")
 def decline_offer(call: Call, offer_id: str) -> Any:
-    offer = service.decline_offer(call.deps, call.principal, offer_id, call.body.reason)
+    # As accept: the use case reads the caller's record with the offer and authorises on it.
+    offer = service.decline_offer(call.deps, call.caller, offer_id, call.body.reason)
     return offer_view(offer)
 
 

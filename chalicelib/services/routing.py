@@ -112,13 +112,6 @@ def open_for_lead(deps: Deps, lead_id: str) -> str:
 
 # -- agent actions ---------------------------------------------------------------------------
 
-def _own_offer(deps: Deps, actor: Principal, offer_id: str) -> Offer:
-    offer = deps.routing.offer(offer_id)
-    if offer is None or offer.agent_id != actor.user_id:
-        raise NotFound("offer not found")
-    return offer
-
-
 def accept_offer(deps: Deps, caller: Caller, offer_id: str) -> Lead:
     """Three calls, the caller's authentication included: the caller's record with the offer (one
     read), the lead with its store (one read: the new owner's targets and the alert's words come from
@@ -132,7 +125,7 @@ def accept_offer(deps: Deps, caller: Caller, offer_id: str) -> Lead:
         raise NotFound("offer not found")
 
     def decide(lead: Lead, attempt: int) -> Decided:
-        who, current = (user, offer) if attempt == 0 else _caller_and_offer(deps, caller, offer_id)
+        who, current = _caller_and_offer_now(deps, caller, offer_id, (user, offer), attempt)
         return Decided(rules.accept(lead, current, who.user_id, deps.clock.now()),
                        checks=(deps.users.unchanged(who),))
 
@@ -153,16 +146,25 @@ def _caller_and_offer(deps: Deps, caller: Caller, offer_id: str) -> tuple[User, 
     return user, offer
 
 
-def decline_offer(deps: Deps, actor: Principal, offer_id: str, reason: str) -> Offer:
-    offer = _own_offer(deps, actor, offer_id)
+def _caller_and_offer_now(deps: Deps, caller: Caller, offer_id: str, first: tuple[User, Offer],
+                          attempt: int) -> tuple[User, Offer]:
+    """What a decision on the caller's offer is made on: as read first, else (after a lost race, the
+    caller's record changed meanwhile included) read again, and the caller authorised again."""
+    return first if attempt == 0 else _caller_and_offer(deps, caller, offer_id)
+
+
+def decline_offer(deps: Deps, caller: Caller, offer_id: str, reason: str) -> Offer:
+    """Accept's shape: the caller's record with the offer (one read, the caller's authentication), the
+    pool, then one transition whose transaction holds the caller's record as it was read
+    (CallerChanged: decided again on both read again)."""
+    user, offer = _caller_and_offer(deps, caller, offer_id)
     pool = load_pool(deps, offer.account_id, offer.group_id)
 
     def decide(lead: Lead, attempt: int) -> Decided:
-        current = offer if attempt == 0 else deps.routing.offer(offer_id)
-        if current is None:
-            raise NotFound("offer not found")
+        who, current = _caller_and_offer_now(deps, caller, offer_id, (user, offer), attempt)
         ctx = pool.context(deps, lead.account_id, attempt)
-        return Decided(rules.decline(lead, current, actor.user_id, reason, ctx, deps.clock.now()), ctx)
+        return Decided(rules.decline(lead, current, who.user_id, reason, ctx, deps.clock.now()), ctx,
+                       checks=(deps.users.unchanged(who),))
 
     applied = transition(deps, offer.lead_id, decide, people=pool.users, store=pool.account)
     if applied is None:

@@ -1,6 +1,6 @@
-"""Accepting an offer authorises the caller on their record read together with the offer (no read
-of its own for authentication), and its transaction holds that record: a caller removed or changed
-between the read and the write is refused exactly as the authenticator refuses them."""
+"""Accepting and declining an offer authorise the caller on their record read together with the offer
+(no read of its own for authentication), and the transaction holds that record: a caller removed or
+changed between the read and the write is refused exactly as the authenticator refuses them."""
 
 from __future__ import annotations
 
@@ -37,32 +37,38 @@ def _still_open(world: World, offer: dict[str, Any]) -> None:
 
 
 class _Meanwhile:
-    """`deps.leads`, doing `then` once when accept reads the lead: after the caller's record was read
-    with the offer, before the transaction."""
+    """A port of deps doing `then` once when its `method` is called: for accept the lead's read
+    (`leads.with_store`), for decline the pool's (`routing.store_routing`): after the caller's record
+    was read with the offer, before the transaction."""
 
-    def __init__(self, leads: Any, then: Callable[[], None]) -> None:
-        self.leads = leads
+    def __init__(self, port: Any, method: str, then: Callable[[], None]) -> None:
+        self.port, self.method = port, method
         self.then: Callable[[], None] | None = then
 
-    def with_store(self, lead_id: str, account_id: str) -> Any:
-        if self.then is not None:
-            then, self.then = self.then, None
-            then()
-        return self.leads.with_store(lead_id, account_id)
-
     def __getattr__(self, name: str) -> Any:
-        return getattr(self.leads, name)
+        found = getattr(self.port, name)
+        if name != self.method:
+            return found
+
+        def once(*args: Any, **kwargs: Any) -> Any:
+            if self.then is not None:
+                then, self.then = self.then, None
+                then()
+            return found(*args, **kwargs)
+
+        return once
 
 
 @contextmanager
-def _meanwhile(world: World, then: Callable[[], None]) -> Iterator[_Meanwhile]:
-    leads = world.deps.leads
-    hooked = _Meanwhile(leads, then)
-    world.deps.leads = hooked  # type: ignore[assignment]
+def _meanwhile(world: World, then: Callable[[], None], port: str = "leads",
+               method: str = "with_store") -> Iterator[_Meanwhile]:
+    original = getattr(world.deps, port)
+    hooked = _Meanwhile(original, method, then)
+    setattr(world.deps, port, hooked)
     try:
         yield hooked
     finally:
-        world.deps.leads = leads
+        setattr(world.deps, port, original)
 
 
 def _admin(world: World, s: Store) -> Any:
@@ -161,3 +167,44 @@ def test_a_group_the_caller_is_not_in_is_401_and_their_other_group_is_not_the_of
     assert _accept(world, offer, other.token).status == 404
     won = _accept(world, offer, token, headers={"X-Leadline-Group": s.tenant.group_id})
     assert won.status == 200 and won.json["assigned_to"] == agent_id
+
+
+def _decline(world: World, offer: dict[str, Any], token: str, **kw: Any) -> Any:
+    return world.post(f"/offers/{offer['offer_id']}/decline", token, kw.pop("body", {"reason": "busy"}), **kw)
+
+
+def test_decline_reads_the_caller_with_the_offer(world: World) -> None:
+    s, agent_id, offer = _offered(world)
+    with dynamodb_calls() as calls:
+        declined = _decline(world, offer, s.token(agent_id))
+    assert declined.status == 200, declined.json
+    assert declined.json["state"] == "declined"
+    assert lead(world, offer["lead_id"]).routing_state == "offered"  # the next agent's offer
+    # the caller's record + the offer; the store's routing; the group's agents; the lead; the transaction
+    assert calls == Counter({"BatchGetItem": 2, "Query": 1, "GetItem": 1, "TransactWriteItems": 1})
+
+
+def test_a_deleted_caller_is_refused_decline_as_the_authenticator_refuses_them(world: World) -> None:
+    s, agent_id, offer = _offered(world)
+    token = s.token(agent_id)
+    assert world.delete(f"/users/{agent_id}", s.admin_token).status == 204
+    refused = _decline(world, offer, token)
+    assert refused.status == 401 and refused.json == world.get("/me", token).json
+    for body in ({"reason": ""}, {"nothing": 1}):
+        assert _decline(world, offer, token, body=body).json == refused.json
+    assert _decline(world, offer, token, raw=b"{not json").json == refused.json
+    _still_open(world, offer)
+
+
+def test_a_caller_deleted_between_the_read_and_the_decline_is_refused(world: World) -> None:
+    s, agent_id, offer = _offered(world)
+    token = s.token(agent_id)
+
+    def delete_agent() -> None:
+        user_service.delete_user(world.deps, _admin(world, s), agent_id)
+
+    with _meanwhile(world, delete_agent, "routing", "store_routing") as hook:
+        refused = _decline(world, offer, token)
+    assert hook.then is None
+    assert refused.status == 401 and refused.error_code == "unauthorized", refused.json
+    _still_open(world, offer)

@@ -160,7 +160,7 @@ class History:
             self.claim(lambda: service.accept_offer(self.world.deps, principal.record.caller(), offer_id))
         else:
             try:
-                service.decline_offer(self.world.deps, principal, offer_id, "busy")
+                service.decline_offer(self.world.deps, principal.record.caller(), offer_id, "busy")
             except (Conflict, NotFound):
                 return
 

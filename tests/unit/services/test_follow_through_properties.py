@@ -70,7 +70,7 @@ def _step(play: Play, action: str, n: int) -> None:
                 if action == "accept":
                     routing.accept_offer(s.deps, agent.caller(), offer.offer_id)
                 else:
-                    routing.decline_offer(s.deps, agent.principal(), offer.offer_id, "busy")
+                    routing.decline_offer(s.deps, agent.caller(), offer.offer_id, "busy")
             except Conflict:
                 pass  # expired meanwhile: the timer or the sweep moves it on
     elif action == "customer":

@@ -31,7 +31,7 @@ def _owned(s: Shop, agent: int = 0, **fields: Any) -> str:
     """A new lead offered to the first agent and accepted by `agent` (declines in between)."""
     lead = s.lead(**fields)
     for declining in s.agents[:agent]:
-        routing.decline_offer(s.deps, declining.principal(), _pending(s, lead.lead_id), "busy")
+        routing.decline_offer(s.deps, declining.caller(), _pending(s, lead.lead_id), "busy")
     routing.accept_offer(s.deps, s.agents[agent].caller(), _pending(s, lead.lead_id))
     return lead.lead_id
 

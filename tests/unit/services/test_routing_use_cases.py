@@ -92,7 +92,7 @@ def test_decline_offers_the_lead_to_the_next_agent() -> None:
     s = shop()
     lead = s.lead()
     first = _offer_of(s, lead.lead_id)
-    routing.decline_offer(s.deps, s.principal(s.agents[0]), first, "busy")
+    routing.decline_offer(s.deps, s.agents[0].caller(), first, "busy")
     second = s.deps.state.offers[_offer_of(s, lead.lead_id)]
     assert second.agent_id == s.agents[1].user_id
     assert s.deps.state.offers[first].state == "declined"
