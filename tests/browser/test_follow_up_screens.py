@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import PHONE, Demo, check_accessibility, no_page_errors
 from tests.browser.test_agent import eventually
 from tests.browser.test_lead_channels import wider_than_the_screen
@@ -58,6 +60,11 @@ def test_response_targets_and_a_lead_due(demo: Demo, open_as: Any) -> None:
     alert.locator(".note-kind", has_text="Assigned to you").wait_for()
     assert alert.locator(".note-body").inner_text().strip()
     check_accessibility(page, "notification centre")
+    # The same disclosure as the group switcher (ui/popover.tsx): Escape closes it onto the bell.
+    page.keyboard.press("Escape")
+    expect(page.locator("#notification-list")).to_have_count(0)
+    expect(page.get_by_role("button", name="Notifications")).to_be_focused()
+    page.get_by_role("button", name="Notifications").click()
     alert.get_by_role("button").click()
     page.get_by_role("heading", name="Rosa Vega").wait_for()
     page.locator(".sidebar .due", has_text="reply due in").wait_for()

@@ -1,6 +1,6 @@
 // The notification centre: a bell with the unread count; opening a notification marks it read
 // and jumps to its lead. Each shows its kind, title and the lead's details (the alert's body).
-// Desktop alerts are asked for here, on a click (browsers require one).
+// Desktop alerts are asked for here, on a click (browsers require one). A Popover: Escape closes.
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import { api } from "../api/client";
@@ -9,6 +9,7 @@ import { chime, type LiveState } from "../live";
 import { navigate } from "../router";
 import { timezoneOf, useApp } from "../state";
 import { Icon } from "../ui/icons";
+import { Popover } from "../ui/popover";
 
 const KINDS: Record<string, string> = {
   offer: "Offer", assigned: "Assigned to you", customer_replied: "Customer replied", target_warning: "Response due soon",
@@ -25,14 +26,16 @@ export function NotificationCentre({ live }: { live: LiveState }): JSX.Element {
     setOpen(false);
     if (leadId) navigate(`/leads/${leadId}`);
   };
+  const toggle = (
+    <>
+      <Icon name="bell" label="Notifications" />
+      {live.unread ? <span class="badge" aria-label={`${live.unread} unread`}>{live.unread}</span> : null}
+    </>
+  );
   return (
-    <div class="notifications">
-      <button type="button" class="bell" aria-expanded={open} aria-controls="notification-list" onClick={() => setOpen(!open)}>
-        <Icon name="bell" label="Notifications" />
-        {live.unread ? <span class="badge" aria-label={`${live.unread} unread`}>{live.unread}</span> : null}
-      </button>
-      {open ? (
-        <section id="notification-list" class="popover" aria-label="Notifications">
+    <Popover class="notifications" id="notification-list" label="Notifications" open={open} setOpen={setOpen} toggleClass="bell" toggle={toggle}>
+      {() => (
+        <>
           <header class="row">
             <h2>Notifications</h2>
             {permission === "default" ? (
@@ -54,8 +57,8 @@ export function NotificationCentre({ live }: { live: LiveState }): JSX.Element {
               </li>
             ))}
           </ul>
-        </section>
-      ) : null}
-    </div>
+        </>
+      )}
+    </Popover>
   );
 }

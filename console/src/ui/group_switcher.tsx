@@ -1,14 +1,14 @@
 // The group switcher, for a person in several groups (GET /me lists them): the current group's
 // name opens the list; picking one makes every later request act there (api/client.ts sets the
-// header) and the shell reloads for it. A disclosure: Tab reaches every group, Escape closes.
+// header) and the shell reloads for it. A Popover: Tab reaches every group, Escape closes.
 import type { JSX } from "preact";
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Membership } from "../api/client";
 import { label } from "../format";
+import { Popover } from "./popover";
 
 export function GroupSwitcher({ groups, current, onSwitch }: { groups: Membership[]; current: string; onSwitch: (groupId: string) => void }): JSX.Element | null {
   const [open, setOpen] = useState(false);
-  const toggle = useRef<HTMLButtonElement>(null);
   const list = useRef<HTMLUListElement>(null);
   // In the same task as the key or click that opened the list, so the next key press starts there.
   useLayoutEffect(() => {
@@ -16,19 +16,17 @@ export function GroupSwitcher({ groups, current, onSwitch }: { groups: Membershi
   }, [open]);
   if (groups.length < 2) return null;
   const here = groups.find((g) => g.group_id === current) ?? groups[0]!;
-  const close = () => {
-    setOpen(false);
-    toggle.current?.focus();
-  };
+  const toggle = (
+    <>
+      <span class="visually-hidden">Group: </span>
+      <span class="group-name">{here.group_name}</span>
+      <span aria-hidden="true">▾</span>
+    </>
+  );
   return (
-    <div class="groups" onKeyDown={(e) => { if (e.key === "Escape" && open) close(); }}>
-      <button ref={toggle} type="button" class="group-toggle" aria-expanded={open} aria-controls="group-list" onClick={() => setOpen(!open)}>
-        <span class="visually-hidden">Group: </span>
-        <span class="group-name">{here.group_name}</span>
-        <span aria-hidden="true">▾</span>
-      </button>
-      {open ? (
-        <section id="group-list" class="popover" aria-label="Switch group">
+    <Popover class="groups" id="group-list" label="Switch group" open={open} setOpen={setOpen} toggleClass="group-toggle" toggle={toggle}>
+      {(close) => (
+        <>
           <h2>Switch group</h2>
           <ul ref={list}>
             {groups.map((g) => (
@@ -41,8 +39,8 @@ export function GroupSwitcher({ groups, current, onSwitch }: { groups: Membershi
               </li>
             ))}
           </ul>
-        </section>
-      ) : null}
-    </div>
+        </>
+      )}
+    </Popover>
   );
 }
