@@ -24,7 +24,7 @@ from chalicelib.services.access import MAX_ID_CHARS, still_visible, visible_acco
 from chalicelib.services.cadence_steps import set_step_timer
 from chalicelib.services.lead_changes import change_lead
 
-# A store keeps a handful; intake reads them all for every new lead.
+# A store keeps a handful; intake reads them all for each new lead of a store with a new-lead cadence.
 MAX_CADENCES_PER_STORE = 50
 
 

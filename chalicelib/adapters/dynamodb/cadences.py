@@ -54,7 +54,7 @@ class CadenceRepository:
         return Cadence.model_validate(entity_fields(item)) if item else None
 
     def for_account(self, account_id: str) -> list[Cadence]:
-        """Every cadence of a store (a store keeps a few; intake reads them for each new lead)."""
+        """Every cadence of a store (a store keeps a few; intake reads them while the store has a new-lead one)."""
         return [Cadence.model_validate(entity_fields(i))
                 for i in self.table.query(keys.account_cadences_pk(account_id), index=1)]
 

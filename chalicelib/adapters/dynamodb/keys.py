@@ -159,7 +159,7 @@ Access patterns (each one GetItem or Query; never a Scan)
 |30 | sandbox sends of a store (local stack, tests)   | Query SANDBOX#{a}                                            |
 |31 | every store (nightly report fan-out)            | Query GSI2 ACCOUNTS                                          |
 |32 | cadence by id (edit, manual enrolment, a due step) | GetItem CADENCE#{c} / CADENCE                             |
-|33 | cadences of a store (list; intake matches each new lead) | Query GSI1 ACCOUNT#{a}#CADENCES                     |
+|33 | cadences of a store (list; intake, while 8 names a new-lead cadence or is unknown) | Query GSI1 ACCOUNT#{a}#CADENCES |
 |34 | a store's report rollup for a period            | Query ROLLUP#{a}, SK BETWEEN DAY#{first} AND DAY#{last} (UTC days) |
 |   |   (plus the live tail: #29 for the last `report_tail_seconds`, and #35 for the leads in it)  |            |
 |35 | report ledgers of leads (consumer, live tail)   | BatchGetItem LEAD#{l} / REPORTLEDGER                         |
