@@ -127,10 +127,12 @@ class _Proxy(BaseHTTPRequestHandler):
 
 
 class CountingEndpoint:
-    """moto server on a free port with the counting proxy in front of it (`url`)."""
+    """moto server on a free port with the counting proxy in front of it (`url`). With `moto_port`, the
+    proxy fronts a moto server already running there (in a process of its own: bench/_load_endpoint.py)."""
 
-    def __init__(self) -> None:
-        self.moto_port = free_port()
+    def __init__(self, moto_port: int | None = None) -> None:
+        self.external_moto = moto_port is not None
+        self.moto_port = moto_port or free_port()
         self.port = free_port()
         self.calls: Counter[str] = Counter()
         self.idle_receives = 0
@@ -157,10 +159,10 @@ class CountingEndpoint:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access line per AWS call otherwise
         # moto as the local stack runs it: a request costs what it touches, not what the table holds
         # (counts are the same either way; a bench with thousands of leads finishes).
-        moto_fast.install()
-
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
-        self._moto.start()
+        if not self.external_moto:
+            moto_fast.install()
+            self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+            self._moto.start()
         handler = type("Proxy", (_Proxy,), {"endpoint": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self._server.daemon_threads = True
@@ -174,7 +176,7 @@ class CountingEndpoint:
             self._server.shutdown()
         if self._moto is not None:
             self._moto.stop()
-        moto_fast.uninstall()
+            moto_fast.uninstall()
 
     def _record(self, name: str, data: bytes, body: bytes = b"") -> None:
         if name.startswith("harness."):

@@ -1,8 +1,9 @@
 """`make load`: the local stack under a dealer group's working day, compressed.
 
-Starts moto server behind the counting proxy (bench/_endpoint.py) and `leadline local` against it,
-then sets up `--stores` stores (always open, an SMS number each, a short offer timeout, response
-targets, a new-lead cadence) with `--agents` agents spread over them, and runs for `--minutes`:
+Starts moto server (the local stack's patched emulator) and the counting proxy in processes of their
+own (bench/_load_endpoint.py), and `leadline local` against them, then sets up `--stores` stores
+(always open, an SMS number each, a short offer timeout, response targets, a new-lead cadence) with
+`--agents` agents spread over them, and runs for `--minutes`:
 
 - `--leads` leads arrive at random moments, from the JSON API (half), ADF XML posted by a provider
   with the store's X-Api-Key (a quarter) and SMS from unknown numbers (a quarter), each a new customer;
@@ -12,16 +13,23 @@ targets, a new-lead cadence) with `--agents` agents spread over them, and runs f
   accept (78%), decline (12%) or let the offer time out (10%); after accepting they type a first
   answer (5-25 s); they answer customers' replies they are alerted of.
 
-Afterwards, once the stack is quiet, it reads the STORED data (the table as moto server holds it,
-not through the API, so the reads are not counted) and prints:
+Afterwards it settles: waits (at most `--settle-bound` seconds, printing progress) until every work
+queue is empty and no timer of the due index is overdue, and says how long that took. It then stops
+the stack and reads what is TRUE from moto server's own port (bench/_load_check.py: a Scan of the
+table, every queue's depth and, the stack stopped, the messages the queues still hold), and prints:
 
-- leads lost: a customer's request answered 2xx (or an SMS accepted) with no lead for its contact;
-- double owners: leads with more than one accepted offer;
-- sends to opted-out customers: sandbox sends to a number after its STOP was stored;
+- each accepted request's lead: stored, still queued (its number in a message a work queue holds, or
+  in flight there), dead-lettered, or LOST (none of these); every dead-letter message, listed;
+- leads stored and owned, double owners (leads with more than one accepted offer), sends to opted-out
+  customers (sandbox sends to a number after its STOP was stored);
 - timer lateness: how late each timed-out offer was decided after its expiry (p50 / p99);
 - p50 / p99 per route, as the bots measured them;
-- AWS calls per lead end to end (everything counted at the endpoint while the load ran, the agents'
-  polling included, divided by the leads), and by operation.
+- AWS calls per lead end to end (counted at the proxy from the first arrival until settled), with
+  and without the agents' polling, and by operation;
+- the CPU the harness, the stack, moto and the proxy used, and the machine's load at start and end.
+
+It exits non-zero when a lead is lost, a lead has two owners, an opted-out customer was sent to, or
+a message was dead-lettered.
 
     .venv/bin/python bench/load.py [--leads 2000 --minutes 10 --stores 10 --agents 50]
 
@@ -33,35 +41,25 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import random
+import sys
 import threading
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from _endpoint import CountingEndpoint, LocalStack
+from _endpoint import LocalStack
+from _load_check import Emulator, settle
+from _load_endpoint import EndpointProcesses, cpu_seconds
+from _load_report import failures, findings, print_summary
 from endpoint_calls import ALWAYS_OPEN, twilio_signature
 
 DOMAIN = "load-motors.com"
 POLLS = {"GET /me/offers": "/me/offers", "GET /me/notifications": "/me/notifications?unread=true"}
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
-def seconds_between(earlier: str, later: str) -> float:
-    def parse(text: str) -> datetime:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-    return (parse(later) - parse(earlier)).total_seconds()
 
 
 @dataclass
@@ -272,7 +270,7 @@ class Load:
                                      f"/me/notifications/{note['notification_id']}/read", token=token, body={})
             self.stop.wait(rng.uniform(5, 10))  # a console's refresh
 
-    def poll_calls(self, endpoint: CountingEndpoint, route: str) -> Counter[str]:
+    def poll_calls(self, endpoint: EndpointProcesses, route: str) -> Counter[str]:
         """The AWS calls of one agent's poll of `route` on the quiet stack."""
         endpoint.settle_and_take(quiet=1.0, timeout=30)
         token = self.agents[0][1]
@@ -325,54 +323,6 @@ ADF = """<?xml version="1.0"?>
 """
 
 
-def stored_items() -> list[dict[str, Any]]:
-    """Every item of the table as moto server (in this process) holds it: read from its backend, not
-    through the API (a paged Scan of a big table is quadratic under moto, and would be counted)."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.dynamodb.models import dynamodb_backends
-
-    backend = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
-    items: list[dict[str, Any]] = []
-    for table in backend.tables.values():
-        for group in list(table.items.values()):
-            for item in (list(group.values()) if table.range_key_attr else [group]):
-                items.append(item.to_regular_json())
-    return items
-
-
-def check(load: Load, items: list[dict[str, Any]]) -> dict[str, Any]:
-    leads = [i for i in items if i.get("type") == "lead"]
-    leads_by_id = {lead["lead_id"]: lead for lead in leads}
-    by_contact: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for lead in leads:
-        if lead.get("phone"):
-            by_contact[(lead["account_id"], lead["phone"])].append(lead)
-    accepted = [s for s in load.sent if s.accepted]
-    lost = [s for s in accepted if not by_contact.get((s.account_id, s.phone))]
-    offers = [i for i in items if i.get("type") == "offer"]
-    accepted_offers = Counter(o["lead_id"] for o in offers if o.get("state") == "accepted")
-    double = [lead_id for lead_id, n in accepted_offers.items() if n > 1]
-    late = [seconds_between(o["expires_at"], o["decided_at"]) for o in offers
-            if o.get("state") == "timed_out" and o.get("decided_at")]
-    # A customer's STOP: the stored inbound message; any send to that number after it is a violation.
-    stops: dict[str, str] = {}
-    for item in items:
-        if item.get("type") == "message" and item.get("direction") == "inbound" \
-                and str(item.get("body", "")).strip().upper() == "STOP":
-            stopped = leads_by_id.get(str(item["PK"]).removeprefix("LEAD#"))
-            if stopped is not None and stopped.get("phone"):
-                stops[stopped["phone"]] = min(stops.get(stopped["phone"], item["at"]), item["at"])
-    sends = [i for i in items if str(i.get("PK", "")).startswith("SANDBOX#")]
-    to_opted_out = [s for s in sends if s.get("to") in stops and s["at"] > stops[s["to"]]]
-    return {
-        "sent": len(load.sent), "accepted": len(accepted), "leads_stored": len(leads), "lost": len(lost),
-        "lost_examples": [s.__dict__ for s in lost[:5]],
-        "routing_states": Counter(str(lead.get("routing_state")) for lead in leads),
-        "double_owners": len(double), "offers": len(offers), "timed_out_offers": len(late), "lateness": late,
-        "opted_out_customers": len(stops), "sends": len(sends), "sends_to_opted_out": len(to_opted_out),
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--leads", type=int, default=2000)
@@ -380,57 +330,44 @@ def main() -> None:
     parser.add_argument("--stores", type=int, default=10)
     parser.add_argument("--agents", type=int, default=50)
     parser.add_argument("--offer-timeout", type=int, default=45, help="seconds (the stores' routing config)")
+    parser.add_argument("--settle-bound", type=float, default=900, help="seconds to wait for the queues to drain")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    with CountingEndpoint() as endpoint, LocalStack(endpoint.url) as stack:
-        load = Load(stack, args)
-        endpoint.settle_and_take(quiet=2.0, timeout=120)
-        # A poll's own calls, on the quiet stack before the run (after it, timers and cadence steps
-        # still due would be counted with it).
-        poll_cost = {route: sum(load.poll_calls(endpoint, route).values()) for route in POLLS}
-        endpoint.take_units()
-        took = load.run()
-        calls = endpoint.settle_and_take(quiet=5.0, timeout=300)  # all since set-up: the queues drained too
-        facts = check(load, stored_items())
+    with EndpointProcesses() as endpoint:
+        emulator = Emulator(endpoint.moto_url)
+        with LocalStack(endpoint.url) as stack:
+            assert stack.proc is not None
+            load = Load(stack, args)
+            endpoint.settle_and_take(quiet=2.0, timeout=120)
+            # A poll's own calls, on the quiet stack before the run (after it, timers and cadence steps
+            # still due would be counted with it).
+            poll_cost = {route: sum(load.poll_calls(endpoint, route).values()) for route in POLLS}
+            endpoint.take()
+            cpu_before = {"harness": time.process_time(), "stack": cpu_seconds(stack.proc.pid),
+                          **endpoint.cpu_seconds()}
+            run: dict[str, Any] = {"load_start": os.getloadavg()[0]}
+            run["took"] = load.run()
+            print(f"load: the run is over ({run['took']:.0f} s); settling (at most {args.settle_bound:.0f} s)",
+                  flush=True)
+            run["settle"], run["drained"] = settle(emulator, args.settle_bound, lambda line: print(line, flush=True))
+            calls = endpoint.settle_and_take(quiet=2.0, timeout=60)  # everything since the first arrival
+            cpu_after = {"harness": time.process_time(), "stack": cpu_seconds(stack.proc.pid),
+                         **endpoint.cpu_seconds()}
+            run["load_end"] = os.getloadavg()[0]
+            run["cpu"] = {name: cpu_after[name] - cpu_before[name] for name in cpu_before}
+        # The stack has stopped: nothing consumes the queues any more, so what they hold can be read.
+        queues = emulator.queues()
+        bodies = {q.name: emulator.peek(q) for q in queues if q.depth}
+        facts = findings(load.sent, emulator.items(), queues,
+                         [b for q in queues if not q.dead_letter for b in bodies.get(q.name, [])],
+                         [b for q in queues if q.dead_letter for b in bodies.get(q.name, [])])
 
-    print(f"load: {args.leads} leads over {args.minutes:g} min, {args.stores} stores, {args.agents} agent bots "
-          f"(ran {took:.0f} s, offer timeout {args.offer_timeout} s)")
-    print(f"  requests sent {facts['sent']}, answered 2xx {facts['accepted']}, leads stored {facts['leads_stored']}")
-    print(f"  routing states: {dict(facts['routing_states'])}")
-    print(f"  leads lost: {facts['lost']} {facts['lost_examples'] or ''}")
-    print(f"  double owners: {facts['double_owners']} (of {facts['offers']} offers)")
-    print(f"  sends to opted-out customers: {facts['sends_to_opted_out']} "
-          f"({facts['opted_out_customers']} opted out; {facts['sends']} sends in all)")
-    late = facts["lateness"]
-    print(f"  offer timers: {facts['timed_out_offers']} timed out, decided late by p50 {percentile(late, 50):.2f} s, "
-          f"p99 {percentile(late, 99):.2f} s")
-    print("  per route (client side): p50 / p99 ms, requests, statuses")
-    statuses: dict[str, list[str]] = defaultdict(list)
-    for key, n in sorted(load.timings.statuses.items()):
-        route, _, status = key.rpartition(" ")
-        statuses[route].append(f"{status}x{n}")
-    for route, seconds in sorted(load.timings.seconds.items()):
-        print(f"    {route}: {percentile(seconds, 50) * 1000:.0f} / {percentile(seconds, 99) * 1000:.0f} ms, "
-              f"{len(seconds)} requests ({', '.join(statuses[route])})")
-    total = sum(calls.values())
-    per_lead = total / max(1, facts["accepted"])
-    polled = sum(len(load.timings.seconds.get(route, [])) * cost for route, cost in poll_cost.items())
-    print(f"  AWS calls counted at the endpoint while it ran: {total} ({per_lead:.1f} per lead, the agents' "
-          f"polling of offers and notifications included)")
-    each = ", ".join(f"{route}: {cost} calls each" for route, cost in poll_cost.items())
-    print(f"  of which the agents' polling, about {polled} ({each}, measured on the quiet stack before the run; "
-          f"a poll that finds live offers adds one BatchGetItem): "
-          f"{(total - polled) / max(1, facts['accepted']):.1f} calls per lead without it")
-    for op, n in calls.most_common():
-        print(f"    {op}: {n} ({n / max(1, facts['accepted']):.2f} per lead)")
-    print(f"BENCH load_leads_lost: {facts['lost']} leads")
-    print(f"BENCH load_double_owners: {facts['double_owners']} leads")
-    print(f"BENCH load_sends_to_opted_out: {facts['sends_to_opted_out']} sends")
-    print(f"BENCH load_timer_lateness_p50: {percentile(late, 50):.2f} s")
-    print(f"BENCH load_timer_lateness_p99: {percentile(late, 99):.2f} s")
-    print(f"BENCH load_calls_per_lead: {per_lead:.1f} calls")
-    print(f"BENCH load_calls_per_lead_without_polling: {(total - polled) / max(1, facts['accepted']):.1f} calls")
+    print_summary(args, facts, run, load.timings, calls, poll_cost)
+    failed = failures(facts)
+    if failed:
+        print(f"load: FAILED: {', '.join(failed)}")
+        sys.exit(1)
 
 
 if __name__ == "__main__":
