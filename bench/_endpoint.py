@@ -126,6 +126,12 @@ class _Proxy(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _forward
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client that went away (a stack stopping)
+            super().handle_error(request, client_address)
+
+
 class CountingEndpoint:
     """moto server on a free port with the counting proxy in front of it (`url`). With `moto_port`, the
     proxy fronts a moto server already running there (in a process of its own: bench/_load_endpoint.py)."""
@@ -164,7 +170,7 @@ class CountingEndpoint:
             self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
             self._moto.start()
         handler = type("Proxy", (_Proxy,), {"endpoint": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self._server = _Server(("127.0.0.1", self.port), handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
