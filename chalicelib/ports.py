@@ -340,6 +340,11 @@ class RollupStore(Protocol):
         """As version + 1; RollupDayChanged if it moved since read."""
         ...
 
+    def save_together(self, ledgers: Iterable[LeadLedger], days: Iterable[DayRollup]) -> None:
+        """`save_ledger` and `save_day` of them all at once: all written or none (the first
+        conflict: LedgerChanged / RollupDayChanged). At most TOGETHER_MAX items (services/rollups)."""
+        ...
+
     def read_days(self, account_id: str, first: date, last: date) -> list[DayRollup]:
         """A store's days from `first` to `last` (UTC days, both included), by day."""
         ...

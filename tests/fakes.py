@@ -1040,6 +1040,9 @@ class FakeRollupStore:
         held = self.state.ledgers.get(ledger.lead_id)
         if (held.version if held else 0) != ledger.version:
             raise LedgerChanged(f"the ledger of {ledger.lead_id} changed meanwhile")
+        self._keep_ledger(ledger)
+
+    def _keep_ledger(self, ledger: LeadLedger) -> None:
         ledger.version += 1
         self.state.ledgers[ledger.lead_id] = LeadLedger(ledger.lead_id, ledger.account_id, list(ledger.facts),
                                                         ledger.version)
@@ -1055,9 +1058,27 @@ class FakeRollupStore:
         held = self.state.rollup_days.get((rollup.account_id, rollup.day))
         if (held.version if held else 0) != rollup.version:
             raise RollupDayChanged(f"the rollup of {rollup.account_id} on {rollup.day} changed meanwhile")
+        self._keep_day(rollup)
+
+    def _keep_day(self, rollup: DayRollup) -> None:
         rollup.version += 1
         self.state.rollup_days[(rollup.account_id, rollup.day)] = DayRollup(
             rollup.account_id, rollup.day, dict(rollup.entries), rollup.version)
+
+    def save_together(self, ledgers: Iterable[LeadLedger], days: Iterable[DayRollup]) -> None:
+        ledgers, days = list(ledgers), list(days)
+        for ledger in ledgers:
+            held = self.state.ledgers.get(ledger.lead_id)
+            if (held.version if held else 0) != ledger.version:
+                raise LedgerChanged(f"the ledger of {ledger.lead_id} changed meanwhile")
+        for rollup in days:
+            held_day = self.state.rollup_days.get((rollup.account_id, rollup.day))
+            if (held_day.version if held_day else 0) != rollup.version:
+                raise RollupDayChanged(f"the rollup of {rollup.account_id} on {rollup.day} changed meanwhile")
+        for ledger in ledgers:
+            self._keep_ledger(ledger)
+        for rollup in days:
+            self._keep_day(rollup)
 
     def read_days(self, account_id: str, first: date, last: date) -> list[DayRollup]:
         return [self.day(a, d) for a, d in sorted(self.state.rollup_days)

@@ -7,7 +7,10 @@ is then rewritten from the ledger, and a day keeps a lead's share only from a ne
 version than the one it holds. So a record delivered twice changes nothing, one delivered
 late lands where it belongs, two consumers racing on a lead or a day retry on the named
 conflict, and a consumer that dies between the ledger and the days is healed by the retry
-of the same records (the ledger already holds them; the days are rewritten from it)."""
+of the same records (the ledger already holds them; the days are rewritten from it).
+
+A batch that fits is written in one TransactWriteItems (its ledgers and days together, each on
+its version); one that does not, or loses a race, is saved ledger by ledger and day by day."""
 
 from __future__ import annotations
 
@@ -39,6 +42,9 @@ from chalicelib.ports import RollupStore
 REPORT_EVENT, SCORE = "report_event", "score"
 ROLLED_UP_TYPES = (REPORT_EVENT, SCORE)
 ATTEMPTS = 6
+# A batch's ledgers and days are written in one transaction when they are at most this many: each
+# item is under DynamoDB's 400 KB, so 8 stay under a transaction's 4 MB whatever a day weighs.
+TOGETHER_MAX = 8
 
 
 @dataclass
@@ -90,12 +96,15 @@ def apply_facts(repo: RollupStore, by_lead: Mapping[str, LeadFacts],
     their ledgers. `replace` (the rebuild): lead -> an instant (epoch ms); that lead's ledger
     becomes exactly the given facts plus those it holds from that instant on (what a concurrent
     consumer added after the rebuild read the events)."""
-    outcome = Applied()
     # The days a batch's facts fall on are read with the ledgers: a new lead's batch (its arrival, its
     # first offer) touches only its arrival day, so that is the whole read. Days a ledger needs beyond
     # them (an older lead's arrival day) are read after.
     guessed = {(given.account_id, utc_day(fact[0])) for given in by_lead.values() for fact in given.facts}
     saved, read_days = repo.ledgers_and_days(by_lead, guessed)
+    together = _together(repo, saved, read_days, by_lead, replace or {})
+    if together is not None:
+        return together
+    outcome = Applied()
     shares: dict[tuple[str, str], list[tuple[str, int, DayShare]]] = {}
     for lead_id, given in by_lead.items():
         try:
@@ -118,6 +127,60 @@ def apply_facts(repo: RollupStore, by_lead: Mapping[str, LeadFacts],
     return outcome
 
 
+def _together(repo: RollupStore, saved: Mapping[str, LeadLedger], read_days: Mapping[tuple[str, str], DayRollup],
+              by_lead: Mapping[str, LeadFacts], replace: Mapping[str, int]) -> Applied | None:
+    """The batch's ledgers and days in one transaction (save_together), from copies of what was
+    read. None, with nothing written, when it does not fit (a day beyond those read, more than
+    TOGETHER_MAX items) or lost a race: the caller then saves each ledger and day on its own,
+    retrying each on its named conflict and failing only the leads that keep failing."""
+    outcome = Applied()
+    ledgers: list[LeadLedger] = []
+    shares: dict[tuple[str, str], list[tuple[str, int, DayShare]]] = {}
+    for lead_id, given in by_lead.items():
+        held = saved.get(lead_id)
+        current = LeadLedger(lead_id, held.account_id, list(held.facts), held.version) if held else \
+            LeadLedger(lead_id, given.account_id)
+        before = current.shares()
+        current, added, changed = _with_facts(current, given, replace.get(lead_id))
+        if changed:
+            ledgers.append(current)
+            outcome.ledgers_changed += 1
+            outcome.facts_kept += added
+        version = current.version + 1 if changed else current.version  # the version it is saved as
+        for day, share in shares_to_write(before, current).items():
+            shares.setdefault((current.account_id, day), []).append((lead_id, version, share))
+    if not set(shares) <= set(read_days):
+        return None
+    days: list[DayRollup] = []
+    for key, wanted in shares.items():
+        rollup = DayRollup(key[0], key[1], dict(read_days[key].entries), read_days[key].version)
+        if any([rollup.take(lead_id, version, share) for lead_id, version, share in wanted]):
+            days.append(rollup)
+    if len(ledgers) + len(days) > TOGETHER_MAX:
+        return None
+    if ledgers or days:
+        try:
+            repo.save_together(ledgers, days)
+        except (LedgerChanged, RollupDayChanged):
+            return None
+        except Exception:
+            logger.exception("report rollups not saved together", extra={"leads": len(by_lead)})
+            return None
+    outcome.days_written = len(days)
+    return outcome
+
+
+def _with_facts(current: LeadLedger, given: LeadFacts, keep_from: int | None) -> tuple[LeadLedger, int, bool]:
+    """The ledger with the batch's facts added (a rebuild's `keep_from`: made of them and what it
+    holds from then on), how many it kept, and whether it changed."""
+    if keep_from is not None:
+        rebuilt = LeadLedger(current.lead_id, current.account_id, list(given.facts), current.version)
+        rebuilt.add_all(f for f in current.facts if f[0] >= keep_from)
+        return rebuilt, len(rebuilt.facts), rebuilt.facts != current.facts
+    added = sum(current.add(fact) for fact in given.facts)
+    return current, added, added > 0
+
+
 def _save_ledger(repo: RollupStore, ledger: LeadLedger | None, lead_id: str, given: LeadFacts,
                  keep_from: int | None, outcome: Applied) -> tuple[LeadLedger, dict[str, DayShare]]:
     """The saved ledger and the shares its days must hold. Unchanged (every fact already kept),
@@ -125,14 +188,7 @@ def _save_ledger(repo: RollupStore, ledger: LeadLedger | None, lead_id: str, giv
     for _ in range(ATTEMPTS):
         current = ledger or LeadLedger(lead_id, given.account_id)
         before = current.shares()
-        if keep_from is not None:
-            rebuilt = LeadLedger(lead_id, given.account_id, list(given.facts), current.version)
-            rebuilt.add_all(f for f in current.facts if f[0] >= keep_from)
-            changed = rebuilt.facts != current.facts
-            current, added = rebuilt, len(rebuilt.facts)
-        else:
-            added = sum(current.add(fact) for fact in given.facts)
-            changed = added > 0
+        current, added, changed = _with_facts(current, given, keep_from)
         if not changed:
             return current, shares_to_write(before, current)
         try:

@@ -154,16 +154,16 @@ def test_two_consumers_racing_on_a_lead_keep_both_facts(world: World, monkeypatc
     accept = {**base, "event_id": "rev_3", "kind": "offer_accepted", "at": "2026-11-02T15:01:00.000Z",
               "user_id": "usr_a", "data": {"offer_id": "o", "catchall": False}}
     apply_items(world.deps, [received])
-    real = RollupRepository.save_ledger
+    real = RollupRepository.save_together
     raced = {"done": False}
 
-    def racing(self: RollupRepository, ledger: Any) -> None:
+    def racing(self: RollupRepository, ledgers: Any, days: Any) -> None:
         if not raced["done"]:       # another consumer saves the same lead first
             raced["done"] = True
             apply_items(world.deps, [offer])
-        real(self, ledger)
+        real(self, ledgers, days)
 
-    monkeypatch.setattr(RollupRepository, "save_ledger", racing)
+    monkeypatch.setattr(RollupRepository, "save_together", racing)
     applied = apply_items(world.deps, [accept])
     assert not applied.failed_leads and raced["done"]
     ledger = RollupRepository(world.deps.table).ledger("L1")

@@ -75,6 +75,30 @@ def test_a_day_is_saved_once_per_version_and_read_back_by_range(deps: Deps) -> N
     assert sorted(folded.leads) == ["L2", "L3", "L4", "L5", "L6", "L7"]
 
 
+def test_ledgers_and_days_are_saved_together_or_not_at_all(deps: Deps) -> None:
+    ledger = ledgers_from(main_history().events)["L1"]
+    day = deps.rollups.day("acc_main", "2026-10-30")
+    for name, share in ledger.shares().items():
+        if name == "2026-10-30":
+            day.take("L1", 1, share)
+    deps.rollups.save_together([ledger], [day])
+    assert (ledger.version, day.version) == (1, 1)
+    saved_ledgers, saved_days = deps.rollups.ledgers_and_days(["L1"], [("acc_main", "2026-10-30")])
+    assert saved_ledgers["L1"].facts == ledger.facts and saved_ledgers["L1"].version == 1
+    saved_day = saved_days[("acc_main", "2026-10-30")]
+    assert list(saved_day.entries) == ["L1"] and saved_day.entries["L1"][0] == 1 and saved_day.version == 1
+    stale_day = deps.rollups.day("acc_main", "2026-10-30")
+    fresh = deps.rollups.ledger("L1")
+    assert fresh is not None
+    deps.rollups.save_day(deps.rollups.day("acc_main", "2026-10-30"))       # someone else moves the day
+    with pytest.raises(RollupDayChanged):
+        deps.rollups.save_together([fresh], [stale_day])
+    kept = deps.rollups.ledger("L1")
+    assert kept is not None and kept.version == 1                         # the ledger was not written either
+    with pytest.raises(LedgerChanged):
+        deps.rollups.save_together([LeadLedger("L1", "acc_main")], [])     # a first write over a saved one
+
+
 def _stored_events(deps: Deps) -> None:
     lead = Lead(lead_id="L1", account_id="acc_1", group_id="grp_1", created_at=NOW, received_at=NOW,
                 last_activity_at=NOW, awaiting_since="2026-11-04T10:00:00.000Z")

@@ -72,7 +72,9 @@ Report rollups: the table's stream (NEW_IMAGE) feeds one consumer (handlers/roll
 with a filter to `type` report_event / score). Per record it adds the fact to the lead's ledger
 (PutItem conditional on the ledger's `version`) and then rewrites the lead's share on each rollup
 day it touches (PutItem conditional on the day's `version`; a day keeps a lead's share only from a
-newer ledger version). Both items hold compact JSON compressed with zlib (`entries` / `facts`,
+newer ledger version). A batch whose ledgers and days are at most 8 items (a lead's batch: its
+ledger and arrival day) writes them all in one TransactWriteItems, each on its version; a bigger
+batch, or one that lost a race, writes them one by one as above. Both items hold compact JSON compressed with zlib (`entries` / `facts`,
 binary). A store's days sort by day in one partition, so any report period is one Query per store
 (pattern 34): a day is about 100-200 bytes a lead, a 1 MB page a year of a store taking ~15-30
 leads a day (bench/report_scaling.py). Write rate: a rollup day is written once per consumer batch

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from chalicelib.adapters.dynamodb import keys
-from chalicelib.adapters.dynamodb.table import ConditionFailed, Item, Table
+from chalicelib.adapters.dynamodb.table import ConditionFailed, Item, Table, TransactionCancelled
 from chalicelib.domain.reports.ledger import Dated, DayShare, Fact, LeadLedger, LeadSummary, to_ms
 from chalicelib.domain.reports.rollup import DayRollup, LedgerChanged, RollupDayChanged
 
@@ -146,6 +146,31 @@ class RollupRepository:
                                  sk_values={":lo": f"DAY#{first.isoformat()}", ":hi": f"DAY#{last.isoformat()}"})
         return [day_from_item(i) for i in items]
 
+    def save_together(self, ledgers: Iterable[LeadLedger], days: Iterable[DayRollup]) -> None:
+        """`save_ledger` and `save_day` of them all in one TransactWriteItems: all written (each as
+        version + 1, the objects' versions move on) or none. A lost race is the named conflict of the
+        first item whose version moved (LedgerChanged / RollupDayChanged; LedgerChanged when the
+        cancellation names none: a conflicting transaction in flight)."""
+        ledgers, days = list(ledgers), list(days)
+        saved = [LeadLedger(x.lead_id, x.account_id, x.facts, x.version + 1) for x in ledgers]
+        rolled = [DayRollup(x.account_id, x.day, x.entries, x.version + 1) for x in days]
+        ops = [*(_put_op(ledger_item(s), x.version) for s, x in zip(saved, ledgers, strict=True)),
+               *(_put_op(day_item(s), x.version) for s, x in zip(rolled, days, strict=True))]
+        try:
+            self.table.transact(ops)
+        except TransactionCancelled as exc:
+            for index, ledger in enumerate(ledgers):
+                if exc.failed(index):
+                    raise LedgerChanged(f"the ledger of {ledger.lead_id} changed meanwhile") from exc
+            for index, rollup in enumerate(days, start=len(ledgers)):
+                if exc.failed(index):
+                    raise RollupDayChanged(f"the rollup {rollup.account_id} {rollup.day} changed meanwhile") from exc
+            raise LedgerChanged("the rollups lost a race with another transaction") from exc
+        for ledger in ledgers:
+            ledger.version += 1
+        for rollup in days:
+            rollup.version += 1
+
     def _put(self, item: Item, seen: int, conflict: type[LedgerChanged | RollupDayChanged], what: str) -> None:
         try:
             if seen == 0:
@@ -154,3 +179,9 @@ class RollupRepository:
                 self.table.put(item, condition=_SAME_VERSION, values={":seen": seen})
         except ConditionFailed as exc:
             raise conflict(f"the {what} changed meanwhile") from exc
+
+
+def _put_op(item: Item, seen: int) -> dict[str, object]:
+    if seen == 0:
+        return {"Put": {"Item": item, "ConditionExpression": _FIRST_WRITE}}
+    return {"Put": {"Item": item, "ConditionExpression": _SAME_VERSION, "ExpressionAttributeValues": {":seen": seen}}}

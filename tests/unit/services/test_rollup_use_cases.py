@@ -14,7 +14,7 @@ from chalicelib.domain.accounts import Account
 from chalicelib.domain.report_events import ReportEvent
 from chalicelib.domain.reports import figures
 from chalicelib.domain.reports.fold import fold, fold_events
-from chalicelib.domain.reports.rollup import RollupDayChanged, store_slice
+from chalicelib.domain.reports.rollup import DayRollup, RollupDayChanged, store_slice
 from chalicelib.services.report_check import verify
 from chalicelib.services.rollups import apply_items, rebuild
 from tests.fakes import FakeDeps, FakeRollupStore, fake_deps
@@ -84,6 +84,66 @@ def test_a_day_written_by_another_consumer_meanwhile_is_read_again(monkeypatch: 
     monkeypatch.setattr(FakeRollupStore, "save_day", racing)
     assert not apply_items(deps, records[10:]).failed_leads
     assert raced["n"] >= 1
+    assert _dashboard_from_rollups(deps) == _expected()
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    calls = {"save_together": 0, "save_ledger": 0, "save_day": 0}
+    for name in calls:
+        real = getattr(FakeRollupStore, name)
+
+        def counted(self: FakeRollupStore, *args: Any, _name: str = name, _real: Any = real) -> Any:
+            calls[_name] += 1
+            return _real(self, *args)
+
+        monkeypatch.setattr(FakeRollupStore, name, counted)
+    return calls
+
+
+def test_a_lead_per_batch_is_written_in_one_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
+    deps = fake_deps()
+    calls = _counting(monkeypatch)
+    records = _records()
+    leads = sorted({r["lead_id"] for r in records})
+    for lead_id in leads:
+        applied = apply_items(deps, [r for r in records if r["lead_id"] == lead_id])
+        assert applied.ledgers_changed == 1 and applied.days_written >= 1 and not applied.failed_leads
+    assert calls == {"save_together": len(leads), "save_ledger": 0, "save_day": 0}
+    assert _dashboard_from_rollups(deps) == _expected()
+    assert apply_items(deps, records[:5]).days_written == 0          # again: nothing to write
+    assert calls["save_together"] == len(leads)
+
+
+def test_a_batch_too_big_for_one_transaction_is_saved_item_by_item(monkeypatch: pytest.MonkeyPatch) -> None:
+    deps = fake_deps()
+    calls = _counting(monkeypatch)
+    assert not apply_items(deps, _records()).failed_leads           # nine leads: more than TOGETHER_MAX items
+    assert calls["save_together"] == 0 and calls["save_ledger"] == 9 and calls["save_day"] >= 1
+    assert _dashboard_from_rollups(deps) == _expected()
+
+
+def test_a_transaction_that_loses_a_race_is_saved_item_by_item(monkeypatch: pytest.MonkeyPatch) -> None:
+    deps = fake_deps()
+    records = _records()
+    apply_items(deps, [r for r in records if r["lead_id"] == "L0"])
+    real = FakeRollupStore.save_together
+
+    def raced(self: FakeRollupStore, ledgers: Any, days: Any) -> None:
+        for day in days:                                # another consumer wrote each of its days meanwhile
+            held = self.state.rollup_days.get((day.account_id, day.day))
+            self.state.rollup_days[(day.account_id, day.day)] = DayRollup(
+                day.account_id, day.day, dict(held.entries) if held else {}, day.version + 1)
+        real(self, ledgers, days)
+
+    monkeypatch.setattr(FakeRollupStore, "save_together", raced)
+    calls = _counting(monkeypatch)
+    applied = apply_items(deps, [r for r in records if r["lead_id"] == "L1"])
+    assert calls["save_together"] == 1 and calls["save_ledger"] == 1 and calls["save_day"] >= 1
+    assert applied.ledgers_changed == 1 and applied.days_written >= 1 and not applied.failed_leads
+    assert deps.state.ledgers["L1"].version == 1                  # the failed transaction wrote nothing
+    monkeypatch.undo()
+    for lead_id in sorted({r["lead_id"] for r in records} - {"L0", "L1"}):
+        apply_items(deps, [r for r in records if r["lead_id"] == lead_id])
     assert _dashboard_from_rollups(deps) == _expected()
 
 
