@@ -1037,10 +1037,13 @@ class FakeRollupStore:
         return LeadLedger(held.lead_id, held.account_id, list(held.facts), held.version) if held else None
 
     def save_ledger(self, ledger: LeadLedger) -> None:
+        self._check_ledger(ledger)
+        self._keep_ledger(ledger)
+
+    def _check_ledger(self, ledger: LeadLedger) -> None:
         held = self.state.ledgers.get(ledger.lead_id)
         if (held.version if held else 0) != ledger.version:
             raise LedgerChanged(f"the ledger of {ledger.lead_id} changed meanwhile")
-        self._keep_ledger(ledger)
 
     def _keep_ledger(self, ledger: LeadLedger) -> None:
         ledger.version += 1
@@ -1055,10 +1058,13 @@ class FakeRollupStore:
         return DayRollup(account_id, day, dict(held.entries), held.version) if held else DayRollup(account_id, day)
 
     def save_day(self, rollup: DayRollup) -> None:
+        self._check_day(rollup)
+        self._keep_day(rollup)
+
+    def _check_day(self, rollup: DayRollup) -> None:
         held = self.state.rollup_days.get((rollup.account_id, rollup.day))
         if (held.version if held else 0) != rollup.version:
             raise RollupDayChanged(f"the rollup of {rollup.account_id} on {rollup.day} changed meanwhile")
-        self._keep_day(rollup)
 
     def _keep_day(self, rollup: DayRollup) -> None:
         rollup.version += 1
@@ -1068,13 +1074,9 @@ class FakeRollupStore:
     def save_together(self, ledgers: Iterable[LeadLedger], days: Iterable[DayRollup]) -> None:
         ledgers, days = list(ledgers), list(days)
         for ledger in ledgers:
-            held = self.state.ledgers.get(ledger.lead_id)
-            if (held.version if held else 0) != ledger.version:
-                raise LedgerChanged(f"the ledger of {ledger.lead_id} changed meanwhile")
+            self._check_ledger(ledger)
         for rollup in days:
-            held_day = self.state.rollup_days.get((rollup.account_id, rollup.day))
-            if (held_day.version if held_day else 0) != rollup.version:
-                raise RollupDayChanged(f"the rollup of {rollup.account_id} on {rollup.day} changed meanwhile")
+            self._check_day(rollup)
         for ledger in ledgers:
             self._keep_ledger(ledger)
         for rollup in days:
