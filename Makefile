@@ -76,7 +76,9 @@ package: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/run_all.py
 
-# The load test (bench/load.py): 2,000 leads over 10 minutes by default; LOAD_ARGS="--leads 60 --minutes 1" to try it small.
+# The load test (bench/load.py): 2,000 leads over 10 minutes by default, moto and the counting proxy in processes of
+# their own; exits non-zero on a lost lead, a double owner, a send to opted-out or a DLQ message.
+# LOAD_ARGS="--leads 60 --minutes 1" to try it small.
 load: $(STAMP)
 	$(PY) bench/load.py $(LOAD_ARGS)
 

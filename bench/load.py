@@ -43,6 +43,7 @@ import contextlib
 import json
 import os
 import random
+import signal
 import sys
 import threading
 import time
@@ -333,6 +334,8 @@ def main() -> None:
     parser.add_argument("--settle-bound", type=float, default=900, help="seconds to wait for the queues to drain")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    # Stopped (a timeout, ^C): leave through the context managers, which stop moto, the proxy and the stack.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     with EndpointProcesses() as endpoint:
         emulator = Emulator(endpoint.moto_url)
