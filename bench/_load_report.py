@@ -39,11 +39,13 @@ def findings(sent: list[Any], items: list[dict[str, Any]], queues: list[Queue],
     double = [lead_id for lead_id, n in accepted_offers.items() if n > 1]
     late = [seconds_between(o["expires_at"], o["decided_at"]) for o in offers
             if o.get("state") == "timed_out" and o.get("decided_at")]
-    # A customer's STOP: the stored inbound message; any send to that number after it is a violation.
+    # A customer's STOP: the stored inbound message, a timeline event whose fields are under `data`
+    # (LeadRepository.add_event); any send to that number after it is a violation.
     stops: dict[str, str] = {}
     for item in items:
-        if item.get("type") == "message" and item.get("direction") == "inbound" \
-                and str(item.get("body", "")).strip().upper() == "STOP":
+        data = item.get("data") or {}
+        if item.get("type") == "message" and data.get("direction") == "inbound" \
+                and str(data.get("body", "")).strip().upper() == "STOP":
             stopped = leads_by_id.get(str(item["PK"]).removeprefix("LEAD#"))
             if stopped is not None and stopped.get("phone"):
                 stops[stopped["phone"]] = min(stops.get(stopped["phone"], item["at"]), item["at"])

@@ -7,11 +7,15 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 from _load_check import Queue, classify, settle
 from _load_report import failures, findings
+
+from chalicelib.adapters.dynamodb.leads import LeadRepository
+from chalicelib.domain.timeline import TimelineEvent
 
 
 @dataclass
@@ -89,11 +93,19 @@ def lead(lead_id: str, account_id: str, phone: str) -> dict[str, str]:
     return {"PK": f"LEAD#{lead_id}", "type": "lead", "lead_id": lead_id, "account_id": account_id, "phone": phone}
 
 
+def stored_message(lead_id: str, body: str, at: str) -> dict[str, Any]:
+    """A customer's message as the product stores it (the item LeadRepository.add_event puts)."""
+    event = TimelineEvent(event_id="msg1", lead_id=lead_id, type="message", at=at,
+                          data={"message_id": "msg1", "direction": "inbound", "channel": "sms", "body": body,
+                                "status": "received"})
+    return dict(LeadRepository(table=None).add_event(event).op["Put"]["Item"])  # type: ignore[arg-type]
+
+
 def test_a_run_fails_on_a_lost_lead_a_double_owner_a_send_after_stop_or_a_dead_letter() -> None:
     items = [lead("L1", "A1", "+17732000001"),
              {"type": "offer", "lead_id": "L1", "state": "accepted"},
              {"type": "offer", "lead_id": "L1", "state": "accepted"},
-             {"PK": "LEAD#L1", "type": "message", "direction": "inbound", "body": "stop", "at": "2026-11-26T10:00:00Z"},
+             stored_message("L1", "stop", "2026-11-26T10:00:00Z"),
              {"PK": "SANDBOX#sms", "to": "+17732000001", "at": "2026-11-26T10:00:05Z"}]
     sent = [Request("A1", "+17732000001"), Request("A1", "+17732000009"), Request("A1", "+17732000008", accepted=False)]
     queues = [Queue("work-dlq", "u", dead_letter=True, depth=1)]
