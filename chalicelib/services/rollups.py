@@ -133,6 +133,8 @@ def _together(repo: RollupStore, saved: Mapping[str, LeadLedger], read_days: Map
     read. None, with nothing written, when it does not fit (a day beyond those read, more than
     TOGETHER_MAX items) or lost a race: the caller then saves each ledger and day on its own,
     retrying each on its named conflict and failing only the leads that keep failing."""
+    if len(by_lead) > TOGETHER_MAX:  # a batch this big seldom fits: not worth copying it to find out
+        return None
     outcome = Applied()
     ledgers: list[LeadLedger] = []
     shares: dict[tuple[str, str], list[tuple[str, int, DayShare]]] = {}
