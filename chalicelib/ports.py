@@ -27,7 +27,7 @@ from chalicelib.domain.lead_query import ListPlan, Position, StoreBatch
 from chalicelib.domain.leads import Lead
 from chalicelib.domain.media import Upload
 from chalicelib.domain.notifications import Notification
-from chalicelib.domain.outbox import OutboxMessage, ProviderMessage
+from chalicelib.domain.outbox import DueClaims, DueMessage, OutboxMessage, ProviderMessage
 from chalicelib.domain.report_events import ReportEvent
 from chalicelib.domain.reports.figures import ScoreEntry
 from chalicelib.domain.reports.ledger import LeadLedger
@@ -224,7 +224,14 @@ class OutboxStore(Protocol):
         """Take a queued message for sending. Raises LeadOptedOut or ClaimHeld."""
         ...
 
-    def due(self, now: str, limit: int = 1000) -> list[OutboxMessage]: ...
+    def due(self, now: str, limit: int = 1000) -> list[DueMessage]:
+        """Messages due by `now` (scheduled ones at their time, queued ones past their grace), oldest first."""
+        ...
+
+    def claim_due(self, due: list[DueMessage], next_due: str) -> DueClaims:
+        """Move each message's due time to `next_due` if it is still the one read (the sweep's claim:
+        an overlapping sweep, or a message sent or dropped meanwhile, is not claimed)."""
+        ...
 
 
 class DeliveryStore(Protocol):

@@ -47,7 +47,7 @@ from chalicelib.domain.leads import Lead
 from chalicelib.domain.mail import Email, Mailer
 from chalicelib.domain.messaging import MessageSender, OutboundMessage, SendFailed, SendResult
 from chalicelib.domain.notifications import Notification
-from chalicelib.domain.outbox import OutboxMessage, ProviderMessage
+from chalicelib.domain.outbox import DueClaims, DueMessage, OutboxMessage, ProviderMessage
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.report_events import ReportEvent
 from chalicelib.domain.reports.figures import ScoreEntry
@@ -722,10 +722,20 @@ class FakeOutboxStore:
             raise LeadOptedOut()
         self.state.outbox[message.message_id] = current.model_copy(update={"claim_until": until})
 
-    def due(self, now: str, limit: int = 1000) -> list[OutboxMessage]:
-        due = sorted((f"{at}#{message_id}", message_id) for message_id, at in self.state.due_messages.items()
+    def due(self, now: str, limit: int = 1000) -> list[DueMessage]:
+        due = sorted((f"{at}#{message_id}", message_id, at) for message_id, at in self.state.due_messages.items()
                      if f"{at}#{message_id}" <= now + "~")
-        return [self.state.outbox[message_id] for _, message_id in due[:limit]]
+        return [DueMessage(message_id=message_id, due_at=at) for _, message_id, at in due[:limit]]
+
+    def claim_due(self, due: list[DueMessage], next_due: str) -> DueClaims:
+        claims = DueClaims()
+        for entry in due:
+            if self.state.due_messages.get(entry.message_id) == entry.due_at:
+                self.state.due_messages[entry.message_id] = next_due
+                claims.claimed.append(entry.message_id)
+            else:
+                claims.moved_on.append(entry.message_id)
+        return claims
 
 
 class FakeDeliveryStore:

@@ -42,3 +42,20 @@ class ProviderMessage(BaseModel):
     message_id: str
     account_id: str | None = None  # absent on messages sent before it was recorded
     provider_account: str | None = None  # the Twilio subaccount it went through; None: the stage's account
+
+
+class DueMessage(BaseModel):
+    """A message in the due index: its id and the due time it was read at (what the sweep's claim
+    compares, so a message that moved meanwhile is not claimed)."""
+
+    message_id: str
+    due_at: str
+
+
+class DueClaims(BaseModel):
+    """What the sweep's claim decided: the messages whose due time it moved forward (each gets one
+    job), and those that had moved on since they were read (sent, dropped, fired, retried, or
+    claimed by an overlapping sweep) and get none."""
+
+    claimed: list[str] = Field(default_factory=list)
+    moved_on: list[str] = Field(default_factory=list)

@@ -202,11 +202,20 @@ def _provider(channel: str) -> str:
 
 def sweep_due(deps: Deps, limit: int = 1000) -> int:
     """Every minute: put a job on the outbox for each message that is due (scheduled ones at their
-    time, queued ones whose job went missing). The consumer's conditions make repeats harmless."""
-    due = deps.outbox.due(iso(deps.clock.now()), limit=limit)
-    if due:
-        deps.queues.send_batch(OUTBOX, [SendMessage(message_id=m.message_id).model_dump(mode="json") for m in due])
-    return len(due)
+    time, queued ones whose job went missing). Each is claimed first — its due time moves one grace
+    on, on the condition that it is still the time read — so a message still waiting gets one job a
+    grace period, not one a sweep, and two overlapping sweeps enqueue it once. The consumer's
+    conditions make any other repeat harmless."""
+    now = deps.clock.now()
+    due = deps.outbox.due(iso(now), limit=limit)
+    if not due:
+        return 0
+    claims = deps.outbox.claim_due(due, iso(now + QUEUED_GRACE))
+    if claims.claimed:
+        deps.queues.send_batch(OUTBOX, [SendMessage(message_id=m).model_dump(mode="json") for m in claims.claimed])
+    if claims.moved_on:
+        logger.info("sweep: due messages moved on before their claim", extra={"count": len(claims.moved_on)})
+    return len(claims.claimed)
 
 
 # -- delivery callbacks ------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from chalicelib.domain.inbound import SenderHint
 from chalicelib.domain.lead_query import LeadFilters, Position, plan_list
 from chalicelib.domain.leads import Lead, next_version
 from chalicelib.domain.notifications import Notification
-from chalicelib.domain.outbox import OutboxMessage
+from chalicelib.domain.outbox import DueClaims, DueMessage, OutboxMessage
 from chalicelib.domain.records import report_event, score_event, timeline_event
 from chalicelib.domain.routing import Offer, OfferDecision, Rotation, RoutingConfig, Waiting
 from chalicelib.domain.saved_replies import SavedReply
@@ -316,6 +316,37 @@ def test_a_message_moves_with_its_timeline_event_and_leaves_the_due_index(deps: 
     assert deps.outbox.due(LATER) == []
     with pytest.raises(errors.AlreadyDecided):
         deps.transactions.commit(deps.outbox.move("lead_0001", "msg_0001", "sent", ("queued",)))
+
+
+def test_the_sweep_claims_a_due_message_once_and_never_one_that_moved_on(deps: Deps) -> None:
+    _with_message_event(deps)
+    first, second = deps.outbox.due(NOW), deps.outbox.due(NOW)  # two overlapping sweeps read it
+    assert first == [DueMessage(message_id="msg_0001", due_at=NOW)]
+    assert deps.outbox.claim_due(first, LATER) == DueClaims(claimed=["msg_0001"])
+    assert deps.outbox.claim_due(second, LATER) == DueClaims(moved_on=["msg_0001"])
+    assert deps.outbox.due(NOW) == []
+    assert deps.outbox.due(LATER) == [DueMessage(message_id="msg_0001", due_at=LATER)]
+    stale = deps.outbox.due(LATER)
+    deps.transactions.commit(deps.outbox.move("lead_0001", "msg_0001", "sent", ("queued",)))
+    assert deps.outbox.claim_due(stale, LAST) == DueClaims(moved_on=["msg_0001"])
+    assert deps.outbox.due(LAST) == []
+
+
+def test_the_sweep_claims_past_a_batch_and_past_the_messages_that_moved_on(deps: Deps) -> None:
+    lead = _stored(deps, _lead())
+    messages = [_message().model_copy(update={"message_id": f"msg_{n:04d}", "lead_id": lead.lead_id})
+                for n in range(1, 131)]
+    for start in range(0, len(messages), 50):
+        deps.transactions.commit([deps.outbox.add(m, NOW) for m in messages[start:start + 50]])
+    due = deps.outbox.due(NOW)
+    assert len(due) == 130
+    for moved in ("msg_0007", "msg_0120"):  # sent by the consumer between the sweep's read and its claim
+        deps.transactions.commit(deps.outbox.move(lead.lead_id, moved, "sent", ("queued",))[:1])
+    claims = deps.outbox.claim_due(due, LATER)
+    assert sorted(claims.moved_on) == ["msg_0007", "msg_0120"]
+    assert sorted(claims.claimed) == sorted(m.message_id for m in messages if m.message_id not in claims.moved_on)
+    assert deps.outbox.due(NOW) == []
+    assert len(deps.outbox.due(LATER)) == 128
 
 
 def test_a_queued_message_is_claimed_once_and_never_for_an_opted_out_lead(deps: Deps) -> None:

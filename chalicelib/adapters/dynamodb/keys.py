@@ -153,6 +153,7 @@ Access patterns (each one GetItem or Query; never a Scan)
 |   |   (accept: BatchGetItem OFFER#{o} / OFFER with the caller's USER#{sub} / USER, consistent: #5 and #22 in one read) | |
 |23 | an agent's pending offers                       | Query GSI6 USER#{u}#OFFERS                                   |
 |24 | due offers / due scheduled messages / leads waiting for opening / leads whose cadence step is due / response deadlines (warning, then deadline) / store openings with delinquent leads (sweeps) | Query GSI7 DUE#{kind}#{shard}, SK <= now, every shard |
+|   |   (a due message is claimed before its job goes: TransactWriteItems of <= 100 Updates moving its GSI7SK one grace on) | |
 |25 | notifications of a user, newest first           | Query USER#{u}, SK begins_with NOTIFICATION#, desc           |
 |26 | score events of a user in a date range          | Query USER#{u}, SK between SCORE#{from} and SCORE#{to}       |
 |27 | appointments of a store                         | Query GSI1 ACCOUNT#{a}#APPOINTMENTS                          |
@@ -209,6 +210,9 @@ Races and their conditions
   (LedgerChanged / RollupDayChanged: re-read and apply again).
 - outbound messages: `status = scheduled` when firing or cancelling; `status = queued` and no live
   claim when the outbox takes one to send, with the lead's `opted_out <> true` in the same transaction.
+  The sweep claims a due message before it enqueues its job: its GSI7 sort key moves one grace on, on
+  `GSI7SK = the key it read` (TransactWriteItems of up to 100; outbox.CLAIM_BATCH says why), so two
+  overlapping sweeps enqueue it once and one sent, dropped or fired meanwhile is not claimed (DueClaims.moved_on).
 Each failed condition reaches the services as a named conflict (domain/errors.py), never as a
 transaction's cancellation reasons: the lead's version LeadChanged, a rotation or waiting marker
 VersionConflict, an offer / appointment / message that left the expected state AlreadyDecided, a live

@@ -1,6 +1,7 @@
 """Messaging and the outbox on fakes: a message goes to the sender once, quiet hours schedule it,
 an opt-out drops what has not gone, a failed send retries then fails, delivery callbacks only
-move a message forward, a scheduled message can be cancelled until it goes."""
+move a message forward, a scheduled message can be cancelled until it goes, the sweep gives a
+waiting message one job a grace period (not one a sweep), and once when two sweeps overlap."""
 
 from __future__ import annotations
 
@@ -53,6 +54,42 @@ def test_quiet_hours_schedule_and_the_sweep_sends_at_eight() -> None:
     assert outbox.sweep_due(s.deps) == 1
     assert outbox.deliver(s.deps, sent["message_id"]) == "sent"
     assert s.current(lead_id).scheduled_messages == 0
+
+
+def test_the_sweep_enqueues_a_message_still_waiting_once_a_grace_period_not_once_a_sweep() -> None:
+    s = shop()
+    lead_id = _owned(s)
+    sent = messaging.send_message(s.deps, s.principal(s.agents[0]), lead_id, body="Hi")
+    s.queued("outbox")  # its job went missing (or the backlog is slow)
+    jobs = []
+    for _ in range(9):  # every minute for 9 minutes
+        s.clock.advance(minutes=1)
+        outbox.sweep_due(s.deps)
+        jobs.append(len(s.queued("outbox")))
+    # due 2 min after it was written: a job at minute 2, its due time moved 2 min on each time
+    assert jobs == [0, 1, 0, 1, 0, 1, 0, 1, 0]
+    assert outbox.deliver(s.deps, sent["message_id"]) == "sent"
+    s.clock.advance(minutes=5)
+    assert outbox.sweep_due(s.deps) == 0  # sent: out of the index
+
+
+def test_two_overlapping_sweeps_enqueue_a_due_message_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = shop()
+    lead_id = _owned(s)
+    sent = messaging.send_message(s.deps, s.principal(s.agents[0]), lead_id, body="Hi")
+    s.queued("outbox")
+    s.clock.advance(minutes=3)
+    read_due = s.deps.outbox.due
+
+    def read_then_another_sweep_runs(now: str, limit: int = 1000) -> list:
+        read = read_due(now, limit)
+        monkeypatch.setattr(s.deps.outbox, "due", read_due)
+        assert outbox.sweep_due(s.deps) == 1  # the other sweep, between this one's read and its claim
+        return read
+
+    monkeypatch.setattr(s.deps.outbox, "due", read_then_another_sweep_runs)
+    assert outbox.sweep_due(s.deps) == 0
+    assert s.queued("outbox") == [{"kind": "message", "message_id": sent["message_id"]}]
 
 
 def test_an_opt_out_drops_a_scheduled_message_and_refuses_new_ones() -> None:
