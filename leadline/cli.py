@@ -163,7 +163,7 @@ def _stage_deps(args: argparse.Namespace) -> Any:
 
 def cmd_report_rebuild(args: argparse.Namespace) -> int:
     deps = _stage_deps(args)
-    from chalicelib.services.rollups import rebuild
+    from chalicelib.services.rollup_rebuild import rebuild
 
     failed = 0
     for account_id in args.account:

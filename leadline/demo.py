@@ -290,7 +290,7 @@ def _rollups(deps: Deps, account_ids: list[str], first_day: date) -> None:
     """The history's report rollups, built once from its report events and score entries by the
     product's rebuild (what `leadline report rebuild` runs): its writes make no stream records
     (leadline/local/moto_direct.py), so the stream consumer does not fold them in one by one."""
-    from chalicelib.services.rollups import rebuild
+    from chalicelib.services.rollup_rebuild import rebuild
 
     for account_id in account_ids:
         done = rebuild(deps, account_id, first_day)

@@ -16,25 +16,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from chalicelib.adapters.dynamodb.table import deserialize
-from chalicelib.clock import iso
 from chalicelib.deps import Deps
-from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.reports.ledger import (
-    RECEIVED,
     DayShare,
     Fact,
     LeadLedger,
     report_fact,
     score_fact,
-    to_ms,
     utc_day,
 )
 from chalicelib.domain.reports.rollup import DayRollup, LedgerChanged, RollupDayChanged, shares_to_write
-from chalicelib.domain.tenancy import Role
 from chalicelib.observability import logger
 from chalicelib.ports import RollupStore
 
@@ -114,8 +108,7 @@ def apply_facts(repo: RollupStore, by_lead: Mapping[str, LeadFacts],
             logger.exception("report ledger not saved", extra={"lead_id": lead_id})
             outcome.failed_leads.add(lead_id)
             continue
-        for day, share in writes.items():
-            shares.setdefault((ledger.account_id, day), []).append((lead_id, ledger.version, share))
+        _add_shares(shares, ledger.account_id, lead_id, ledger.version, writes)
     missing = set(shares) - set(read_days)
     days = {**read_days, **(repo.days(missing) if missing else {})}
     for key, wanted in shares.items():
@@ -140,17 +133,14 @@ def _together(repo: RollupStore, saved: Mapping[str, LeadLedger], read_days: Map
     shares: dict[tuple[str, str], list[tuple[str, int, DayShare]]] = {}
     for lead_id, given in by_lead.items():
         held = saved.get(lead_id)
-        current = LeadLedger(lead_id, held.account_id, list(held.facts), held.version) if held else \
-            LeadLedger(lead_id, given.account_id)
-        before = current.shares()
-        current, added, changed = _with_facts(current, given, replace.get(lead_id))
+        copied = LeadLedger(lead_id, held.account_id, list(held.facts), held.version) if held else None
+        current, added, changed, writes = _updated(copied, lead_id, given, replace.get(lead_id))
         if changed:
             ledgers.append(current)
             outcome.ledgers_changed += 1
             outcome.facts_kept += added
         version = current.version + 1 if changed else current.version  # the version it is saved as
-        for day, share in shares_to_write(before, current).items():
-            shares.setdefault((current.account_id, day), []).append((lead_id, version, share))
+        _add_shares(shares, current.account_id, lead_id, version, writes)
     if not set(shares) <= set(read_days):
         return None
     days: list[DayRollup] = []
@@ -165,11 +155,24 @@ def _together(repo: RollupStore, saved: Mapping[str, LeadLedger], read_days: Map
             repo.save_together(ledgers, days)
         except (LedgerChanged, RollupDayChanged):
             return None
-        except Exception:
-            logger.exception("report rollups not saved together", extra={"leads": len(by_lead)})
-            return None
     outcome.days_written = len(days)
     return outcome
+
+
+def _updated(ledger: LeadLedger | None, lead_id: str, given: LeadFacts,
+             keep_from: int | None) -> tuple[LeadLedger, int, bool, dict[str, DayShare]]:
+    """`_with_facts` on the ledger as held (None: the lead has none yet), with the shares its days
+    must hold after it."""
+    current = ledger or LeadLedger(lead_id, given.account_id)
+    before = current.shares()
+    current, added, changed = _with_facts(current, given, keep_from)
+    return current, added, changed, shares_to_write(before, current)
+
+
+def _add_shares(shares: dict[tuple[str, str], list[tuple[str, int, DayShare]]], account_id: str, lead_id: str,
+                version: int, writes: Mapping[str, DayShare]) -> None:
+    for day, share in writes.items():
+        shares.setdefault((account_id, day), []).append((lead_id, version, share))
 
 
 def _with_facts(current: LeadLedger, given: LeadFacts, keep_from: int | None) -> tuple[LeadLedger, int, bool]:
@@ -188,11 +191,9 @@ def _save_ledger(repo: RollupStore, ledger: LeadLedger | None, lead_id: str, giv
     """The saved ledger and the shares its days must hold. Unchanged (every fact already kept),
     nothing is written and the days are brought up to the ledger as it is."""
     for _ in range(ATTEMPTS):
-        current = ledger or LeadLedger(lead_id, given.account_id)
-        before = current.shares()
-        current, added, changed = _with_facts(current, given, keep_from)
+        current, added, changed, writes = _updated(ledger, lead_id, given, keep_from)
         if not changed:
-            return current, shares_to_write(before, current)
+            return current, writes
         try:
             repo.save_ledger(current)
         except LedgerChanged:
@@ -200,7 +201,7 @@ def _save_ledger(repo: RollupStore, ledger: LeadLedger | None, lead_id: str, giv
             continue
         outcome.ledgers_changed += 1
         outcome.facts_kept += added
-        return current, shares_to_write(before, current)
+        return current, writes
     raise LedgerChanged(f"the report ledger of {lead_id} kept changing")
 
 
@@ -215,84 +216,6 @@ def _save_day(repo: RollupStore, day: DayRollup, wanted: list[tuple[str, int, Da
         except RollupDayChanged:
             day = repo.day(day.account_id, day.day)
     raise RollupDayChanged(f"the rollup of {day.account_id} on {day.day} kept changing")
-
-
-# -- rebuild -------------------------------------------------------------------------------------
-
-# Facts a rebuild cannot have read (written after its read began) are at most this old when it
-# writes: a ledger keeps what it holds from this long before the rebuild started.
-REBUILD_MARGIN = timedelta(minutes=5)
-
-
-@dataclass(frozen=True)
-class Rebuilt:
-    account_id: str
-    first_day: date
-    events: int
-    scores: int
-    leads: int
-    ledgers_changed: int
-    days_written: int
-    stale_entries_dropped: int
-    failed_leads: list[str]
-
-
-def rebuild(deps: Deps, account_id: str, first_day: date) -> Rebuilt:
-    """Recompute a store's rollup from its report events and score entries dated from `first_day`
-    (UTC) on. Leads that arrived since then get ledgers made of exactly their events; older
-    leads gain what happened since; every rollup day since then is rewritten from the ledgers.
-    Running it again changes nothing; running it beside the live consumer loses nothing."""
-    account = deps.accounts.get(account_id)
-    if account is None:
-        raise NotFound("account not found")
-    started = deps.clock.now()
-    start = datetime.combine(first_day, time(0), UTC)
-    if start > started:
-        raise ValidationFailed.field("from", "is in the future")
-    reports = deps.report_records
-    events = reports.events_between(account_id, start, started + REBUILD_MARGIN)
-    for e in events:
-        e["type"] = REPORT_EVENT
-    # Who can have scored here: everyone named on the store's events, and its people (a repeat
-    # request scores for the owner, who may have taken the lead before `first_day`).
-    people = {str(e["user_id"]) for e in events if e.get("user_id")} | \
-        {u.user_id for u in deps.users.list_for_group(account.group_id)
-         if account_id in u.account_ids or u.role is Role.GROUP_ADMIN}
-    since, until = iso(start), iso(started + REBUILD_MARGIN)
-    scores = [s for user_id in sorted(people) for s in reports.score_items(user_id, since, until)
-              if s.get("account_id") == account_id]
-    by_lead = group_by_lead([*events, *scores])
-    keep_from = to_ms(iso(started - REBUILD_MARGIN))
-    start_ms = to_ms(since)
-    arrived = {lead_id: keep_from for lead_id, given in by_lead.items()
-               if any(f[2] == RECEIVED and f[0] >= start_ms for f in given.facts)}
-    repo = deps.rollups
-    applied = apply_facts(repo, by_lead, replace=arrived)
-    dropped = _drop_stale(repo, account_id, first_day, started.date(), set(by_lead), keep_from)
-    logger.info("report rollup rebuilt", extra={"account_id": account_id, "from": first_day.isoformat(),
-                                                "leads": len(by_lead), "days_written": applied.days_written})
-    return Rebuilt(account_id, first_day, len(events), len(scores), len(by_lead), applied.ledgers_changed,
-                   applied.days_written, dropped, sorted(applied.failed_leads))
-
-
-def _drop_stale(repo: RollupStore, account_id: str, first: date, last: date, known: set[str],
-                keep_from: int) -> int:
-    """Entries of leads the events no longer name (they were read, so they are not new), on the
-    rebuilt days: what a past mistake left behind."""
-    dropped = 0
-    for rollup in repo.read_days(account_id, first, last):
-        day = rollup
-        for _ in range(ATTEMPTS):
-            gone = day.drop_unknown(known, keep_from)
-            if not gone:
-                break
-            try:
-                repo.save_day(day)
-                dropped += gone
-                break
-            except RollupDayChanged:
-                day = repo.day(day.account_id, day.day)
-    return dropped
 
 
 # -- the stream ----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from chalicelib.domain.reports import figures
 from chalicelib.domain.reports.stats import parse_buckets
 from chalicelib.services import reports
 from chalicelib.services.report_sources import EventSource, RollupSource
-from chalicelib.services.rollups import rebuild
+from chalicelib.services.rollup_rebuild import rebuild
 from leadline.local.lambda_events import LambdaContext
 from tests.integration.reports_support import reading, store_events, store_scores
 from tests.integration.test_reports_random import random_history

@@ -16,7 +16,8 @@ from chalicelib.domain.reports import figures
 from chalicelib.domain.reports.fold import fold, fold_events
 from chalicelib.domain.reports.rollup import DayRollup, RollupDayChanged, store_slice
 from chalicelib.services.report_check import verify
-from chalicelib.services.rollups import apply_items, rebuild
+from chalicelib.services.rollup_rebuild import rebuild
+from chalicelib.services.rollups import apply_items
 from tests.fakes import FakeDeps, FakeRollupStore, fake_deps
 from tests.unit.test_reports_golden import AS_OF, NAMES, A, B, C, main_history, main_window
 
