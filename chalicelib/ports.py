@@ -22,7 +22,7 @@ from chalicelib.domain.accounts import Account, Group, SmsNumberOwner
 from chalicelib.domain.appointments import Appointment
 from chalicelib.domain.cadences import Cadence
 from chalicelib.domain.changes import Write
-from chalicelib.domain.inbound import Conversation, SenderHint
+from chalicelib.domain.inbound import Conversation, LanguageSet, SenderHint
 from chalicelib.domain.lead_query import ListPlan, Position, StoreBatch
 from chalicelib.domain.leads import Lead
 from chalicelib.domain.media import Upload
@@ -155,6 +155,11 @@ class LeadStore(Protocol):
         ...
 
     def add_event(self, event: TimelineEvent) -> Write: ...
+
+    def set_language(self, lead_id: str, language: str) -> LanguageSet:
+        """The lead's language unless it has one, raising its version (a save read before fails and
+        decides again): set, kept (it had one) or gone (no such lead)."""
+        ...
     def add_score(self, event: ScoreEvent) -> Write: ...
     def add_report(self, event: ReportEvent) -> Write: ...
 

@@ -12,15 +12,15 @@ object. From that and the infra files this module builds a merge template:
 - derived here: per function its name, log group, environment (table, bucket, queues,
   auth, secret) and, for a consumer, the queue it reads by logical id, partial batch
   responses (chalice cannot turn them on) and a timeout the queue's visibility covers 6
-  times; for the table's stream consumer (report rollups) the table's stream, a filter to
-  the item types it reads, partial batches, bisecting, bounded retries and a failure queue;
+  times; for the table's stream consumer (report rollups, leads' languages) the table's
+  stream, filters to the items it reads, partial batches, bisecting, bounded retries and a failure queue;
   an alarm per DLQ and on the stream consumer's iterator age; API throttling; and one
   least-privilege policy for the role every function shares: named actions on the named
   table, its stream, indexes, queues, bucket, mail identity, secret and log groups.
 
 `chalice package --merge-template` then writes sam.json and deployment.zip; the offline
 language detector (requirements-language.txt, ~100 MB of models) is built into
-language-layer.zip, a layer on the inbound queue's consumer alone (the only code that
+language-layer.zip, a layer on the table's stream consumer alone (the only code that
 detects languages), so every other function's bundle stays small. The result is checked
 (`verify_template`) before this returns, so a consumer added tomorrow without a queue
 definition fails here rather than in CloudFormation.
@@ -78,9 +78,8 @@ USER_POOL_ACTIONS = ["cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser",
 LANGUAGE_REQUIREMENTS = ROOT / "requirements-language.txt"
 LANGUAGE_LAYER = "LanguageLayer"
 LANGUAGE_LAYER_ZIP = "language-layer.zip"
-# services/inbound_queue detects languages, and only the inbound queue's jobs run it
-# (tests/deploy/test_package.py checks that nothing else imports the detector).
-LANGUAGE_QUEUE = "inbound"
+# services/language detects languages, and only the table's stream consumer runs it: the layer is on
+# that function alone (tests/deploy/test_package.py checks that nothing else imports the detector).
 WHEEL_PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 # API Gateway's own answers (the request never reached the app) in the contract's error shape.
 # A path no route has, and a method a path does not take, are both MISSING_AUTHENTICATION_TOKEN
@@ -386,10 +385,15 @@ def stream_failure_queue(resources: dict[str, Any]) -> str:
     raise PackageError(f"a stream consumer needs the {STREAM_FAILURE_QUEUE} failure queue in infra/resources.json")
 
 
-# Lambda hands the consumer only these items of the table's stream (services/rollups.ROLLED_UP_TYPES),
-# and bills for nothing else.
+# Lambda hands the consumer only these items of the table's stream, and bills for nothing else (its
+# filters are ORed): report events and score entries (services/rollups.ROLLED_UP_TYPES), and a customer's
+# message as it is stored with the marker for its lead's language (services/language.MARKER).
 STREAM_ITEM_TYPES = ("report_event", "score")
-STREAM_FILTER = {"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"type": {"S": list(STREAM_ITEM_TYPES)}}}}
+LANGUAGE_MARKER = "language_wanted"
+STREAM_FILTERS: tuple[dict[str, Any], ...] = (
+    {"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"type": {"S": list(STREAM_ITEM_TYPES)}}}},
+    {"eventName": ["INSERT"], "dynamodb": {"NewImage": {LANGUAGE_MARKER: {"BOOL": [True]}}}},
+)
 
 
 def _stream_events(stream: StreamConsumer, failure_queue: str) -> dict[str, Any]:
@@ -399,7 +403,7 @@ def _stream_events(stream: StreamConsumer, failure_queue: str) -> dict[str, Any]
         "BisectBatchOnFunctionError": True,
         "MaximumRetryAttempts": STREAM_RETRIES,
         "DestinationConfig": {"OnFailure": {"Type": "SQS", "Destination": _sub(f"${{{failure_queue}.Arn}}")}},
-        "FilterCriteria": {"Filters": [{"Pattern": json.dumps(STREAM_FILTER, separators=(",", ":"))}]},
+        "FilterCriteria": {"Filters": [{"Pattern": json.dumps(f, separators=(",", ":"))} for f in STREAM_FILTERS]},
     }}}
 
 
@@ -443,7 +447,7 @@ def api_name(stage: str) -> str:
 def _language_layer(stage: str) -> dict[str, Any]:
     return {"Type": "AWS::Serverless::LayerVersion", "Properties": {
         "LayerName": _sub("leadline-${Stage}-language"),
-        "Description": "Offline language detection (requirements-language.txt) for the inbound queue's consumer",
+        "Description": "Offline language detection (requirements-language.txt) for the table's stream consumer",
         "ContentUri": f"./{LANGUAGE_LAYER_ZIP}",
         "CompatibleRuntimes": [lambda_runtime()],
         "CompatibleArchitectures": [lambda_architecture(stage)],
@@ -503,14 +507,13 @@ def build_merge_template(stage: str, shape: AppShape) -> dict[str, Any]:
                 "Queue": _sub(f"${{{info.logical_id}.Arn}}"),
                 "FunctionResponseTypes": PARTIAL_BATCH,
             }}}
-            if info.key == LANGUAGE_QUEUE:
-                out[LANGUAGE_LAYER] = _language_layer(stage)
-                properties["Layers"] = [{"Ref": LANGUAGE_LAYER}]
         stream = stream_of.get(name)
         if stream is not None:
             failure_queue = stream_failure_queue(resources)
             properties["Timeout"] = STREAM_TIMEOUT_SECONDS
             properties["Events"] = _stream_events(stream, failure_queue)
+            out[LANGUAGE_LAYER] = _language_layer(stage)
+            properties["Layers"] = [{"Ref": LANGUAGE_LAYER}]
             out.update(_stream_alarms(stream, failure_queue))
         out[logical] = {"DependsOn": [log_group], "Properties": properties}
 

@@ -41,7 +41,7 @@ from chalicelib.domain.errors import (
     ValidationFailed,
     VersionConflict,
 )
-from chalicelib.domain.inbound import Conversation, SenderHint
+from chalicelib.domain.inbound import Conversation, LanguageSet, SenderHint
 from chalicelib.domain.lead_query import ListPlan, Position, StoreBatch, matches, search_text
 from chalicelib.domain.leads import Lead
 from chalicelib.domain.mail import Email, Mailer
@@ -496,6 +496,13 @@ class FakeLeadStore:
             self.state.events.setdefault(event.lead_id, {})[event.event_id] = event
 
         return FakeWrite(lambda: event.event_id not in self.state.events.get(event.lead_id, {}), apply)
+
+    def set_language(self, lead_id: str, language: str) -> LanguageSet:
+        lead = self.state.leads.get(lead_id)
+        if lead is None or lead.language is not None:
+            return "gone" if lead is None else "kept"
+        self.state.leads[lead_id] = lead.model_copy(update={"language": language, "version": lead.version + 1})
+        return "set"
 
     def add_score(self, event: ScoreEvent) -> changes.Write:
         return FakeWrite(lambda: all(e.event_id != event.event_id for e in self.state.scores),

@@ -2,8 +2,9 @@
 
 The inbound service (services/inbound.py) finds the store and the contact's lead, asks this module
 what the message does — whether it joins that lead (a closed lead starts a new one), its consent
-effect (STOP / START / HELP), whether the lead now waits for the store, whether to detect the
-lead's language — and saves that in one transaction."""
+effect (STOP / START / HELP), whether the lead now waits for the store, whether its language is
+to be detected from it (the stored message's marker, `for_language`) — and saves that in one
+transaction."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from chalicelib.domain.outbox import OutboxMessage
 from chalicelib.domain.records import report_event, timeline_event
 from chalicelib.domain.targets import customer_wrote
 from chalicelib.domain.text import FreeText, ProviderText
-from chalicelib.domain.timeline import Message, MessageStatus
+from chalicelib.domain.timeline import Message, MessageStatus, TimelineEvent
 from chalicelib.domain.users import User
 from chalicelib.ids import new_id
 
@@ -118,8 +119,9 @@ def message_on_lead(lead: Lead, msg: InboundMessage, keyword: Consent | None, me
     change: Change[OutboxMessage] = Change(
         updates={"last_message_at": at, "last_inbound_at": at,
                  "last_message_preview": rules.preview(msg.body, len(msg.attachments)), **email_updates(lead, msg)},
-        events=[timeline_event(lead, "message", None, now, event_id=message_id, at=at,
-                               **message.model_dump(exclude_none=True))],
+        events=[for_language(timeline_event(lead, "message", None, now, event_id=message_id, at=at,
+                                            **message.model_dump(exclude_none=True)),
+                             wants_language(lead, msg, keyword))],
         reports=[report_event(lead, "message_inbound", later, channel=msg.channel)])
     # An opted-out customer cannot be answered, so their message does not wait for one.
     if keyword is None and lead.awaiting_since is None and not lead.opted_out:
@@ -157,14 +159,14 @@ def _answer_help(change: Change[OutboxMessage], lead: Lead, msg: InboundMessage,
 
 
 # Fewer letters than this says too little ("ok", "yes") to tell one language from another: such a
-# message is not worth a detection job (adapters/language.py answers None for it anyway).
+# message is not worth detecting (adapters/language.py answers None for it anyway).
 LANGUAGE_MIN_LETTERS = 6
 
 
-def new_lead_fields(msg: InboundMessage, language: str | None) -> dict[str, Any]:
-    """What a lead made from an unknown sender's message knows besides the request: the language
-    its words are in, an email's thread."""
-    fields: dict[str, Any] = {"language": language} if language else {}
+def new_lead_fields(msg: InboundMessage) -> dict[str, Any]:
+    """What a lead made from an unknown sender's message knows besides the request: an email's thread
+    (its language is detected from the message later: `for_language`)."""
+    fields: dict[str, Any] = {}
     if msg.channel == "email":
         fields["email_thread"] = {"subject": msg.subject, "references": msg.thread}
     return fields
@@ -190,7 +192,23 @@ def tells_owner(lead: Lead, keyword: Consent | None) -> bool:
 
 def wants_language(lead: Lead, msg: InboundMessage, keyword: Consent | None) -> bool:
     """Detect the lead's language from this message: enough words (not a keyword) on a lead with none yet."""
-    return keyword is None and lead.language is None and sum(ch.isalpha() for ch in msg.body) >= LANGUAGE_MIN_LETTERS
+    return keyword is None and first_words(lead, msg.body)
+
+
+def first_words(lead: Lead, text: str | None) -> bool:
+    """A customer's text that can tell the language of a lead that has none yet (too few letters cannot)."""
+    return lead.language is None and sum(ch.isalpha() for ch in text or "") >= LANGUAGE_MIN_LETTERS
+
+
+# What setting a lead's language from its customer's words came to: set now, kept (the lead already had
+# one: an earlier message's, or a person's), or gone (no such lead).
+LanguageSet = Literal["set", "kept", "gone"]
+
+
+def for_language(event: TimelineEvent, wanted: bool) -> TimelineEvent:
+    """The customer's message event, marked (when `wanted`) for the table's stream consumer to set the
+    lead's language from its text (services/language.py; the item's `language_wanted`, keys.py)."""
+    return event.model_copy(update={"language_wanted": True}) if wanted else event
 
 
 def new_lead_request(msg: InboundMessage) -> NewLead:

@@ -29,6 +29,9 @@ class TimelineEvent(BaseModel):
     at: str
     by: str | None = None  # user id; None for the customer or the system
     data: dict[str, Any] = Field(default_factory=dict)
+    # A customer's message on a lead with no language yet, worth detecting it from (domain/inbound.py
+    # `for_language`): the table's stream consumer sets the lead's language from it (services/language.py).
+    language_wanted: bool = False
 
     def view(self) -> dict[str, Any]:
         return {"event_id": self.event_id, "type": self.type, "at": self.at, "by": self.by, **self.data}

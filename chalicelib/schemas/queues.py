@@ -13,7 +13,6 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from chalicelib.domain.inbound import InboundMessage
-from chalicelib.domain.leads import Lead
 from chalicelib.model import BaseModel
 
 # -- timers: decided by the clock; each carries the version it was set for --------------------
@@ -106,15 +105,6 @@ OutboxJob = Annotated[SendMessage | DeliverNotification, Field(discriminator="ki
 
 # -- the inbound queue: the slow half of a customer's message -----------------------------------
 
-class DetectLanguage(BaseModel):
-    kind: Literal["language"] = "language"
-    lead_id: str
-    text: str = ""
-    # The lead as the message's transaction saved it: the job decides on it without reading it (its
-    # save is conditional on its version: a lead changed since is read again and decided again).
-    lead: Lead | None = None
-
-
 class MediaItem(BaseModel):
     attachment_id: str
     url: str
@@ -139,7 +129,7 @@ class NewContact(BaseModel):
     message: InboundMessage
 
 
-InboundJob = Annotated[DetectLanguage | NewContact | CopyMedia, Field(discriminator="kind")]
+InboundJob = Annotated[NewContact | CopyMedia, Field(discriminator="kind")]
 
 
 # -- deployed inbound email: SES's receipt notification (its S3 action's SNS topic, raw delivery) --------------

@@ -5,9 +5,10 @@ lead's transaction together with a conditional dedup key (so a repeated MessageS
 once, even when two deliveries race), applying STOP / START at once and answering HELP; what the
 message means is decided by domain/inbound.py. An SMS finds its lead in two reads: the number's
 lookup with the sender's pointer, then the contact key with the lead, store and owner the pointer
-names (keys.py, "SMS sender pointers"; the pointer is checked, never trusted). Everything slow goes
-to the inbound queue (services/inbound_queue.py): detecting the lead's language (lingua loads its
-models on first use), and creating + routing a lead for an unknown sender."""
+names (keys.py, "SMS sender pointers"; the pointer is checked, never trusted). Everything slow
+happens later: making + routing a lead for an unknown sender and copying pictures on the inbound
+queue (services/inbound_queue.py); detecting the lead's language (lingua loads its models on first
+use) on the table's stream, from the stored message's marker (services/language.py)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from chalicelib.domain.outbox import OutboxMessage
 from chalicelib.domain.users import User
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
-from chalicelib.schemas.queues import CopyMedia, DetectLanguage, MediaItem, NewContact
+from chalicelib.schemas.queues import CopyMedia, MediaItem, NewContact
 from chalicelib.services.lead_changes import change_lead
 from chalicelib.services.notifications import Notices, notices, send_deliveries
 from chalicelib.services.outbox import QUEUED_GRACE, enqueue_send
@@ -184,9 +185,6 @@ def attach(deps: Deps, account_id: str, lead_id: str, msg: InboundMessage, keywo
         _send_alert(deps, lead, told.alerted)
     elif meaning.tells_owner(lead, keyword):
         _tell_owner(deps, lead, msg)  # the owner changed meanwhile: read and told now
-    if meaning.wants_language(lead, msg, keyword):
-        job = DetectLanguage(lead_id=lead.lead_id, text=msg.body[:1000], lead=lead)
-        deps.queues.send(INBOUND, job.model_dump(mode="json", exclude_none=True))
     logger.info("inbound message stored", extra={"lead_id": lead.lead_id, "message_id": message_id,
                                                  "consent": keyword or ""})
     return InboundResult(reply=help_text if msg.channel == "sms" else None, lead_id=lead.lead_id,

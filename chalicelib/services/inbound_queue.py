@@ -1,7 +1,7 @@
 """The inbound queue's jobs (handlers/conversations.py): what a customer's message sets off that
-the webhook must not wait for — detecting a lead's language (lingua loads its models on first use),
-copying an MMS's pictures, a store's inbound email, and making + routing a lead for an unknown
-sender (services/intake.receive_lead). The webhook's part is services/inbound.py."""
+the webhook must not wait for — copying an MMS's pictures, a store's inbound email, and making +
+routing a lead for an unknown sender (services/intake.receive_lead). The webhook's part is
+services/inbound.py; the lead's language is set on the table's stream (services/language.py)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,12 @@ from datetime import timedelta
 from chalicelib.clock import iso
 from chalicelib.deps import Deps
 from chalicelib.domain import inbound as meaning
-from chalicelib.domain.changes import Change, Write
+from chalicelib.domain.changes import Write
 from chalicelib.domain.errors import DomainError, NotFound
 from chalicelib.domain.inbound import CONTACT_KIND, InboundMessage, NotThisLead
-from chalicelib.domain.leads import Lead
 from chalicelib.observability import logger
-from chalicelib.schemas.queues import CopyMedia, DetectLanguage, InboundBody, SesMailReceived
+from chalicelib.schemas.queues import CopyMedia, InboundBody, SesMailReceived
 from chalicelib.services.inbound import InboundResult, attach, copy_media_later, dedup_ttl
-from chalicelib.services.lead_changes import change_lead
 
 # A claim on a new sender's message older than this was left by a consumer that crashed.
 CLAIM_STALE = timedelta(seconds=60)
@@ -28,9 +26,7 @@ class InboundBusy(Exception):
 
 
 def process_job(deps: Deps, job: InboundBody) -> None:
-    if isinstance(job, DetectLanguage):
-        set_language(deps, job.lead_id, job.text, job.lead)
-    elif isinstance(job, CopyMedia):
+    if isinstance(job, CopyMedia):
         from chalicelib.services.attachments import copy_inbound
 
         copy_inbound(deps, job)
@@ -42,27 +38,10 @@ def process_job(deps: Deps, job: InboundBody) -> None:
         from_new_contact(deps, job.account_id, job.message)
 
 
-def set_language(deps: Deps, lead_id: str, text: str, known: Lead | None = None) -> str | None:
-    """The lead's language from its customer's words, unless it has one. `known`: the lead as the job
-    carries it (not read first; if it moved on, the save fails on its version and it is read again)."""
-    from chalicelib.adapters.language import detect_language
-
-    language = detect_language(text)
-    if language is None:
-        return None
-
-    def decide(lead: Lead) -> Change[None] | None:
-        return None if lead.language else Change(updates={"language": language})
-
-    change_lead(deps, lead_id, decide, known=known if known is not None and known.lead_id == lead_id else None)
-    return language
-
-
 def from_new_contact(deps: Deps, account_id: str, msg: InboundMessage) -> InboundResult:
-    """An unknown sender: make the lead (routed by intake) with the message, its language and the
-    claim's completion in intake's one transaction. The provider's message id is claimed first, so
-    two deliveries cannot make two leads."""
-    from chalicelib.adapters.language import detect_language
+    """An unknown sender: make the lead (routed by intake) with the message (marked for its language)
+    and the claim's completion in intake's one transaction. The provider's message id is claimed
+    first, so two deliveries cannot make two leads."""
     from chalicelib.services.intake import Arrival, receive_lead
 
     now = deps.clock.now()
@@ -85,7 +64,7 @@ def from_new_contact(deps: Deps, account_id: str, msg: InboundMessage) -> Inboun
         except NotThisLead:
             pass
     account = NotFound.unless(routing.account, "account")
-    arrival = Arrival(fields=meaning.new_lead_fields(msg, detect_language(msg.body)), finish=finish,
+    arrival = Arrival(fields=meaning.new_lead_fields(msg), finish=finish,
                       seen={(kind, msg.sender): contact})
     try:
         result = receive_lead(deps, account, meaning.new_lead_request(msg), routing=routing, arrival=arrival)

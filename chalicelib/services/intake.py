@@ -26,6 +26,7 @@ from chalicelib.domain import cadence_rules
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.changes import Change, Write
 from chalicelib.domain.errors import Conflict, LostRace
+from chalicelib.domain.inbound import first_words, for_language
 from chalicelib.domain.intake import (
     CONTACT_KINDS,
     Contact,
@@ -71,9 +72,10 @@ class _NoLongerOpen(Exception):
 @dataclass(frozen=True)
 class Arrival:
     """What a caller that claimed a provider's message (an unknown sender's SMS, Messenger message or
-    email) adds to the transaction that makes or joins the lead: the new lead's `fields` (its language,
-    an email's thread), and `finish`, the write completing its claim, given the lead and what recorded
-    the message (its id, or "coalesced") — so nothing is written after intake's transaction."""
+    email) adds to the transaction that makes or joins the lead: the new lead's `fields` (an email's
+    thread; its message is marked for the language, domain/inbound.for_language), and `finish`, the
+    write completing its claim, given the lead and what recorded the message (its id, or "coalesced")
+    — so nothing is written after intake's transaction."""
 
     fields: dict[str, Any]
     finish: Callable[[str, str], Write]
@@ -203,8 +205,9 @@ def _create(deps: Deps, account: Account, data: NewLead, contact: Contact, seen:
         message_id = new_id("msg", now_dt)
         body = Message(message_id=message_id, direction="inbound", channel=channel, body=message, status="received",
                        provider_id=data.provider_message_id, attachments=data.attachments, subject=data.subject)
-        writes.append(repo.add_event(timeline_event(deps, lead, "message", None, event_id=message_id,
-                                                **body.model_dump(exclude_none=True))))
+        said = timeline_event(deps, lead, "message", None, event_id=message_id, **body.model_dump(exclude_none=True))
+        # A customer's own first words (not a form's): the stream consumer detects the lead's language from them.
+        writes.append(repo.add_event(for_language(said, arrival is not None and first_words(lead, message))))
         writes.append(repo.add_report(report_event(deps, lead, "message_inbound", channel=channel)))
         if arrival is not None:
             writes.append(arrival.finish(lead.lead_id, message_id))

@@ -83,8 +83,9 @@ class StoreState:
                 table.pop(effect["key"], None)
                 self._stream_taken(effect["table"], [effect["key"]])
             else:
+                inserted = effect["key"] not in table
                 table[effect["key"]] = effect["item"]
-                if carries_stream_record(effect["item"]):
+                if carries_stream_record(effect["item"], inserted):
                     self.stream_backlog.setdefault(effect["table"], set()).add(effect["key"])
         elif kind == "stream_delivered":
             self._stream_taken(effect["table"], effect["keys"])

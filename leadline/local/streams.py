@@ -11,8 +11,8 @@
 - `StreamPump` drains the stream into an app's stream consumers on demand (tests, benches):
   what Lambda does within a second of each write, when nothing polls.
 
-Only the records the deployed event source's filter passes are delivered (`passes_filter`,
-leadline/package.py STREAM_ITEM_TYPES).
+Only the records the deployed event source's filters pass are delivered (`passes_filter`,
+leadline/package.py STREAM_FILTERS).
 
 A crash must not lose a record the stream made but the consumer never took (DynamoDB keeps a
 stream for 24 hours; moto's lives in memory): the journal keeps the keys of such items until
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from leadline.package import STREAM_ITEM_TYPES
+from leadline.package import STREAM_FILTERS
 
 log = logging.getLogger("local_stack.streams")
 
@@ -63,15 +63,20 @@ def lambda_stream_record(raw: dict[str, Any], stream_arn: str) -> dict[str, Any]
     return record
 
 
-def carries_stream_record(item: dict[str, Any]) -> bool:
-    """An item (DynamoDB JSON) whose write makes a record the deployed filter passes."""
-    return (item.get("type") or {}).get("S") in STREAM_ITEM_TYPES
+def carries_stream_record(item: dict[str, Any], inserted: bool) -> bool:
+    """An item (DynamoDB JSON) whose write (`inserted`: a new item, else a change) makes a record the
+    deployed filters pass."""
+    return passes_filter({"eventName": "INSERT" if inserted else "MODIFY", "dynamodb": {"NewImage": item}})
 
 
 def passes_filter(record: dict[str, Any]) -> bool:
-    """Lambda's FilterCriteria of the deployed consumer: inserted or changed report items only."""
+    """Lambda's FilterCriteria of the deployed consumer, the patterns it has (ORed): the event's name
+    among those listed, and each listed attribute of the new image of the type and one of the values."""
     image = record.get("dynamodb", {}).get("NewImage") or {}
-    return record.get("eventName") in ("INSERT", "MODIFY") and carries_stream_record(image)
+    return any(record.get("eventName") in pattern["eventName"]
+               and all((image.get(name) or {}).get(kind) in values
+                       for name, typed in pattern["dynamodb"]["NewImage"].items() for kind, values in typed.items())
+               for pattern in STREAM_FILTERS)
 
 
 def table_ref(record: dict[str, Any]) -> str:

@@ -232,16 +232,17 @@ def test_every_function_runs_the_current_runtime_with_wheels_built_for_it(packag
     assert not wrong, wrong
 
 
-def test_the_language_detector_is_a_layer_on_the_inbound_consumer_alone(packaged: Path,
-                                                                         template: dict[str, Any]) -> None:
+def test_the_language_detector_is_a_layer_on_the_stream_consumer_alone(packaged: Path,
+                                                                        template: dict[str, Any]) -> None:
     functions = _functions(template)
     with_layer = {k for k, v in functions.items() if v["Properties"].get("Layers")}
-    assert with_layer == {"ConversationsInbound"}
-    assert functions["ConversationsInbound"]["Properties"]["Layers"] == [{"Ref": LANGUAGE_LAYER}]
+    assert with_layer == {"ReportRollups"}
+    consumer = functions["ReportRollups"]["Properties"]
+    assert consumer["Layers"] == [{"Ref": LANGUAGE_LAYER}]
     layer = template["Resources"][LANGUAGE_LAYER]["Properties"]
     assert layer["ContentUri"] == f"./{LANGUAGE_LAYER_ZIP}"
-    assert layer["CompatibleArchitectures"] == functions["ConversationsInbound"]["Properties"]["Architectures"]
-    assert layer["CompatibleRuntimes"] == [functions["ConversationsInbound"]["Properties"]["Runtime"]]
+    assert layer["CompatibleArchitectures"] == consumer["Architectures"]
+    assert layer["CompatibleRuntimes"] == [consumer["Runtime"]]
     with zipfile.ZipFile(packaged / LANGUAGE_LAYER_ZIP) as zipped:
         names = zipped.namelist()
         layer_size = sum(i.file_size for i in zipped.infolist())
@@ -270,23 +271,17 @@ def _users(names: set[str]) -> set[tuple[str, str]]:
     return found
 
 
-def test_only_the_inbound_consumer_can_reach_the_language_detector() -> None:
+def test_only_the_stream_consumer_can_reach_the_language_detector() -> None:
     """The layer is on one function: nothing any other function runs may detect a language."""
     importers = {str(p.relative_to(ROOT)) for p in [ROOT / "app.py", *(ROOT / "chalicelib").rglob("*.py")]
                  if re.search(r"^\s*(from|import) (lingua|chalicelib\.adapters\.language)\b", p.read_text(), re.M)}
-    assert importers == {"chalicelib/adapters/language.py", "chalicelib/services/inbound_queue.py"}
-    detectors = _users({"detect_language"})
-    assert detectors == {("chalicelib/services/inbound_queue.py", "set_language"),
-                         ("chalicelib/services/inbound_queue.py", "from_new_contact")}
-    # A customer's email reaches them through the inbound consumer too (SES's notice on the inbound queue);
-    # the local SMTP server (leadline/local, not in the bundle) is the other caller of mail_arrived.
-    assert _users({"set_language", "from_new_contact"}) == {("chalicelib/services/inbound_queue.py", "process_job"),
-                                                            ("chalicelib/services/email_in.py", "_store_mail")}
-    assert _users({"_store_mail"}) == {("chalicelib/services/email_in.py", "mail_arrived")}
-    assert _users({"mail_arrived"}) == {("chalicelib/services/email_in.py", "ses_mail_arrived")}
-    assert _users({"ses_mail_arrived"}) == {("chalicelib/services/inbound_queue.py", "process_job")}
-    assert _users({"process_job"}) == {("chalicelib/handlers/conversations.py", "handle_inbound_record")}
-    assert _users({"handle_inbound_record"}) == {("chalicelib/handlers/conversations.py", "conversations_inbound")}
+    assert importers == {"chalicelib/adapters/language.py", "chalicelib/services/language.py"}
+    assert _users({"detect_language"}) == {("chalicelib/services/language.py", "set_from_message")}
+    assert _users({"set_from_message"}) == {("chalicelib/services/language.py", "apply_stream_records")}
+    # The name is the rollups' entry too: both are called by the table's stream consumer alone.
+    assert _users({"apply_stream_records"}) == {("chalicelib/services/table_stream.py", "apply_stream_records"),
+                                                ("chalicelib/handlers/rollups.py", "report_rollups")}
+    assert _users({"report_rollups"}) == set()  # Lambda's stream event source invokes it
 
 
 # -- the merge rules for consumers and schedules, with a shape that has every kind of function ------------
@@ -340,6 +335,7 @@ def test_unknown_stage_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_report_rollups_read_the_tables_stream_filtered_with_partial_batches(template: dict[str, Any]) -> None:
+    from chalicelib.adapters.dynamodb.leads import LANGUAGE_WANTED
     from chalicelib.services.rollups import ROLLED_UP_TYPES
     from leadline.package import STREAM_ITEM_TYPES
 
@@ -350,8 +346,10 @@ def test_the_report_rollups_read_the_tables_stream_filtered_with_partial_batches
     assert event["Type"] == "DynamoDB" and props["Stream"] == {"Fn::Sub": "${Table.StreamArn}"}
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"] and props["BisectBatchOnFunctionError"]
     assert props["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::Sub": "${RollupsDeadLetterQueue.Arn}"}
-    pattern = json.loads(props["FilterCriteria"]["Filters"][0]["Pattern"])
-    assert pattern["dynamodb"]["NewImage"]["type"]["S"] == list(STREAM_ITEM_TYPES) == list(ROLLED_UP_TYPES)
+    reports, messages = (json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"])
+    assert reports["dynamodb"]["NewImage"]["type"]["S"] == list(STREAM_ITEM_TYPES) == list(ROLLED_UP_TYPES)
+    # Lambda ORs the filters: a customer's message stored with the marker for its lead's language.
+    assert messages == {"eventName": ["INSERT"], "dynamodb": {"NewImage": {LANGUAGE_WANTED: {"BOOL": [True]}}}}
     age = resources["ReportRollupsIteratorAgeAlarm"]["Properties"]
     assert (age["MetricName"], age["Threshold"]) == ("IteratorAge", 60_000)
     statements = {s["Sid"]: s for p in resources["DefaultRole"]["Properties"]["Policies"]

@@ -43,6 +43,7 @@ def test_new_sender_becomes_a_facebook_lead_with_language_and_replies_go_back(wo
     reply = meta_post(world, meta_event("message.json"))
     assert reply.status == 200
     drain(world, "inbound")
+    world.settle()  # the table's stream: the lead's language from its first message
     lead_id = _lead_of_sender(world, s.account_id)
     made = current(world, lead_id)
     assert (made.source, made.channel, made.messenger_psid, made.language) == ("Facebook", "messenger", PSID, "es")

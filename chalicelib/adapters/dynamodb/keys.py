@@ -44,6 +44,8 @@ Entities and their keys
 |                     |                                     |                           |   (a response deadline not yet decided; the lead item's own GSI7 slot |
 |                     |                                     |                           |   is its cadence step's: one due-index key per item)                  |
 | timeline event      | LEAD#{lead_id}                      | EVENT#{event_id}          |   a message's event_id is its message_id                              |
+|                     |                                     |                           |   language_wanted: true on a customer's message whose lead has no     |
+|                     |                                     |                           |   language yet (the stream consumer sets it; see "A lead's language") |
 | call (click-to-call)| LEAD#{lead_id}                      | EVENT#{call_id}           |   a timeline `call` event, updated through its statuses (data.version)|
 | outbound message    | OUTBOX#{message_id}                 | OUTBOX                    | GSI7 DUE#MESSAGE#{shard} / {due_at}#{message_id} (sparse: scheduled, queued)|
 | contact key         | ACCOUNT#{a}#CONTACT#{kind}#{value}  | CONTACT                   |   kind: phone (E.164), email (lower), messenger (PSID)                |
@@ -79,6 +81,20 @@ binary). A store's days sort by day in one partition, so any report period is on
 (pattern 34): a day is about 100-200 bytes a lead, a 1 MB page a year of a store taking ~15-30
 leads a day (bench/report_scaling.py). Write rate: a rollup day is written once per consumer batch
 that touches it (a store's day takes a few writes a minute at most), far under an item's limit.
+
+A lead's language: derived from its customer's first words by the table's stream consumer. A
+customer's message stored on a lead with no language yet (an SMS, Messenger message or email on an
+open lead; the first message of a lead intake made for an unknown sender) carries a top-level
+`language_wanted` (BOOL true), written with the message in its lead's transaction: no extra call. The
+stream's second filter passes such items when inserted (a later change of the message does not), and
+the consumer (services/language.py) detects the language of the message's `data.body` and sets it
+with one UpdateItem on the lead (pattern 41): `SET language, version = version + 1` on
+`attribute_exists(PK) AND attribute_not_exists(language)`. Every other writer Puts the whole lead on
+`version = :seen`, so raising the version makes a save read before it fail and decide again on the
+lead with its language (neither write loses the other's). A lead with flag copies then has them
+rewritten from the updated lead in one TransactWriteItems, each Put on `version = :seen` (the version
+before): a save in between wrote them itself. A failed condition is a named outcome, never a retry:
+`kept` (the lead has a language: an earlier message's, or a person's) or `gone` (no such lead).
 
 SMS sender pointers: an inbound SMS names the store's number and the customer's; the webhook reads
 the number's lookup (whose Twilio account signs the request) and the pointer of that sender on that
@@ -172,6 +188,7 @@ Access patterns (each one GetItem or Query; never a Scan)
 |38 | an upload by id (sending it)                    | GetItem ATTACHMENT#{id} / ATTACHMENT                         |
 |39 | an SMS webhook's number and sender              | BatchGetItem SMSNUMBER#{to} / LOOKUP, SMSNUMBER#{to} / SENDER#{from}, consistent |
 |40 | a conversation's lead as the pointer names it   | BatchGetItem contact key (#20), LEAD#{l} / LEAD, ACCOUNT#{a} / ACCOUNT, USER#{owner} / USER, consistent |
+|41 | stream consumer detects a lead's language       | UpdateItem LEAD#{l} / LEAD (from a stream record of EVENT#{m} with language_wanted) |
 
 Due index shards
 ----------------

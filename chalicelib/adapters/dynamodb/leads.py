@@ -8,17 +8,18 @@ offer, an outbox message, a contact key), made by the repositories as `Write`s."
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 from chalicelib.adapters.dynamodb import keys, senders
 from chalicelib.adapters.dynamodb.due import DueIndex, due_entry
 from chalicelib.adapters.dynamodb.lead_filters import filter_expression
 from chalicelib.adapters.dynamodb.routing import store_routing_keys, store_routing_of
-from chalicelib.adapters.dynamodb.table import Table, Write, entity_fields
+from chalicelib.adapters.dynamodb.table import ConditionFailed, Table, TransactionCancelled, Write, entity_fields
 from chalicelib.domain import changes
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.errors import ContactTaken, LeadChanged, NotFound
-from chalicelib.domain.inbound import Conversation, SenderHint
+from chalicelib.domain.inbound import Conversation, LanguageSet, SenderHint
 from chalicelib.domain.lead_query import ListPlan, Position, StoreBatch, search_text
 from chalicelib.domain.leads import Lead
 from chalicelib.domain.report_events import ReportEvent
@@ -29,6 +30,8 @@ from chalicelib.domain.users import User
 from chalicelib.ids import time_ordered_part
 
 _NEW = "attribute_not_exists(PK)"
+# A message event's marker: its text is to tell its lead's language (keys.py, "A lead's language").
+LANGUAGE_WANTED = "language_wanted"
 # A lower-case copy of names, email and phone digits on lead and flag items, for `q` (a FilterExpression).
 SEARCH_ATTRIBUTE = "search"
 # Which GSI and partition serve each kind of list (keys.py patterns 10-14).
@@ -179,8 +182,32 @@ class LeadRepository:
 
     def add_event(self, event: TimelineEvent) -> Write:
         item = {**keys.timeline_event_key(event.lead_id, event.event_id), "type": "event",
-                **event.model_dump(mode="json", exclude_none=True)}
+                **event.model_dump(mode="json", exclude_none=True, exclude={"language_wanted"})}
+        if event.language_wanted:
+            item[LANGUAGE_WANTED] = True  # the stream's filter passes the item to services/language.py
         return Write({"Put": {"Item": item, "ConditionExpression": _NEW}})
+
+    def set_language(self, lead_id: str, language: str) -> LanguageSet:
+        """The lead's language, unless it has one (keys.py, "A lead's language"). Every other writer
+        puts the whole lead on the version it read: this update raises the version too, so their
+        save fails and decides again on the lead with its language (nothing of theirs or this lost).
+        The flag copies are rewritten from the lead this left, if no save came in between."""
+        try:
+            item = self.table.update(keys.lead_key(lead_id), "SET #language = :language, #version = #version + :one",
+                                     condition="attribute_exists(PK) AND attribute_not_exists(#language)",
+                                     names={"#language": "language", "#version": "version"},
+                                     values={":language": language, ":one": 1})
+        except ConditionFailed as exc:
+            return "kept" if exc.item else "gone"
+        lead = lead_from_item(item)
+        if lead.flags:
+            seen = {":seen": lead.version - 1}
+            # Cancelled: a save since (or one racing, which fails on the lead's version and saves again)
+            # writes the flag copies from the lead with its language.
+            with suppress(TransactionCancelled):
+                self.table.transact([{"Put": {"Item": flag_item(lead, f), "ConditionExpression": "version = :seen",
+                                              "ExpressionAttributeValues": seen}} for f in sorted(lead.flags)])
+        return "set"
 
     def add_score(self, event: ScoreEvent) -> Write:
         item = {**keys.score_event_key(event.user_id, event.at, event.event_id), "type": "score",

@@ -35,7 +35,9 @@ def test_a_message_joins_the_contacts_lead_once_and_makes_it_wait() -> None:
     assert _inbound_bodies(s, lead.lead_id) == [("inbound", "Still available?")]
     current = s.current(lead.lead_id)
     assert current.awaiting_since is not None and current.last_message_preview == "Still available?"
-    assert [job["kind"] for job in s.queued("inbound")] == ["language"]
+    # Nothing queued: the stored message is marked for the lead's language (the stream consumer's).
+    assert s.queued("inbound") == []
+    assert [e.language_wanted for e in s.deps.leads.timeline(lead.lead_id) if e.type == "message"] == [True]
 
 
 def test_stop_opts_out_and_start_opts_back_in() -> None:
@@ -88,7 +90,9 @@ def test_a_message_to_a_closed_lead_starts_a_new_one() -> None:
     assert result.deferred
 
 
-def test_a_new_senders_lead_has_its_language_and_claim_in_intakes_transaction() -> None:
+def test_a_new_senders_lead_has_its_marked_message_and_claim_in_intakes_transaction() -> None:
+    from chalicelib.services import language
+
     s = shop()
     sid = "SM" + "7" * 32
     inbound.receive(s.deps, s.account.account_id, sms(s, "Hola, ¿tienen camionetas disponibles hoy?", sid,
@@ -97,34 +101,26 @@ def test_a_new_senders_lead_has_its_language_and_claim_in_intakes_transaction() 
     commits = s.deps.transactions.commits  # type: ignore[attr-defined]
     inbound_queue.process_job(s.deps, TypeAdapter(InboundJob).validate_python(body))
     [lead] = s.deps.state.leads.values()
-    # Intake's lead (with its message, language, claim and the sender's pointer), then its first offer:
-    # nothing written after them.
+    # Intake's lead (with its message marked for the language, the claim and the sender's pointer), then
+    # its first offer: nothing written after them.
     assert s.deps.transactions.commits - commits == 2  # type: ignore[attr-defined]
-    assert lead.language == "es"
-    [message_id] = [e.event_id for e in s.deps.leads.timeline(lead.lead_id) if e.type == "message"]
+    [message] = [e for e in s.deps.leads.timeline(lead.lead_id) if e.type == "message"]
+    assert message.language_wanted and lead.language is None
     assert s.deps.state.dedup[("twilio", sid)] == {"claimed_at": s.deps.state.dedup[("twilio", sid)]["claimed_at"],
-                                                   "lead_id": lead.lead_id, "message_id": message_id}
+                                                   "lead_id": lead.lead_id, "message_id": message.event_id}
     assert s.deps.state.senders[(STORE_NUMBER, "+13125550188")].lead_id == lead.lead_id
-    assert s.queued("inbound") == []  # no language job: it was detected on the way in
+    assert s.queued("inbound") == []
+    # The table's stream hands the marked message to the language consumer.
+    assert language.set_from_message(s.deps, message.model_dump(mode="json")) == "set"
+    assert s.current(lead.lead_id).language == "es"
 
 
-def test_the_language_job_decides_on_the_lead_it_carries_and_reads_it_again_if_it_moved_on() -> None:
-    from chalicelib.schemas.leads import UpdateLeadRequest
-    from chalicelib.services import lead_edits
-
+def test_a_form_leads_message_and_a_short_or_keyword_message_are_not_marked() -> None:
     s = shop()
-    lead = s.lead(message=None)
-    s.queued("inbound")
-    inbound.receive(s.deps, s.account.account_id, sms(s, "Bonjour, je voudrais essayer la voiture samedi",
-                                                      "SM" + "8" * 32))
-    [job] = s.queued("inbound")
-    assert job["kind"] == "language" and job["lead"]["lead_id"] == lead.lead_id
-    assert s.manager is not None
-    # The lead moves on before the job runs: the carried copy is stale, so the save is decided again.
-    lead_edits.update_lead(s.deps, s.principal(s.manager), lead.lead_id, UpdateLeadRequest(first_name="Marie"))
-    inbound_queue.process_job(s.deps, TypeAdapter(InboundJob).validate_python(job))
-    after = s.current(lead.lead_id)
-    assert (after.language, after.first_name) == ("fr", "Marie")
+    lead = s.lead(message="Is the blue one still there?")  # a web form's words, not the customer's own SMS
+    inbound.receive(s.deps, s.account.account_id, sms(s, "ok", "SM" + "a" * 32))
+    inbound.receive(s.deps, s.account.account_id, sms(s, "HELP", "SM" + "b" * 32))
+    assert not any(e.language_wanted for e in s.deps.leads.timeline(lead.lead_id))
 
 
 def test_a_lead_made_meanwhile_for_the_sender_takes_the_message_as_a_repeat_request_with_the_claim() -> None:
