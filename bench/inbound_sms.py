@@ -2,11 +2,12 @@
 
 Runs the app in-process against moto (like the tests), posts Twilio-signed SMS webhooks through
 the Chalice test client, then runs the queue consumers in-process on every message the
-webhook produced (and on what they produce in turn), so asynchronous work is counted too.
+webhook produced (and on what they produce in turn), and the table's stream consumer on the
+records the writes made (report rollups, the lead's language), so asynchronous work is counted too.
 AWS calls are counted with a botocore `before-call` hook on the clients of
 chalicelib.adapters.aws — the calls our code makes. The harness reads and deletes queue
-messages with its own client, as Lambda's event source mapping would, and those are not
-counted.
+messages and reads the stream with its own clients, as Lambda's event source mappings would, and
+those are not counted.
 
     .venv/bin/python bench/inbound_sms.py [--messages 200]
 
@@ -50,6 +51,7 @@ def main() -> None:
         from chalicelib.config import get_settings, reset_settings
         from chalicelib.deps import Deps, set_deps
         from leadline.local.mappings import lambda_sqs_record
+        from leadline.local.streams import StreamPump
         from leadline.provision import provision_local
         from tests.support import World
 
@@ -60,6 +62,8 @@ def main() -> None:
         deps = Deps(clock=clock)
         set_deps(deps)
         harness_sqs = boto3.client("sqs")  # the event source mapping's client: not counted
+        # The stream's mapping reads with its own clients too; the consumer's calls are the app's (counted).
+        pump = StreamPump(app, boto3.client("dynamodb"), boto3.client("dynamodbstreams"), deps.settings.table_name)
         counter = _support.CallCounter()
         validator = RequestValidator(deps.settings.twilio_auth_token)
 
@@ -103,6 +107,7 @@ def main() -> None:
                         chalice_client.lambda_.invoke(function, event)
                         for m in got:
                             harness_sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+                    pump.drain()
                     if not busy:
                         return
 
@@ -123,7 +128,7 @@ def main() -> None:
             run_consumers()
             clock.advance(seconds=1)
 
-            print("AWS calls per inbound SMS (webhook + every queue consumer it triggers)")
+            print("AWS calls per inbound SMS (webhook + every queue and stream consumer it triggers)")
             measured("new contact: lead created (intake + routing), message", lambda: post_sms(
                 "+13125551000", "Hi, do you have any 2024 Accords in stock?", "SMnew0000"))
             clock.advance(seconds=1)
@@ -140,7 +145,7 @@ def main() -> None:
                          NewLead(first_name="Ann", phone="+13125551002", source="Website", channel="web"))
             run_consumers()
             clock.advance(seconds=1)
-            measured("first SMS on a web lead (language detected on the queue)", lambda: post_sms(
+            measured("first SMS on a web lead (language set from the stream)", lambda: post_sms(
                 "+13125551002", "Hola, quiero una cita para el sábado", "SMweb0000"))
             clock.advance(seconds=1)
             measured("STOP", lambda: post_sms("+13125551000", "STOP", "SMstop0000"))

@@ -1,6 +1,7 @@
 """Offline language detection (lingua), limited to the languages a US dealer's customers write in,
 so the detector stays small and fast. Built on first use: loading its models takes about a
-second, which is why inbound handling does it on the inbound queue, never in the webhook."""
+second, which is why it runs on the table's stream consumer (services/language.py), never in the
+webhook."""
 
 from __future__ import annotations
 
