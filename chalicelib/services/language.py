@@ -21,6 +21,10 @@ from chalicelib.deps import Deps
 from chalicelib.domain.inbound import LanguageSet
 from chalicelib.observability import logger
 
+# The text detected: a message's first characters say its language (a long email's quoted thread only
+# slows the detector down); the inbound queue's job read as much.
+DETECTED_CHARS = 1000
+
 
 def marked(record: Mapping[str, Any]) -> bool:
     """A stream record of a stored message whose text is to tell its lead's language (inserted only:
@@ -34,7 +38,7 @@ def set_from_message(deps: Deps, message: Mapping[str, Any]) -> LanguageSet | No
     or unclear to tell."""
     from chalicelib.adapters.language import detect_language
 
-    language = detect_language(str((message.get("data") or {}).get("body") or ""))
+    language = detect_language(str((message.get("data") or {}).get("body") or "")[:DETECTED_CHARS])
     if language is None:
         return None
     return deps.leads.set_language(str(message["lead_id"]), language)

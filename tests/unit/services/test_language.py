@@ -91,3 +91,16 @@ def test_a_write_that_fails_for_a_transient_reason_is_retried_through_the_batch(
     monkeypatch.setattr(s.deps.leads, "set_language", real)
     assert language.apply_stream_records(s.deps, [_record(event, 41)]) == []
     assert s.current(lead.lead_id).language == "es"
+
+
+def test_only_the_messages_first_characters_are_detected() -> None:
+    s = shop()
+    lead = s.lead(message=None)
+    event = _write(s, SPANISH, "SM" + "6" * 32)
+    # A reply above a long quoted thread in another language: the reply's words tell the language.
+    spanish = (SPANISH + " ") * (language.DETECTED_CHARS // len(SPANISH) + 1)
+    body = spanish + "On Monday you wrote: " + ("Thanks for writing to us. We would be happy to show you the car on "
+                                                "Saturday morning; please let us know when you can come by. ") * 40
+    quoted = event.model_copy(update={"data": {**event.data, "body": body}})
+    assert language.set_from_message(s.deps, quoted.model_dump(mode="json")) == "set"
+    assert s.current(lead.lead_id).language == "es"
