@@ -11,7 +11,8 @@ stream as for live traffic).
 Two things differ from the live stack, both because the people they are for are in the past:
 - queue messages do not go to SQS: timers and outbox sends are kept on the agenda and handed to
   their consumers' services (services/due.handle_timer, services/outbox.deliver) when the
-  history's clock reaches them; staff email/SMS notifications and language detection are dropped;
+  history's clock reaches them; staff email/SMS notifications are dropped, and so is the language
+  of a customer's first words (the stream consumer's: the history's writes make no stream records);
 - the history reads in-app notifications to learn who was offered a lead, as that agent's phone
   would have; those routing writes in its own transaction are stored with it (with their TTL, long
   past by today), the others are not (nobody needs a bell full of last quarter's alerts)."""
@@ -141,7 +142,7 @@ class History:
             self._after(timedelta(seconds=max(1, delay_seconds)),
                            lambda: outbox.deliver(self.deps, job.message_id))
         else:
-            self.counts["dropped jobs"] += 1  # staff email/SMS notifications, language detection
+            self.counts["dropped jobs"] += 1  # staff email/SMS notifications
 
     def notified(self, note: Notification) -> None:
         lead = self.leads.get(note.lead_id or "")

@@ -71,7 +71,8 @@ Entities and their keys
 | sandbox send        | SANDBOX#{account_id or "staff"}     | {at}#{send_id}            |   what the local sandbox sender "delivered" (ttl 30 days)             |
 
 Report rollups: the table's stream (NEW_IMAGE) feeds one consumer (handlers/rollups.py; deployed
-with a filter to `type` report_event / score). Per record it adds the fact to the lead's ledger
+with a filter to `type` report_event / score, and a second to messages inserted with `language_wanted`:
+"A lead's language" below). Per record it adds the fact to the lead's ledger
 (PutItem conditional on the ledger's `version`) and then rewrites the lead's share on each rollup
 day it touches (PutItem conditional on the day's `version`; a day keeps a lead's share only from a
 newer ledger version). A batch whose ledgers and days are at most 8 items (a lead's batch: its
