@@ -73,14 +73,19 @@ def test_an_email_lead_answered_by_email_and_the_answer_back_through_ses(world: 
                if m["channel"] == "email" and m["direction"] == "inbound"]
     assert [m["body"] for m in inbound] == ["Yes, Saturday at 10 works. Can I bring my trade-in?\n\nMaria"]
     assert current(world, lead_id).awaiting_since is not None
+    # The customer's own first words tell the lead's language (the web form's did not): the stream consumer's.
+    assert current(world, lead_id).language is None
+    world.settle()
+    assert current(world, lead_id).language == "en"
 
 
 def test_mail_to_the_stores_address_makes_an_email_lead_with_its_picture(world: World) -> None:
     s = _email_store(world)
     ses_delivers(world, (MAIL / "new_inquiry_with_photo.eml").read_bytes(), [STORE_MAIL], "ses-3")
+    world.settle()  # the table's stream: the new lead's language from its first message
     leads = world.get(f"/leads?account_id={s.account_id}", s.admin_token).json["items"]
     [lead] = [x for x in leads if x["email"] == "kevin.marsh@example.com"]
-    assert (lead["source"], lead["channel"], lead["first_name"]) == ("Email", "email", "Kevin")
+    assert (lead["source"], lead["channel"], lead["first_name"], lead["language"]) == ("Email", "email", "Kevin", "en")
     events = world.get(f"/leads/{lead['lead_id']}/timeline", s.admin_token).json["items"]
     [message] = [e for e in events if e["type"] == "message"]
     [photo] = message["attachments"]
