@@ -132,7 +132,10 @@ LAMBDA_GB = 0.5  # .chalice/config.json lambda_memory_size
 def path_cost(run: Run, api_requests: int, api_ms: int) -> dict[str, float]:
     """Dollars of one run of a path, per service (bench/_prices.py)."""
     calls = run.during + run.after
-    consumer_runs = calls["sqs.ReceiveMessage"] + (1 if run.after["dynamodb.BatchGetItem"] else 0)
+    # The table's stream consumer runs once for what a path wrote: its rollups read ledgers and days
+    # (BatchGetItem), its language write is the path's one UpdateItem after the answer.
+    stream_run = run.after["dynamodb.BatchGetItem"] or run.after["dynamodb.UpdateItem"]
+    consumer_runs = calls["sqs.ReceiveMessage"] + (1 if stream_run else 0)
     write_units = run.units["written"] + 2 * run.units["written_in_transactions"]
     seconds = (api_requests * api_ms + consumer_runs * CONSUMER_MS) / 1000
     return {
