@@ -760,34 +760,16 @@ class FakeDeliveryStore:
     def provider_message(self, provider: str, sid: str) -> ProviderMessage | None:
         return self.state.provider_ids.get((provider, sid))
 
-    def record(self, source: str, dedup_id: str, ttl: int, **data: Any) -> changes.Write:
+    def record(self, source: str, dedup_id: str, ttl: int, *, lead_id: str, **data: Any) -> changes.Write:
         def apply() -> None:
-            self.state.dedup[(source, dedup_id)] = dict(data)
+            self.state.dedup[(source, dedup_id)] = {"lead_id": lead_id, **data}
 
-        return FakeWrite(lambda: (source, dedup_id) not in self.state.dedup, apply, DuplicateDelivery)
+        return FakeWrite(lambda: "lead_id" not in self.state.dedup.get((source, dedup_id), {}), apply,
+                         DuplicateDelivery)
 
     def seen(self, source: str, dedup_id: str) -> dict[str, Any] | None:
         found = self.state.dedup.get((source, dedup_id))
         return dict(found) if found is not None else None
-
-    def claim(self, source: str, dedup_id: str, ttl: int, now: str, stale_before: str) -> bool:
-        found = self.state.dedup.get((source, dedup_id))
-        if found is not None and ("message_id" in found or found.get("claimed_at", "") >= stale_before):
-            return False
-        self.state.dedup[(source, dedup_id)] = {"claimed_at": now}
-        return True
-
-    def finish(self, source: str, dedup_id: str, lead_id: str, message_id: str) -> changes.Write:
-        key = (source, dedup_id)
-
-        def check() -> bool:
-            found = self.state.dedup.get(key)
-            return found is not None and "message_id" not in found
-
-        def apply() -> None:
-            self.state.dedup[key] = {**self.state.dedup[key], "lead_id": lead_id, "message_id": message_id}
-
-        return FakeWrite(check, apply, DuplicateDelivery)
 
 
 class FakeAppointmentStore:

@@ -22,6 +22,7 @@ from chalicelib.domain.conversations import Consent, consent_keyword
 from chalicelib.domain.leads import Lead, NewLead
 from chalicelib.domain.outbox import OutboxMessage
 from chalicelib.domain.records import report_event, timeline_event
+from chalicelib.domain.routing import StoreRouting
 from chalicelib.domain.targets import customer_wrote
 from chalicelib.domain.text import FreeText, ProviderText
 from chalicelib.domain.timeline import Message, MessageStatus, TimelineEvent
@@ -71,6 +72,8 @@ class Conversation:
     lead: Lead | None = None
     store: Account | None = None
     owner: User | None = None
+    # Read with the contact key when no pointer led the way: what a new contact's lead is routed on.
+    routing: StoreRouting | None = None
 
 
 def hint_counts(hint: SenderHint | None, account_id: str) -> bool:
@@ -166,10 +169,7 @@ LANGUAGE_MIN_LETTERS = 6
 def new_lead_fields(msg: InboundMessage) -> dict[str, Any]:
     """What a lead made from an unknown sender's message knows besides the request: an email's thread
     (its language is detected from the message later: `for_language`)."""
-    fields: dict[str, Any] = {}
-    if msg.channel == "email":
-        fields["email_thread"] = {"subject": msg.subject, "references": msg.thread}
-    return fields
+    return {"email_thread": {"subject": msg.subject, "references": msg.thread}} if msg.channel == "email" else {}
 
 
 def email_updates(lead: Lead, msg: InboundMessage) -> dict[str, Any]:

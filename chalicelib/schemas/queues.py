@@ -122,7 +122,8 @@ class CopyMedia(BaseModel):
 
 
 class NewContact(BaseModel):
-    """A message from a sender no lead of the store knows: make the lead."""
+    """A message from a sender no lead of the store knows, queued by a release before 2026-11-27 (the
+    webhook makes the lead now): the consumer makes it the same way (services/new_contact.py)."""
 
     kind: Literal["new_lead"] = "new_lead"
     account_id: str

@@ -8,7 +8,7 @@ and the deployed SES receipt rule (SES → S3 → the inbound queue's consumer).
    is stored, with the SMTP reply to give; auto-replies and bounces are taken and ignored.
 3. Its attachments go to the media bucket under keys made from the message (a repeat overwrites
    the same objects), then the message is stored through the inbound path SMS uses
-   (services/inbound.attach / inbound_queue.from_new_contact) with a dedup key on the Message-ID: a second
+   (services/new_contact.py) with a dedup key on the Message-ID: a second
    delivery of the same mail is stored once."""
 
 from __future__ import annotations
@@ -21,13 +21,12 @@ from chalicelib.clock import iso
 from chalicelib.deps import Deps
 from chalicelib.domain import email_out
 from chalicelib.domain import media as media_rules
-from chalicelib.domain.changes import Write
 from chalicelib.domain.email_in import MailRefused, ParsedMail, parse_mail
 from chalicelib.domain.inbound import InboundMessage, NotThisLead
 from chalicelib.observability import logger
 from chalicelib.schemas.queues import SesMailReceived
 from chalicelib.services import email_out as sending
-from chalicelib.services import inbound, inbound_queue
+from chalicelib.services import inbound, new_contact
 
 PROVIDER: Literal["email"] = "email"
 NO_MAILBOX = MailRefused(550, "5.1.1", "no such mailbox here")
@@ -87,7 +86,7 @@ def mail_arrived(deps: Deps, raw: bytes, recipients: list[str]) -> MailOutcome:
         logger.info("repeated email ignored", extra={"lead_id": seen.get("lead_id")})
         return MailOutcome("duplicate", lead_id=seen.get("lead_id"), message_id=seen.get("message_id"))
     message = _inbound_message(deps, mail, where, dedup_id)
-    result = _store_mail(deps, where, message, dedup_id)
+    result = _store_mail(deps, where, message)
     if result.duplicate:
         return MailOutcome("duplicate", lead_id=result.lead_id, message_id=result.message_id)
     return MailOutcome("stored", lead_id=result.lead_id, message_id=result.message_id)
@@ -109,21 +108,20 @@ def _inbound_message(deps: Deps, mail: ParsedMail, where: Route, dedup_id: str) 
                           thread=list(mail.thread))
 
 
-def _store_mail(deps: Deps, where: Route, message: InboundMessage, dedup_id: str) -> inbound.InboundResult:
-    def dedup(lead_id: str, message_id: str) -> Write:
-        return deps.deliveries.record(PROVIDER, dedup_id, inbound.dedup_ttl(deps), lead_id=lead_id,
-                                      message_id=message_id, account_id=where.account_id)
-
-    lead_id = where.lead_id
-    if lead_id is None:
-        contact = deps.leads.contact(where.account_id, "email", message.sender)
-        lead_id = contact["lead_id"] if contact else None
-    if lead_id is not None:
+def _store_mail(deps: Deps, where: Route, message: InboundMessage) -> inbound.InboundResult:
+    if where.lead_id is not None:
         try:
-            return inbound.attach(deps, where.account_id, lead_id, message, None, dedup)
+            return new_contact.on_lead(deps, where.account_id, where.lead_id, message)
         except NotThisLead:
             pass  # a sold or dead lead: the customer starts a new one
-    return inbound_queue.from_new_contact(deps, where.account_id, message)
+    # Read with the store's routing: an unknown sender's lead is made and routed on it.
+    contact, routing = deps.leads.contact_and_routing(where.account_id, "email", message.sender)
+    if contact is not None and contact["lead_id"] != where.lead_id:
+        try:
+            return new_contact.on_lead(deps, where.account_id, contact["lead_id"], message)
+        except NotThisLead:
+            pass
+    return new_contact.make_lead(deps, where.account_id, message, contact, routing)
 
 
 def ses_mail_arrived(deps: Deps, notice: SesMailReceived) -> MailOutcome:

@@ -5,10 +5,11 @@ lead's transaction together with a conditional dedup key (so a repeated MessageS
 once, even when two deliveries race), applying STOP / START at once and answering HELP; what the
 message means is decided by domain/inbound.py. An SMS finds its lead in two reads: the number's
 lookup with the sender's pointer, then the contact key with the lead, store and owner the pointer
-names (keys.py, "SMS sender pointers"; the pointer is checked, never trusted). Everything slow
-happens later: making + routing a lead for an unknown sender and copying pictures on the inbound
-queue (services/inbound_queue.py); detecting the lead's language (lingua loads its models on first
-use) on the table's stream, from the stored message's marker (services/language.py)."""
+names (keys.py, "SMS sender pointers"; the pointer is checked, never trusted); without a pointer, the
+contact key is read with the store's routing, on which an unknown sender's lead is made and routed
+in the webhook (services/new_contact.py). Everything slow happens later: copying pictures on the
+inbound queue (services/inbound_queue.py); detecting the lead's language (lingua loads its models on
+first use) on the table's stream, from the stored message's marker (services/language.py)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from chalicelib.domain.outbox import OutboxMessage
 from chalicelib.domain.users import User
 from chalicelib.ids import new_id
 from chalicelib.observability import logger
-from chalicelib.schemas.queues import CopyMedia, MediaItem, NewContact
+from chalicelib.schemas.queues import CopyMedia, MediaItem
 from chalicelib.services.lead_changes import change_lead
 from chalicelib.services.notifications import Notices, notices, send_deliveries
 from chalicelib.services.outbox import QUEUED_GRACE, enqueue_send
@@ -50,7 +51,6 @@ class InboundResult:
     lead_id: str | None = None
     message_id: str | None = None
     duplicate: bool = False
-    deferred: bool = False  # an unknown sender: the lead is made on the inbound queue
 
 
 def dedup_ttl(deps: Deps) -> int:
@@ -99,24 +99,20 @@ def receive(deps: Deps, account_id: str, msg: InboundMessage, hint: SenderHint |
     keyword = meaning.consent_of(msg)
     found = find_conversation(deps, account_id, msg, hint)
     if found.lead_id is not None:
-        def new_dedup(lead_id: str, message_id: str) -> Write:
-            return deps.deliveries.record(msg.provider, msg.provider_id, dedup_ttl(deps), lead_id=lead_id,
-                                          message_id=message_id, account_id=account_id)
-
         try:
-            return attach(deps, account_id, found.lead_id, msg, keyword, new_dedup, found=found, pointer=hint)
+            return attach(deps, account_id, found.lead_id, msg, keyword, message_dedup(deps, account_id, msg),
+                          found=found, pointer=hint)
         except NotThisLead:
             pass
     if keyword == "help" and msg.channel == "sms":
-        account = found.store or deps.accounts.require(account_id)
+        account = found.store or (found.routing.account if found.routing else None) or deps.accounts.require(account_id)
         return InboundResult(reply=rules.help_reply(account.name))
     if keyword in ("stop", "start"):
         # Nobody to opt out or in: no lead of this store has this contact.
         return InboundResult()
-    deps.queues.send(INBOUND, NewContact(account_id=account_id, message=msg).model_dump(mode="json"))
-    logger.info("inbound message from a new contact queued", extra={"account_id": account_id,
-                                                                    "provider_id": msg.provider_id})
-    return InboundResult(deferred=True)
+    from chalicelib.services.new_contact import make_lead
+
+    return make_lead(deps, account_id, msg, {"lead_id": found.lead_id} if found.lead_id else None, found.routing)
 
 
 def find_conversation(deps: Deps, account_id: str, msg: InboundMessage, hint: SenderHint | None) -> Conversation:
@@ -126,8 +122,27 @@ def find_conversation(deps: Deps, account_id: str, msg: InboundMessage, hint: Se
     kind = CONTACT_KIND[msg.channel]
     if hint is not None and meaning.hint_counts(hint, account_id):
         return meaning.verified(deps.leads.conversation(account_id, kind, msg.sender, hint.lead_id, hint.owner_id))
-    contact = deps.leads.contact(account_id, kind, msg.sender)
-    return Conversation(lead_id=contact["lead_id"] if contact else None)
+    # No pointer: most likely a new contact, whose lead is made and routed here on the store's routing.
+    contact, routing = deps.leads.contact_and_routing(account_id, kind, msg.sender)
+    return Conversation(lead_id=contact["lead_id"] if contact else None, routing=routing)
+
+
+def message_dedup(deps: Deps, account_id: str, msg: InboundMessage) -> DedupWrite:
+    """The write of the message's dedup key (its provider's id), given the lead and message it became."""
+    def record(lead_id: str, message_id: str) -> Write:
+        return deps.deliveries.record(msg.provider, msg.provider_id, dedup_ttl(deps), lead_id=lead_id,
+                                      message_id=message_id, account_id=account_id)
+
+    return record
+
+
+def repeated(deps: Deps, msg: InboundMessage, reply: str | None = None) -> InboundResult | None:
+    """What an earlier delivery of the message made, if one was recorded (None: it was not)."""
+    seen = deps.deliveries.seen(msg.provider, msg.provider_id)
+    if not seen or not seen.get("message_id"):
+        return None
+    logger.info("repeated inbound message ignored", extra={"provider_id": msg.provider_id})
+    return InboundResult(duplicate=True, lead_id=seen.get("lead_id"), message_id=seen["message_id"], reply=reply)
 
 
 def attach(deps: Deps, account_id: str, lead_id: str, msg: InboundMessage, keyword: rules.Consent | None,
@@ -170,12 +185,10 @@ def attach(deps: Deps, account_id: str, lead_id: str, msg: InboundMessage, keywo
     try:
         saved = change_lead(deps, lead_id, decide, touch=True, known=known)
     except LostRace:  # DuplicateDelivery, or a delivery of the same message racing this one
-        seen = deps.deliveries.seen(msg.provider, msg.provider_id)
-        if seen and seen.get("message_id"):
-            logger.info("repeated inbound message ignored", extra={"provider_id": msg.provider_id})
-            return InboundResult(duplicate=True, lead_id=seen.get("lead_id"), message_id=seen["message_id"],
-                                 reply=help_text if msg.channel == "sms" else None)
-        raise
+        earlier = repeated(deps, msg, help_text if msg.channel == "sms" else None)
+        if earlier is None:
+            raise
+        return earlier
     told = saved.result
     if told is not None and told.reply is not None:
         enqueue_send(deps, told.reply.message_id)

@@ -25,7 +25,7 @@ from chalicelib.deps import Deps
 from chalicelib.domain import cadence_rules
 from chalicelib.domain.accounts import Account
 from chalicelib.domain.changes import Change, Write
-from chalicelib.domain.errors import Conflict, LostRace
+from chalicelib.domain.errors import Conflict, ContactTaken, DuplicateDelivery, LostRace
 from chalicelib.domain.inbound import first_words, for_language
 from chalicelib.domain.intake import (
     CONTACT_KINDS,
@@ -71,14 +71,15 @@ class _NoLongerOpen(Exception):
 
 @dataclass(frozen=True)
 class Arrival:
-    """What a caller that claimed a provider's message (an unknown sender's SMS, Messenger message or
-    email) adds to the transaction that makes or joins the lead: the new lead's `fields` (an email's
-    thread; its message is marked for the language, domain/inbound.for_language), and `finish`, the
-    write completing its claim, given the lead and what recorded the message (its id, or "coalesced")
-    — so nothing is written after intake's transaction."""
+    """What a provider's message from an unknown sender (SMS, Messenger message or email;
+    services/new_contact.py) adds to the transaction that makes or joins the lead: the new lead's
+    `fields` (an email's thread), and `dedup`, the write of the message's dedup key, given the lead and
+    what recorded the message (its id, or "coalesced"). With it, intake does not decide again on a lost
+    race of the message's own: DuplicateDelivery (a delivery of it won) and ContactTaken (another
+    message of the sender made the lead: the caller stores this one on it) reach the caller."""
 
     fields: dict[str, Any]
-    finish: Callable[[str, str], Write]
+    dedup: Callable[[str, str], Write]
     # Contact keys the caller just read, by (kind, value): intake's first attempt does not read them again.
     seen: dict[tuple[str, str], dict[str, Any] | None] | None = None
 
@@ -105,10 +106,18 @@ def receive_lead(deps: Deps, account: Account, data: NewLead, *, by: str | None 
         if target is not None:
             try:
                 return _coalesce(deps, account, target, data, contact, seen, by, delivery, arrival)
+            except DuplicateDelivery:
+                raise
             except (_NoLongerOpen, LostRace):
                 continue
         try:
             return _create(deps, account, data, contact, seen, by, delivery, routing, arrival)
+        except DuplicateDelivery:
+            raise
+        except ContactTaken:
+            if arrival is not None:
+                raise
+            continue
         except LostRace:
             # Another request claimed one of the contact keys (or the delivery) first: read them again.
             continue
@@ -174,6 +183,7 @@ def _create(deps: Deps, account: Account, data: NewLead, contact: Contact, seen:
     now_dt = deps.clock.now()
     now = iso(now_dt)
     message = (data.message or "").strip() or None
+    message_id = new_id("msg", now_dt) if message else None
     channel = data.channel or ("messenger" if contact.messenger else "web")
     lead = Lead(
         lead_id=new_id("lead", now_dt), account_id=account.account_id, group_id=account.group_id,
@@ -192,7 +202,10 @@ def _create(deps: Deps, account: Account, data: NewLead, contact: Contact, seen:
     cadence, enrolment = enrol_on_arrival(deps, lead, arrival_cadences(deps, account.account_id, routing))
     if enrolment is not None:
         lead = lead.model_copy(update={"cadence": enrolment})
-    writes = repo.create(lead)
+    # The message's dedup key first: a repeated delivery is named as one even when its twin's lead
+    # also took the contact key (the adapter names the first write whose condition failed).
+    writes = [arrival.dedup(lead.lead_id, message_id)] if arrival is not None and message_id else []
+    writes += repo.create(lead)
     for kind, value in contact.points():
         prior = seen.get(kind)
         writes.append(repo.claim_contact(account.account_id, kind, value, lead.lead_id, now,
@@ -200,17 +213,13 @@ def _create(deps: Deps, account: Account, data: NewLead, contact: Contact, seen:
     # The SMS webhook finds the lead of this phone on the store's number in one read with the lead.
     writes += owner_pointer(deps, lead, None, account)
     writes.append(repo.add_event(timeline_event(deps, lead, "created", by, **request_fields(lead, data))))
-    message_id = None
-    if message:
-        message_id = new_id("msg", now_dt)
+    if message and message_id:
         body = Message(message_id=message_id, direction="inbound", channel=channel, body=message, status="received",
                        provider_id=data.provider_message_id, attachments=data.attachments, subject=data.subject)
         said = timeline_event(deps, lead, "message", None, event_id=message_id, **body.model_dump(exclude_none=True))
         # A customer's own first words (not a form's): the stream consumer detects the lead's language from them.
         writes.append(repo.add_event(for_language(said, arrival is not None and first_words(lead, message))))
         writes.append(repo.add_report(report_event(deps, lead, "message_inbound", channel=channel)))
-        if arrival is not None:
-            writes.append(arrival.finish(lead.lead_id, message_id))
     writes.append(repo.add_report(report_event(deps, lead, "lead_received", **report_data(lead.received_at, data,
                                                                                         contact, channel))))
     if enrolment is not None:
@@ -266,7 +275,7 @@ def _coalesce(deps: Deps, account: Account, target: Lead, data: NewLead, contact
         if delivery is not None:
             writes.append(_delivery_write(deps, delivery, lead.lead_id, lead.lead_id))
         if arrival is not None:
-            writes.append(arrival.finish(lead.lead_id, "coalesced"))
+            writes.append(arrival.dedup(lead.lead_id, "coalesced"))
         return Change(updates=updates, events=events, scores=scores, reports=reports, writes=writes)
 
     lead = change_lead(deps, target.lead_id, decide, attempts=ATTEMPTS, touch=True).lead

@@ -113,9 +113,7 @@ def test_kill_9_mid_stream_loses_no_acknowledged_lead_message_or_timer(stack_fac
 
     for lead_id, body in acked.inbound:
         assert any(e.get("body") == body and e.get("direction") == "inbound" for e in timeline(lead_id)), body
-    for phone, body in acked.new_contacts:  # were jobs on the inbound queue when acknowledged
-        # A job the kill caught mid-way left its claim behind; the product takes a claim over
-        # once it is CLAIM_STALE old (60 s), and the local queues retry that long.
+    for phone, body in acked.new_contacts:  # made and routed by the webhook before it answered
         found = wait_for(lambda p=phone: http("GET", f"/leads?account_id={account_id}&q={p}").json()["items"],
                          max(5.0, ready_at + 80 - time.time()), f"the lead for the SMS from new contact {phone}")
         assert any(e.get("body") == body for e in timeline(found[0]["lead_id"])), body

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from chalicelib.adapters.aws import client
+from tests.fakes_channels import FakeMediaFetcher
 from tests.integration import conversations_support as conv
 from tests.support import World
 
@@ -102,7 +103,13 @@ def captured() -> Iterator[Scenario]:
         assert lead.status == 201, lead.json
         lead_id = lead.json["lead_id"]
         assert world.post(f"/leads/{lead_id}/messages", store.admin_token, {"body": "Hi Maria"}).status == 202
-        assert conv.sms(world, "Is it still available?", sid="SMfaults0000000000000000000000001").status == 200
+        # A new contact's MMS: its lead is made in the webhook, its picture copied on the inbound queue.
+        picture = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MMfaults/Media/ME1"
+        fetcher = FakeMediaFetcher()
+        fetcher.files[picture] = (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "image/png")
+        world.deps.media_fetcher = fetcher
+        assert conv.sms(world, "Is it still available?", sid="MMfaults0000000000000000000000001", NumMedia="1",
+                        MediaUrl0=picture, MediaContentType0="image/png").status == 200
         # 01:15 in Chicago the next night: the nightly fan-out queues this store's day.
         world.clock.set("2026-11-03T07:15:00Z")
         if "nightly_reports_fan_out" in _schedules():

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.adapters.dynamodb.deliveries import DeliveryRepository
 from chalicelib.clock import FixedClock
 from chalicelib.deps import Deps
 from chalicelib.domain import errors
@@ -379,13 +380,21 @@ def test_provider_ids_and_dedup_keys(deps: Deps) -> None:
     with pytest.raises(errors.DuplicateDelivery):
         deps.transactions.commit([deps.deliveries.record("twilio", "SM1", 1, lead_id="lead_0002", message_id="n")])
     assert deps.deliveries.seen("twilio", "SM1") == {"lead_id": "lead_0001", "message_id": "m"}
-    assert deps.deliveries.claim("meta", "mid1", 1, NOW, "2026-11-02T14:59:00.000Z") is True
-    assert deps.deliveries.claim("meta", "mid1", 1, NOW, "2026-11-02T14:59:00.000Z") is False
-    assert deps.deliveries.claim("meta", "mid1", 1, LATER, "2026-11-02T15:04:00.000Z") is True  # stale: taken over
-    deps.transactions.commit([deps.deliveries.finish("meta", "mid1", "lead_0001", "m2")])
+
+
+def test_a_claim_an_earlier_release_left_unfinished_is_taken_over(deps: Deps) -> None:
+    # Releases before 2026-11-27 claimed a new contact's message id before making its lead; a consumer
+    # that crashed left the claim without a lead, and the message was never stored.
+    from chalicelib.adapters.dynamodb import keys
+
+    if isinstance(deps.deliveries, DeliveryRepository):
+        deps.deliveries.table.put({**keys.dedup_key("meta", "mid1"), "type": "dedup", "ttl": 1, "claimed_at": NOW})
+    else:
+        deps.deliveries.state.dedup[("meta", "mid1")] = {"claimed_at": NOW}  # type: ignore[attr-defined]
+    deps.transactions.commit([deps.deliveries.record("meta", "mid1", 1, lead_id="lead_0001", message_id="m2")])
+    assert deps.deliveries.seen("meta", "mid1") == {"lead_id": "lead_0001", "message_id": "m2"}
     with pytest.raises(errors.DuplicateDelivery):
-        deps.transactions.commit([deps.deliveries.finish("meta", "mid1", "lead_0001", "m3")])
-    assert deps.deliveries.claim("meta", "mid1", 1, LAST, LAST) is False
+        deps.transactions.commit([deps.deliveries.record("meta", "mid1", 1, lead_id="lead_0002", message_id="m3")])
 
 
 def test_an_appointment_changes_only_from_the_status_it_was_read_in(deps: Deps) -> None:

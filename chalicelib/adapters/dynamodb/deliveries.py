@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.adapters.dynamodb import keys
-from chalicelib.adapters.dynamodb.table import ConditionFailed, Table, Write, entity_fields
+from chalicelib.adapters.dynamodb.table import Table, Write, entity_fields
 from chalicelib.domain.errors import DuplicateDelivery
 from chalicelib.domain.outbox import ProviderMessage
 
-_NEW = "attribute_not_exists(PK)"
+_UNRECORDED = "attribute_not_exists(lead_id)"
 
 
 class DeliveryRepository:
@@ -41,31 +41,14 @@ class DeliveryRepository:
 
     # -- dedup keys ----------------------------------------------------------------------
 
-    def record(self, source: str, dedup_id: str, ttl: int, **data: Any) -> Write:
-        """A provider's id, written with what it made: a second delivery raises DuplicateDelivery."""
-        return Write({"Put": {"Item": {**keys.dedup_key(source, dedup_id), "type": "dedup", "ttl": ttl, **data},
-                              "ConditionExpression": _NEW}}, DuplicateDelivery)
+    def record(self, source: str, dedup_id: str, ttl: int, *, lead_id: str, **data: Any) -> Write:
+        """A provider's id, written with the lead it made or joined: a second delivery raises
+        DuplicateDelivery. An item without a lead is a claim a release before 2026-11-27 took and
+        never finished (its consumer crashed): the message was not stored, so it is taken over."""
+        item = {**keys.dedup_key(source, dedup_id), "type": "dedup", "ttl": ttl, "lead_id": lead_id, **data}
+        return Write({"Put": {"Item": item, "ConditionExpression": _UNRECORDED}}, DuplicateDelivery)
 
     def seen(self, source: str, dedup_id: str) -> dict[str, Any] | None:
-        """What an earlier delivery of this id recorded (a claim in progress has no message_id yet)."""
+        """What an earlier delivery of this id recorded."""
         item = self.table.get(keys.dedup_key(source, dedup_id), consistent=True)
         return entity_fields(item) if item else None
-
-    def claim(self, source: str, dedup_id: str, ttl: int, now: str, stale_before: str) -> bool:
-        """Claim a provider message id for slow processing (a new lead from an unknown sender).
-        True when this caller holds it: new, or an earlier claim went stale without finishing."""
-        try:
-            self.table.put({**keys.dedup_key(source, dedup_id), "type": "dedup", "ttl": ttl, "claimed_at": now},
-                           condition="attribute_not_exists(PK) OR (attribute_not_exists(message_id) "
-                                     "AND claimed_at < :stale)",
-                           values={":stale": stale_before})
-        except ConditionFailed:
-            return False
-        return True
-
-    def finish(self, source: str, dedup_id: str, lead_id: str, message_id: str) -> Write:
-        """Complete a claim with what it made; DuplicateDelivery when another finished it first."""
-        return Write({"Update": {"Key": keys.dedup_key(source, dedup_id),
-                                 "UpdateExpression": "SET lead_id = :l, message_id = :m",
-                                 "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(message_id)",
-                                 "ExpressionAttributeValues": {":l": lead_id, ":m": message_id}}}, DuplicateDelivery)

@@ -164,8 +164,8 @@ Access patterns (each one GetItem or Query; never a Scan)
 |18 | message by id (cancel, status)                  | GetItem LEAD#{l} / EVENT#{message_id}                        |
 |19 | message by provider sid (delivery callback)     | GetItem PROVIDERMSG#{provider}#{sid} / LOOKUP, then #18      |
 |20 | open lead of a contact (coalescing, inbound)    | GetItem ACCOUNT#{a}#CONTACT#{kind}#{value} / CONTACT         |
-|   |   (an unknown sender's message on the inbound queue: with #8's three keys in one BatchGetItem) |      |
-|21 | webhook / message dedup                         | PutItem DEDUP#... with attribute_not_exists(PK)              |
+|   |   (an SMS without a sender pointer, a Messenger message, a store's email: with #8's keys in one BatchGetItem: an unknown sender's lead is made and routed on them) | |
+|21 | webhook / message dedup                         | Put DEDUP#... with attribute_not_exists(lead_id), in the transaction that stores the message (a new contact's: intake's, its first write) |
 |22 | offer by id (accept / decline / timer)          | GetItem OFFER#{o} / OFFER                                    |
 |   |   (accept: BatchGetItem OFFER#{o} / OFFER with the caller's USER#{sub} / USER, consistent: #5 and #22 in one read) | |
 |23 | an agent's pending offers                       | Query GSI6 USER#{u}#OFFERS                                   |
@@ -207,7 +207,9 @@ More shards are one constant; existing entries move on their next write.
 
 Races and their conditions
 --------------------------
-- email, SMS number, page id, mailbox, reply token, contact keys, dedup keys: `attribute_not_exists(PK)`.
+- email, SMS number, page id, mailbox, reply token, contact keys: `attribute_not_exists(PK)`.
+- dedup keys: `attribute_not_exists(lead_id)` (every record names its lead; an item without one is a claim
+  a release before 2026-11-27 left unfinished, taken over).
 - uploads: `state = pending` when the first message that sends one moves it into the media bucket.
 - lead changes by routing: `routing_version = :expected` on the lead, in one transaction
   with the offer (`state = pending`), the score event and the timeline event.
