@@ -33,7 +33,9 @@ left are dropped, which is all moto's rollback restored that a transaction could
   (moto_expressions.py).
 - Every request looked its handler's action up with `inspect.getmembers` of the handler class: the
   names are listed once per class.
-- SQS's SendMessage counted every message of the queue (moto_fast_sqs.py).
+- SQS's SendMessage counted every message of the queue (moto_fast_sqs.py); its ReceiveMessage,
+  DeleteMessage, ChangeMessageVisibility, counts and long polls walked every message of the queue
+  (moto_fast_sqs_receive.py).
 
 Transactions are taken one at a time (the local stack already serializes DynamoDB calls).
 
@@ -64,7 +66,7 @@ from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-from leadline.local import moto_expressions, moto_fast_sqs, moto_index
+from leadline.local import moto_expressions, moto_fast_sqs, moto_fast_sqs_receive, moto_index
 from leadline.local.moto_backup import TransactionBackup
 
 log = logging.getLogger("local_stack.moto_fast")
@@ -93,7 +95,7 @@ def unsupported_reason() -> str | None:
     """Why the installed moto cannot take the patches (None: it can)."""
     if moto.__version__ != MOTO_VERSION:
         return f"moto {moto.__version__} is installed; moto_fast was written for moto {MOTO_VERSION}"
-    sqs_reason = moto_fast_sqs.unsupported_reason()
+    sqs_reason = moto_fast_sqs.unsupported_reason() or moto_fast_sqs_receive.unsupported_reason()
     if sqs_reason is not None:
         return sqs_reason
     for name, (function, expected) in PATCHED.items():
@@ -254,6 +256,7 @@ def uninstall() -> None:
         moto_expressions.uninstall()
         moto_responses.method_names_from_class = _originals["method_names"]
         moto_fast_sqs.uninstall()
+        moto_fast_sqs_receive.uninstall()
         _originals.clear()
         _action_names.clear()
 
@@ -283,4 +286,5 @@ def install() -> bool:
         moto_expressions.install()
         moto_responses.method_names_from_class = _method_names_from_class
         moto_fast_sqs.install()
+        moto_fast_sqs_receive.install()
         return True
