@@ -3,8 +3,10 @@
 
 - `Emulator(moto_url)`: every stored item (a paged Scan of every table), every queue's depth
   (ApproximateNumberOfMessages / NotVisible / Delayed), which queues are dead-letter queues (named in
-  another queue's RedrivePolicy), the due index's entries overdue by more than a sweep, and the
-  messages a queue still holds (`peek`, for when the stack has stopped: it hides what it reads).
+  another queue's RedrivePolicy), the due index's entries overdue by more than a sweep, and up to
+  PEEK_LIMIT of the messages a queue still holds (`peek`, for when the stack has stopped: it hides what
+  it reads). Depths come from GetQueueAttributes, so the check takes seconds however much is queued;
+  a message not read (past the bound, in flight, delayed) is counted, not looked into.
 - `settle(...)`: waits, with a bound, until the work queues hold nothing visible or in flight and no
   due-index timer is overdue (a delayed message is a timer not yet due: counted, not waited for).
 - `classify(...)`: a pure function; a customer's request answered 2xx is STORED (a lead for its
@@ -24,6 +26,8 @@ from typing import Any
 DUE_KINDS = ("OFFER", "MESSAGE", "OPENING", "CADENCE", "DEADLINE", "REVIVAL")
 DEPTHS = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")
 SWEEP_GRACE = timedelta(seconds=90)  # the sweeps run every minute: overdue means missed by one
+# Messages read from each queue after the run: 100 receives, about a second on the local stack's SQS.
+PEEK_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -51,14 +55,15 @@ def classify(requests: Iterable[Any], contact: Callable[[Any], tuple[str, str]],
     messages (in flight or delayed, so not readable) each stand for at most one more queued request."""
     verdict = Verdict()
     unread = unread_queued
+    dead, queued = "\n".join(dead_bodies), "\n".join(queued_bodies)  # one search per request, not one per body
     for request in requests:
         account_id, phone = contact(request)
         digits = phone.lstrip("+")
         if (account_id, phone) in stored_contacts:
             verdict.stored.append(request)
-        elif any(digits in body for body in dead_bodies):
+        elif digits in dead:
             verdict.dead.append(request)
-        elif any(digits in body for body in queued_bodies):
+        elif digits in queued:
             verdict.queued.append(request)
         elif unread > 0:
             unread -= 1
@@ -116,16 +121,17 @@ class Emulator:
                     counts[kind] = counts.get(kind, 0) + int(reply["Count"])
         return {kind: n for kind, n in counts.items() if n}
 
-    def peek(self, queue: Queue) -> list[str]:
-        """The bodies of the messages `queue` holds that can be received now. Hides each for 15 minutes:
-        only once nothing else consumes the queue."""
+    def peek(self, queue: Queue, limit: int = PEEK_LIMIT) -> list[str]:
+        """The bodies of up to `limit` messages `queue` holds that can be received now. Hides each for
+        15 minutes: only once nothing else consumes the queue."""
         bodies: dict[str, str] = {}
-        while True:
-            got = self.sqs.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=10, VisibilityTimeout=900,
-                                           WaitTimeSeconds=0).get("Messages", [])
+        while len(bodies) < limit:
+            got = self.sqs.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=min(10, limit - len(bodies)),
+                                           VisibilityTimeout=900, WaitTimeSeconds=0).get("Messages", [])
             if not got:
-                return list(bodies.values())
+                break
             bodies.update((m["MessageId"], m["Body"]) for m in got)
+        return list(bodies.values())
 
 
 def settle(emulator: Emulator, bound: float, say: Callable[[str], None],

@@ -31,7 +31,8 @@ def findings(sent: list[Any], items: list[dict[str, Any]], queues: list[Queue],
     leads_by_id = {lead["lead_id"]: lead for lead in leads}
     stored_contacts = {(lead["account_id"], lead["phone"]) for lead in leads if lead.get("phone")}
     accepted = [s for s in sent if s.accepted]
-    unread = sum(q.depth for q in queues if not q.dead_letter) - len(queued_bodies)
+    # Each message not read (past the peek's bound, or in flight) may hold one request: dead letters too.
+    unread = sum(q.depth for q in queues) - len(queued_bodies) - len(dead_bodies)
     verdict: Verdict = classify(accepted, lambda s: (s.account_id, s.phone), stored_contacts,
                                 queued_bodies, dead_bodies, max(0, unread))
     offers = [i for i in items if i.get("type") == "offer"]
@@ -58,7 +59,9 @@ def findings(sent: list[Any], items: list[dict[str, Any]], queues: list[Queue],
         "double_owners": len(double), "offers": len(offers), "timed_out_offers": len(late), "lateness": late,
         "opted_out_customers": len(stops), "sends": len(sends), "sends_to_opted_out": len(to_opted_out),
         "queues": {q.name: q.depth for q in queues if q.depth},
-        "delayed": {q.name: q.delayed for q in queues if q.delayed}, "dead_letters": dead_bodies,
+        "delayed": {q.name: q.delayed for q in queues if q.delayed}, "dead_letter_bodies": dead_bodies,
+        # Counted from the depths, not from the bodies read (at most PEEK_LIMIT a queue).
+        "dead_letters": sum(q.depth + q.delayed for q in queues if q.dead_letter),
     }
 
 
@@ -66,7 +69,7 @@ def failures(facts: dict[str, Any]) -> list[str]:
     verdict: Verdict = facts["verdict"]
     named = {"leads lost": len(verdict.lost), "double owners": facts["double_owners"],
              "sends to opted-out customers": facts["sends_to_opted_out"],
-             "dead-letter messages": len(facts["dead_letters"])}
+             "dead-letter messages": facts["dead_letters"]}
     return [f"{n} {what}" for what, n in named.items() if n]
 
 
@@ -86,8 +89,8 @@ def print_summary(args: Any, facts: dict[str, Any], run: dict[str, Any], timings
           f"{[s.__dict__ for s in verdict.lost[:5]] or ''}")
     print(f"  queues holding messages at the check: {facts['queues'] or 'none'}; "
           f"timers not yet due (delayed): {facts['delayed'] or 'none'}; "
-          f"dead-letter messages: {len(facts['dead_letters'])}")
-    for body in facts["dead_letters"][:10]:
+          f"dead-letter messages: {facts['dead_letters']}")
+    for body in facts["dead_letter_bodies"][:10]:
         print(f"    DLQ: {body[:300]}")
     print(f"  routing states: {dict(facts['routing_states'])}")
     print(f"  double owners: {facts['double_owners']} (of {facts['offers']} offers)")
@@ -119,7 +122,7 @@ def print_summary(args: Any, facts: dict[str, Any], run: dict[str, Any], timings
     print("  CPU over the run and the settle (seconds, % of one core): " + ", ".join(
         f"{name} {seconds:.0f} s ({100 * seconds / wall:.0f} %)" for name, seconds in cpu.items()))
     bench = {"leads_lost": (len(verdict.lost), "leads"), "leads_queued": (len(verdict.queued), "leads"),
-             "dead_letters": (len(facts["dead_letters"]), "messages"),
+             "dead_letters": (facts["dead_letters"], "messages"),
              "double_owners": (facts["double_owners"], "leads"),
              "sends_to_opted_out": (facts["sends_to_opted_out"], "sends"),
              "settle": (f"{run['settle']:.0f}", "s"),

@@ -11,6 +11,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
+from _load_check import Emulator as RealEmulator
 from _load_check import Queue, classify, settle
 from _load_report import failures, findings
 
@@ -118,3 +119,34 @@ def test_a_clean_run_with_a_lead_still_queued_does_not_fail() -> None:
     queues = [Queue("inbound", "u", dead_letter=False, depth=1)]
     facts = findings([Request("A1", "+17732000001")], [], queues, queued_bodies=["From=%2B17732000001"], dead_bodies=[])
     assert failures(facts) == [] and len(facts["verdict"].queued) == 1
+
+
+class Backlog:
+    """An SQS client whose queue holds `held` messages: each receive hands out the next ones."""
+
+    def __init__(self, held: int) -> None:
+        self.held, self.calls = held, 0
+
+    def receive_message(self, QueueUrl: str, MaxNumberOfMessages: int, **_: Any) -> dict[str, Any]:
+        self.calls += 1
+        taken = min(MaxNumberOfMessages, self.held)
+        self.held -= taken
+        return {"Messages": [{"MessageId": f"m{self.held + n}", "Body": "{}"} for n in range(taken)]}
+
+
+def test_the_check_reads_a_bounded_sample_of_a_backlog_and_all_of_a_small_queue() -> None:
+    emulator = RealEmulator("http://127.0.0.1:9")  # no call reaches it: its SQS client is replaced
+    emulator.sqs = Backlog(28_000)
+    queue = Queue("outbox", "u", dead_letter=False, depth=28_000)
+    assert len(emulator.peek(queue, limit=1000)) == 1000 and emulator.sqs.calls == 100
+    emulator.sqs = Backlog(37)
+    assert len(emulator.peek(queue, limit=1000)) == 37 and emulator.sqs.calls == 5
+
+
+def test_messages_not_read_count_as_queued_and_dead_letters_count_from_the_depths() -> None:
+    queues = [Queue("inbound", "u", dead_letter=False, depth=5000),
+              Queue("inbound-dlq", "d", dead_letter=True, depth=3)]
+    waiting = [Request("A1", f"+1773200{n:04d}") for n in range(10)]
+    facts = findings(waiting, [], queues, queued_bodies=["From=%2B17732000000"], dead_bodies=["{}"])
+    assert (len(facts["verdict"].queued), facts["verdict"].lost) == (10, [])  # 4,999 + 2 unread
+    assert failures(facts) == ["3 dead-letter messages"]
