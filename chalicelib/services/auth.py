@@ -99,12 +99,13 @@ def authorise(deps: Deps, caller: Caller) -> Principal:
     return principal_of(deps, caller_record(deps, caller, deps.users.get(caller.identity)))
 
 
-def caller_record(deps: Deps, caller: Caller, first: User | None) -> User:
+def caller_record(deps: Deps, caller: Caller, first: User | None, likely: str | None = None) -> User:
     """The user record the caller acts as, given the person's first record (`USER#{identity}`) as it
     was read — by `authorise`, or by a use case together with what it reads anyway (None: there is
-    none). Nothing more is read unless they ask for another group. 401 for an unknown or deleted
-    person, and for a group they do not belong to: the same answer."""
-    user = resolve_from(deps, caller.identity, caller.group_id, first)
+    none). Nothing more is read unless they ask for another group (then `likely`, the record the use
+    case expects, is read first: memberships.resolve_from). 401 for an unknown or deleted person, and
+    for a group they do not belong to: the same answer."""
+    user = resolve_from(deps, caller.identity, caller.group_id, first, likely)
     if user is None:
         raise Unauthorized("unknown user" if not caller.group_id else "unknown user in that group")
     return user

@@ -93,11 +93,18 @@ def resolve(deps: Deps, identity: str, group_id: str | None) -> User | None:
     return resolve_from(deps, identity, group_id, deps.users.get(identity))
 
 
-def resolve_from(deps: Deps, identity: str, group_id: str | None, first: User | None) -> User | None:
+def resolve_from(deps: Deps, identity: str, group_id: str | None, first: User | None,
+                 likely: str | None = None) -> User | None:
     """`resolve` on the person's first record as the caller read it already (None: there is none):
-    nothing more is read unless they ask for another group or that record is gone."""
+    nothing more is read unless they ask for another group or that record is gone. `likely`: the id of
+    the record a use case expects them to act as in that group (an offer's agent): read alone, it
+    stands for the group's membership when it is the person's live record in that group."""
     if _live(first, identity) and group_id in (None, first.group_id):
         return first
+    if group_id is not None and likely is not None and likely != (first.user_id if first else None):
+        found = deps.users.get(likely)
+        if _live(found, identity) and found.group_id == group_id:
+            return found
     if group_id is not None:
         user_id = deps.users.membership(identity, group_id)
         found = deps.users.get(user_id) if user_id else None

@@ -140,7 +140,8 @@ def _caller_and_offer(deps: Deps, caller: Caller, offer_id: str) -> tuple[User, 
     """One read: the record the caller acts as (authorised as the authenticator would: 401) and the
     offer, which must be theirs (404 otherwise)."""
     offer, first = deps.routing.offer_with_user(offer_id, caller.identity)
-    user = caller_record(deps, caller, first)
+    # Acting in another group than their first, the offer's agent is the record they most likely are.
+    user = caller_record(deps, caller, first, offer.agent_id if offer else None)
     if offer is None or offer.agent_id != user.user_id:
         raise NotFound("offer not found")
     return user, offer

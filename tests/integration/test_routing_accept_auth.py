@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.clock import iso
 from chalicelib.services import users as user_service
 from tests.integration.routing_support import Store, current_offer, lead, new_lead, record_queues, store
 from tests.support import World, dynamodb_calls
@@ -167,6 +168,36 @@ def test_a_group_the_caller_is_not_in_is_401_and_their_other_group_is_not_the_of
     assert _accept(world, offer, other.token).status == 404
     won = _accept(world, offer, token, headers={"X-Leadline-Group": s.tenant.group_id})
     assert won.status == 200 and won.json["assigned_to"] == agent_id
+
+
+def test_acting_in_a_later_group_the_offers_agent_record_is_read_alone(world: World) -> None:
+    """A person whose first group is another reads, besides accept's three calls, only the record the
+    offer names (it stands for the membership when it is theirs in that group): four calls, not five."""
+    beta = world.tenant("Beta Cars", "owner@beta.com")
+    world.user(beta, "pat@people.com")  # Pat's first group: Beta
+    s = store(world, agents=0)
+    joined, token = world.user(s.tenant, "pat@people.com")  # then Acme's agent, a record of its own
+    record_queues(world)
+    made = new_lead(world, s)
+    offers, _ = world.deps.routing.pending_offers(joined["user_id"], iso(world.clock.now()), 10, None)
+    [offer] = [o for o in offers if o.lead_id == made.lead_id]
+    as_acme = {"X-Leadline-Group": s.tenant.group_id}
+    # Pat's first record is not the offer's: acting in Beta, or without naming a group, it is not theirs.
+    assert world.post(f"/offers/{offer.offer_id}/accept", token).status == 404
+    with dynamodb_calls() as calls:
+        won = world.post(f"/offers/{offer.offer_id}/accept", token, headers=as_acme)
+    assert won.status == 200 and won.json["assigned_to"] == joined["user_id"]
+    assert calls == Counter({"BatchGetItem": 2, "GetItem": 1, "TransactWriteItems": 1})
+
+
+def test_a_record_of_someone_else_never_stands_for_the_callers_membership(world: World) -> None:
+    """The offer's agent is read first, but only the caller's own live record in that group counts."""
+    s, _agent_id, offer = _offered(world, agents=1)
+    _, token = world.user(world.tenant("Beta Cars", "owner@beta.com"), "eve@beta.com")
+    assert _accept(world, offer, token, headers={"X-Leadline-Group": s.tenant.group_id}).status == 401
+    _, joined = world.user(s.tenant, "eve@beta.com", account_ids=[])  # Eve joins Acme, the offer stays Pat's
+    assert _accept(world, offer, joined, headers={"X-Leadline-Group": s.tenant.group_id}).status == 404
+    _still_open(world, offer)
 
 
 def _decline(world: World, offer: dict[str, Any], token: str, **kw: Any) -> Any:
