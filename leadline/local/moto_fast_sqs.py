@@ -28,12 +28,20 @@ _sending = threading.local()
 _originals: dict[str, Any] = {}
 
 
-def unsupported_reason() -> str | None:
-    """Why moto's SQS cannot take the patch (None: it can). moto_fast checks moto's version."""
-    for name, (function, expected) in PATCHED.items():
+def mismatched(patched: dict[str, tuple[Callable[..., Any], tuple[str, ...]]]) -> str | None:
+    """The first function of `patched` whose leading parameters are not the ones its patch relies on."""
+    for name, (function, expected) in patched.items():
         parameters = tuple(inspect.signature(function).parameters)
         if parameters[:len(expected)] != expected:
             return f"{name} takes {parameters}, not {expected}"
+    return None
+
+
+def unsupported_reason() -> str | None:
+    """Why moto's SQS cannot take the patch (None: it can). moto_fast checks moto's version."""
+    reason = mismatched(PATCHED)
+    if reason is not None:
+        return reason
     if not isinstance(getattr(Queue, "attributes", None), property):
         return "Queue.attributes is no longer a property"
     if not hasattr(Queue, "FIFO_ATTRIBUTES") or "ContentBasedDeduplication" not in Queue.FIFO_ATTRIBUTES:

@@ -27,7 +27,6 @@ moto_fast under its moto version guard."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from copy import deepcopy
 from itertools import islice
@@ -38,6 +37,7 @@ from moto.sqs import models as sqs_models
 from moto.sqs.exceptions import InvalidParameterValue, ReceiptHandleIsInvalid
 from moto.sqs.models import Message, Queue, SQSBackend
 
+from leadline.local.moto_fast_sqs import mismatched
 from leadline.local.moto_fast_sqs_index import IndexedMessages, MessageIndex, index_of
 
 # What each patch replaces, and the parameters it relies on (in order).
@@ -62,10 +62,9 @@ _originals: dict[str, Any] = {}
 
 def unsupported_reason() -> str | None:
     """Why moto's SQS cannot take the patch (None: it can). moto_fast checks moto's version."""
-    for name, (function, expected) in PATCHED.items():
-        parameters = tuple(inspect.signature(function).parameters)
-        if parameters[:len(expected)] != expected:
-            return f"{name} takes {parameters}, not {expected}"
+    reason = mismatched(PATCHED)
+    if reason is not None:
+        return reason
     for name in ("messages", *COUNTS):
         if not isinstance(Queue.__dict__.get(name), property):
             return f"Queue.{name} is no longer a property"

@@ -3,7 +3,6 @@ as before — GetQueueAttributes' counts, FIFO deduplication and its refusals.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -13,16 +12,6 @@ from moto import mock_aws
 from moto.sqs.models import Queue
 
 from leadline.local import moto_fast, moto_fast_sqs
-
-
-@pytest.fixture(params=["patched", "moto's own"])
-def sqs(request: pytest.FixtureRequest) -> Iterator[Any]:
-    moto_fast.uninstall()
-    if request.param == "patched":
-        assert moto_fast.install()
-    with mock_aws():
-        yield boto3.client("sqs", region_name="us-east-1")
-    moto_fast.uninstall()
 
 
 def test_todays_moto_takes_the_patch() -> None:
@@ -66,9 +55,10 @@ def test_a_send_does_not_count_the_queue(monkeypatch: pytest.MonkeyPatch) -> Non
         counted.append(self.name)
         return int(original.fget(self))  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(Queue, "approximate_number_of_messages_delayed", property(spy))
     try:
-        with mock_aws():
+        # The spy goes before moto_fast's uninstall (which puts moto's own count back).
+        with monkeypatch.context() as spying, mock_aws():
+            spying.setattr(Queue, "approximate_number_of_messages_delayed", property(spy))
             sqs = boto3.client("sqs", region_name="us-east-1")
             url = sqs.create_queue(QueueName="timers")["QueueUrl"]
             for n in range(5):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,16 +34,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture(params=["patched", "moto's own"])
-def sqs(request: pytest.FixtureRequest) -> Iterator[Any]:
-    moto_fast.uninstall()
-    if request.param == "patched":
-        assert moto_fast.install()
-    with mock_aws():
-        yield boto3.client("sqs", region_name=REGION)
-    moto_fast.uninstall()
 
 
 @pytest.fixture
