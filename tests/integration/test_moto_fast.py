@@ -69,6 +69,38 @@ def test_stream_records_read_the_same_through_the_json_answer(aws: None, unpatch
     assert fast == own and own  # the images, and the record's time to the millisecond moto writes
 
 
+def test_binary_values_read_the_same_through_the_json_answer(aws: None, unpatched: None,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.adapters.aws import client as aws_client
+    from chalicelib.config import get_settings
+
+    table, ddb = get_settings().table_name, aws_client("dynamodb")
+    key = {"PK": {"S": "DEMO#2"}, "SK": {"S": "A"}}
+    ddb.put_item(TableName=table, Item={**key, "blob": {"B": b"\x00\xffrollup"}, "blobs": {"BS": [b"\x01", b"\x02"]},
+                                        "nested": {"M": {"b": {"B": b"\x03"}, "l": {"L": [{"B": b"\x04"}]}}}})
+
+    def read() -> tuple[Any, ...]:
+        got = ddb.batch_get_item(RequestItems={table: {"Keys": [key]}})["Responses"][table]
+        return got, ddb.get_item(TableName=table, Key=key)["Item"], _stream_records(aws_client, table)
+
+    own = read()
+    assert moto_fast.install() is True
+    generic: list[str] = []
+
+    def counted(original: Any) -> Any:
+        def serialized(handler: Any, result: Any) -> Any:
+            generic.append(handler._get_action())
+            return original(handler, result)
+
+        return serialized
+
+    for name in ("serialized", "stream_serialized"):
+        monkeypatch.setitem(moto_fast._originals, name, counted(moto_fast._originals[name]))
+    assert read() == own and own[1]["blob"] == {"B": b"\x00\xffrollup"}
+    # BatchGetItem, GetItem and the stream calls went out as JSON (DescribeTable takes moto's serializer)
+    assert set(generic) == {"DescribeTable"}
+
+
 def _gsi1_keys(ddb: Any, table: str, partition: str) -> list[str]:
     pages = ddb.get_paginator("query").paginate(
         TableName=table, IndexName="GSI1", KeyConditionExpression="GSI1PK = :p",
