@@ -57,7 +57,7 @@ PATCHED: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
 COUNTS = ("approximate_number_of_messages", "approximate_number_of_messages_not_visible",
           "approximate_number_of_messages_delayed")
 VISIBILITY_LIMIT_SECONDS = 43200  # moto's (and SQS's) bound on a message's total visibility timeout
-_originals: dict[str, Any] = {}
+_originals: dict[tuple[type, str], Any] = {}  # (class, attribute) -> moto's own
 
 
 def unsupported_reason() -> str | None:
@@ -95,7 +95,7 @@ def _index(queue: Queue) -> MessageIndex:
 
 def _receivable(queue: Queue) -> list[Any]:
     if queue.fifo_queue:
-        return list(_originals["messages"].fget(queue))
+        return list(_originals[(Queue, "messages")].fget(queue))
     index = _index(queue)
     with index.lock:
         index.advance(unix_time_millis())
@@ -123,8 +123,9 @@ def _receive_message(self: SQSBackend, queue_name: str, count: int, wait_seconds
                      *args: Any, **kwargs: Any) -> list[Message]:
     queue = self.get_queue(queue_name)
     if queue.fifo_queue:
-        return list(_originals["receive_message"](self, queue_name, count, wait_seconds_timeout, visibility_timeout,
-                                                  message_attribute_names, *args, **kwargs))
+        own = _originals[(SQSBackend, "receive_message")]
+        return list(own(self, queue_name, count, wait_seconds_timeout, visibility_timeout, message_attribute_names,
+                        *args, **kwargs))
     polling_end = unix_time() + wait_seconds_timeout
     while True:
         result = _take(self, queue, count, visibility_timeout, message_attribute_names or [])
@@ -158,7 +159,7 @@ def _take(backend: SQSBackend, queue: Queue, count: int, visibility_timeout: int
                 if message in index.ready:
                     kept += 1
                 copy = deepcopy(message)
-                _originals["filter_attributes"](copy, names)
+                sqs_models._filter_message_attributes(copy, names)
                 if not backend.is_message_valid_based_on_retention_period(queue.name, message):
                     return result
                 result.append(copy)
@@ -197,7 +198,7 @@ def _change_message_visibility(self: SQSBackend, queue_name: str, receipt_handle
 
 def _hooked(original: str, tell: Callable[[MessageIndex, Message], None]) -> Callable[..., None]:
     def hooked(message: Message, *args: Any, **kwargs: Any) -> None:
-        _originals[original](message, *args, **kwargs)
+        _originals[(Message, original)](message, *args, **kwargs)
         index = index_of(message)
         if index is not None:
             tell(index, message)
@@ -205,42 +206,35 @@ def _hooked(original: str, tell: Callable[[MessageIndex, Message], None]) -> Cal
     return hooked
 
 
+def _replacements() -> dict[tuple[type, str], Any]:
+    return {
+        (Queue, "_messages"): property(_messages_of, _replace_messages),  # set per queue until now
+        (Queue, "messages"): property(_receivable),
+        **{(Queue, name): _count(which) for which, name in enumerate(COUNTS)},
+        (Queue, "wait_for_messages"): _wait_for_messages,
+        (Queue, "delete_message"): _delete_message,
+        (SQSBackend, "receive_message"): _receive_message,
+        (SQSBackend, "change_message_visibility"): _change_message_visibility,
+        (Message, "mark_received"): _hooked("mark_received", MessageIndex.received),
+        (Message, "change_visibility"): _hooked("change_visibility", MessageIndex.moved),
+        (Message, "delay"): _hooked("delay", MessageIndex.moved),
+    }
+
+
 def install() -> None:
     """Patch moto's SQS (once per process). The caller has checked moto's version (moto_fast)."""
     if _originals:
         return
-    _originals.update(
-        receive_message=SQSBackend.receive_message, change_visibility_of=SQSBackend.change_message_visibility,
-        delete_message=Queue.delete_message, wait_for_messages=Queue.wait_for_messages,
-        mark_received=Message.mark_received, change_visibility=Message.change_visibility, delay=Message.delay,
-        filter_attributes=sqs_models._filter_message_attributes,
-        **{f"count_{name}": Queue.__dict__[name] for name in COUNTS}, messages=Queue.__dict__["messages"])
-    setattr(Queue, "_messages", property(_messages_of, _replace_messages))  # noqa: B010 (per queue until now)
-    Queue.messages = property(_receivable)  # type: ignore[assignment,method-assign]
-    for which, name in enumerate(COUNTS):
-        setattr(Queue, name, _count(which))
-    Queue.wait_for_messages = _wait_for_messages  # type: ignore[assignment,method-assign]
-    Queue.delete_message = _delete_message  # type: ignore[assignment,method-assign]
-    SQSBackend.receive_message = _receive_message  # type: ignore[method-assign]
-    SQSBackend.change_message_visibility = _change_message_visibility  # type: ignore[method-assign]
-    Message.mark_received = _hooked("mark_received", MessageIndex.received)  # type: ignore[method-assign]
-    Message.change_visibility = _hooked("change_visibility", MessageIndex.moved)  # type: ignore[method-assign]
-    Message.delay = _hooked("delay", MessageIndex.moved)  # type: ignore[method-assign]
+    for (owner, name), replacement in _replacements().items():
+        _originals[(owner, name)] = owner.__dict__.get(name)  # as the class holds it (a property stays one)
+        setattr(owner, name, replacement)
 
 
 def uninstall() -> None:
     """Give moto its own code back (queues keep their IndexedMessages: a list, as moto expects)."""
-    if not _originals:
-        return
-    delattr(Queue, "_messages")
-    Queue.messages = _originals["messages"]  # type: ignore[method-assign]
-    for name in COUNTS:
-        setattr(Queue, name, _originals[f"count_{name}"])
-    Queue.wait_for_messages = _originals["wait_for_messages"]  # type: ignore[method-assign]
-    Queue.delete_message = _originals["delete_message"]  # type: ignore[method-assign]
-    SQSBackend.receive_message = _originals["receive_message"]  # type: ignore[method-assign]
-    SQSBackend.change_message_visibility = _originals["change_visibility_of"]  # type: ignore[method-assign]
-    Message.mark_received = _originals["mark_received"]  # type: ignore[method-assign]
-    Message.change_visibility = _originals["change_visibility"]  # type: ignore[method-assign]
-    Message.delay = _originals["delay"]  # type: ignore[method-assign]
+    for (owner, name), original in _originals.items():
+        if original is None:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, original)
     _originals.clear()
