@@ -38,6 +38,7 @@ left are dropped, which is all moto's rollback restored that a transaction could
 - SQS's SendMessage counted every message of the queue (moto_fast_sqs.py); its ReceiveMessage,
   DeleteMessage, ChangeMessageVisibility, counts and long polls walked every message of the queue
   (moto_fast_sqs_receive.py).
+- moto server matched each request's host against every service's URL patterns (moto_fast_dispatch.py).
 
 Transactions are taken one at a time (the local stack already serializes DynamoDB calls).
 
@@ -69,7 +70,7 @@ from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-from leadline.local import moto_expressions, moto_fast_sqs, moto_fast_sqs_receive, moto_index
+from leadline.local import moto_expressions, moto_fast_dispatch, moto_fast_sqs, moto_fast_sqs_receive, moto_index
 from leadline.local.moto_backup import TransactionBackup
 
 log = logging.getLogger("local_stack.moto_fast")
@@ -98,9 +99,10 @@ def unsupported_reason() -> str | None:
     """Why the installed moto cannot take the patches (None: it can)."""
     if moto.__version__ != MOTO_VERSION:
         return f"moto {moto.__version__} is installed; moto_fast was written for moto {MOTO_VERSION}"
-    sqs_reason = moto_fast_sqs.unsupported_reason() or moto_fast_sqs_receive.unsupported_reason()
-    if sqs_reason is not None:
-        return sqs_reason
+    own_reason = (moto_fast_sqs.unsupported_reason() or moto_fast_sqs_receive.unsupported_reason()
+                  or moto_fast_dispatch.unsupported_reason())
+    if own_reason is not None:
+        return own_reason
     for name, (function, expected) in PATCHED.items():
         try:
             parameters = tuple(inspect.signature(function).parameters)
@@ -264,6 +266,7 @@ def uninstall() -> None:
         moto_responses.method_names_from_class = _originals["method_names"]
         moto_fast_sqs.uninstall()
         moto_fast_sqs_receive.uninstall()
+        moto_fast_dispatch.uninstall()
         _originals.clear()
         _action_names.clear()
 
@@ -294,4 +297,5 @@ def install() -> bool:
         moto_responses.method_names_from_class = _method_names_from_class
         moto_fast_sqs.install()
         moto_fast_sqs_receive.install()
+        moto_fast_dispatch.install()
         return True

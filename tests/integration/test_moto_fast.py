@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from leadline.local import moto_fast
+from leadline.local import moto_fast, moto_fast_dispatch
 
 
 @pytest.fixture
@@ -99,6 +99,27 @@ def test_binary_values_read_the_same_through_the_json_answer(aws: None, unpatche
     assert read() == own and own[1]["blob"] == {"B": b"\x00\xffrollup"}
     # BatchGetItem, GetItem and the stream calls went out as JSON (DescribeTable takes moto's serializer)
     assert set(generic) == {"DescribeTable"}
+
+
+def test_moto_server_finds_a_hosts_service_once_and_as_moto_does(unpatched: None,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    app = DomainDispatcherApplication(create_backend_app)
+    hosts = ["127.0.0.1:4566", "dynamodb.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com", None, "moto_api"]
+    own = [app.get_backend_for_host(host) for host in hosts]
+    assert own[1:3] == ["dynamodb", "sqs"]
+    assert moto_fast.install() is True
+    looked_up: list[str | None] = []
+    original = moto_fast_dispatch._originals["get_backend_for_host"]
+
+    def counted(dispatcher: Any, host: str | None) -> Any:
+        looked_up.append(host)
+        return original(dispatcher, host)
+
+    monkeypatch.setitem(moto_fast_dispatch._originals, "get_backend_for_host", counted)
+    assert [app.get_backend_for_host(host) for host in hosts * 3] == own * 3
+    assert looked_up == hosts  # each host's patterns matched once
 
 
 def _gsi1_keys(ddb: Any, table: str, partition: str) -> list[str]:
