@@ -387,7 +387,8 @@ def stream_failure_queue(resources: dict[str, Any]) -> str:
 
 # Lambda hands the consumer only these items of the table's stream, and bills for nothing else (its
 # filters are ORed): report events and score entries (services/rollups.ROLLED_UP_TYPES), and a customer's
-# message as it is stored with the marker for its lead's language (services/language.MARKER).
+# message as it is stored with the marker for its lead's language (adapters/dynamodb/leads.LANGUAGE_WANTED;
+# tests/deploy/test_package.py checks both names agree).
 STREAM_ITEM_TYPES = ("report_event", "score")
 LANGUAGE_MARKER = "language_wanted"
 STREAM_FILTERS: tuple[dict[str, Any], ...] = (

@@ -114,14 +114,9 @@ def _store_mail(deps: Deps, where: Route, message: InboundMessage) -> inbound.In
             return new_contact.on_lead(deps, where.account_id, where.lead_id, message)
         except NotThisLead:
             pass  # a sold or dead lead: the customer starts a new one
-    # Read with the store's routing: an unknown sender's lead is made and routed on it.
-    contact, routing = deps.leads.contact_and_routing(where.account_id, "email", message.sender)
-    if contact is not None and contact["lead_id"] != where.lead_id:
-        try:
-            return new_contact.on_lead(deps, where.account_id, contact["lead_id"], message)
-        except NotThisLead:
-            pass
-    return new_contact.make_lead(deps, where.account_id, message, contact, routing)
+    # The sender's open lead, else a new one made and routed (the lead tried above is not tried again).
+    tried = {"lead_id": where.lead_id} if where.lead_id is not None else None
+    return new_contact.make_lead(deps, where.account_id, message, tried)
 
 
 def ses_mail_arrived(deps: Deps, notice: SesMailReceived) -> MailOutcome:

@@ -106,22 +106,25 @@ def receive_lead(deps: Deps, account: Account, data: NewLead, *, by: str | None 
         if target is not None:
             try:
                 return _coalesce(deps, account, target, data, contact, seen, by, delivery, arrival)
-            except DuplicateDelivery:
-                raise
-            except (_NoLongerOpen, LostRace):
+            except _NoLongerOpen:
+                continue
+            except LostRace as exc:
+                _unless_the_arrivals_own(exc, arrival)
                 continue
         try:
             return _create(deps, account, data, contact, seen, by, delivery, routing, arrival)
-        except DuplicateDelivery:
-            raise
-        except ContactTaken:
-            if arrival is not None:
-                raise
-            continue
-        except LostRace:
+        except LostRace as exc:
             # Another request claimed one of the contact keys (or the delivery) first: read them again.
+            _unless_the_arrivals_own(exc, arrival)
             continue
     raise Conflict("too many requests for this contact at once; try again", code="busy")
+
+
+def _unless_the_arrivals_own(exc: LostRace, arrival: Arrival | None) -> None:
+    """An arrival's own races go to its caller (Arrival); any other lost race is decided again (an ADF
+    delivery's repeat, for one, finds the earlier delivery's answer on the next attempt)."""
+    if arrival is not None and isinstance(exc, DuplicateDelivery | ContactTaken):
+        raise exc
 
 
 def _known(arrival: Arrival | None, contact: Contact) -> dict[str, dict[str, Any] | None] | None:

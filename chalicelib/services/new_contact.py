@@ -26,8 +26,9 @@ ATTEMPTS = 5
 
 def make_lead(deps: Deps, account_id: str, msg: InboundMessage, contact: dict[str, Any] | None = None,
               routing: StoreRouting | None = None) -> InboundResult:
-    """`contact` (the sender's contact key: None, or a closed lead's) and `routing` (the store's) as the
-    caller read them together (LeadStore.contact_and_routing); without `routing` both are read here."""
+    """`contact` (the sender's contact key: None, or a lead already tried and closed) and `routing` (the
+    store's) as the caller read them together (LeadStore.contact_and_routing); without `routing` both
+    are read here."""
     kind = CONTACT_KIND[msg.channel]
     tried = contact["lead_id"] if contact else None
     for _ in range(ATTEMPTS):

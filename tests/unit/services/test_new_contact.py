@@ -135,3 +135,26 @@ def test_a_new_contact_job_an_earlier_release_queued_makes_the_lead_once() -> No
     inbound_queue.process_job(s.deps, job)  # delivered twice
     [lead] = s.deps.state.leads.values()
     assert lead.routing_state == "offered" and _bodies(s, lead.lead_id) == ["Queued before the upgrade"]
+
+
+def test_an_adf_delivery_racing_its_repeat_into_an_open_lead_answers_as_the_first() -> None:
+    """Not an arrival (no caller of its own races): intake decides a lost delivery race again and
+    answers what the first delivery did, instead of refusing it."""
+    from chalicelib.domain.leads import NewLead
+    from chalicelib.services.intake import receive_lead
+
+    s = shop()
+    open_lead = s.lead(phone=NEW_SENDER)
+    request = NewLead.model_validate({"first_name": "Ana", "phone": NEW_SENDER, "source": "Cars.com"})
+    deliveries: Any = s.deps.deliveries
+    real = deliveries.seen
+
+    def rival_first(source: str, dedup_id: str) -> Any:
+        deliveries.seen = real
+        receive_lead(s.deps, s.account, request, delivery="adf-1")  # the provider's repeat lands first
+        return None  # as this delivery read it, before the rival
+
+    deliveries.seen = rival_first
+    result = receive_lead(s.deps, s.account, request, delivery="adf-1")
+    assert (result.lead.lead_id, result.created, result.coalesced_into) == (open_lead.lead_id, False, open_lead.lead_id)
+    assert [e.type for e in s.deps.leads.timeline(open_lead.lead_id)].count("coalesced") == 1
